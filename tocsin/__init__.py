@@ -1,0 +1,3 @@
+"""Tocsin: self-hosted incident management."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routers and their request and response schemas."""

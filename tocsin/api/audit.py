@@ -1,0 +1,37 @@
+"""The audit log, for admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from tocsin.api.deps import Admin, TocsinDep
+from tocsin.api.schemas import AuditOut
+from tocsin.clock import utc
+from tocsin.store.tables import AuditEntry
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get("", response_model=list[AuditOut], summary="Who changed what, newest first")
+def list_audit(
+    _: Admin,
+    tocsin: TocsinDep,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
+    object_type: Annotated[str | None, Query(max_length=50)] = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if since:
+        query = query.where(AuditEntry.at >= utc(since))
+    with tocsin.database.sessions() as session:
+        return list(session.scalars(query))

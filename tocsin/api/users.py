@@ -1,0 +1,84 @@
+"""Users and the caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy import select
+
+from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
+from tocsin.api.schemas import UserCreate, UserOut
+from tocsin.auth import accounts
+from tocsin.store.tables import User
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+def managed_conflict(kind: str, name: str, managed_by: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail=f"{kind} {name!r} is managed by configuration file {managed_by}; "
+        "change it there and run tocsin config apply",
+    )
+
+
+@router.get("/me", response_model=UserOut, summary="The authenticated caller")
+def me(principal: Viewer, tocsin: TocsinDep) -> User:
+    with tocsin.database.sessions() as session:
+        user = session.get(User, principal.user_id)
+        if user is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="account no longer exists")
+        return user
+
+
+@router.get("/users", response_model=list[UserOut], summary="List users")
+def list_users(_: Viewer, tocsin: TocsinDep) -> list[User]:
+    with tocsin.database.sessions() as session:
+        return list(session.scalars(select(User).order_by(User.name)))
+
+
+@router.get("/users/{name}", response_model=UserOut, summary="One user")
+def get_user(name: str, _: Viewer, tocsin: TocsinDep) -> User:
+    with tocsin.database.sessions() as session:
+        user = accounts.find_user(session, name)
+        if user is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {name!r}")
+        return user
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="Create a user")
+def create_user(body: UserCreate, principal: Admin, tocsin: TocsinDep, request: Request) -> User:
+    try:
+        with tocsin.database.transaction() as session:
+            return accounts.create_user(
+                session,
+                now=tocsin.clock.now(),
+                actor=principal.name,
+                name=body.name,
+                email=body.email,
+                role=body.role,
+                full_name=body.full_name,
+                time_zone=body.time_zone,
+                password=body.password,
+                remote_addr=remote_addr(request),
+            )
+    except accounts.AccountError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+
+
+@router.delete("/users/{name}", status_code=204, summary="Delete a user")
+def delete_user(name: str, principal: Admin, tocsin: TocsinDep, request: Request) -> None:
+    with tocsin.database.transaction() as session:
+        user = accounts.find_user(session, name)
+        if user is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {name!r}")
+        if user.managed_by:
+            raise managed_conflict("user", name, user.managed_by)
+        if user.id == principal.user_id:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot delete yourself")
+        accounts.delete_user(
+            session,
+            user,
+            now=tocsin.clock.now(),
+            actor=principal.name,
+            remote_addr=remote_addr(request),
+        )

@@ -1,0 +1,44 @@
+"""The FastAPI application: API, web console and status page, with the engine running."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tocsin import __version__
+from tocsin.api import audit, health, jobs, tokens, users
+from tocsin.service import Tocsin
+from tocsin.web import pages
+
+ROUTERS = (health.router, users.router, tokens.router, jobs.router, audit.router, pages.router)
+
+
+def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
+    """Build the app around an opened :class:`Tocsin`; the app owns it from then on."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if start_engine:
+            tocsin.engine.start()
+        try:
+            yield
+        finally:
+            tocsin.close()
+
+    app = FastAPI(
+        title="Tocsin",
+        version=__version__,
+        summary="Self-hosted incident management",
+        lifespan=lifespan,
+    )
+    app.state.tocsin = tocsin
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount(
+        "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
+    )
+    return app

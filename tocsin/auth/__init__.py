@@ -1,0 +1,1 @@
+"""Who is asking: users, roles, API tokens, passwords and browser sessions."""

@@ -1,0 +1,25 @@
+"""The ``tocsin`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from tocsin.cli import accounts, db, jobs, serve, worker
+
+app = typer.Typer(
+    name="tocsin",
+    help="Tocsin: self-hosted incident management.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command()(serve.serve)
+app.command()(worker.worker)
+app.add_typer(db.app, name="db")
+app.add_typer(accounts.users, name="user")
+app.add_typer(accounts.tokens, name="token")
+app.add_typer(jobs.app, name="jobs")
+
+
+def main() -> None:
+    app()

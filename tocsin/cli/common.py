@@ -1,0 +1,52 @@
+"""Options and helpers shared by every command that touches the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from tocsin.settings import Settings
+from tocsin.store import migrate
+from tocsin.store.db import Database
+
+console = Console()
+errors = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="TOCSIN_DATA_DIR",
+        help="Directory for the embedded SQLite database and other state.",
+        show_default=False,
+    ),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="TOCSIN_DATABASE_URL",
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db (default: SQLite in the data dir).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a clear error for a person and exit."""
+    errors.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def open_database(data_dir: Path | None, database_url: str | None) -> Database:
+    """Open the configured database and bring its schema up to date."""
+    settings = Settings.load(data_dir=data_dir, database_url=database_url)
+    database = Database(settings)
+    try:
+        migrate.upgrade(database.engine)
+    except Exception as exc:  # a person needs the reason, not a traceback
+        fail(f"cannot open database {settings.redacted_url()}: {exc}")
+    return database

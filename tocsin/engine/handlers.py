@@ -1,0 +1,10 @@
+"""The job handlers Tocsin ships, gathered into one registry."""
+
+from __future__ import annotations
+
+from tocsin.engine.registry import HandlerRegistry
+
+
+def builtin_registry() -> HandlerRegistry:
+    """A registry with every built-in handler; capabilities add theirs here."""
+    return HandlerRegistry()

@@ -1,0 +1,47 @@
+"""One running Tocsin: settings, database, clock, job handlers and engine together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tocsin.clock import Clock, SystemClock
+from tocsin.engine.handlers import builtin_registry
+from tocsin.engine.registry import HandlerRegistry
+from tocsin.engine.worker import Engine
+from tocsin.settings import Settings
+from tocsin.store import migrate
+from tocsin.store.db import Database
+
+
+@dataclass
+class Tocsin:
+    settings: Settings
+    database: Database
+    clock: Clock
+    registry: HandlerRegistry
+    engine: Engine
+
+    @classmethod
+    def open(
+        cls, settings: Settings, clock: Clock | None = None, *, upgrade: bool = True
+    ) -> Tocsin:
+        """Open the database (migrating it unless told not to) and build the engine."""
+        database = Database(settings)
+        if upgrade:
+            migrate.upgrade(database.engine)
+        registry = builtin_registry()
+        registry.load_modules(settings.handler_modules)
+        clock = clock or SystemClock()
+        engine = Engine(
+            database,
+            clock,
+            registry,
+            lease=timedelta(seconds=settings.job_lease_seconds),
+            poll=timedelta(seconds=settings.engine_poll_seconds),
+        )
+        return cls(settings, database, clock, registry, engine)
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.database.dispose()

@@ -1,0 +1,56 @@
+"""Process settings: where data lives and which database to use.
+
+Every command that touches the database takes the same settings as
+``tocsin serve``: ``--data-dir`` / ``TOCSIN_DATA_DIR`` and
+``TOCSIN_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "tocsin-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    #: Extra modules imported at start-up that register job handlers.
+    handler_modules: tuple[str, ...] = field(default_factory=tuple)
+    #: Seconds a claimed job stays leased to its worker before another may take it.
+    job_lease_seconds: float = 60.0
+    #: Seconds between engine polls when nothing wakes it sooner.
+    engine_poll_seconds: float = 1.0
+    #: Cookies marked Secure (turn off only for plain-HTTP local development).
+    secure_cookies: bool = True
+
+    @classmethod
+    def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
+        directory = Path(data_dir or os.environ.get("TOCSIN_DATA_DIR") or DEFAULT_DATA_DIR)
+        url = database_url or os.environ.get("TOCSIN_DATABASE_URL") or ""
+        if not url:
+            url = f"sqlite:///{directory.resolve() / 'tocsin.db'}"
+        modules = tuple(
+            m.strip() for m in os.environ.get("TOCSIN_HANDLER_MODULES", "").split(",") if m.strip()
+        )
+        return cls(
+            data_dir=directory,
+            database_url=url,
+            handler_modules=modules,
+            job_lease_seconds=float(os.environ.get("TOCSIN_JOB_LEASE_SECONDS", "60")),
+            engine_poll_seconds=float(os.environ.get("TOCSIN_ENGINE_POLL_SECONDS", "1")),
+            secure_cookies=os.environ.get("TOCSIN_INSECURE_COOKIES", "") != "1",
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def redacted_url(self) -> str:
+        """The database URL with any password hidden, for logs and errors."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)

@@ -1,0 +1,24 @@
+"""Alembic environment: the engine comes from the caller, never from a URL here."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+import tocsin.store.all_tables  # noqa: F401  (registers every table on the metadata)
+from tocsin.store.tables import Base
+
+engine = context.config.attributes.get("engine")
+if not isinstance(engine, Engine):
+    raise RuntimeError("run migrations through tocsin.store.migrate, which passes the engine")
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

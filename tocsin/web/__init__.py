@@ -1,0 +1,1 @@
+"""Server-rendered pages: the web console and the public status page."""

@@ -1,0 +1,162 @@
+"""The web console (login, logout, overview) and the public status page."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+
+from tocsin.api.deps import SESSION_COOKIE, TocsinDep, remote_addr
+from tocsin.auth import accounts
+from tocsin.auth.accounts import SESSION_LIFETIME
+from tocsin.auth.secrets import same
+from tocsin.engine import jobs
+from tocsin.store.tables import Definition, User
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+#: Double-submit cookie that protects the login form against login CSRF.
+LOGIN_CSRF_COOKIE = "tocsin_login_csrf"
+
+
+def _login_page(
+    request: Request,
+    secure: bool,
+    *,
+    error: str | None = None,
+    username: str | None = None,
+    code: int = 200,
+) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {"login_csrf": token, "error": error, "username": username, "csrf_token": None},
+        status_code=code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, secure=secure, samesite="strict", max_age=3600
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, tocsin: TocsinDep) -> Response:
+    return _login_page(request, tocsin.settings.secure_cookies)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    tocsin: TocsinDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=100)],
+) -> Response:
+    secure = tocsin.settings.secure_cookies
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not same(expected, csrf_token):
+        return _login_page(
+            request,
+            secure,
+            error="The form expired; please try again.",
+            username=username,
+            code=status.HTTP_403_FORBIDDEN,
+        )
+    with tocsin.database.transaction() as session:
+        opened = accounts.login(
+            session, username, password, now=tocsin.clock.now(), remote_addr=remote_addr(request)
+        )
+    if opened is None:
+        return _login_page(
+            request,
+            secure,
+            error="Wrong user name or password.",
+            username=username,
+            code=status.HTTP_401_UNAUTHORIZED,
+        )
+    plain, _ = opened
+    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        SESSION_COOKIE,
+        plain,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, tocsin: TocsinDep, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    if cookie:
+        with tocsin.database.transaction() as session:
+            principal = accounts.principal_for_session(session, cookie, now=tocsin.clock.now())
+            if principal is None or not same(principal.csrf_token or "", csrf_token):
+                return Response("missing or wrong CSRF token", status_code=403)
+            accounts.logout(
+                session,
+                cookie,
+                now=tocsin.clock.now(),
+                actor=principal.name,
+                remote_addr=remote_addr(request),
+            )
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def console(request: Request, tocsin: TocsinDep) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    with tocsin.database.sessions() as session:
+        principal = (
+            accounts.principal_for_session(session, cookie, now=tocsin.clock.now())
+            if cookie
+            else None
+        )
+        if principal is None:
+            return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+        user = session.get(User, principal.user_id)
+        counts = jobs.count_by_state(session)
+        definitions = session.execute(
+            select(Definition.kind, func.count())
+            .group_by(Definition.kind)
+            .order_by(Definition.kind)
+        ).all()
+    return templates.TemplateResponse(
+        request,
+        "console.html",
+        {
+            "user": user,
+            "csrf_token": principal.csrf_token,
+            "job_counts": counts,
+            "definitions": [(kind, n) for kind, n in definitions],
+        },
+    )
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_page(request: Request, tocsin: TocsinDep) -> Response:
+    with tocsin.database.sessions() as session:
+        components = list(
+            session.scalars(
+                select(Definition)
+                .where(Definition.kind == "status_component")
+                .order_by(Definition.position, Definition.name)
+            )
+        )
+    return templates.TemplateResponse(
+        request, "status.html", {"components": components, "csrf_token": None}
+    )
