@@ -41,12 +41,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def open_database(data_dir: Path | None, database_url: str | None) -> Database:
-    """Open the configured database and bring its schema up to date."""
+def open_database(
+    data_dir: Path | None, database_url: str | None, *, upgrade: bool = True
+) -> Database:
+    """Open the configured database and (unless told not to) bring its schema up to date."""
     settings = Settings.load(data_dir=data_dir, database_url=database_url)
     database = Database(settings)
     try:
-        migrate.upgrade(database.engine)
+        if upgrade:
+            migrate.upgrade(database.engine)
+        else:
+            migrate.current_revisions(database.engine)
     except Exception as exc:  # a person needs the reason, not a traceback
         fail(f"cannot open database {settings.redacted_url()}: {exc}")
     return database

@@ -14,14 +14,15 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def upgrade(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Apply every pending migration."""
     database = open_database(data_dir, database_url)
-    console.print(f"schema at revision {migrate.current_revision(database.engine)}")
+    console.print(
+        f"schema at revision {', '.join(sorted(migrate.current_revisions(database.engine)))}"
+    )
 
 
 @app.command()
 def current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Show the schema revision and the newest one this version knows."""
-    database = open_database(data_dir, database_url)
-    console.print(
-        f"current {migrate.current_revision(database.engine)}, "
-        f"head {migrate.head_revision(database.engine)}"
-    )
+    database = open_database(data_dir, database_url, upgrade=False)
+    current = ", ".join(sorted(migrate.current_revisions(database.engine))) or "none"
+    newest = ", ".join(sorted(migrate.head_revisions(database.engine)))
+    console.print(f"current {current}, newest {newest}", highlight=False)

@@ -60,6 +60,7 @@ class Engine:
     def start(self) -> None:
         if self._workers:
             return
+        self._stop.clear()
         event.listen(Session, "after_commit", self._after_commit)
         self._listening = True
         for n in range(self.threads):
