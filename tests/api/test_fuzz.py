@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -26,8 +27,9 @@ pytestmark = pytest.mark.slow
 _data_dir = Path(tempfile.mkdtemp(prefix="tocsin-fuzz-"))
 _tocsin = Tocsin.open(Settings.load(data_dir=_data_dir), clock=FakeClock())
 with _tocsin.database.transaction() as _session:
-    _admin = accounts.create_user(_session, now=_tocsin.clock.now(), actor="fuzz", name="fuzz",
-                                  email=None, role="admin")
+    _admin = accounts.create_user(
+        _session, now=_tocsin.clock.now(), actor="fuzz", name="fuzz", email=None, role="admin"
+    )
     _, TOKEN = accounts.create_token(_session, _admin, now=_tocsin.clock.now(), actor="fuzz")
 
 app = create_app(_tocsin)
@@ -35,9 +37,12 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-def test_no_input_gives_a_server_error(case: Case) -> None:
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_input_gives_a_server_error(case: Case[Any]) -> None:
     for headers in ({"Authorization": f"Bearer {TOKEN}"}, {}):
         response = case.call(headers=headers)
         assert response.status_code < 500, (
