@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tocsin.cli import accounts, db, jobs, serve, worker
+from tocsin.cli import accounts, config, db, jobs, serve, worker
 
 app = typer.Typer(
     name="tocsin",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.command()(serve.serve)
 app.command()(worker.worker)
 app.add_typer(db.app, name="db")
+app.add_typer(config.app, name="config")
 app.add_typer(accounts.users, name="user")
 app.add_typer(accounts.tokens, name="token")
 app.add_typer(jobs.app, name="jobs")

@@ -1,0 +1,96 @@
+"""Every object the files define, by kind and name, remembering where each one is.
+
+Objects whose body fails validation are still registered (with ``model``
+None): their names are known, so references to them are not reported as
+unknown on top of the real error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from tocsin.config.desired import Origin
+from tocsin.config.errors import FieldPath, Issue, Level, format_path
+from tocsin.config.loader import SourceFile
+from tocsin.config.schedule_schema import ScheduleConfig
+from tocsin.config.schema import (
+    ComponentConfig,
+    EscalationPolicyConfig,
+    IncidentRoleConfig,
+    PostmortemTemplateConfig,
+    ServiceConfig,
+    SeverityConfig,
+    TeamConfig,
+    UserConfig,
+)
+
+T = TypeVar("T")
+
+
+@dataclass
+class Entry(Generic[T]):
+    """One named object: its validated model (None if invalid) and its place in a file."""
+
+    name: str
+    model: T | None
+    source: SourceFile
+    path: FieldPath
+    position: int = 0
+    #: For escalation policies derived from a schedule: where each (step, target) is written.
+    target_paths: dict[tuple[int, int], FieldPath] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.source.name, self.source.line_of(self.path))
+
+    def issue(self, message: str, *, at: FieldPath = (), level: Level = Level.ERROR) -> Issue:
+        """An issue about this object, on the line of ``at`` (relative to the object)."""
+        path = (*self.path, *at)
+        return Issue(self.source.name, self.source.line_of(path), format_path(path), message, level)
+
+
+class Catalog:
+    """The objects of one configuration directory and the issues found so far."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+        self.severities: dict[str, Entry[SeverityConfig]] = {}
+        self.roles: dict[str, Entry[IncidentRoleConfig]] = {}
+        self.teams: dict[str, Entry[TeamConfig]] = {}
+        self.users: dict[str, Entry[UserConfig]] = {}
+        self.schedules: dict[str, Entry[ScheduleConfig]] = {}
+        self.policies: dict[str, Entry[EscalationPolicyConfig]] = {}
+        self.services: dict[str, Entry[ServiceConfig]] = {}
+        self.components: dict[str, Entry[ComponentConfig]] = {}
+        self.postmortems: dict[str, Entry[PostmortemTemplateConfig]] = {}
+        self.classification: dict[str, Entry[dict[str, Any]]] = {}
+        #: Top-level keys that may appear in one file only, and where they first appeared.
+        self.singletons: dict[str, Entry[None]] = {}
+
+    def error(self, source: SourceFile, path: FieldPath, message: str) -> None:
+        self.issues.append(Issue(source.name, source.line_of(path), format_path(path), message))
+
+    def add(self, table: dict[str, Entry[T]], what: str, entry: Entry[T], key: str = "") -> None:
+        """Register ``entry`` unless the name is taken; a clash is reported at the second place."""
+        other = table.get(key or entry.name)
+        if other is not None:
+            self.issues.append(
+                entry.issue(f"{what} {entry.name!r} is also defined at {other.origin}")
+            )
+            return
+        table[key or entry.name] = entry
+
+    def claim_singleton(self, source: SourceFile, key: str, what: str) -> bool:
+        """True for the first file with top-level ``key``; later files get an error."""
+        entry: Entry[None] = Entry(key, None, source, (key,))
+        first = self.singletons.get(key)
+        if first is not None:
+            self.issues.append(
+                entry.issue(
+                    f"{what} must be defined in one file; already defined at {first.origin}"
+                )
+            )
+            return False
+        self.singletons[key] = entry
+        return True

@@ -1,0 +1,1 @@
+"""Pure incident-management logic: no I/O, no database, no wall clock."""
