@@ -343,8 +343,9 @@ class RotationFields(Spec):
                 day -= timedelta(days=(day.weekday() - weekday) % 7)
             earliest = datetime.combine(day, handoff_at or time(0))
         elif isinstance(self.start, datetime):
-            aware = self.start.tzinfo is not None
-            earliest = local_wall(self.start, zone) if aware else self.start
+            earliest = self.start
+            if earliest.tzinfo is not None:
+                earliest = local_wall(earliest, zone).replace(tzinfo=None)
         else:
             earliest = datetime.combine(self.start, handoff_at or time(0))
         if not self.shift_length_value().calendar:
