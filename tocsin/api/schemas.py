@@ -7,20 +7,37 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from tocsin.auth.redaction import redact_contact
 from tocsin.auth.roles import Role
+from tocsin.config.fields import TimeZoneName
+from tocsin.config.schema import ContactMethodConfig, WorkingHoursConfig
+from tocsin.store.tables import User
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     name: str
     full_name: str
     email: str | None
     time_zone: str
     role: str
+    contact_methods: list[dict[str, Any]]
+    working_hours: dict[str, Any] | None = None
     managed_by: str | None = Field(
         description="The configuration file that owns this user, or null when managed by API"
     )
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            name=user.name,
+            full_name=user.full_name,
+            email=user.email,
+            time_zone=user.time_zone,
+            role=user.role,
+            contact_methods=[redact_contact(method) for method in user.contact_methods],
+            working_hours=user.spec.get("working_hours"),
+            managed_by=user.managed_by,
+        )
 
 
 class UserCreate(BaseModel):
@@ -34,9 +51,37 @@ class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
     email: EmailStr | None = None
     full_name: str = Field(default="", max_length=200)
-    time_zone: str = "UTC"
+    time_zone: TimeZoneName = "UTC"
     role: Role = "responder"
     password: str | None = Field(default=None, min_length=8, max_length=1000)
+
+
+class UserUpdate(BaseModel):
+    """Fields to change; those left out keep their value."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "time_zone": "Europe/Berlin",
+                    "contact_methods": [{"type": "email", "address": "alice@example.com"}],
+                    "working_hours": {
+                        "days": ["mon", "tue", "wed", "thu", "fri"],
+                        "start": "09:00",
+                        "end": "17:00",
+                    },
+                }
+            ]
+        },
+    )
+
+    full_name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    time_zone: TimeZoneName | None = None
+    role: Role | None = Field(default=None, description="Only admins may change roles")
+    contact_methods: list[ContactMethodConfig] | None = None
+    working_hours: WorkingHoursConfig | None = None
 
 
 class TokenCreate(BaseModel):

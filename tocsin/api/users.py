@@ -6,8 +6,10 @@ from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
-from tocsin.api.schemas import UserCreate, UserOut
+from tocsin.api.schemas import UserCreate, UserOut, UserUpdate
 from tocsin.auth import accounts
+from tocsin.auth.roles import allows
+from tocsin.store.audit import record
 from tocsin.store.tables import User
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -21,48 +23,95 @@ def managed_conflict(kind: str, name: str, managed_by: str) -> HTTPException:
     )
 
 
+def _not_found(name: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {name!r}")
+
+
 @router.get("/me", response_model=UserOut, summary="The authenticated caller")
-def me(principal: Viewer, tocsin: TocsinDep) -> User:
+def me(principal: Viewer, tocsin: TocsinDep) -> UserOut:
     with tocsin.database.sessions() as session:
         user = session.get(User, principal.user_id)
         if user is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="account no longer exists")
-        return user
+        return UserOut.of(user)
 
 
 @router.get("/users", response_model=list[UserOut], summary="List users")
-def list_users(_: Viewer, tocsin: TocsinDep) -> list[User]:
+def list_users(_: Viewer, tocsin: TocsinDep) -> list[UserOut]:
     with tocsin.database.sessions() as session:
-        return list(session.scalars(select(User).order_by(User.name)))
+        return [UserOut.of(user) for user in session.scalars(select(User).order_by(User.name))]
 
 
 @router.get("/users/{name}", response_model=UserOut, summary="One user")
-def get_user(name: str, _: Viewer, tocsin: TocsinDep) -> User:
+def get_user(name: str, _: Viewer, tocsin: TocsinDep) -> UserOut:
     with tocsin.database.sessions() as session:
         user = accounts.find_user(session, name)
         if user is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {name!r}")
-        return user
+            raise _not_found(name)
+        return UserOut.of(user)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Create a user")
-def create_user(body: UserCreate, principal: Admin, tocsin: TocsinDep, request: Request) -> User:
+def create_user(body: UserCreate, principal: Admin, tocsin: TocsinDep, request: Request) -> UserOut:
     try:
         with tocsin.database.transaction() as session:
-            return accounts.create_user(
-                session,
-                now=tocsin.clock.now(),
-                actor=principal.name,
-                name=body.name,
-                email=body.email,
-                role=body.role,
-                full_name=body.full_name,
-                time_zone=body.time_zone,
-                password=body.password,
-                remote_addr=remote_addr(request),
+            return UserOut.of(
+                accounts.create_user(
+                    session,
+                    now=tocsin.clock.now(),
+                    actor=principal.name,
+                    name=body.name,
+                    email=body.email,
+                    role=body.role,
+                    full_name=body.full_name,
+                    time_zone=body.time_zone,
+                    password=body.password,
+                    remote_addr=remote_addr(request),
+                )
             )
     except accounts.AccountError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+
+
+@router.patch(
+    "/users/{name}",
+    response_model=UserOut,
+    summary="Change a user (admins: anyone; others: themselves, except their role)",
+    responses={409: {"description": "Managed by a configuration file"}},
+)
+def update_user(
+    name: str, body: UserUpdate, principal: Viewer, tocsin: TocsinDep, request: Request
+) -> UserOut:
+    is_admin = allows(principal.role, "admin")
+    if name != principal.name and not is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only admins may change other users")
+    if body.role is not None and not is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only admins may change roles")
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        user = accounts.find_user(session, name)
+        if user is None:
+            raise _not_found(name)
+        if user.managed_by:
+            raise managed_conflict("user", name, user.managed_by)
+        changed = body.model_dump(exclude_unset=True, mode="json")
+        for field in ("full_name", "email", "time_zone", "role", "contact_methods"):
+            if field in changed:
+                setattr(user, field, changed[field])
+        if "working_hours" in changed:
+            user.spec = {**user.spec, "working_hours": changed["working_hours"]}
+        user.updated_at = now
+        record(
+            session,
+            at=now,
+            actor=principal.name,
+            action="user.change",
+            object_type="user",
+            object_key=name,
+            detail={"fields": sorted(changed)},
+            remote_addr=remote_addr(request),
+        )
+        return UserOut.of(user)
 
 
 @router.delete("/users/{name}", status_code=204, summary="Delete a user")
@@ -70,7 +119,7 @@ def delete_user(name: str, principal: Admin, tocsin: TocsinDep, request: Request
     with tocsin.database.transaction() as session:
         user = accounts.find_user(session, name)
         if user is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {name!r}")
+            raise _not_found(name)
         if user.managed_by:
             raise managed_conflict("user", name, user.managed_by)
         if user.id == principal.user_id:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth import secrets
 from tocsin.auth.roles import Role, parse_role
+from tocsin.config.fields import time_zone as zone
 from tocsin.store.audit import record
 from tocsin.store.tables import ApiToken, User, WebSession
 
@@ -56,6 +57,7 @@ def create_user(
     remote_addr: str | None = None,
 ) -> User:
     checked_role: Role = parse_role(role)
+    zone(time_zone)
     if find_user(session, name) is not None:
         raise AccountError(f"a user named {name!r} already exists")
     user = User(

@@ -1,0 +1,42 @@
+"""The demo organisation loads, and its admin can log in with the generated password."""
+
+from __future__ import annotations
+
+import stat
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Caller
+from tocsin.demo import PASSWORD_FILE, load_demo
+from tocsin.service import Tocsin
+
+
+def test_demo_loads_once_and_its_admin_logs_in(
+    tocsin: Tocsin, client: TestClient, viewer: Caller
+) -> None:
+    lines = load_demo(tocsin)
+    assert lines[0] == "Demo data: Applied: 19 created."
+    password_file = tocsin.settings.data_dir / PASSWORD_FILE
+    assert str(password_file) in lines[1]
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    password = password_file.read_text().strip()
+    assert password not in " ".join(lines)
+
+    again = load_demo(tocsin)
+    assert again[0] == "Demo data: No changes: the database matches the configuration."
+    assert password_file.read_text().strip() == password
+
+    services = client.get("/api/v1/services", headers=viewer.headers).json()
+    assert [s["name"] for s in services] == ["checkout"]
+    users = {u["name"] for u in client.get("/api/v1/users", headers=viewer.headers).json()}
+    assert {"alice", "bruno", "chen", "dana", "erin"} <= users
+
+    form = client.get("/login")
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(
+        "/login",
+        data={"username": "alice", "password": password, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert "alice (admin)" in client.get("/").text
