@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -11,6 +13,9 @@ from rich.console import Console
 from tocsin.settings import Settings
 from tocsin.store import migrate
 from tocsin.store.db import Database
+
+if TYPE_CHECKING:
+    from tocsin.service import Tocsin
 
 console = Console()
 errors = Console(stderr=True)
@@ -55,3 +60,27 @@ def open_database(
     except Exception as exc:  # a person needs the reason, not a traceback
         fail(f"cannot open database {settings.redacted_url()}: {exc}")
     return database
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+LogLevelOption = Annotated[LogLevel, typer.Option(help="How much the process logs.")]
+
+
+def start_process(data_dir: Path | None, database_url: str | None, log_level: LogLevel) -> Tocsin:
+    """Set up logging and open a migrated Tocsin for a long-running command."""
+    from tocsin.service import Tocsin
+
+    logging.basicConfig(
+        level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.load(data_dir=data_dir, database_url=database_url)
+    try:
+        return Tocsin.open(settings)
+    except Exception as exc:
+        fail(f"cannot open database {settings.redacted_url()}: {exc}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -10,26 +9,23 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli.common import DatabaseUrlOption, DataDirOption, fail
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
+from tocsin.cli.common import (
+    DatabaseUrlOption,
+    DataDirOption,
+    LogLevel,
+    LogLevelOption,
+    start_process,
+)
 
 
 def worker(
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
     threads: Annotated[int, typer.Option(min=1, max=64, help="Worker threads.")] = 2,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_level: LogLevelOption = LogLevel.info,
 ) -> None:
     """Run the job engine without the HTTP server (several may share one PostgreSQL)."""
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    settings = Settings.load(data_dir=data_dir, database_url=database_url)
-    try:
-        tocsin = Tocsin.open(settings)
-    except Exception as exc:
-        fail(f"cannot open database {settings.redacted_url()}: {exc}")
+    tocsin = start_process(data_dir, database_url, log_level)
     tocsin.engine.threads = threads
     stop = threading.Event()
 
