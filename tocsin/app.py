@@ -10,11 +10,21 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tocsin import __version__
-from tocsin.api import audit, health, jobs, tokens, users
+from tocsin.api import audit, classify, definitions, health, incidents, jobs, tokens, users
 from tocsin.service import Tocsin
 from tocsin.web import pages
 
-ROUTERS = (health.router, users.router, tokens.router, jobs.router, audit.router, pages.router)
+ROUTERS = (
+    health.router,
+    users.router,
+    tokens.router,
+    jobs.router,
+    audit.router,
+    incidents.router,
+    classify.router,
+    *definitions.ROUTERS,
+    pages.router,
+)
 
 
 def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:

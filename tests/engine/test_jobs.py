@@ -206,3 +206,12 @@ def test_retry_dead_gives_fresh_attempts(tocsin: Tocsin, clock: FakeClock) -> No
     tocsin.engine.run_until_idle()
     job = job_row(tocsin, job_id)
     assert (job.state, job.attempts) == ("done", 1)
+
+
+def test_engine_stops_promptly_while_idle_on_a_fake_clock(tocsin: Tocsin) -> None:
+    tocsin.engine.start()
+    stopped = threading.Thread(target=tocsin.engine.stop)
+    stopped.start()
+    stopped.join(5)
+    assert not stopped.is_alive(), "stop() hung waiting for an idle worker"
+    assert not tocsin.engine.running

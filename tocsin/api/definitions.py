@@ -119,6 +119,7 @@ KINDS = (
             "communication": "Daily update",
             "escalation": "None",
         },
+        listed=False,
     ),
     Kind(
         desired.INCIDENT_ROLE,

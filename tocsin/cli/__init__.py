@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tocsin.cli import accounts, config, db, jobs, serve, worker
+from tocsin.cli import accounts, config, db, incidents, jobs, serve, worker
 
 app = typer.Typer(
     name="tocsin",
@@ -20,6 +20,9 @@ app.add_typer(config.app, name="config")
 app.add_typer(accounts.users, name="user")
 app.add_typer(accounts.tokens, name="token")
 app.add_typer(jobs.app, name="jobs")
+app.command()(incidents.declare)
+app.command()(incidents.classify)
+app.add_typer(incidents.app, name="incident")
 
 
 def main() -> None:

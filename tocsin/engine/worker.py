@@ -161,15 +161,17 @@ class Engine:
 
     def _loop(self, owner: str) -> None:
         while not self._stop.is_set():
+            # Clear before looking for work: a wake that arrives while this
+            # cycle runs then cuts the following wait short instead of being lost.
+            self._wake.clear()
             self._last_cycle = self.clock.now()
             try:
                 ran = self.run_once(owner)
             except Exception:
                 log.exception("engine cycle failed; retrying after the poll interval")
                 ran = 0
-            if ran:
+            if ran or self._stop.is_set():
                 continue
-            self._wake.clear()
             self.clock.wait(self._wake, self._next_wake())
 
     def _next_wake(self) -> datetime:

@@ -1,0 +1,126 @@
+"""The formal declaration path that SEV1 and SEV2 incidents always go through.
+
+Declaring an incident at one of the two most severe configured levels, or
+raising one into them, queues an ``incident.declared`` job in the same
+transaction (once per incident and level: the job's idempotency key says so).
+The job runs every registered declaration hook, then records on the timeline
+that formal declaration ran. Later capabilities add hooks here (war rooms,
+paging, stakeholder notification) with :func:`add_hook`.
+
+Hooks run inside the job's finishing transaction, so what they write to the
+database (typically jobs of their own: a page, a chat message) commits exactly
+once, together with the job's completion and its timeline entry. A hook that
+raises makes the whole job retry later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.domain.severity import SeverityLevel, level_key
+from tocsin.domain.timeline import EntryDraft, EntryKind
+from tocsin.engine import jobs
+from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
+from tocsin.incidents import definitions, recorder, records
+from tocsin.incidents.errors import IncidentNotFound
+from tocsin.store.incidents import Incident
+
+JOB_KIND = "incident.declared"
+#: The author of timeline entries Tocsin writes itself.
+SYSTEM_AUTHOR = "tocsin"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a hook is told: which incident was formally declared, at which level."""
+
+    incident_id: int
+    reference: str
+    title: str
+    level: SeverityLevel
+    drill: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A named step of formal declaration; the name goes on the timeline."""
+
+    name: str
+    run: Callable[[Session, Declaration], None]
+
+
+HOOKS: list[Hook] = []
+
+
+def add_hook(name: str, run: Callable[[Session, Declaration], None]) -> None:
+    """Register a step every formal declaration runs, in registration order."""
+    if any(hook.name == name for hook in HOOKS):
+        raise ValueError(f"a declaration hook named {name!r} is already registered")
+    HOOKS.append(Hook(name, run))
+
+
+def remove_hook(name: str) -> None:
+    HOOKS[:] = [hook for hook in HOOKS if hook.name != name]
+
+
+def idempotency_key(incident_id: int, level: str) -> str:
+    return f"{JOB_KIND}:{incident_id}:{level_key(level)}"
+
+
+def enqueue(session: Session, incident: Incident, level: SeverityLevel, now: datetime) -> bool:
+    """Queue formal declaration of ``incident`` at ``level`` unless it was already queued."""
+    return jobs.enqueue(
+        session,
+        JOB_KIND,
+        {"incident_id": incident.id, "level": level.level},
+        now=now,
+        idempotency_key=idempotency_key(incident.id, level.level),
+    )
+
+
+def run(ctx: JobContext) -> None:
+    """The ``incident.declared`` job: run the hooks, then say so on the timeline."""
+    incident_id = int(ctx.payload["incident_id"])
+    label = str(ctx.payload["level"])
+    with ctx.transaction() as session:
+        try:
+            incident = records.find(session, str(incident_id), lock=True)
+        except IncidentNotFound as error:
+            raise PermanentFailure(str(error)) from error
+        scale = definitions.scale(session)
+        level = scale.get(label)
+        if level is None:
+            raise PermanentFailure(f"severity {label!r} is no longer configured")
+        now = ctx.clock.now()
+        declaration = Declaration(
+            incident_id=incident.id,
+            reference=incident.reference,
+            title=incident.title,
+            level=level,
+            drill=incident.drill,
+            at=now,
+        )
+        hooks = list(HOOKS)
+        for hook in hooks:
+            hook.run(session, declaration)
+        ran = ", ".join(hook.name for hook in hooks) or "none registered"
+        recorder.append(
+            session,
+            incident.id,
+            EntryDraft(
+                kind=EntryKind.DECLARED,
+                text=f"Formal declaration ran for {level.level} ({level.name}); hooks: {ran}",
+                author=SYSTEM_AUTHOR,
+                details={"formal": "true", "level": level.level, "hooks": ran},
+            ),
+            now,
+        )
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(JOB_KIND, run)

@@ -1,0 +1,44 @@
+"""Appending to an incident's timeline inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.domain import timeline
+from tocsin.domain.timeline import EntryDraft, TimelineEntry, TimelineError
+from tocsin.incidents import records
+from tocsin.incidents.errors import InvalidInput
+from tocsin.store.incidents import TimelineRow
+
+
+def append(session: Session, incident_id: int, draft: EntryDraft, now: datetime) -> TimelineEntry:
+    """Validate ``draft`` with the domain rules, number it and store it.
+
+    The caller holds the incident's lock. ``recorded_at`` never goes back
+    behind the previous entry, so sequence order and recorded order agree even
+    when clocks of several processes disagree slightly.
+    """
+    entries = records.timeline(session, incident_id)
+    recorded_at = max([now, *(e.recorded_at for e in entries[-1:])])
+    try:
+        entry = timeline.append(entries, draft, recorded_at)
+    except TimelineError as error:
+        raise InvalidInput(error.field, str(error).removeprefix(f"{error.field}: ")) from error
+    session.add(
+        TimelineRow(
+            incident_id=incident_id,
+            sequence=entry.sequence,
+            kind=entry.kind.value,
+            note_kind=entry.note_kind.value if entry.note_kind else None,
+            text=entry.text,
+            author=entry.author,
+            recorded_at=entry.recorded_at,
+            occurred_at=entry.occurred_at,
+            corrects=entry.corrects,
+            details=dict(entry.details),
+        )
+    )
+    session.flush()
+    return entry
