@@ -65,3 +65,16 @@ def test_bad_contact_method_and_zone_name_the_field(client: TestClient, admin: C
         ).status_code
         == 404
     )
+
+
+def test_patch_refuses_to_blank_required_fields(client: TestClient, admin: Caller) -> None:
+    answer = client.patch(
+        "/api/v1/users/ada",
+        headers=admin.headers,
+        json={"contact_methods": None, "time_zone": None, "email": None},
+    )
+    assert answer.status_code == 422
+    assert [error["loc"] for error in answer.json()["detail"]] == [
+        ["body", "contact_methods"],
+        ["body", "time_zone"],
+    ]

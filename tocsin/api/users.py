@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
 
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
@@ -13,6 +14,9 @@ from tocsin.store.audit import record
 from tocsin.store.tables import User
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
+
+#: Fields a PATCH may change but not blank out.
+NOT_NULL = ("full_name", "time_zone", "role", "contact_methods")
 
 
 def managed_conflict(kind: str, name: str, managed_by: str) -> HTTPException:
@@ -95,6 +99,14 @@ def update_user(
         if user.managed_by:
             raise managed_conflict("user", name, user.managed_by)
         changed = body.model_dump(exclude_unset=True, mode="json")
+        cleared = sorted(field for field in NOT_NULL if field in changed and changed[field] is None)
+        if cleared:
+            raise RequestValidationError(
+                [
+                    {"loc": ["body", field], "msg": "may not be null", "type": "null"}
+                    for field in cleared
+                ]
+            )
         for field in ("full_name", "email", "time_zone", "role", "contact_methods"):
             if field in changed:
                 setattr(user, field, changed[field])
