@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy tocsin tests bench
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --durations=15
 
 clean:
 	rm -rf $(VENV) tocsin-data .pytest_cache .mypy_cache .ruff_cache

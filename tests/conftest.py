@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,10 @@ from tocsin.auth import accounts
 from tocsin.clock import FakeClock
 from tocsin.service import Tocsin
 from tocsin.settings import Settings
+
+# Rich wraps tables to the terminal width; without a terminal (pytest-xdist
+# workers) that is 80 columns, which would split the cells tests look for.
+os.environ.setdefault("COLUMNS", "250")
 
 
 @pytest.fixture(params=backends())

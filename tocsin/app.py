@@ -10,11 +10,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tocsin import __version__
-from tocsin.api import audit, classify, definitions, health, incidents, jobs, tokens, users
+from tocsin.api import alerts as alerts_api
+from tocsin.api import audit, classify, definitions, health, incidents, jobs, oncall, tokens, users
+from tocsin.api import inbound as inbound_api
+from tocsin.api import paging as paging_api
 from tocsin.service import Tocsin
-from tocsin.web import pages
+from tocsin.web import ack, pages
 
 ROUTERS = (
+    # First: alerts from monitoring tools are the hottest path, matched before everything else.
+    inbound_api.router,
     health.router,
     users.router,
     tokens.router,
@@ -22,7 +27,11 @@ ROUTERS = (
     audit.router,
     incidents.router,
     classify.router,
+    alerts_api.router,
     *definitions.ROUTERS,
+    oncall.router,
+    paging_api.router,
+    ack.router,
     pages.router,
 )
 

@@ -9,6 +9,7 @@ from tocsin.clock import Clock, SystemClock
 from tocsin.engine.handlers import builtin_registry
 from tocsin.engine.registry import HandlerRegistry
 from tocsin.engine.worker import Engine
+from tocsin.file_clock import FileClock
 from tocsin.settings import Settings
 from tocsin.store import migrate
 from tocsin.store.db import Database
@@ -32,7 +33,8 @@ class Tocsin:
             migrate.upgrade(database.engine)
         registry = builtin_registry()
         registry.load_modules(settings.handler_modules)
-        clock = clock or SystemClock()
+        if clock is None:
+            clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
         engine = Engine(
             database,
             clock,

@@ -26,6 +26,8 @@ class Settings:
     engine_poll_seconds: float = 1.0
     #: Cookies marked Secure (turn off only for plain-HTTP local development).
     secure_cookies: bool = True
+    #: Test facility: read the current instant from this file (tocsin.file_clock).
+    clock_file: Path | None = None
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -43,6 +45,9 @@ class Settings:
             job_lease_seconds=float(os.environ.get("TOCSIN_JOB_LEASE_SECONDS", "60")),
             engine_poll_seconds=float(os.environ.get("TOCSIN_ENGINE_POLL_SECONDS", "1")),
             secure_cookies=os.environ.get("TOCSIN_INSECURE_COOKIES", "") != "1",
+            clock_file=Path(os.environ["TOCSIN_CLOCK_FILE"])
+            if os.environ.get("TOCSIN_CLOCK_FILE")
+            else None,
         )
 
     @property

@@ -16,9 +16,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
+from tests.alerts import fuzzing as alerting_fuzz
+from tocsin.alerts import integrations
 from tocsin.app import create_app
 from tocsin.auth import accounts
 from tocsin.clock import FakeClock
+from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.service import Tocsin
 from tocsin.settings import Settings
 
@@ -32,6 +35,18 @@ with _tocsin.database.transaction() as _session:
     )
     _, TOKEN = accounts.create_token(_session, _admin, now=_tocsin.clock.now(), actor="fuzz")
 
+#: A key per integration type, so inbound endpoints are fuzzed past the key check too.
+KEYS: dict[str, str] = {}
+with _tocsin.database.transaction() as _session:
+    for _type, _settings in alerting_fuzz.INTEGRATIONS.items():
+        KEYS[_type] = integrations.create(
+            _session,
+            f"fuzz-{_type}",
+            IntegrationConfig.model_validate({"service": "fuzz", "type": _type, **_settings}),
+            actor="fuzz",
+            now=_tocsin.clock.now(),
+        )
+
 app = create_app(_tocsin)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -44,8 +59,15 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 )
 def test_no_input_gives_a_server_error(case: Case[Any]) -> None:
     for headers in ({"Authorization": f"Bearer {TOKEN}"}, {}):
-        response = case.call(headers=headers)
-        assert response.status_code < 500, (
-            f"{case.method} {case.formatted_path} answered {response.status_code}: "
-            f"{response.text[:500]}"
-        )
+        _answers_without_server_error(case, headers)
+    inbound = alerting_fuzz.as_integration(case, KEYS)
+    if inbound is not None:
+        _answers_without_server_error(case, inbound)
+
+
+def _answers_without_server_error(case: Case[Any], headers: dict[str, str]) -> None:
+    response = case.call(headers=headers)
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path} answered {response.status_code}: "
+        f"{response.text[:500]}"
+    )

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from tocsin.config import validate_directory
 from tocsin.config.desired import DesiredUser
+from tocsin.config.kinds import READERS
 from tocsin.config.schema import SeverityConfig, UserConfig
 from tocsin.domain.severity import NEXT_BUSINESS_DAY
 
@@ -32,6 +33,9 @@ SEED_WARNINGS = [
     "postmortem-template.yaml:51: warning: postmortem.action_items[2].owner: 'team-lead' is not "
     "defined under users in any file; they get a user without contact methods and cannot be paged",
 ]
+
+#: Every top-level key a configuration file may have, as error messages list them.
+ACCEPTED = ", ".join(sorted(READERS))
 
 
 def issues(directory: Path, files: dict[str, str], now: datetime = NOW) -> list[str]:
@@ -215,11 +219,8 @@ def test_unknown_top_level_keys_and_non_mapping_files(tmp_path: Path) -> None:
     assert issues(
         tmp_path, {"a.yaml": "teams: {}\nroutes: {}\n", "b.yaml": "- 1\n", "c.yaml": ""}
     ) == [
-        "a.yaml:2: routes: unknown top-level key; accepted keys are classification, "
-        "escalation_policies, postmortem, roles, schedule, schedules, services, severities, "
-        "status_page, teams, users",
-        "b.yaml:1: must be a mapping with top-level keys (classification, escalation_policies, "
-        "postmortem, roles, schedule, schedules, services, severities, status_page, teams, users)",
+        f"a.yaml:2: routes: unknown top-level key; accepted keys are {ACCEPTED}",
+        f"b.yaml:1: must be a mapping with top-level keys ({ACCEPTED})",
     ]
 
 

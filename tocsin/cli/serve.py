@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from tocsin.api.inbound import max_body_bytes
 from tocsin.app import create_app
 from tocsin.cli.common import (
     DatabaseUrlOption,
@@ -17,6 +18,7 @@ from tocsin.cli.common import (
     start_process,
 )
 from tocsin.demo import load_demo
+from tocsin.inbound.email import start_listener
 
 
 def serve(
@@ -26,6 +28,18 @@ def serve(
     database_url: DatabaseUrlOption = None,
     demo: Annotated[bool, typer.Option(help="Load demo data to have something to see.")] = False,
     log_level: LogLevelOption = LogLevel.info,
+    smtp_port: Annotated[
+        int,
+        typer.Option(
+            envvar="TOCSIN_SMTP_PORT",
+            help="Receive alerts by email on this port (0: off).",
+            max=65535,
+        ),
+    ] = 0,
+    smtp_domain: Annotated[
+        str | None,
+        typer.Option(envvar="TOCSIN_SMTP_DOMAIN", help="Accept mail only for <key>@this domain."),
+    ] = None,
 ) -> None:
     """Run Tocsin: HTTP API, web console, public status page and the job engine."""
     tocsin = start_process(data_dir, database_url, log_level)
@@ -36,6 +50,16 @@ def serve(
         f"Tocsin on http://{host}:{port}  (database {tocsin.settings.redacted_url()})",
         highlight=False,
     )
-    uvicorn.run(
-        create_app(tocsin), host=host, port=port, log_level=log_level.value, access_log=False
-    )
+    smtp = None
+    if smtp_port:
+        smtp = start_listener(
+            tocsin, host=host, port=smtp_port, domain=smtp_domain, max_bytes=max_body_bytes()
+        )
+        console.print(f"Inbound email on smtp://{host}:{smtp_port}", highlight=False)
+    try:
+        uvicorn.run(
+            create_app(tocsin), host=host, port=port, log_level=log_level.value, access_log=False
+        )
+    finally:
+        if smtp is not None:
+            smtp.stop()

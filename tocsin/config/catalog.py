@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from tocsin.config.desired import Origin
 from tocsin.config.errors import FieldPath, Issue, Level, format_path
 from tocsin.config.loader import SourceFile
+from tocsin.config.paging_schema import NotificationRulesConfig, PagingConfig
 from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.schema import (
     ComponentConfig,
@@ -65,6 +66,10 @@ class Catalog:
         self.components: dict[str, Entry[ComponentConfig]] = {}
         self.postmortems: dict[str, Entry[PostmortemTemplateConfig]] = {}
         self.classification: dict[str, Entry[dict[str, Any]]] = {}
+        self.paging: dict[str, Entry[PagingConfig]] = {}
+        self.notification_rules: dict[str, Entry[NotificationRulesConfig]] = {}
+        #: Alerting objects (tocsin.config.alerting_kinds) by definition kind, then name.
+        self.alerting: dict[str, dict[str, Entry[Any]]] = {}
         #: Top-level keys that may appear in one file only, and where they first appeared.
         self.singletons: dict[str, Entry[None]] = {}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tocsin.config.alerting_schema import ALERTING_KINDS
+
 #: Definition kinds, as stored in ``definitions.kind``.
 SEVERITY = "severity"
 INCIDENT_ROLE = "incident_role"
@@ -15,6 +17,8 @@ SERVICE = "service"
 STATUS_PAGE_COMPONENT = "status_page_component"
 POSTMORTEM_TEMPLATE = "postmortem_template"
 CLASSIFICATION = "classification"
+PAGING = "paging"
+NOTIFICATION_RULES = "notification_rules"
 #: Users live in their own table; "user" names them in plans, audit entries and lookups.
 USER = "user"
 
@@ -28,6 +32,9 @@ DEFINITION_KINDS = (
     STATUS_PAGE_COMPONENT,
     POSTMORTEM_TEMPLATE,
     CLASSIFICATION,
+    PAGING,
+    NOTIFICATION_RULES,
+    *ALERTING_KINDS,
 )
 
 

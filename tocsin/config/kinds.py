@@ -12,11 +12,13 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from tocsin.config.alerting_kinds import ALERTING_READERS
 from tocsin.config.catalog import Catalog, Entry
 from tocsin.config.errors import FieldPath
 from tocsin.config.fields import describe, object_name, user_name
 from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
+from tocsin.config.paging_schema import PAGING_NAME, NotificationRulesConfig, PagingConfig
 from tocsin.config.schedules import add_schedule
 from tocsin.config.schema import (
     EscalationPolicyConfig,
@@ -181,6 +183,21 @@ def read_classification(catalog: Catalog, source: SourceFile, key: str, node: An
     catalog.classification[key] = Entry(key, data, source, (key,))
 
 
+def read_paging(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
+    if not catalog.claim_singleton(source, key, "paging"):
+        return
+    model = validate_into(PagingConfig, to_plain(node), source, (key,), catalog.issues)
+    catalog.paging[PAGING_NAME] = Entry(PAGING_NAME, model, source, (key,))
+
+
+def read_notification_rules(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
+    """Rules by person: ``notification_rules: {alice: {high_urgency: [...]}}``."""
+    for name, data, path in named_items(catalog, source, key, node, "people", user_name):
+        model = validate_into(NotificationRulesConfig, data, source, path, catalog.issues)
+        entry = Entry(name, model, source, path)
+        catalog.add(catalog.notification_rules, "notification rules of", entry)
+
+
 READERS: dict[str, Reader] = {
     "severities": read_severities,
     "roles": read_roles,
@@ -193,6 +210,9 @@ READERS: dict[str, Reader] = {
     "status_page": read_status_page,
     "postmortem": read_postmortem,
     "classification": read_classification,
+    "paging": read_paging,
+    "notification_rules": read_notification_rules,
+    **ALERTING_READERS,
 }
 
 

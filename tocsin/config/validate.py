@@ -10,11 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tocsin.config.alerting_kinds import check_alerting
 from tocsin.config.catalog import Catalog, Entry
 from tocsin.config.desired import (
     CLASSIFICATION,
     ESCALATION_POLICY,
     INCIDENT_ROLE,
+    NOTIFICATION_RULES,
+    PAGING,
     POSTMORTEM_TEMPLATE,
     SCHEDULE,
     SERVICE,
@@ -81,6 +84,13 @@ def _configuration(catalog: Catalog, implicit: list[DesiredUser]) -> Configurati
         *_definitions(STATUS_PAGE_COMPONENT, catalog.components.values()),
         *_definitions(POSTMORTEM_TEMPLATE, catalog.postmortems.values()),
         *_definitions(CLASSIFICATION, catalog.classification.values()),
+        *_definitions(PAGING, catalog.paging.values()),
+        *_definitions(NOTIFICATION_RULES, catalog.notification_rules.values()),
+        *(
+            item
+            for kind, found in catalog.alerting.items()
+            for item in _definitions(kind, found.values())
+        ),
     ]
     users = []
     for entry in catalog.users.values():
@@ -126,6 +136,7 @@ def validate_sources(
     implicit: list[DesiredUser] = []
     if not load_issues:
         check_references(catalog)
+        check_alerting(catalog)
         implicit = people(catalog)
         check_fairness_of_schedules(catalog, now)
     issues = tuple(sorted_issues(catalog.issues))

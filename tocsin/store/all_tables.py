@@ -1,5 +1,5 @@
 """Import every module that defines tables so the metadata is complete."""
 
-from tocsin.store import incidents, tables
+from tocsin.store import incidents, oncall, tables
 
-__all__ = ["incidents", "tables"]
+__all__ = ["incidents", "oncall", "tables"]

@@ -1,0 +1,119 @@
+"""Never lose an alert, never half-write one: size limits, bad bodies, bad keys, rate limits."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.alerts.support import alerts, count, integration, payload
+from tests.conftest import Caller
+from tocsin.clock import FakeClock
+from tocsin.service import Tocsin
+from tocsin.store.alerts import AlertEvent, AlertGroup
+
+
+def test_bodies_over_the_limit_get_413_before_parsing(
+    client: TestClient, admin: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOCSIN_MAX_ALERT_BODY_BYTES", "2000")
+    key = integration(client, admin, "am", "alertmanager")
+    big = payload("alertmanager_firing.json")
+    answer = client.post(f"/api/v1/integrations/{key}/alertmanager", json=big)
+    assert answer.status_code == 413
+    assert answer.json() == {"detail": "request body exceeds 2000 bytes"}
+
+    def chunks() -> list[bytes]:
+        return [b'{"routing_key": "', b"x" * 3000, b'"}']
+
+    streamed = client.post(
+        "/v2/enqueue", content=iter(chunks()), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert streamed.json()["status"] == "invalid event"
+
+
+def test_malformed_bodies_name_the_field_and_store_nothing(
+    tocsin: Tocsin, client: TestClient, admin: Caller
+) -> None:
+    key = integration(client, admin, "am", "alertmanager")
+    url = f"/api/v1/integrations/{key}/alertmanager"
+    body = payload("alertmanager_firing.json")
+    body["alerts"][1]["status"] = "exploded"
+    answer = client.post(url, json=body)
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["body", "alerts", 1, "status"]
+    not_json = client.post(url, content=b"{", headers={"content-type": "application/json"})
+    assert not_json.status_code == 422
+    assert not_json.json()["detail"][0]["type"] == "json_invalid"
+    assert alerts(tocsin) == []
+    assert count(tocsin, AlertGroup) == count(tocsin, AlertEvent) == 0
+
+
+def test_unknown_and_revoked_keys_look_the_same(
+    tocsin: Tocsin, client: TestClient, admin: Caller
+) -> None:
+    key = integration(client, admin, "am", "alertmanager")
+    url = f"/api/v1/integrations/{key}/alertmanager"
+    assert client.post(url, json=payload("alertmanager_firing.json")).status_code == 202
+    revoked = client.post("/api/v1/integrations/am/revoke", headers=admin.headers)
+    assert revoked.json() == {"integration": "am", "revoked": 1}
+    after = client.post(url, json=payload("alertmanager_resolved.json"))
+    never = client.post(
+        f"/api/v1/integrations/{'0' * 32}/alertmanager", json=payload("alertmanager_resolved.json")
+    )
+    assert after.status_code == never.status_code == 404
+    assert after.json() == never.json()
+    rotated = client.post("/api/v1/integrations/am/rotate", headers=admin.headers).json()
+    assert rotated["endpoint"] == f"/api/v1/integrations/{rotated['key']}/alertmanager"
+    fresh = client.post(
+        f"/api/v1/integrations/{rotated['key']}/alertmanager",
+        json=payload("alertmanager_resolved.json"),
+    )
+    assert fresh.status_code == 202
+    listed = client.get("/api/v1/integrations/am", headers=admin.headers).json()
+    assert [k["hint"] for k in listed["keys"]] == [key[-4:], rotated["key"][-4:]]
+    assert [k["revoked_at"] is None for k in listed["keys"]] == [False, True]
+    assert rotated["key"] not in str(listed)
+
+
+def test_rate_limit_applies_per_key_and_refills_with_time(
+    client: TestClient, admin: Caller, clock: FakeClock
+) -> None:
+    key = integration(client, admin, "am", "alertmanager", rate_limit_per_minute=1)
+    other = integration(client, admin, "am2", "alertmanager", rate_limit_per_minute=1)
+    body = payload("alertmanager_firing.json")
+    assert client.post(f"/api/v1/integrations/{key}/alertmanager", json=body).status_code == 202
+    limited = client.post(f"/api/v1/integrations/{key}/alertmanager", json=body)
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
+    assert client.post(f"/api/v1/integrations/{other}/alertmanager", json=body).status_code == 202
+    clock.advance(seconds=60)
+    assert client.post(f"/api/v1/integrations/{key}/alertmanager", json=body).status_code == 202
+
+
+def test_only_admins_manage_integrations_and_settings_are_checked(
+    client: TestClient, responder: Caller, admin: Caller
+) -> None:
+    answer = client.post(
+        "/api/v1/integrations",
+        json={"name": "x", "service": "s", "type": "alertmanager"},
+        headers=responder.headers,
+    )
+    assert answer.status_code == 403
+    assert (
+        client.post("/api/v1/integrations/x/rotate", headers=responder.headers).status_code == 403
+    )
+    heartbeat = client.post(
+        "/api/v1/integrations",
+        json={"name": "x", "service": "s", "type": "heartbeat"},
+        headers=admin.headers,
+    )
+    assert heartbeat.status_code == 422
+    assert "a heartbeat integration needs heartbeat" in heartbeat.text
+    integration(client, admin, "x", "alertmanager")
+    again = client.post(
+        "/api/v1/integrations",
+        json={"name": "x", "service": "s", "type": "grafana"},
+        headers=admin.headers,
+    )
+    assert again.status_code == 409

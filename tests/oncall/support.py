@@ -1,0 +1,97 @@
+"""Helpers for on-call tests: the seed configuration, schedules, users, an API client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.conftest import Caller
+from tocsin.app import create_app
+from tocsin.auth import accounts
+from tocsin.config import apply, validate_directory
+from tocsin.config.desired import SCHEDULE
+from tocsin.config.schedule_schema import ScheduleConfig
+from tocsin.service import Tocsin
+from tocsin.store.tables import Definition, User
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "examples" / "config"
+#: The seed schedule's name: its file's.
+SEED_SCHEDULE = "on-call-schedule"
+
+
+def at(text: str) -> datetime:
+    """An aware instant from ISO 8601 text such as ``2026-01-12T10:00Z``."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert parsed.tzinfo is not None
+    return parsed
+
+
+def z(instant: datetime) -> str:
+    """``instant`` as the API writes it: ISO 8601 in UTC with a Z."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def iso(text: str) -> str:
+    return z(at(text))
+
+
+def apply_seed(tocsin: Tocsin) -> None:
+    """Apply ``examples/config`` as ``tocsin config apply`` would."""
+    validation = validate_directory(SEED, now=tocsin.clock.now())
+    assert validation.ok
+    with tocsin.database.transaction() as session:
+        apply(session, validation.configuration, now=tocsin.clock.now())
+
+
+def put_schedule(tocsin: Tocsin, name: str, spec: dict[str, Any]) -> None:
+    """Create or replace a schedule definition directly, as the definitions API stores it."""
+    stored = ScheduleConfig.model_validate(spec).model_dump(mode="json", exclude_none=True)
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        row = session.scalar(
+            select(Definition).where(Definition.kind == SCHEDULE, Definition.name == name)
+        )
+        if row is None:
+            session.add(
+                Definition(kind=SCHEDULE, name=name, spec=stored, created_at=now, updated_at=now)
+            )
+        else:
+            row.spec, row.updated_at = stored, now
+
+
+def user(
+    tocsin: Tocsin,
+    name: str,
+    role: str = "responder",
+    *,
+    time_zone: str = "UTC",
+    working_hours: dict[str, Any] | None = None,
+) -> Caller:
+    """A user (made unless it exists, e.g. from the seed) with a fresh API token."""
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        found = session.scalar(select(User).where(User.name == name))
+        if found is None:
+            found = accounts.create_user(
+                session, now=now, actor="test", name=name, email=None, role=role
+            )
+        found.role, found.time_zone = role, time_zone
+        if working_hours is not None:
+            found.spec = {**found.spec, "working_hours": working_hours}
+        _, token = accounts.create_token(session, found, now=now, actor="test")
+    return Caller(name, token)
+
+
+@contextmanager
+def client_without_engine(tocsin: Tocsin) -> Iterator[TestClient]:
+    """An API client whose app starts no engine threads: tests run jobs themselves."""
+    with TestClient(
+        create_app(tocsin, start_engine=False), base_url="https://testserver"
+    ) as client:
+        yield client

@@ -1,0 +1,1 @@
+"""Alerts: ingest, dedup, grouping, routing, silences, heartbeats, paging hand-over."""

@@ -1,0 +1,114 @@
+"""Handing a new alert group to paging: exactly one durable job per group.
+
+When a group opens (or a suppressed group stops being suppressed) ingest
+queues one ``alert_group.opened`` job in the same transaction, with the group
+id as its idempotency key, so a group is handed over once however often the
+alert is re-sent and whichever process receives it. The job runs every
+registered "group opened" hook (paging registers one with :func:`add_hook`)
+inside its finishing transaction, so what a hook writes commits exactly once
+with the job's completion, then records on the group's history that the
+group was opened for paging and which hooks ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.alerts import history
+from tocsin.engine import jobs
+from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
+from tocsin.store.alerts import AlertGroup
+
+JOB_KIND = "alert_group.opened"
+SYSTEM = "tocsin"
+
+
+@dataclass(frozen=True)
+class GroupOpened:
+    """What a hook is told about the group to page for."""
+
+    group_id: int
+    service: str
+    title: str
+    #: The escalation policy frozen when the group opened (None: the service names none).
+    escalation_policy: str | None
+    urgency: str
+    incident_id: int | None
+    opened_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Hook:
+    name: str
+    run: Callable[[Session, GroupOpened], None]
+
+
+HOOKS: list[Hook] = []
+
+
+def add_hook(name: str, run: Callable[[Session, GroupOpened], None]) -> None:
+    """Register a step every opened group runs, in registration order."""
+    if any(hook.name == name for hook in HOOKS):
+        raise ValueError(f"a group-opened hook named {name!r} is already registered")
+    HOOKS.append(Hook(name, run))
+
+
+def remove_hook(name: str) -> None:
+    HOOKS[:] = [hook for hook in HOOKS if hook.name != name]
+
+
+def idempotency_key(group_id: int) -> str:
+    return f"{JOB_KIND}:{group_id}"
+
+
+def enqueue(session: Session, group_id: int, now: datetime) -> bool:
+    """Queue paging for the group unless it was queued before; returns whether it was queued now."""
+    return jobs.enqueue(
+        session,
+        JOB_KIND,
+        {"group_id": group_id},
+        now=now,
+        idempotency_key=idempotency_key(group_id),
+    )
+
+
+def run(ctx: JobContext) -> None:
+    group_id = int(ctx.payload["group_id"])
+    with ctx.transaction() as session:
+        group = session.scalar(select(AlertGroup).where(AlertGroup.id == group_id))
+        if group is None:
+            raise PermanentFailure(f"alert group {group_id} does not exist")
+        now = ctx.clock.now()
+        opened = GroupOpened(
+            group_id=group.id,
+            service=group.service,
+            title=group.title,
+            escalation_policy=group.escalation_policy,
+            urgency=group.urgency,
+            incident_id=group.incident_id,
+            opened_at=group.opened_at,
+            at=now,
+        )
+        hooks = list(HOOKS)
+        for hook in hooks:
+            hook.run(session, opened)
+        ran = ", ".join(hook.name for hook in hooks) or "none registered"
+        history.record(
+            session,
+            now,
+            "paging",
+            SYSTEM,
+            f"Opened for paging; hooks: {ran}",
+            group_id=group.id,
+            hooks=ran,
+        )
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(JOB_KIND, run)

@@ -1,0 +1,156 @@
+"""The ingest path's SQL, built once per dialect with bound parameters.
+
+Building an INSERT ... ON CONFLICT with SQLAlchemy costs more than running it
+(each build makes an ``excluded`` alias and a fresh cache key), so the
+statements every alert runs are built once here and executed with a
+parameter dictionary; SQLAlchemy then reuses their compiled form.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import Executable
+
+from tocsin.store.alerts import OPEN_ALERT, Alert, AlertEvent, AlertGroup, IntegrationKey
+
+ALERTS: Table = Alert.__table__  # type: ignore[assignment]
+EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
+GROUPS: Table = AlertGroup.__table__  # type: ignore[assignment]
+KEYS: Table = IntegrationKey.__table__  # type: ignore[assignment]
+
+#: Columns a new alert is inserted with (the rest take their defaults or NULL).
+ALERT_COLUMNS = (
+    "service",
+    "dedup_key",
+    "status",
+    "severity",
+    "summary",
+    "integration",
+    "source_type",
+    "source",
+    "labels",
+    "annotations",
+    "details",
+    "links",
+    "runbook_url",
+    "occurrences",
+    "flapping",
+    "urgency",
+    "started_at",
+    "triggered_at",
+    "last_event_at",
+)
+EVENT_COLUMNS = ("alert_id", "group_id", "at", "kind", "actor", "text", "detail")
+GROUP_COLUMNS = (
+    "service",
+    "group_key",
+    "join_key",
+    "status",
+    "title",
+    "rule",
+    "labels",
+    "escalation_policy",
+    "urgency",
+    "routing_rule",
+    "alert_count",
+    "paging",
+    "suppressed_by",
+    "suppressed_until",
+    "opened_at",
+    "last_alert_at",
+    "updated_at",
+)
+
+
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _binds(table: Table, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+@cache
+def upsert_alert(dialect: str) -> Executable:
+    """Insert an alert, or count one more occurrence of the open alert with its key."""
+    statement = insert_for(dialect)(ALERTS).values(_binds(ALERTS, ALERT_COLUMNS))
+    excluded = statement.excluded
+    upsert: Executable = statement.on_conflict_do_update(
+        index_elements=[ALERTS.c.service, ALERTS.c.dedup_key],
+        index_where=OPEN_ALERT,
+        set_={
+            "occurrences": ALERTS.c.occurrences + 1,
+            "last_event_at": excluded.last_event_at,
+            "summary": excluded.summary,
+            "labels": excluded.labels,
+            "annotations": excluded.annotations,
+            "details": excluded.details,
+            "links": excluded.links,
+            "runbook_url": func.coalesce(excluded.runbook_url, ALERTS.c.runbook_url),
+        },
+    ).returning(ALERTS.c.id, ALERTS.c.occurrences, ALERTS.c.group_id)
+    return upsert
+
+
+@cache
+def insert_group(dialect: str) -> Executable:
+    """Open a group unless another one already accepts alerts with the same key."""
+    opening: Executable = (
+        insert_for(dialect)(GROUPS)
+        .values(_binds(GROUPS, GROUP_COLUMNS))
+        .on_conflict_do_nothing(index_elements=[GROUPS.c.service, GROUPS.c.join_key])
+        .returning(GROUPS.c.id)
+    )
+    return opening
+
+
+INSERT_EVENTS = EVENTS.insert().values(_binds(EVENTS, EVENT_COLUMNS))
+
+FIND_KEY = select(KEYS.c.integration).where(
+    KEYS.c.key_digest == bindparam("digest"), KEYS.c.revoked_at.is_(None)
+)
+
+JOINABLE_GROUP = (
+    select(GROUPS.c.id, GROUPS.c.last_alert_at, GROUPS.c.incident_id, GROUPS.c.paging)
+    .where(GROUPS.c.service == bindparam("service"), GROUPS.c.join_key == bindparam("join_key"))
+    .with_for_update()
+)
+
+JOIN_GROUP = (
+    update(GROUPS)
+    .where(GROUPS.c.id == bindparam("group"))
+    .values(
+        last_alert_at=bindparam("now", type_=GROUPS.c.last_alert_at.type),
+        updated_at=bindparam("now", type_=GROUPS.c.updated_at.type),
+        alert_count=GROUPS.c.alert_count + 1,
+    )
+)
+
+PLACE_ALERT = (
+    update(ALERTS)
+    .where(ALERTS.c.id == bindparam("alert"))
+    .values(
+        group_id=bindparam("group_id", type_=ALERTS.c.group_id.type),
+        incident_id=bindparam("incident_id", type_=ALERTS.c.incident_id.type),
+        flapping=bindparam("flapping", type_=ALERTS.c.flapping.type),
+        suppressed_by=bindparam("suppressed_by", type_=ALERTS.c.suppressed_by.type),
+    )
+)
+
+EARLIER_OPENINGS = (
+    select(ALERTS.c.triggered_at)
+    .where(
+        ALERTS.c.service == bindparam("service"),
+        ALERTS.c.dedup_key == bindparam("dedup_key"),
+        ALERTS.c.triggered_at > bindparam("since", type_=ALERTS.c.triggered_at.type),
+        ALERTS.c.id != bindparam("alert"),
+    )
+    .order_by(ALERTS.c.triggered_at.desc())
+    .limit(bindparam("cycles"))
+)

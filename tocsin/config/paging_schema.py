@@ -1,0 +1,109 @@
+"""Configuration of paging: the ``paging:`` settings and per-person ``notification_rules:``.
+
+.. code-block:: yaml
+
+    paging:
+      acknowledgement_timeout_minutes: 30
+      low_urgency_escalates: false
+      stakeholders:
+        vp_of_engineering: [vera]
+      rate_limits:
+        sms: {count: 3, window_minutes: 15}
+
+    notification_rules:
+      alice:
+        high_urgency:
+          - {method: push}
+          - {method: sms, after_minutes: 2}
+          - {method: voice, after_minutes: 5}
+        low_urgency:
+          - {method: email}
+        quiet_hours: {start: "22:00", end: "07:00"}
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from tocsin.config.fields import NonNegativeInteger, ObjectName, PositiveInteger, Spec, UserName
+from tocsin.config.schema import ContactType, TimeOfDay
+from tocsin.domain.bundling import RateLimit
+from tocsin.domain.notification_rules import QuietHours, Rule, UserRules
+
+#: The name of the single ``paging`` definition.
+PAGING_NAME = "paging"
+
+
+class NotificationRuleConfig(Spec):
+    """Notify every contact method of type ``method``, ``after_minutes`` after the page."""
+
+    method: ContactType
+    after_minutes: NonNegativeInteger = 0
+
+    def to_rule(self) -> Rule:
+        return Rule(self.method, timedelta(minutes=self.after_minutes))
+
+
+class QuietHoursConfig(Spec):
+    """Low urgency notifications wait for the end of these hours (the person's time zone)."""
+
+    start: TimeOfDay
+    end: TimeOfDay
+
+    @field_validator("end")
+    @classmethod
+    def _not_empty(cls, end: str, info: Any) -> str:
+        if info.data.get("start") == end:
+            raise ValueError("must differ from start")
+        return end
+
+
+class NotificationRulesConfig(Spec):
+    """One person's rules; an empty list means the defaults (see docs/paging.md)."""
+
+    high_urgency: list[NotificationRuleConfig] = Field(default_factory=list)
+    low_urgency: list[NotificationRuleConfig] = Field(default_factory=list)
+    quiet_hours: QuietHoursConfig | None = None
+
+    def to_rules(self, time_zone: str) -> UserRules:
+        quiet = self.quiet_hours
+        return UserRules(
+            high=tuple(rule.to_rule() for rule in self.high_urgency),
+            low=tuple(rule.to_rule() for rule in self.low_urgency),
+            quiet_hours=QuietHours(_clock(quiet.start), _clock(quiet.end), time_zone)
+            if quiet
+            else None,
+        )
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+class RateLimitConfig(Spec):
+    count: PositiveInteger
+    window_minutes: PositiveInteger
+
+    def to_limit(self) -> RateLimit:
+        return RateLimit(self.count, timedelta(minutes=self.window_minutes))
+
+
+class PagingConfig(Spec):
+    """Organisation-wide paging settings (the top-level ``paging:`` key, one file only)."""
+
+    #: An acknowledged, unresolved escalation starts again after this long; None: never.
+    acknowledgement_timeout_minutes: PositiveInteger | None = None
+    #: Whether low urgency pages escalate past the first step that reached somebody.
+    low_urgency_escalates: bool = False
+    #: People told when an incident reaches a level whose escalation names their role.
+    stakeholders: dict[ObjectName, list[UserName]] = Field(default_factory=dict)
+    rate_limits: dict[ContactType, RateLimitConfig] = Field(default_factory=dict)
+    #: How long an acknowledge link in a message stays valid.
+    ack_link_hours: PositiveInteger = 24
+
+    def limits(self) -> dict[str, RateLimit]:
+        return {method: limit.to_limit() for method, limit in self.rate_limits.items()}

@@ -1,0 +1,1 @@
+"""One module per alert source, each turning its wire format into signals."""

@@ -1,0 +1,90 @@
+"""User reports: the seeds' third detection path ("support tickets and feedback").
+
+A signed-in person reports what they see ("checkout is failing for EU
+users"). By default the report becomes an alert, so it is grouped, routed and
+paged like any other (reports have ``__source__="user_report"`` for routing
+rules); with an incident severity it declares an incident at once
+(source ``user_report``, reported by the person).
+
+Every report is its own alert (a fresh dedup key); several reports about one
+service within the grouping window share a group and page once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.definitions import Alerting
+from tocsin.alerts.ingest import Origin, ingest
+from tocsin.domain.alert_lifecycle import Action, Severity, Signal
+from tocsin.incidents import service as incident_service
+
+INTEGRATION = "user-reports"
+SOURCE_TYPE = "user_report"
+#: The service of reports that name none and that no routing rule routes.
+UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True)
+class Report:
+    text: str
+    reporter: str
+    details: str = ""
+    service: str | None = None
+    severity: Severity = Severity.ERROR
+    #: Declare an incident at this severity instead of raising an alert.
+    declare: str | None = None
+
+
+@dataclass(frozen=True)
+class Reported:
+    alert_id: int | None = None
+    group_id: int | None = None
+    incident_id: int | None = None
+    incident_reference: str | None = None
+
+
+def report(
+    session: Session,
+    alerting: Alerting,
+    new: Report,
+    actor: incident_service.Actor,
+    now: datetime,
+) -> Reported:
+    """Raise the report as an alert, or declare it as an incident; in the caller's transaction.
+
+    Declaring raises :class:`tocsin.incidents.errors.IncidentError` when the
+    incidents service refuses (an unknown severity, an empty title).
+    """
+    if new.declare is not None:
+        incident = incident_service.declare(
+            session,
+            incident_service.NewIncident(
+                title=new.text[:200],
+                severity=new.declare,
+                summary=new.details,
+                source="user_report",
+                services=[new.service] if new.service else [],
+                reported_by=new.reporter,
+            ),
+            actor,
+            now,
+        )
+        return Reported(incident_id=incident.id, incident_reference=incident.reference)
+    signal = Signal(
+        action=Action.TRIGGER,
+        dedup_key=f"report:{uuid.uuid4().hex}",
+        summary=new.text,
+        severity=new.severity,
+        source=new.reporter,
+        labels={"reporter": new.reporter},
+        annotations={"description": new.details} if new.details else {},
+        details={"reported_by": new.reporter, "text": new.text, "details": new.details},
+    )
+    origin = Origin(INTEGRATION, new.service or UNASSIGNED, SOURCE_TYPE)
+    [result] = ingest(session, alerting, origin, [signal], now)
+    return Reported(alert_id=result.alert_id, group_id=result.group_id)

@@ -1,0 +1,1 @@
+"""Delivery of messages: first-class email (SMTP) and signed webhooks, chat webhooks, Apprise."""

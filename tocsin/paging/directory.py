@@ -1,0 +1,168 @@
+"""What paging needs to know from definitions: policies, teams, schedules, people and their rules.
+
+A :class:`Directory` reads definitions through one session and answers the
+domain's questions, notably :meth:`Directory.resolver`: who an escalation
+target means at an instant. Schedules come from the on-call loader
+(:func:`tocsin.oncall.schedules.load`), so overrides made through the API
+count as soon as they are committed, including during an escalation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.config.desired import (
+    ESCALATION_POLICY,
+    NOTIFICATION_RULES,
+    PAGING,
+    SERVICE,
+    TEAM,
+)
+from tocsin.config.paging_schema import PAGING_NAME, NotificationRulesConfig, PagingConfig
+from tocsin.config.schema import ServiceConfig, TeamConfig
+from tocsin.domain.escalation import Policy, Resolution, Resolver, Target
+from tocsin.domain.notification_rules import ContactMethod, UserRules
+from tocsin.domain.schedule import Schedule, oncall_at
+from tocsin.oncall import schedules
+from tocsin.oncall.errors import Conflict, NotFound
+from tocsin.store.tables import Definition, User
+
+NOBODY = "nobody assigned"
+_INSTANT = timedelta(seconds=1)
+
+
+def contact_methods(user: User) -> list[ContactMethod]:
+    methods = []
+    for index, method in enumerate(user.contact_methods or []):
+        target = method.get("address") or method.get("url")
+        if isinstance(target, str) and isinstance(method.get("type"), str):
+            methods.append(ContactMethod(index, method["type"], target))
+    return methods
+
+
+class Directory:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[tuple[str, str], Definition | None] = {}
+        self._users: dict[str, User | None] = {}
+
+    def _row(self, kind: str, name: str) -> Definition | None:
+        key = (kind, name)
+        if key not in self._rows:
+            self._rows[key] = self.session.scalar(
+                select(Definition).where(Definition.kind == kind, Definition.name == name)
+            )
+        return self._rows[key]
+
+    def _spec(self, kind: str, name: str) -> dict[str, Any] | None:
+        row = self._row(kind, name)
+        return row.spec if row is not None else None
+
+    def paging(self) -> PagingConfig:
+        spec = self._spec(PAGING, PAGING_NAME)
+        return PagingConfig.model_validate(spec) if spec is not None else PagingConfig()
+
+    def policy(self, name: str) -> Policy | None:
+        spec = self._spec(ESCALATION_POLICY, name)
+        if spec is None:
+            return None
+        return Policy.from_spec(
+            name, spec, escalate_low_urgency=self.paging().low_urgency_escalates
+        )
+
+    def service(self, name: str) -> ServiceConfig | None:
+        spec = self._spec(SERVICE, name)
+        return ServiceConfig.model_validate(spec) if spec is not None else None
+
+    def team(self, name: str) -> TeamConfig | None:
+        spec = self._spec(TEAM, name)
+        return TeamConfig.model_validate(spec) if spec is not None else None
+
+    def schedule(self, name: str, at: datetime) -> Schedule | None:
+        """The schedule with every override in force at ``at``; None if it is not defined."""
+        try:
+            return schedules.load(self.session, name, (at, at + _INSTANT)).schedule
+        except NotFound:
+            return None
+
+    def user(self, name: str) -> User | None:
+        if name not in self._users:
+            self._users[name] = self.session.scalar(select(User).where(User.name == name))
+        return self._users[name]
+
+    def rules(self, user: User) -> UserRules | None:
+        spec = self._spec(NOTIFICATION_RULES, user.name)
+        if spec is None:
+            return None
+        return NotificationRulesConfig.model_validate(spec).to_rules(user.time_zone)
+
+    def owning_team(self, service: str | None, policy: str) -> str | None:
+        """The team whose roles a bare ``role`` target means.
+
+        The service's team; without a service, the only team that uses the
+        policy (directly or through one of its services).
+        """
+        if service is not None:
+            found = self.service(service)
+            return found.team if found is not None else None
+        teams: set[str] = set()
+        for row in self.session.scalars(
+            select(Definition).where(Definition.kind.in_((TEAM, SERVICE)))
+        ):
+            if row.spec.get("escalation_policy") != policy:
+                continue
+            if row.kind == TEAM:
+                teams.add(row.name)
+            elif row.spec.get("team"):
+                teams.add(str(row.spec["team"]))
+        return teams.pop() if len(teams) == 1 else None
+
+    def resolver(self, team: str | None) -> Resolver:
+        """Who a target means at an instant; ``team`` is the team owning the escalation."""
+
+        def resolve(target: Target, at: datetime) -> Resolution:
+            if target.user is not None:
+                if self.user(target.user) is None:
+                    return Resolution((), f"{NOBODY}: user {target.user} does not exist")
+                return Resolution((target.user,))
+            if target.schedule is not None:
+                return self._on_call(target.schedule, target.layer, at)
+            if target.team is not None:
+                return self._in_team(target.team, target.role)
+            assert target.role is not None
+            if team is None:
+                return Resolution((), f"{NOBODY}: no team owns this escalation")
+            return self._in_team(team, target.role)
+
+        return resolve
+
+    def _on_call(self, name: str, layer: str | None, at: datetime) -> Resolution:
+        try:
+            schedule = self.schedule(name, at)
+        except Conflict as error:
+            return Resolution((), f"{NOBODY}: {error}")
+        if schedule is None:
+            return Resolution((), f"{NOBODY}: schedule {name} is not defined")
+        holders = [each for each in oncall_at(schedule, at) if layer is None or each.layer == layer]
+        people = tuple(each.person for each in holders if each.person is not None)
+        if people:
+            return Resolution(people)
+        where = f"layer {layer} of schedule {name}" if layer else f"schedule {name}"
+        return Resolution((), f"nobody on call in {where}")
+
+    def _in_team(self, name: str, role: str | None) -> Resolution:
+        team = self.team(name)
+        if team is None:
+            return Resolution((), f"{NOBODY}: team {name} is not defined")
+        if role is None:
+            if not team.members:
+                return Resolution((), f"{NOBODY}: team {name} has no members")
+            return Resolution(tuple(team.members))
+        holder = team.roles.get(role)
+        if holder is None:
+            return Resolution((), f"{NOBODY}: team {name} has no {role}")
+        return Resolution((holder,))

@@ -1,0 +1,106 @@
+"""The escalation step job and the acknowledgement timeout job.
+
+A step job is ``{"run_id", "token", "index"}``. It does its work only if the
+run is still escalating with that token and that step next; otherwise the
+run was acknowledged, resolved or rescheduled since the job was queued and
+the job is dropped (Grafana OnCall's lesson: tag scheduled steps with their
+run and drop superseded ones). Everything it does — pages, notifications,
+the next step — commits with the job's completion, exactly once.
+"""
+
+from __future__ import annotations
+
+from tocsin.domain.escalation import Policy, StopReason, Urgency, decide
+from tocsin.engine.registry import JobContext
+from tocsin.paging import runs
+from tocsin.paging.directory import Directory
+from tocsin.paging.subjects import synchronise
+from tocsin.store import paging as store
+
+
+def run_step(ctx: JobContext) -> None:
+    payload = ctx.payload
+    with ctx.transaction() as session:
+        run = runs.lock_run(session, int(payload["run_id"]))
+        now = ctx.clock.now()
+        if run is not None:
+            synchronise(session, run, now)
+        if (
+            run is None
+            or run.state != store.ACTIVE
+            or run.step_token != int(payload["token"])
+            or run.step_index != int(payload["index"])
+        ):
+            return
+        due = run.next_step_at or now
+        policy = Policy.from_snapshot(run.policy)
+        directory = Directory(session)
+        decision = decide(
+            policy,
+            run.step_index,
+            due,
+            directory.resolver(run.team),
+            urgency=Urgency(run.urgency),
+            reached_somebody=run.reached_somebody,
+        )
+        outcome = decision.outcome
+        if outcome is not None:
+            number = f"step {outcome.step + 1}" + (
+                f" (repeat {outcome.round})" if outcome.round else ""
+            )
+            targets = ", ".join(each.target.describe() for each in outcome.targets)
+            if outcome.people:
+                runs.record(
+                    session, run, now, "step", f"{number}: {targets}", step=str(outcome.index)
+                )
+                for person in outcome.people:
+                    runs.page_person(session, directory, run, person, outcome.index, now)
+                run.reached_somebody = True
+            else:
+                runs.record(
+                    session,
+                    run,
+                    now,
+                    "nobody",
+                    f"{number}: {targets}: {outcome.nobody_reason}; moving on",
+                    step=str(outcome.index),
+                )
+        run.updated_at = now
+        if decision.stopped is not None:
+            run.step_index = policy.total_steps
+            run.next_step_at = None
+            if decision.stopped is StopReason.EXHAUSTED:
+                text = "no further step: the policy is exhausted"
+            else:
+                text = f"no further step: {decision.stopped.value}"
+            runs.record(session, run, now, "finished", text)
+            if not run.reached_somebody:
+                runs.record(session, run, now, "unreached", "the escalation reached nobody")
+                runs.alarm(
+                    session,
+                    f"run:{run.id}:{run.step_token}",
+                    f"[Tocsin] Escalation {run.id} reached nobody",
+                    f"Escalation {run.id} ({run.title}) with policy {run.policy_name} "
+                    "finished without paging anybody: every step found nobody.",
+                    now,
+                )
+            return
+        assert decision.next_index is not None and decision.next_at is not None
+        run.step_index = decision.next_index
+        runs.enqueue_step(session, run, now, decision.next_at)
+
+
+def acknowledgement_timeout(ctx: JobContext) -> None:
+    """Escalate again if the run is still acknowledged by the same acknowledgement."""
+    payload = ctx.payload
+    with ctx.transaction() as session:
+        run = runs.lock_run(session, int(payload["run_id"]))
+        if (
+            run is None
+            or run.state != store.ACKNOWLEDGED
+            or run.step_token != int(payload["token"])
+        ):
+            return
+        runs.retrigger(
+            session, run, ctx.clock.now(), "acknowledged but not resolved in time: re-triggered"
+        )
