@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth import secrets
 from tocsin.auth.roles import Role, parse_role
-from tocsin.config.fields import time_zone as zone
 from tocsin.store.audit import record
 from tocsin.store.tables import ApiToken, User, WebSession
 
@@ -56,6 +55,9 @@ def create_user(
     password: str | None = None,
     remote_addr: str | None = None,
 ) -> User:
+    # Imported here: the configuration package is heavy, and the CLI imports this module.
+    from tocsin.config.fields import time_zone as zone
+
     checked_role: Role = parse_role(role)
     zone(time_zone)
     if find_user(session, name) is not None:

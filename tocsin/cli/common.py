@@ -11,11 +11,10 @@ import typer
 from rich.console import Console
 
 from tocsin.settings import Settings
-from tocsin.store import migrate
-from tocsin.store.db import Database
 
 if TYPE_CHECKING:
     from tocsin.service import Tocsin
+    from tocsin.store.db import Database
 
 console = Console()
 errors = Console(stderr=True)
@@ -50,6 +49,9 @@ def open_database(
     data_dir: Path | None, database_url: str | None, *, upgrade: bool = True
 ) -> Database:
     """Open the configured database and (unless told not to) bring its schema up to date."""
+    from tocsin.store import migrate
+    from tocsin.store.db import Database
+
     settings = Settings.load(data_dir=data_dir, database_url=database_url)
     database = Database(settings)
     try:

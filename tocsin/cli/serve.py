@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from tocsin.api.inbound import max_body_bytes
-from tocsin.app import create_app
 from tocsin.cli.common import (
     DatabaseUrlOption,
     DataDirOption,
@@ -17,8 +14,6 @@ from tocsin.cli.common import (
     console,
     start_process,
 )
-from tocsin.demo import load_demo
-from tocsin.inbound.email import start_listener
 
 
 def serve(
@@ -42,6 +37,14 @@ def serve(
     ] = None,
 ) -> None:
     """Run Tocsin: HTTP API, web console, public status page and the job engine."""
+    # Imported here so that other commands start without loading the whole server.
+    import uvicorn
+
+    from tocsin.api.inbound import max_body_bytes
+    from tocsin.app import create_app
+    from tocsin.demo import load_demo
+    from tocsin.inbound.email import start_listener
+
     tocsin = start_process(data_dir, database_url, log_level)
     if demo:
         for line in load_demo(tocsin):
