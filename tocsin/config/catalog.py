@@ -70,6 +70,8 @@ class Catalog:
         self.notification_rules: dict[str, Entry[NotificationRulesConfig]] = {}
         #: Alerting objects (tocsin.config.alerting_kinds) by definition kind, then name.
         self.alerting: dict[str, dict[str, Entry[Any]]] = {}
+        #: Incident objects (tocsin.config.incident_kinds) by definition kind, then name.
+        self.incident: dict[str, dict[str, Entry[Any]]] = {}
         #: Top-level keys that may appear in one file only, and where they first appeared.
         self.singletons: dict[str, Entry[None]] = {}
 

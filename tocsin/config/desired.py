@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tocsin.config.alerting_schema import ALERTING_KINDS
+from tocsin.config.incident_schema import INCIDENT_KINDS
 
 #: Definition kinds, as stored in ``definitions.kind``.
 SEVERITY = "severity"
@@ -35,6 +36,7 @@ DEFINITION_KINDS = (
     PAGING,
     NOTIFICATION_RULES,
     *ALERTING_KINDS,
+    *INCIDENT_KINDS,
 )
 
 

@@ -16,6 +16,7 @@ from tocsin.config.alerting_kinds import ALERTING_READERS
 from tocsin.config.catalog import Catalog, Entry
 from tocsin.config.errors import FieldPath
 from tocsin.config.fields import describe, object_name, user_name
+from tocsin.config.incident_kinds import INCIDENT_READERS
 from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
 from tocsin.config.paging_schema import PAGING_NAME, NotificationRulesConfig, PagingConfig
@@ -213,6 +214,7 @@ READERS: dict[str, Reader] = {
     "paging": read_paging,
     "notification_rules": read_notification_rules,
     **ALERTING_READERS,
+    **INCIDENT_READERS,
 }
 
 

@@ -88,7 +88,7 @@ def _configuration(catalog: Catalog, implicit: list[DesiredUser]) -> Configurati
         *_definitions(NOTIFICATION_RULES, catalog.notification_rules.values()),
         *(
             item
-            for kind, found in catalog.alerting.items()
+            for kind, found in (*catalog.alerting.items(), *catalog.incident.items())
             for item in _definitions(kind, found.values())
         ),
     ]
