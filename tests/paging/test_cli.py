@@ -1,0 +1,81 @@
+"""The paging commands over the API (served in-process: the CLI's HTTP calls go to the app)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.conftest import Caller
+from tests.paging.conftest import configure, people_yaml
+from tests.support.sinks import HttpSink, SmtpSink
+from tocsin.app import create_app
+from tocsin.cli import app
+from tocsin.domain.escalation import Urgency
+from tocsin.paging import runs
+from tocsin.service import Tocsin
+
+
+@pytest.fixture
+def cli(
+    tocsin: Tocsin,
+    sink: HttpSink,
+    smtp: SmtpSink,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    responder: Caller,
+) -> Iterator[CliRunner]:
+    configure(tocsin, tmp_path / "config", {"people.yaml": people_yaml(sink)})
+    with TestClient(create_app(tocsin, start_engine=False)) as client:
+
+        def request(method: str, url: str, **kwargs: Any) -> Any:
+            kwargs.pop("timeout", None)
+            return client.request(method, url.removeprefix("http://tocsin"), **kwargs)
+
+        monkeypatch.setattr(httpx, "request", request)
+        monkeypatch.setenv("TOCSIN_URL", "http://tocsin")
+        monkeypatch.setenv("TOCSIN_TOKEN", responder.token)
+        monkeypatch.setenv("COLUMNS", "200")
+        yield CliRunner()
+
+
+def run(cli: CliRunner, *args: str) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_escalation_commands(cli: CliRunner, tocsin: Tocsin, sink: HttpSink) -> None:
+    run_id = _start(tocsin)
+    tocsin.engine.run_until_idle()
+    assert "b-thrice" in run(cli, "escalation", "list")
+    run(cli, "escalation", "escalate", str(run_id))
+    tocsin.engine.run_until_idle()
+    assert len(sink.received("/b")) == 2
+    assert "escalated to the next step now" in run(cli, "escalation", "show", str(run_id))
+    assert f"escalation {run_id}: active" in run(cli, "escalation", "reassign", str(run_id), "lead")
+    tocsin.engine.run_until_idle()
+    assert len(sink.received("/lead")) == 1
+    assert "acknowledged by rex" in run(cli, "ack", "--escalation", str(run_id))
+    assert f"escalation {run_id}: resolved" in run(cli, "escalation", "resolve", str(run_id))
+    refused = cli.invoke(app, ["escalation", "resolve", str(run_id)])
+    assert refused.exit_code == 1 and "refused: escalation is resolved" in refused.output
+
+
+def _start(tocsin: Tocsin) -> int:
+    with tocsin.database.transaction() as session:
+        run = runs.start(
+            session,
+            subject_type="manual",
+            subject_key="cli",
+            title="Disk full",
+            policy_name="b-thrice",
+            urgency=Urgency.HIGH,
+            now=tocsin.clock.now(),
+        )
+        return run.id
