@@ -31,6 +31,9 @@ def test_demo_loads_once_and_its_admin_logs_in(
     users = {u["name"] for u in client.get("/api/v1/users", headers=viewer.headers).json()}
     assert {"alice", "bruno", "chen", "dana", "erin"} <= users
 
+    status_page = client.get("/status").text
+    assert "Checkout" in status_page and "Payments API" in status_page
+
     form = client.get("/login")
     csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
     answer = client.post(

@@ -15,6 +15,7 @@ from tocsin.api.deps import SESSION_COOKIE, TocsinDep, remote_addr
 from tocsin.auth import accounts
 from tocsin.auth.accounts import SESSION_LIFETIME
 from tocsin.auth.secrets import same
+from tocsin.config.desired import STATUS_PAGE_COMPONENT
 from tocsin.engine import jobs
 from tocsin.store.tables import Definition, User
 
@@ -153,7 +154,7 @@ def status_page(request: Request, tocsin: TocsinDep) -> Response:
         components = list(
             session.scalars(
                 select(Definition)
-                .where(Definition.kind == "status_component")
+                .where(Definition.kind == STATUS_PAGE_COMPONENT)
                 .order_by(Definition.position, Definition.name)
             )
         )
