@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from tests.conftest import Caller
+from tocsin.clock import FakeClock
 from tocsin.service import Tocsin
 from tocsin.store.tables import ApiToken, AuditEntry
 
@@ -176,3 +177,21 @@ def test_every_write_is_audited_and_only_admins_read_the_log(
     assert all(e["remote_addr"] == "testclient" for e in log if e["actor"] != "test")
     with tocsin.database.sessions() as session:
         assert session.scalar(select(AuditEntry).where(AuditEntry.action == "token.create"))
+
+
+def test_token_last_use_is_recorded_to_the_minute(
+    client: TestClient, tocsin: Tocsin, clock: FakeClock, admin: Caller
+) -> None:
+    def last_used() -> object:
+        with tocsin.database.sessions() as session:
+            return session.scalars(select(ApiToken.last_used_at)).one()
+
+    client.get("/api/v1/me", headers=admin.headers)
+    first = last_used()
+    assert first == clock.now()
+    clock.advance(seconds=59)
+    client.get("/api/v1/me", headers=admin.headers)
+    assert last_used() == first
+    clock.advance(seconds=1)
+    client.get("/api/v1/me", headers=admin.headers)
+    assert last_used() == clock.now()

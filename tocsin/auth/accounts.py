@@ -19,6 +19,8 @@ from tocsin.store.audit import record
 from tocsin.store.tables import ApiToken, User, WebSession
 
 SESSION_LIFETIME = timedelta(hours=12)
+#: How precisely a token's last use is recorded.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -176,7 +178,9 @@ def principal_for_token(session: Session, plain: str, *, now: datetime) -> Princ
     if row is None:
         return None
     token, user = row
-    token.last_used_at = now
+    # Recorded to the minute: writing on every request would turn each read into a write.
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     return Principal(user_id=user.id, name=user.name, role=user.role, via="token")
 
 
