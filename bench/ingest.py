@@ -72,12 +72,12 @@ app = FastAPI()
 
 
 @app.post("/v2/enqueue", status_code=202)
-def enqueue(event: PagerDutyEvent) -> dict[str, str]:
+async def enqueue(event: PagerDutyEvent) -> dict[str, str]:
     return {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key or ""}
 
 
 @app.post("/api/v1/integrations/{key}/alertmanager", status_code=202)
-def alertmanager(key: str, payload: AlertmanagerPayload) -> dict[str, str]:
+async def alertmanager(key: str, payload: AlertmanagerPayload) -> dict[str, str]:
     return {"status": "accepted"}
 """
 
@@ -90,6 +90,7 @@ class Figures:
     p99_ms: float
     errors: int
     peak_rss_mb: float | None
+    cpu_ms_per_alert: float | None
 
 
 # --- request bodies -------------------------------------------------------------
@@ -240,7 +241,9 @@ def measure(
     ]
     drive(port, hot + warm, args.connections, args.warmup)
     load = [request(fmt, key, body) for body in bodies(fmt, key, count, seed + 1)]
+    cpu_before = cpu_seconds(pid) if pid else None
     timings, errors, elapsed = drive(port, load, args.connections, args.seconds)
+    cpu_after = cpu_seconds(pid) if pid else None
     timings.sort()
     return Figures(
         label=label,
@@ -249,6 +252,9 @@ def measure(
         p99_ms=timings[int(len(timings) * 0.99) - 1] * 1000,
         errors=errors,
         peak_rss_mb=peak_rss_mb(pid) if pid else None,
+        cpu_ms_per_alert=(cpu_after - cpu_before) * 1000 / len(timings)
+        if cpu_before is not None and cpu_after is not None and timings
+        else None,
     )
 
 
@@ -263,6 +269,15 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -442,10 +457,11 @@ def postgres_reachable(url: str) -> bool:
 def row(figures: Figures, ceiling_figures: Figures) -> str:
     share = figures.alerts_per_second / ceiling_figures.alerts_per_second
     rss = f"{figures.peak_rss_mb:.0f}" if figures.peak_rss_mb is not None else "-"
+    cpu = f"{figures.cpu_ms_per_alert:.2f}" if figures.cpu_ms_per_alert is not None else "-"
     return (
         f"| {figures.label} | {figures.alerts_per_second:,.0f} | {share:.0%} | "
         f"{figures.p50_ms:.1f} | {figures.p99_ms:.1f} | "
-        f"{figures.p99_ms / ceiling_figures.p99_ms:.1f}x | {figures.errors} | {rss} |"
+        f"{figures.p99_ms / ceiling_figures.p99_ms:.1f}x | {cpu} | {figures.errors} | {rss} |"
     )
 
 
@@ -496,10 +512,10 @@ def main() -> None:
                             results.append((backend, fmt, history, figures))
         print()
         print(
-            "| run | alerts/s | of ceiling | p50 ms | p99 ms | p99 vs ceiling | errors | "
-            "peak RSS MB |"
+            "| run | alerts/s | of ceiling | p50 ms | p99 ms | p99 vs ceiling | "
+            "server CPU ms/alert | errors | peak RSS MB |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for fmt, figures in ceilings.items():
             print(row(figures, ceilings[fmt]))
         for _, fmt, _, figures in results:

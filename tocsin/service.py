@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tocsin.alerts.committer import GroupCommitter
 from tocsin.clock import Clock, SystemClock
 from tocsin.engine.handlers import builtin_registry
 from tocsin.engine.registry import HandlerRegistry
@@ -22,6 +23,8 @@ class Tocsin:
     clock: Clock
     registry: HandlerRegistry
     engine: Engine
+    #: Inbound alerts' writer: requests arriving together commit in one transaction.
+    committer: GroupCommitter
 
     @classmethod
     def open(
@@ -42,8 +45,9 @@ class Tocsin:
             lease=timedelta(seconds=settings.job_lease_seconds),
             poll=timedelta(seconds=settings.engine_poll_seconds),
         )
-        return cls(settings, database, clock, registry, engine)
+        return cls(settings, database, clock, registry, engine, GroupCommitter(database))
 
     def close(self) -> None:
         self.engine.stop()
+        self.committer.close()
         self.database.dispose()

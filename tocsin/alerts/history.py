@@ -8,14 +8,17 @@ joined a group), ``suppressed``, ``flapping``, ``incident``, ``paging``,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.statements import INSERT_EVENTS
+from tocsin.alerts.statements import hot
 
 _MAX_TEXT = 2000
+_DEFERRED = "tocsin.alerts.deferred_events"
 
 
 class Events:
@@ -49,8 +52,31 @@ class Events:
 
     def flush(self, session: Session) -> None:
         if self.rows:
-            session.connection().execute(INSERT_EVENTS, self.rows)
+            connection = session.connection()
+            hot(connection).insert_events.run_many(connection, self.rows)
             self.rows = []
+
+
+def deferred(session: Session) -> Events | None:
+    """The events a surrounding :func:`deferring` block will insert, if there is one."""
+    found: Events | None = session.info.get(_DEFERRED)
+    return found
+
+
+@contextmanager
+def deferring(session: Session) -> Iterator[Events]:
+    """Gather the events of every request in this block and insert them in one statement.
+
+    Used by the group committer around a batch: the events go in just before
+    the batch commits, instead of one INSERT per request.
+    """
+    events = Events()
+    session.info[_DEFERRED] = events
+    try:
+        yield events
+        events.flush(session)
+    finally:
+        session.info.pop(_DEFERRED, None)
 
 
 def record(

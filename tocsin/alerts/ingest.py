@@ -26,13 +26,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import paging, silences, statements, timers
+from tocsin.alerts import history, paging, silences, statements, timers
+from tocsin.alerts.committer import Conflict
 from tocsin.alerts.definitions import Alerting
 from tocsin.alerts.history import Events
 from tocsin.domain import grouping, routing
@@ -96,7 +97,20 @@ class _Opening:
     suppression: Suppression | None
 
 
-class GroupUnavailable(Exception):
+class _Upserted(NamedTuple):
+    id: int
+    occurrences: int
+    group_id: int | None
+
+
+class _Joinable(NamedTuple):
+    id: int
+    last_alert_at: datetime
+    incident_id: int | None
+    paging: bool
+
+
+class GroupUnavailable(Conflict):
     """Opening or joining a group kept colliding with concurrent writers; retry the request."""
 
 
@@ -110,8 +124,11 @@ class Ingest:
         #: Core statements run on the connection itself, skipping the ORM session's layers.
         self.connection = session.connection()
         self.dialect = self.connection.dialect.name
-        self.events = Events()
-        self._silences: list[Silence] | None = None
+        self.sql = statements.hot(self.connection)
+        batch = history.deferred(session)
+        #: Inside a committer batch the batch inserts the events; otherwise :meth:`flush` does.
+        self.events = batch if batch is not None else Events()
+        self._owns_events = batch is None
 
     # -- entry points --------------------------------------------------------
 
@@ -162,7 +179,8 @@ class Ingest:
         return change
 
     def flush(self) -> None:
-        self.events.flush(self.session)
+        if self._owns_events:
+            self.events.flush(self.session)
 
     # -- triggers -------------------------------------------------------------
 
@@ -229,8 +247,8 @@ class Ingest:
             suppression=held,
         )
         group_id, opened, incident_id = self._group(opening, key, policy.grouping)
-        self.connection.execute(
-            statements.PLACE_ALERT,
+        self.sql.place_alert.run(
+            self.connection,
             {
                 "alert": row.id,
                 "group_id": group_id,
@@ -252,7 +270,7 @@ class Ingest:
 
     def _upsert(
         self, origin: Origin, signal: Signal, route: routing.Route, key: str, summary: str
-    ) -> Row[Any]:
+    ) -> _Upserted:
         params = {
             "service": route.service,
             "dedup_key": key,
@@ -274,32 +292,25 @@ class Ingest:
             "triggered_at": self.now,
             "last_event_at": self.now,
         }
-        result: Row[Any] = self.connection.execute(
-            statements.upsert_alert(self.dialect), params
-        ).one()
-        return result
+        row = self.sql.upsert_alert.first(self.connection, params)
+        assert row is not None, "an upsert always returns its row"
+        return _Upserted(*row)
 
     def _flapping(self, service: str, key: str, alert_id: int, policy: FlappingPolicy) -> bool:
-        earlier = (
-            self.connection.execute(
-                statements.EARLIER_OPENINGS,
-                {
-                    "service": service,
-                    "dedup_key": key,
-                    "since": lookback(self.now, policy),
-                    "alert": alert_id,
-                    "cycles": policy.cycles,
-                },
-            )
-            .scalars()
-            .all()
+        earlier = self.sql.earlier_openings.all(
+            self.connection,
+            {
+                "service": service,
+                "dedup_key": key,
+                "since": lookback(self.now, policy),
+                "alert": alert_id,
+                "cycles": policy.cycles,
+            },
         )
-        return is_flapping(earlier, self.now, policy)
+        return is_flapping([row[0] for row in earlier], self.now, policy)
 
     def _active_silences(self) -> list[Silence]:
-        if self._silences is None:
-            self._silences = silences.active(self.session, self.now)
-        return self._silences
+        return silences.active_in_transaction(self.session, self.now)
 
     # -- groups ---------------------------------------------------------------
 
@@ -312,9 +323,10 @@ class Ingest:
         """
         group_key = grouping.group_key(opening.labels, policy, key)
         for _ in range(_GROUP_ATTEMPTS):
-            existing = self.connection.execute(
-                statements.JOINABLE_GROUP, {"service": opening.service, "join_key": group_key}
-            ).first()
+            found = self.sql.joinable_group.first(
+                self.connection, {"service": opening.service, "join_key": group_key}
+            )
+            existing = _Joinable(*found) if found is not None else None
             if existing is not None and not grouping.joins(
                 existing.last_alert_at, self.now, policy.window
             ):
@@ -325,8 +337,8 @@ class Ingest:
             if existing is not None:
                 return self._join(opening, existing.id, existing.paging, existing.incident_id)
             held = opening.suppression
-            group_id = self.connection.execute(
-                statements.insert_group(self.dialect),
+            inserted = self.sql.insert_group.first(
+                self.connection,
                 {
                     "service": opening.service,
                     "group_key": group_key,
@@ -347,8 +359,9 @@ class Ingest:
                     "last_alert_at": self.now,
                     "updated_at": self.now,
                 },
-            ).scalar()
-            if group_id is not None:
+            )
+            if inserted is not None:
+                group_id: int = inserted[0]
                 return group_id, True, self._opened(opening, group_id)
         raise GroupUnavailable(f"could not open or join a group for {opening.service}/{key}")
 
@@ -374,7 +387,7 @@ class Ingest:
     def _join(
         self, opening: _Opening, group_id: int, group_pages: bool, incident_id: int | None
     ) -> tuple[int, bool, int | None]:
-        self.connection.execute(statements.JOIN_GROUP, {"group": group_id, "now": self.now})
+        self.sql.join_group.run(self.connection, {"group": group_id, "now": self.now})
         self.events.add(
             self.now,
             "grouped",

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.definitions import Alerting, Integration, key_digest
-from tocsin.alerts.statements import FIND_KEY
+from tocsin.alerts.statements import hot
 from tocsin.config.alerting_schema import INTEGRATION, IntegrationConfig
 from tocsin.store.alerts import IntegrationKey
 from tocsin.store.audit import record
@@ -173,16 +173,31 @@ def listing(session: Session, name: str | None = None) -> list[Listed]:
     ]
 
 
+_KNOWN_KEYS = "tocsin.alerts.known_keys"
+
+
 def key_owner(session: Session, alerting: Alerting, key: str) -> str | None:
     """The name of the integration a key belongs to, or None for unknown and revoked keys.
 
-    One indexed lookup by digest (keys from ``key_env`` are in the snapshot).
+    One indexed lookup by digest (keys from ``key_env`` are in the snapshot),
+    done once per transaction: a committer batch carries many requests with
+    the same key.
     """
     digest = key_digest(key)
     name = alerting.env_keys.get(digest)
-    if name is None:
-        name = session.connection().execute(FIND_KEY, {"digest": digest}).scalar()
-    return name
+    if name is not None:
+        return name
+    transaction = session.get_transaction()
+    known: tuple[object, dict[str, str | None]] | None = session.info.get(_KNOWN_KEYS)
+    if known is None or known[0] is not transaction:
+        known = (transaction, {})
+        session.info[_KNOWN_KEYS] = known
+    if digest not in known[1]:
+        connection = session.connection()
+        row = hot(connection).find_key.first(connection, {"digest": digest})
+        known[1][digest] = row[0] if row is not None else None
+    found: str | None = known[1][digest]
+    return found
 
 
 def find(session: Session, alerting: Alerting, key: str) -> Integration | None:

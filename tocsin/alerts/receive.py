@@ -1,51 +1,56 @@
-"""Receiving signals for an integration key: one transaction per request, retried when it collides.
+"""Receiving signals for an integration key: committed with the requests around it.
 
 :func:`receive` looks the key up, applies the key's rate limit, builds the
-signals (a source's parser may refuse the body) and ingests them, all in one
-transaction. Conflicts between concurrent writers (a deadlock or a race on a
-unique index on PostgreSQL, a busy SQLite) are retried a few times; if they
-persist the request fails with :class:`Unavailable` (503), never half-done,
-so the sender retries it.
+signals (a source's parser may refuse the body) and ingests them, in the
+transaction the process's :class:`~tocsin.alerts.committer.GroupCommitter`
+shares between the requests that arrive together. Conflicts between
+concurrent writers (a deadlock or a race on a unique index on PostgreSQL, a
+busy SQLite) are retried a few times; if they persist the request fails with
+:class:`Unavailable` (503), never half-done, so the sender retries it.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import weakref
 from collections.abc import Callable, Collection, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import integrations
+from tocsin.alerts.committer import Refusal, Unavailable
 from tocsin.alerts.definitions import Alerting, Integration, cache_for, key_digest
-from tocsin.alerts.ingest import GroupUnavailable, Origin, Result, ingest
+from tocsin.alerts.ingest import Origin, Result, ingest
 from tocsin.alerts.rate_limit import limiter_for
 from tocsin.domain.alert_lifecycle import Signal
 from tocsin.service import Tocsin
-from tocsin.store.db import Database
 
-log = logging.getLogger("tocsin.alerts")
+__all__ = [
+    "InvalidSignal",
+    "Throttled",
+    "Unavailable",
+    "UnknownKey",
+    "receive",
+    "receive_async",
+    "receive_with",
+    "receive_with_async",
+]
 
-ATTEMPTS = 3
 T = TypeVar("T")
 
 
-class UnknownKey(Exception):
+class UnknownKey(Refusal):
     """No integration of the expected type has this key (or it was revoked)."""
 
 
-@dataclass
-class Throttled(Exception):
-    retry_after: int
+class Throttled(Refusal):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
-class InvalidSignal(Exception):
+class InvalidSignal(Refusal):
     """The body is well-formed JSON but cannot become a signal; ``field`` names what is wrong."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -54,42 +59,12 @@ class InvalidSignal(Exception):
         self.message = message
 
 
-class Unavailable(Exception):
-    """The database kept refusing the transaction; the sender should retry."""
-
-
-_writer_locks: weakref.WeakKeyDictionary[Database, threading.Lock] = weakref.WeakKeyDictionary()
-_writer_locks_guard = threading.Lock()
-
-
-def _writers(database: Database) -> AbstractContextManager[object]:
-    """On SQLite, ingest threads queue on a lock instead of polling the database's write lock.
-
-    SQLite admits one writer; a thread that finds the write lock taken sleeps in
-    growing steps (its busy handler), so under load most of a request's time
-    went to sleeping while the lock was free. Queueing in-process hands the
-    lock straight to the next request. PostgreSQL writers run concurrently.
-    """
-    if database.dialect != "sqlite":
-        return nullcontext()
-    with _writer_locks_guard:
-        lock = _writer_locks.get(database)
-        if lock is None:
-            lock = _writer_locks[database] = threading.Lock()
-        return lock
-
-
 def in_transaction(tocsin: Tocsin, work: Callable[[Session], T]) -> T:
-    """Run ``work`` in a transaction, retrying conflicts with concurrent writers."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with _writers(tocsin.database), tocsin.database.transaction() as session:
-                return work(session)
-        except (OperationalError, IntegrityError, GroupUnavailable) as error:
-            log.warning("ingest attempt %s of %s failed: %s", attempt, ATTEMPTS, error)
-            if attempt == ATTEMPTS:
-                raise Unavailable(str(error)) from error
-    raise AssertionError("unreachable")
+    """Run ``work`` in a transaction shared with concurrent inbound requests; committed on return.
+
+    ``work`` must raise :class:`Refusal` only before it writes anything.
+    """
+    return tocsin.committer.submit(work)
 
 
 @dataclass(frozen=True)
@@ -137,16 +112,41 @@ class Context:
         return Origin(self.integration.name, self.integration.service, self.integration.type)
 
 
-def receive_with(
+def keyed(
     tocsin: Tocsin, key: str, types: Collection[str], work: Callable[[Context], T]
-) -> T:
-    """Authorise ``key`` and run ``work`` in one transaction; committed when this returns."""
+) -> Callable[[Session], T]:
+    """``work`` behind ``key``: authorised (or refused) in the transaction it runs in."""
 
     def run(session: Session) -> T:
         alerting, integration = authorise(session, tocsin, key, types)
         return work(Context(session, alerting, integration, tocsin.clock.now()))
 
-    return in_transaction(tocsin, run)
+    return run
+
+
+def ingesting(build: Callable[[Integration], Sequence[Signal]]) -> Callable[[Context], Received]:
+    """Work that builds the integration's signals (a parser may refuse them) and ingests them."""
+
+    def work(context: Context) -> Received:
+        signals = build(context.integration)
+        results = ingest(context.session, context.alerting, context.origin, signals, context.now)
+        return Received(context.integration, results)
+
+    return work
+
+
+def receive_with(
+    tocsin: Tocsin, key: str, types: Collection[str], work: Callable[[Context], T]
+) -> T:
+    """Authorise ``key`` and run ``work`` in a transaction; committed when this returns."""
+    return in_transaction(tocsin, keyed(tocsin, key, types, work))
+
+
+async def receive_with_async(
+    tocsin: Tocsin, key: str, types: Collection[str], work: Callable[[Context], T]
+) -> T:
+    """:func:`receive_with` for the event loop: no thread waits while the batch commits."""
+    return await tocsin.committer.run(keyed(tocsin, key, types, work))
 
 
 def receive(
@@ -156,10 +156,14 @@ def receive(
     build: Callable[[Integration], Sequence[Signal]],
 ) -> Received:
     """Authorise ``key``, build its signals and ingest them; committed when this returns."""
+    return receive_with(tocsin, key, types, ingesting(build))
 
-    def work(context: Context) -> Received:
-        signals = build(context.integration)
-        results = ingest(context.session, context.alerting, context.origin, signals, context.now)
-        return Received(context.integration, results)
 
-    return receive_with(tocsin, key, types, work)
+async def receive_async(
+    tocsin: Tocsin,
+    key: str,
+    types: Collection[str],
+    build: Callable[[Integration], Sequence[Signal]],
+) -> Received:
+    """:func:`receive` for the event loop."""
+    return await receive_with_async(tocsin, key, types, ingesting(build))

@@ -41,6 +41,24 @@ def active(session: Session, now: datetime) -> list[Silence]:
     return [to_domain(row) for row in rows]
 
 
+_UNEXPIRED = "tocsin.alerts.unexpired_silences"
+
+
+def active_in_transaction(session: Session, now: datetime) -> list[Silence]:
+    """:func:`active`, reading the table once per transaction however many alerts ask.
+
+    Silences not yet ended are read on first use; later calls in the same
+    transaction filter them by their own ``now``.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_UNEXPIRED)
+    if cached is None or cached[0] is not transaction or now < cached[1]:
+        rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
+        cached = (transaction, now, [to_domain(row) for row in rows])
+        session.info[_UNEXPIRED] = cached
+    return [silence for silence in cached[2] if silence.active(now)]
+
+
 def create(
     session: Session,
     *,

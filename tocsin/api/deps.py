@@ -19,7 +19,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_tocsin(request: Request) -> Tocsin:
+async def get_tocsin(request: Request) -> Tocsin:
+    """The app's :class:`Tocsin`; async so that resolving it never takes a worker thread."""
     tocsin: Tocsin = request.app.state.tocsin
     return tocsin
 

@@ -42,8 +42,8 @@ from tocsin.alerts.receive import (
     Throttled,
     Unavailable,
     UnknownKey,
-    receive,
-    receive_with,
+    receive_async,
+    receive_with_async,
 )
 from tocsin.api.alert_schemas import HeartbeatOut, IngestedAlert, IngestOut
 from tocsin.api.deps import TocsinDep
@@ -179,14 +179,14 @@ def _alert(result: Result) -> IngestedAlert:
     )
 
 
-def _plain_receive(
+async def _plain_receive(
     tocsin: TocsinDep,
     key: str,
     types: Collection[str],
     build: Callable[[Integration], Sequence[Signal]],
 ) -> IngestOut:
     try:
-        return _ingested(receive(tocsin, key, types, build))
+        return _ingested(await receive_async(tocsin, key, types, build))
     except UnknownKey as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=UNKNOWN_KEY) from error
     except Throttled as error:
@@ -215,10 +215,12 @@ def _plain_receive(
     summary="Receive a Prometheus Alertmanager webhook (payload version 4)",
     responses=ERRORS,
 )
-def receive_alertmanager(
+async def receive_alertmanager(
     key: Key, payload: alertmanager.AlertmanagerPayload, tocsin: TocsinDep
 ) -> IngestOut:
-    return _plain_receive(tocsin, key, ("alertmanager",), lambda _: alertmanager.signals(payload))
+    return await _plain_receive(
+        tocsin, key, ("alertmanager",), lambda _: alertmanager.signals(payload)
+    )
 
 
 @plain.post(
@@ -228,8 +230,10 @@ def receive_alertmanager(
     summary="Receive a Grafana unified alerting webhook",
     responses=ERRORS,
 )
-def receive_grafana(key: Key, payload: grafana.GrafanaPayload, tocsin: TocsinDep) -> IngestOut:
-    return _plain_receive(tocsin, key, ("grafana",), lambda _: grafana.signals(payload))
+async def receive_grafana(
+    key: Key, payload: grafana.GrafanaPayload, tocsin: TocsinDep
+) -> IngestOut:
+    return await _plain_receive(tocsin, key, ("grafana",), lambda _: grafana.signals(payload))
 
 
 def _mapped(body: Any) -> Callable[[Integration], Sequence[Signal]]:
@@ -248,8 +252,8 @@ def _mapped(body: Any) -> Callable[[Integration], Sequence[Signal]]:
     summary="Receive any JSON, mapped to alerts by the integration's JMESPath mapping",
     responses=ERRORS,
 )
-def receive_webhook(key: Key, body: Annotated[Any, Body()], tocsin: TocsinDep) -> IngestOut:
-    return _plain_receive(tocsin, key, ("webhook",), _mapped(body))
+async def receive_webhook(key: Key, body: Annotated[Any, Body()], tocsin: TocsinDep) -> IngestOut:
+    return await _plain_receive(tocsin, key, ("webhook",), _mapped(body))
 
 
 HEARTBEAT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -345,9 +349,9 @@ pagerduty_router = APIRouter(
         503: {"model": PagerDutyRefused, "description": "Unavailable; retry"},
     },
 )
-def pagerduty_enqueue(event: pagerduty.PagerDutyEvent, tocsin: TocsinDep) -> Response:
+async def pagerduty_enqueue(event: pagerduty.PagerDutyEvent, tocsin: TocsinDep) -> Response:
     try:
-        received = receive(
+        received = await receive_async(
             tocsin, event.routing_key, ("pagerduty",), lambda _: [pagerduty.signal(event)]
         )
     except UnknownKey:
@@ -438,14 +442,16 @@ def _genie_key(header: str | None) -> str | None:
     return credential.strip()
 
 
-def _opsgenie(tocsin: TocsinDep, header: str | None, work: Callable[[Context], None]) -> Response:
+async def _opsgenie(
+    tocsin: TocsinDep, header: str | None, work: Callable[[Context], None]
+) -> Response:
     """Authenticate the GenieKey, run ``work`` in one transaction, answer as Opsgenie does."""
     started = time.perf_counter()
     key = _genie_key(header)
     try:
         if key is None:
             raise UnknownKey()
-        receive_with(tocsin, key, ("opsgenie",), work)
+        await receive_with_async(tocsin, key, ("opsgenie",), work)
     except UnknownKey:
         return _opsgenie_answer(status.HTTP_401_UNAUTHORIZED, "Could not authenticate")
     except Throttled as error:
@@ -504,14 +510,14 @@ def _acting(
     summary="Opsgenie Alert API: create an alert",
     responses=OPSGENIE_ERRORS,
 )
-def opsgenie_create(
+async def opsgenie_create(
     body: opsgenie.OpsgenieCreate, tocsin: TocsinDep, authorization: GenieKey = None
 ) -> Response:
     def work(context: Context) -> None:
         signal = opsgenie.create_signal(body)
         ingest(context.session, context.alerting, context.origin, [signal], context.now)
 
-    return _opsgenie(tocsin, authorization, work)
+    return await _opsgenie(tocsin, authorization, work)
 
 
 @opsgenie_router.post(
@@ -521,14 +527,14 @@ def opsgenie_create(
     summary="Opsgenie Alert API: close an alert",
     responses=OPSGENIE_ERRORS,
 )
-def opsgenie_close(
+async def opsgenie_close(
     identifier: Identifier,
     tocsin: TocsinDep,
     identifier_type: IdentifierTypeQuery = "id",
     authorization: GenieKey = None,
     body: opsgenie.OpsgenieAction | None = None,
 ) -> Response:
-    return _opsgenie(
+    return await _opsgenie(
         tocsin, authorization, _acting(Action.RESOLVE, identifier, identifier_type, body)
     )
 
@@ -540,14 +546,14 @@ def opsgenie_close(
     summary="Opsgenie Alert API: acknowledge an alert",
     responses=OPSGENIE_ERRORS,
 )
-def opsgenie_acknowledge(
+async def opsgenie_acknowledge(
     identifier: Identifier,
     tocsin: TocsinDep,
     identifier_type: IdentifierTypeQuery = "id",
     authorization: GenieKey = None,
     body: opsgenie.OpsgenieAction | None = None,
 ) -> Response:
-    return _opsgenie(
+    return await _opsgenie(
         tocsin, authorization, _acting(Action.ACKNOWLEDGE, identifier, identifier_type, body)
     )
 
@@ -559,7 +565,7 @@ def opsgenie_acknowledge(
     summary="Opsgenie Alert API: add a note to an alert",
     responses=OPSGENIE_ERRORS,
 )
-def opsgenie_note(
+async def opsgenie_note(
     identifier: Identifier,
     body: opsgenie.OpsgenieNote,
     tocsin: TocsinDep,
@@ -573,7 +579,7 @@ def opsgenie_note(
             writer.note(context.origin, key, body.note, body.user)
             writer.flush()
 
-    return _opsgenie(tocsin, authorization, work)
+    return await _opsgenie(tocsin, authorization, work)
 
 
 router.include_router(plain)

@@ -1,0 +1,138 @@
+"""The group committer: many requests in one transaction, each answered for itself."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.committer import GroupCommitter, Refusal, Unavailable
+from tocsin.service import Tocsin
+from tocsin.store.tables import Job
+
+
+def _insert(key: str) -> Callable[[Session], str]:
+    def work(session: Session) -> str:
+        session.add(
+            Job(
+                kind="test.committer",
+                payload={},
+                run_at=func.now(),
+                attempts=0,
+                max_attempts=1,
+                state="done",
+                idempotency_key=key,
+                created_at=func.now(),
+                updated_at=func.now(),
+            )
+        )
+        session.flush()
+        return key
+
+    return work
+
+
+def _keys(tocsin: Tocsin) -> set[str | None]:
+    with tocsin.database.sessions() as session:
+        return set(session.scalars(select(Job.idempotency_key).where(Job.kind == "test.committer")))
+
+
+class Gate:
+    """Holds the committer's thread in its first piece of work until released."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def work(self, session: Session) -> str:
+        self.entered.set()
+        assert self.release.wait(10)
+        return _insert("gate")(session)
+
+
+def _batched(tocsin: Tocsin, works: list[Callable[[Session], str]]) -> list[str | BaseException]:
+    """Queue ``works`` behind a gate so that they all land in one batch; their outcomes."""
+    committer = tocsin.committer
+    gate = Gate()
+    outcomes: list[str | BaseException] = [""] * len(works)
+    first = threading.Thread(target=committer.submit, args=(gate.work,))
+    first.start()
+    assert gate.entered.wait(10)
+    futures = [committer._enqueue(work) for work in works]
+    gate.release.set()
+    first.join(10)
+    for index, future in enumerate(futures):
+        try:
+            outcomes[index] = future.result(10)
+        except BaseException as error:  # the outcome under test
+            outcomes[index] = error
+    return outcomes
+
+
+def test_work_waiting_together_commits_together_and_each_caller_gets_its_result(
+    tocsin: Tocsin,
+) -> None:
+    outcomes = _batched(tocsin, [_insert(f"k{n}") for n in range(10)])
+    assert outcomes == [f"k{n}" for n in range(10)]
+    assert _keys(tocsin) == {"gate", *(f"k{n}" for n in range(10))}
+
+
+def test_a_refusal_is_handed_to_its_caller_and_the_batch_goes_on(tocsin: Tocsin) -> None:
+    class Nope(Refusal):
+        pass
+
+    def refused(session: Session) -> str:
+        raise Nope("unknown key")
+
+    outcomes = _batched(tocsin, [_insert("a"), refused, _insert("b")])
+    assert outcomes[0] == "a" and outcomes[2] == "b"
+    assert isinstance(outcomes[1], Nope)
+    assert _keys(tocsin) == {"gate", "a", "b"}
+
+
+def test_a_failing_request_rolls_back_only_itself(tocsin: Tocsin) -> None:
+    def broken(session: Session) -> str:
+        _insert("half-written")(session)
+        raise RuntimeError("bug")
+
+    outcomes = _batched(tocsin, [_insert("a"), broken, _insert("b")])
+    assert outcomes[0] == "a" and outcomes[2] == "b"
+    assert isinstance(outcomes[1], RuntimeError)
+    assert _keys(tocsin) == {"gate", "a", "b"}
+
+
+def test_conflicts_are_retried_then_reported_unavailable(tocsin: Tocsin) -> None:
+    attempts = []
+
+    def busy(session: Session) -> str:
+        attempts.append(1)
+        raise OperationalError("BEGIN", {}, Exception("database is locked"))
+
+    with pytest.raises(Unavailable):
+        tocsin.committer.submit(busy)
+    assert len(attempts) == 4  # once in its batch, then three times alone
+
+
+def test_a_conflict_that_clears_succeeds_on_retry(tocsin: Tocsin) -> None:
+    attempts = []
+
+    def flaky(session: Session) -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise OperationalError("BEGIN", {}, Exception("database is locked"))
+        return _insert("late")(session)
+
+    assert tocsin.committer.submit(flaky) == "late"
+    assert _keys(tocsin) == {"late"}
+
+
+def test_closed_committer_refuses_new_work(tocsin: Tocsin) -> None:
+    committer = GroupCommitter(tocsin.database)
+    assert committer.submit(lambda session: session.execute(text("SELECT 1")).scalar()) == 1
+    committer.close()
+    with pytest.raises(Unavailable):
+        committer.submit(lambda session: 1)

@@ -1,0 +1,149 @@
+"""Prepared statements store and read values exactly as SQLAlchemy does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from tocsin.alerts.statements import hot
+from tocsin.service import Tocsin
+from tocsin.store.alerts import Alert, AlertEvent, AlertGroup
+
+NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+def _alert(**changes: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "service": "checkout",
+        "dedup_key": "disk-full",
+        "status": "triggered",
+        "severity": "critical",
+        "summary": "Disk full",
+        "integration": "prom",
+        "source_type": "alertmanager",
+        "source": "db-1",
+        "labels": {"alertname": "DiskFull", "cluster": "eu"},
+        "annotations": {"summary": "Disk full ✓"},
+        "details": {"nested": {"list": [1, 2.5, None, True]}},
+        "links": [{"href": "https://grafana.example.com", "text": "Dashboard"}],
+        "runbook_url": None,
+        "occurrences": 1,
+        "flapping": False,
+        "urgency": "high",
+        "started_at": NOW - timedelta(minutes=5),
+        "triggered_at": NOW,
+        "last_event_at": NOW,
+    }
+    values.update(changes)
+    return values
+
+
+def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) -> None:
+    with tocsin.database.transaction() as session:
+        connection = session.connection()
+        statements = hot(connection)
+        first = statements.upsert_alert.first(connection, _alert())
+        again = statements.upsert_alert.first(
+            connection, _alert(labels={"alertname": "DiskFull"}, last_event_at=NOW + timedelta(1))
+        )
+    assert first is not None and again is not None
+    assert first[0] == again[0]
+    assert (first[1], again[1]) == (1, 2)
+    with tocsin.database.sessions() as session:
+        alert = session.scalars(select(Alert)).one()
+    assert alert.labels == {"alertname": "DiskFull"}
+    assert alert.annotations == {"summary": "Disk full ✓"}
+    assert alert.details == {"nested": {"list": [1, 2.5, None, True]}}
+    assert alert.links == [{"href": "https://grafana.example.com", "text": "Dashboard"}]
+    assert alert.flapping is False
+    assert alert.started_at == NOW - timedelta(minutes=5)
+    assert alert.last_event_at == NOW + timedelta(1)
+    assert alert.occurrences == 2
+
+
+def test_rows_read_on_the_cursor_carry_aware_datetimes_and_booleans(tocsin: Tocsin) -> None:
+    with tocsin.database.transaction() as session:
+        connection = session.connection()
+        statements = hot(connection)
+        opened = statements.insert_group.first(
+            connection,
+            {
+                "service": "checkout",
+                "group_key": "k",
+                "join_key": "k",
+                "status": "open",
+                "title": "Disk full",
+                "rule": "DiskFull",
+                "labels": {},
+                "escalation_policy": None,
+                "urgency": "high",
+                "routing_rule": None,
+                "alert_count": 1,
+                "paging": True,
+                "suppressed_by": None,
+                "suppressed_until": None,
+                "opened_at": NOW,
+                "last_alert_at": NOW,
+                "updated_at": NOW,
+            },
+        )
+        assert opened is not None
+        clash = statements.insert_group.first(
+            connection,
+            {
+                **dict.fromkeys(("escalation_policy", "routing_rule", "suppressed_by")),
+                "suppressed_until": None,
+                "service": "checkout",
+                "group_key": "k",
+                "join_key": "k",
+                "status": "open",
+                "title": "again",
+                "rule": "DiskFull",
+                "labels": {},
+                "urgency": "high",
+                "alert_count": 1,
+                "paging": False,
+                "opened_at": NOW,
+                "last_alert_at": NOW,
+                "updated_at": NOW,
+            },
+        )
+        joinable = statements.joinable_group.first(
+            connection, {"service": "checkout", "join_key": "k"}
+        )
+        statements.join_group.run(connection, {"group": opened[0], "now": NOW + timedelta(1)})
+    assert clash is None, "ON CONFLICT DO NOTHING returns no row"
+    assert joinable is not None
+    group_id, last_alert_at, incident_id, paging = joinable
+    assert group_id == opened[0]
+    assert last_alert_at == NOW and last_alert_at.tzinfo is not None
+    assert incident_id is None
+    assert paging is True
+    with tocsin.database.sessions() as session:
+        group = session.scalars(select(AlertGroup)).one()
+    assert group.alert_count == 2
+    assert group.last_alert_at == NOW + timedelta(1)
+
+
+def test_events_inserted_many_at_once_read_back_intact(tocsin: Tocsin) -> None:
+    rows = [
+        {
+            "alert_id": None,
+            "group_id": None,
+            "at": NOW + timedelta(seconds=n),
+            "kind": "note",
+            "actor": "ana",
+            "text": f"note {n}",
+            "detail": {"n": n, "quote": 'it\'s "fine"'},
+        }
+        for n in range(3)
+    ]
+    with tocsin.database.transaction() as session:
+        connection = session.connection()
+        hot(connection).insert_events.run_many(connection, rows)
+    with tocsin.database.sessions() as session:
+        events = session.scalars(select(AlertEvent).order_by(AlertEvent.id)).all()
+    assert [(e.at, e.text, e.detail) for e in events] == [
+        (row["at"], row["text"], row["detail"]) for row in rows
+    ]

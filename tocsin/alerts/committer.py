@@ -1,0 +1,164 @@
+"""Group commit for inbound signals: one writer thread, one transaction for many requests.
+
+Under a storm most of a request's cost was the transaction around it
+(checking out a connection, ``BEGIN IMMEDIATE``, ``COMMIT``) and threads
+queueing for SQLite's single write lock. The committer takes every piece of
+work that is waiting when it is free, runs them one after another in a single
+transaction and commits once; each caller gets its own result when that
+commit has happened, so a 2xx still means "committed".
+
+Isolation between the requests of a batch:
+
+- A :class:`Refusal` (unknown key, throttled, a body that cannot become a
+  signal) is raised before the work writes anything, so it is handed to its
+  caller and the batch goes on.
+- Any other failure (a conflict with another process, a bug) rolls the
+  batch back; each of its pieces then runs again alone, in its own
+  transaction and with retries, so one bad request cannot fail the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from tocsin.alerts import history
+from tocsin.store.db import Database
+
+log = logging.getLogger("tocsin.alerts")
+
+T = TypeVar("T")
+#: Most pieces of work in one transaction; bounds how long one commit keeps the others waiting.
+MAX_BATCH = 64
+#: Attempts of one piece of work alone before it fails with :class:`Unavailable`.
+ATTEMPTS = 3
+
+
+class Refusal(Exception):
+    """A request refused before its work wrote anything (the batch can go on)."""
+
+
+class Unavailable(Exception):
+    """The database kept refusing the transaction; the sender should retry."""
+
+
+class Conflict(Exception):
+    """Work that collided with concurrent writers and may succeed when run again."""
+
+
+RETRIED = (OperationalError, IntegrityError, Conflict)
+
+
+class _Item:
+    __slots__ = ("future", "work")
+
+    def __init__(self, work: Callable[[Session], Any]) -> None:
+        self.work = work
+        self.future: Future[Any] = Future()
+
+
+class GroupCommitter:
+    """Runs inbound work for one database on one thread, committing in batches."""
+
+    def __init__(self, database: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self.database = database
+        self.max_batch = max_batch
+        self._queue: deque[_Item] = deque()
+        self._ready = threading.Condition()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    # -- callers -------------------------------------------------------------
+
+    def submit(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a transaction; returns once its result is committed."""
+        result: T = self._enqueue(work).result()
+        return result
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """:meth:`submit` for the event loop: waits without holding a thread."""
+        result: T = await asyncio.wrap_future(self._enqueue(work))
+        return result
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _enqueue(self, work: Callable[[Session], Any]) -> Future[Any]:
+        item = _Item(work)
+        with self._ready:
+            if self._closed:
+                raise Unavailable("the server is shutting down")
+            self._queue.append(item)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="tocsin-ingest-committer", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify()
+        return item.future
+
+    # -- the writer thread ---------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                count = min(len(self._queue), self.max_batch)
+                batch = [self._queue.popleft() for _ in range(count)]
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Item]) -> None:
+        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        outcomes: list[tuple[_Item, bool, Any]] = []
+        try:
+            with self.database.transaction() as session, history.deferring(session):
+                for item in batch:
+                    try:
+                        outcomes.append((item, True, item.work(session)))
+                    except Refusal as refusal:
+                        outcomes.append((item, False, refusal))
+        except Exception as error:
+            if len(batch) > 1:
+                log.info("batch of %s rolled back (%s); running each alone", len(batch), error)
+            for item in batch:
+                self._alone(item)
+            return
+        for item, ok, value in outcomes:
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
+
+    def _alone(self, item: _Item) -> None:
+        """Run one piece of work in its own transactions, retrying conflicts."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.database.transaction() as session, history.deferring(session):
+                    value = item.work(session)
+            except RETRIED as error:
+                log.warning("ingest attempt %s of %s failed: %s", attempt, ATTEMPTS, error)
+                if attempt == ATTEMPTS:
+                    item.future.set_exception(Unavailable(str(error)))
+                    return
+            except Exception as error:  # handed to the caller, who answers for it
+                item.future.set_exception(error)
+                return
+            else:
+                item.future.set_result(value)
+                return
