@@ -130,9 +130,12 @@ def test_a_conflict_that_clears_succeeds_on_retry(tocsin: Tocsin) -> None:
     assert _keys(tocsin) == {"late"}
 
 
-def test_closed_committer_refuses_new_work(tocsin: Tocsin) -> None:
+def test_a_closed_committer_finishes_its_queue_and_starts_again_for_new_work(
+    tocsin: Tocsin,
+) -> None:
     committer = GroupCommitter(tocsin.database)
     assert committer.submit(lambda session: session.execute(text("SELECT 1")).scalar()) == 1
     committer.close()
-    with pytest.raises(Unavailable):
-        committer.submit(lambda session: 1)
+    assert committer.submit(_insert("after")) == "after"
+    committer.close()
+    assert _keys(tocsin) == {"after"}

@@ -73,8 +73,9 @@ class GroupCommitter:
         self.max_batch = max_batch
         self._queue: deque[_Item] = deque()
         self._ready = threading.Condition()
-        self._closed = False
         self._thread: threading.Thread | None = None
+        #: Threads :meth:`close` asked to stop once the queue is empty.
+        self._stopping: set[threading.Thread] = set()
 
     # -- callers -------------------------------------------------------------
 
@@ -89,35 +90,41 @@ class GroupCommitter:
         return result
 
     def close(self) -> None:
+        """Finish the queued work and stop the thread; work submitted later starts it again.
+
+        The app's shutdown calls this after the server stopped taking requests;
+        an app that is started again (tests do) keeps working.
+        """
         with self._ready:
-            self._closed = True
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._stopping.add(thread)
             self._ready.notify_all()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+        if thread is not None:
+            thread.join(10)
 
     def _enqueue(self, work: Callable[[Session], Any]) -> Future[Any]:
         item = _Item(work)
         with self._ready:
-            if self._closed:
-                raise Unavailable("the server is shutting down")
             self._queue.append(item)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._loop, name="tocsin-ingest-committer", daemon=True
                 )
                 self._thread.start()
-            self._ready.notify()
+            self._ready.notify_all()
         return item.future
 
     # -- the writer thread ---------------------------------------------------
 
     def _loop(self) -> None:
+        me = threading.current_thread()
         while True:
             with self._ready:
-                while not self._queue and not self._closed:
+                while not self._queue and me not in self._stopping:
                     self._ready.wait()
                 if not self._queue:
+                    self._stopping.discard(me)
                     return
                 count = min(len(self._queue), self.max_batch)
                 batch = [self._queue.popleft() for _ in range(count)]
