@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,36 @@ def _start(tocsin: Tocsin) -> int:
             now=tocsin.clock.now(),
         )
         return run.id
+
+
+def test_user_rules_show_and_replace_through_the_api(cli: CliRunner, tmp_path: Path) -> None:
+    shown = run(cli, "user", "rules", "rex")
+    assert "notification rules of rex (managed by api)" in shown
+    assert "high urgency: defaults (every contact method at once)" in shown
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "high_urgency:\n"
+        "  - {method: webhook}\n"
+        "  - {method: email, after_minutes: 2}\n"
+        'quiet_hours: {start: "22:00", end: "07:00"}\n'
+    )
+    replaced = run(cli, "user", "set-rules", "rex", str(rules))
+    assert "high urgency: webhook at once; email after 2 min" in replaced
+    assert "low urgency:  defaults (the first contact method)" in replaced
+    assert "quiet hours:  22:00 to 07:00" in replaced
+    as_json = json.loads(run(cli, "user", "rules", "rex", "--json"))
+    assert as_json["high_urgency"][1] == {"method": "email", "after_minutes": 2}
+
+    from_stdin = cli.invoke(app, ["user", "set-rules", "rex", "-"], input='{"low_urgency": []}')
+    assert from_stdin.exit_code == 0, from_stdin.output
+    assert json.loads(run(cli, "user", "rules", "rex", "--json"))["high_urgency"] == []
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("high_urgency: [{method: pigeon}]\n")
+    refused = cli.invoke(app, ["user", "set-rules", "rex", str(bad)])
+    assert refused.exit_code == 1
+    assert "invalid input: high_urgency.0.method:" in refused.output
+    other = cli.invoke(app, ["user", "rules", "engineer-a"])
+    assert other.exit_code == 1 and "not allowed" in other.output
+    missing = cli.invoke(app, ["user", "set-rules", "rex", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 1 and "cannot read" in missing.output

@@ -96,7 +96,10 @@ def test_a_sev3_is_not_formally_declared_so_nobody_is_paged(
 ) -> None:
     declare(api, admin, "SEV-3")
     tocsin.engine.run_until_idle()
-    assert sink.received() == []
+    with tocsin.database.sessions() as session:
+        assert session.scalar(select(EscalationRun)) is None
+    # The team lead is SEV-3's audience: told (see test_stakeholders), not paged.
+    assert [r.json()["event"] for r in sink.received()] == ["stakeholder"]
 
 
 def test_an_opened_alert_group_escalates_with_its_frozen_policy_and_urgency(

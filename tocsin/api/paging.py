@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tocsin.api.deps import Responder, TocsinDep, Viewer
 from tocsin.clock import utc
 from tocsin.domain.escalation import Urgency
-from tocsin.paging import runs, simulate
+from tocsin.paging import runs, simulate, subjects
 from tocsin.paging.acks import acknowledge_page
 from tocsin.store.paging import (
     DeliveryAttempt,
@@ -352,13 +352,13 @@ def get_escalation(run_id: RunId, tocsin: TocsinDep, _: Viewer) -> EscalationDet
 @router.post(
     "/escalations/{run_id}/acknowledge",
     response_model=EscalationOut,
-    summary="Acknowledge: no further step",
+    summary="Acknowledge: no further step; its alert group or incident is acknowledged too",
     responses={**NOT_FOUND, **REFUSED},
 )
 def acknowledge_escalation(run_id: RunId, tocsin: TocsinDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
-        if not runs.acknowledge(session, run, caller.name, tocsin.clock.now()):
+        if not subjects.acknowledge(session, run, caller.name, tocsin.clock.now()):
             raise HTTPException(status.HTTP_409_CONFLICT, detail=f"escalation is {run.state}")
         return _escalation(run)
 
@@ -440,7 +440,7 @@ def get_page(page_id: PageId, tocsin: TocsinDep, _: Viewer) -> PageOut:
 @router.post(
     "/pages/{page_id}/acknowledge",
     response_model=EscalationOut,
-    summary="Acknowledge the escalation this page belongs to",
+    summary="Acknowledge the escalation this page belongs to (and its alert group or incident)",
     responses={**NOT_FOUND, **REFUSED},
 )
 def acknowledge_page_route(page_id: PageId, tocsin: TocsinDep, caller: Responder) -> EscalationOut:

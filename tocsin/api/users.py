@@ -1,17 +1,24 @@
-"""Users and the caller's own account."""
+"""Users, the caller's own account, and each person's notification rules."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
 from tocsin.api.schemas import UserCreate, UserOut, UserUpdate
 from tocsin.auth import accounts
+from tocsin.auth.accounts import Principal
 from tocsin.auth.roles import allows
+from tocsin.config.desired import NOTIFICATION_RULES
+from tocsin.config.paging_schema import NotificationRulesConfig
 from tocsin.store.audit import record
-from tocsin.store.tables import User
+from tocsin.store.tables import Definition, User
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -29,6 +36,50 @@ def managed_conflict(kind: str, name: str, managed_by: str) -> HTTPException:
 
 def _not_found(name: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {name!r}")
+
+
+RULES_EXAMPLE = {
+    "high_urgency": [
+        {"method": "push"},
+        {"method": "sms", "after_minutes": 2},
+        {"method": "voice", "after_minutes": 5},
+    ],
+    "low_urgency": [{"method": "email"}],
+    "quiet_hours": {"start": "22:00", "end": "07:00"},
+}
+
+
+class NotificationRulesOut(BaseModel):
+    user: str
+    managed_by: str | None = Field(
+        description="The configuration file that owns these rules or this person "
+        "(read-only here), or null when they are managed by API"
+    )
+    rules: NotificationRulesConfig = Field(
+        description="Empty lists mean the defaults: high urgency notifies every contact "
+        "method at once, low urgency the first one"
+    )
+
+
+def _rules_row(session: Session, name: str) -> Definition | None:
+    return session.scalar(
+        select(Definition).where(Definition.kind == NOTIFICATION_RULES, Definition.name == name)
+    )
+
+
+def _rules_out(user: User, row: Definition | None) -> NotificationRulesOut:
+    return NotificationRulesOut(
+        user=user.name,
+        managed_by=(row.managed_by if row is not None else None) or user.managed_by,
+        rules=NotificationRulesConfig.model_validate(row.spec if row is not None else {}),
+    )
+
+
+def _require_self_or_admin(principal: Principal, name: str, verb: str) -> None:
+    if name != principal.name and not allows(principal.role, "admin"):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail=f"only admins may {verb} other users' rules"
+        )
 
 
 @router.get("/me", response_model=UserOut, summary="The authenticated caller")
@@ -126,6 +177,89 @@ def update_user(
         return UserOut.of(user)
 
 
+@router.get(
+    "/users/{name}/notification-rules",
+    response_model=NotificationRulesOut,
+    summary="A person's notification rules (admins: anyone's; others: their own)",
+    responses={404: {"description": "No such user"}},
+)
+def get_notification_rules(name: str, principal: Viewer, tocsin: TocsinDep) -> NotificationRulesOut:
+    _require_self_or_admin(principal, name, "read")
+    with tocsin.database.sessions() as session:
+        user = accounts.find_user(session, name)
+        if user is None:
+            raise _not_found(name)
+        return _rules_out(user, _rules_row(session, name))
+
+
+@router.put(
+    "/users/{name}/notification-rules",
+    response_model=NotificationRulesOut,
+    summary="Replace a person's notification rules (admins: anyone's; others: their own)",
+    responses={
+        404: {"description": "No such user"},
+        409: {"description": "The person or their rules are managed by a configuration file"},
+        422: {"description": "Invalid rules (the error names the field)"},
+    },
+)
+def put_notification_rules(
+    name: str,
+    principal: Viewer,
+    tocsin: TocsinDep,
+    request: Request,
+    body: Annotated[
+        NotificationRulesConfig, Body(openapi_examples={"example": {"value": RULES_EXAMPLE}})
+    ],
+) -> NotificationRulesOut:
+    _require_self_or_admin(principal, name, "change")
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        user = accounts.find_user(session, name)
+        if user is None:
+            raise _not_found(name)
+        row = _rules_row(session, name)
+        managed_by = (row.managed_by if row is not None else None) or user.managed_by
+        if managed_by:
+            owner = "their notification rules are" if row and row.managed_by else "they are"
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"the notification rules of {name!r} cannot change here: {owner} managed "
+                f"by configuration file {managed_by}; set them there (notification_rules: "
+                f"{name}: ...) and run tocsin config apply",
+            )
+        spec = body.model_dump(mode="json", exclude_none=True)
+        action = "definition.change" if row is not None else "definition.create"
+        if row is None:
+            position = session.scalar(
+                select(func.coalesce(func.max(Definition.position) + 1, 0)).where(
+                    Definition.kind == NOTIFICATION_RULES
+                )
+            )
+            row = Definition(
+                kind=NOTIFICATION_RULES,
+                name=name,
+                position=int(position or 0),
+                spec=spec,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+        else:
+            row.spec, row.updated_at = spec, now
+        record(
+            session,
+            at=now,
+            actor=principal.name,
+            action=action,
+            object_type=NOTIFICATION_RULES,
+            object_key=name,
+            detail={"rules": spec},
+            remote_addr=remote_addr(request),
+        )
+        session.flush()
+        return _rules_out(user, row)
+
+
 @router.delete("/users/{name}", status_code=204, summary="Delete a user")
 def delete_user(name: str, principal: Admin, tocsin: TocsinDep, request: Request) -> None:
     with tocsin.database.transaction() as session:
@@ -136,6 +270,10 @@ def delete_user(name: str, principal: Admin, tocsin: TocsinDep, request: Request
             raise managed_conflict("user", name, user.managed_by)
         if user.id == principal.user_id:
             raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot delete yourself")
+        rules = _rules_row(session, name)
+        if rules is not None and not rules.managed_by:
+            # Rules made through the API go with their person (a file's stay with the file).
+            session.delete(rules)
         accounts.delete_user(
             session,
             user,

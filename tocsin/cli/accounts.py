@@ -1,17 +1,30 @@
-"""``tocsin user`` and ``tocsin token``: accounts and API tokens from the shell."""
+"""``tocsin user`` and ``tocsin token``: accounts and API tokens from the shell.
+
+Creating users and tokens works on the database directly (``--data-dir`` /
+``--database-url``), so the first admin can be made before any server runs.
+Notification rules (``tocsin user rules`` / ``set-rules``) go through a
+running server's API (``--url`` / ``--token``), which checks who may change
+whose rules and audits the change.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 from sqlalchemy import select
 
 from tocsin.auth import accounts
 from tocsin.auth.roles import ROLES
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, open_database
+from tocsin.cli.remote import DEFAULT_URL, Remote, TokenOption, UrlOption
 from tocsin.clock import SystemClock
 from tocsin.store.tables import ApiToken, User
 
@@ -99,6 +112,80 @@ def list_users(data_dir: DataDirOption = None, database_url: DatabaseUrlOption =
                 user.name, user.role, user.email or "", user.time_zone, user.managed_by or "api"
             )
     console.print(table)
+
+
+def _rules_path(name: str) -> str:
+    return f"/api/v1/users/{quote(name, safe='')}/notification-rules"
+
+
+def _describe_rules(rules: list[dict[str, Any]], default: str) -> str:
+    if not rules:
+        return f"defaults ({default})"
+    return "; ".join(
+        f"{rule['method']} "
+        + (f"after {rule['after_minutes']} min" if rule["after_minutes"] else "at once")
+        for rule in rules
+    )
+
+
+def _print_rules(result: dict[str, Any]) -> None:
+    rules = result["rules"]
+    quiet = rules.get("quiet_hours")
+    lines = [
+        f"notification rules of {result['user']} (managed by {result['managed_by'] or 'api'})",
+        "  high urgency: " + _describe_rules(rules["high_urgency"], "every contact method at once"),
+        "  low urgency:  " + _describe_rules(rules["low_urgency"], "the first contact method"),
+        "  quiet hours:  "
+        + (f"{quiet['start']} to {quiet['end']} (their time zone)" if quiet else "none"),
+    ]
+    console.print("\n".join(lines), highlight=False, markup=False)
+
+
+@users.command("rules")
+def show_rules(
+    name: Annotated[str, typer.Argument(help="Whose rules.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Show a person's notification rules (yours, or anyone's for admins)."""
+    result = Remote(url, token).get(_rules_path(name))
+    if as_json:
+        print(json.dumps(result["rules"], indent=2))
+        return
+    _print_rules(result)
+
+
+@users.command("set-rules")
+def set_rules(
+    name: Annotated[str, typer.Argument(help="Whose rules.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="YAML or JSON with high_urgency, low_urgency and quiet_hours, as under "
+            "notification_rules.<person> in a configuration file; - reads standard input."
+        ),
+    ],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Replace a person's notification rules (yours, or anyone's for admins)."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as error:
+        fail(f"{file}: cannot read: {error.strerror or error}")
+    try:
+        data = YAML(typ="safe").load(text)
+    except YAMLError as error:
+        fail(f"{file}: not valid YAML or JSON: {error}")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        fail(f"{file}: expected a mapping with high_urgency, low_urgency and quiet_hours")
+    # YAML may hold values JSON has no type for (dates): send them as text, the server decides.
+    body = json.loads(json.dumps(data, default=str))
+    result = Remote(url, token).request("PUT", _rules_path(name), json=body).json()
+    _print_rules(result)
 
 
 @tokens.command("create")

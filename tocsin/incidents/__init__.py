@@ -2,5 +2,6 @@
 
 Each change to an incident happens in one transaction that applies a domain
 decision, appends its timeline entry, writes the audit entry and queues any
-durable job (formal declaration), so a committed change always has its record.
+durable job (formal declaration, telling stakeholders), so a committed change
+always has its record.
 """

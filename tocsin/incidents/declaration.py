@@ -5,7 +5,8 @@ raising one into them, queues an ``incident.declared`` job in the same
 transaction (once per incident and level: the job's idempotency key says so).
 The job runs every registered declaration hook, then records on the timeline
 that formal declaration ran. Later capabilities add hooks here (war rooms,
-paging, stakeholder notification) with :func:`add_hook`.
+paging) with :func:`add_hook`. Telling a level's stakeholders is not a hook:
+every level does that (:mod:`tocsin.incidents.stakeholders`).
 
 Hooks run inside the job's finishing transaction, so what they write to the
 database (typically jobs of their own: a page, a chat message) commits exactly

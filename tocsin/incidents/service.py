@@ -26,7 +26,7 @@ from tocsin.domain.lifecycle import Milestones, Status
 from tocsin.domain.roles import Assignment, Role, RoleDefinition, Roster
 from tocsin.domain.severity import SeverityLevel
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind, TimelineEntry
-from tocsin.incidents import declaration, definitions, recorder, records
+from tocsin.incidents import declaration, definitions, recorder, records, stakeholders
 from tocsin.incidents.custom_fields import CustomFieldError, merge
 from tocsin.incidents.errors import Conflict, InvalidInput, NotAllowed
 from tocsin.store.audit import record
@@ -180,7 +180,10 @@ def role_title(role: Role) -> str:
 
 
 def declare(session: Session, new: NewIncident, actor: Actor, now: datetime) -> Incident:
-    """Create an incident in triage; SEV1/SEV2 also queue formal declaration."""
+    """Create an incident in triage; SEV1/SEV2 also queue formal declaration.
+
+    The level's escalation audience (stakeholders) is told, once, through a job.
+    """
     level = _level(session, new.severity)
     title = new.title.strip()
     if not title:
@@ -243,6 +246,7 @@ def declare(session: Session, new: NewIncident, actor: Actor, now: datetime) -> 
     formal = definitions.needs_formal_declaration(level)
     if formal:
         declaration.enqueue(session, incident, level, now)
+    stakeholders.enqueue(session, incident, level, stakeholders.Reached.DECLARED, now)
     _audit(
         session, incident, actor, "declare", now, severity=level.level, title=title, formal=formal
     )
@@ -319,7 +323,10 @@ def change_severity(
     actor: Actor,
     now: datetime,
 ) -> TimelineEntry:
-    """Raise or lower the severity with a reason; entering SEV1/SEV2 queues formal declaration."""
+    """Raise or lower the severity with a reason; entering SEV1/SEV2 queues formal declaration.
+
+    Raising tells the new level's escalation audience (once per level); lowering tells nobody.
+    """
     _require_open_record(incident)
     level = _level(session, label)
     text = (reason or "").strip()
@@ -351,6 +358,8 @@ def change_severity(
     )
     if definitions.needs_formal_declaration(level):
         declaration.enqueue(session, incident, level, now)
+    if raised:
+        stakeholders.enqueue(session, incident, level, stakeholders.Reached.RAISED, now)
     _audit(session, incident, actor, "severity", now, **details)
     return entry
 

@@ -4,6 +4,10 @@ An acknowledge link is ``/ack/<token>``: 256 random bits, unguessable, of
 which only the SHA-256 digest is stored (a database leak gives away no
 link). A token expires (``paging.ack_link_hours``, 24 by default) and works
 once.
+
+Every way of acknowledging goes through :func:`tocsin.paging.subjects.acknowledge`,
+so acknowledging a page also acknowledges what it was about (the alert
+group, the incident).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.paging import runs
+from tocsin.paging import runs, subjects
 from tocsin.store.paging import AckToken, EscalationRun, Page
 
 
@@ -48,10 +52,13 @@ def find_token(session: Session, token: str, now: datetime, *, lock: bool = Fals
 
 
 def acknowledge_page(session: Session, page: Page, by: str, now: datetime) -> bool:
-    """Acknowledge the escalation ``page`` belongs to, as ``by``; False if it was not escalating."""
+    """Acknowledge the escalation ``page`` belongs to, and its subject, as ``by``.
+
+    False if it was not escalating (already acknowledged or resolved).
+    """
     run = runs.lock_run(session, page.run_id)
     assert run is not None
-    return runs.acknowledge(session, run, by, now)
+    return subjects.acknowledge(session, run, by, now)
 
 
 def redeem(session: Session, token: str, now: datetime) -> tuple[Page, EscalationRun, bool]:

@@ -1,11 +1,19 @@
 """Where paging plugs into the rest of Tocsin: job handlers, incident declaration, alerts.
 
 - Formal declaration of an incident (SEV1/SEV2) pages the escalation policy
-  of its first affected service that has one, and tells the level's
-  escalation audience (stakeholders) once.
+  of its first affected service that has one.
+- An incident declared at, or raised to, any level tells that level's
+  escalation audience (stakeholders) once: paging handles the
+  ``incident.stakeholders`` job (see :mod:`tocsin.paging.notices`).
 - An alert group that opens starts escalating with the policy and urgency
-  routing chose for it; resolving or acknowledging the group stops the run
-  (see :mod:`tocsin.paging.subjects`).
+  routing chose for it; resolving or acknowledging the group stops the run,
+  and acknowledging the run acknowledges the group (see
+  :mod:`tocsin.paging.subjects`).
+
+An alert group that declared an incident and that incident are one problem:
+whichever starts paging first (at high urgency) pages, and the other notes
+that it is not paged separately, so nobody is paged twice for it. Both hooks
+lock the incident before they look, so two workers cannot both page.
 """
 
 from __future__ import annotations
@@ -13,22 +21,60 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import history
+from tocsin.alerts import paging as alert_paging
 from tocsin.alerts.paging import GroupOpened
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine.registry import HandlerRegistry, PermanentFailure
-from tocsin.incidents import declaration, recorder
+from tocsin.incidents import declaration, recorder, records, stakeholders
 from tocsin.incidents.declaration import Declaration
+from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging import delivery, notices, runs, steps
 from tocsin.paging.directory import Directory
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT
+from tocsin.store import paging as store
 from tocsin.store.incidents import IncidentService
+from tocsin.store.paging import EscalationRun
 
 PAGING_HOOK = "page the on-call"
-STAKEHOLDER_HOOK = "notify stakeholders"
+
+
+def _paging_at_high_urgency(
+    session: Session, incident_id: int, subject_type: str
+) -> EscalationRun | None:
+    """An open high urgency escalation of ``subject_type`` for the incident, if there is one."""
+    return session.scalars(
+        select(EscalationRun)
+        .where(
+            EscalationRun.incident_id == incident_id,
+            EscalationRun.subject_type == subject_type,
+            EscalationRun.state.in_(store.OPEN_STATES),
+            EscalationRun.urgency == Urgency.HIGH.value,
+        )
+        .order_by(EscalationRun.id)
+        .limit(1)
+    ).first()
 
 
 def page_for_incident(session: Session, declared: Declaration) -> None:
+    """Page the first affected service's policy, unless one of its alert groups already is."""
+    grouped = _paging_at_high_urgency(session, declared.incident_id, ALERT_GROUP)
+    if grouped is not None:
+        recorder.append(
+            session,
+            declared.incident_id,
+            EntryDraft(
+                kind=EntryKind.NOTE,
+                note_kind=NoteKind.OBSERVATION,
+                text=f"Paging: not paged separately; alert group {grouped.subject_key} "
+                f"is already paging through escalation {grouped.id}",
+                author=runs.AUTHOR,
+                details={"paging": "already_paging", "escalation_run": str(grouped.id)},
+            ),
+            declared.at,
+        )
+        return
     names = session.scalars(
         select(IncidentService.name)
         .where(IncidentService.incident_id == declared.incident_id)
@@ -65,22 +111,32 @@ def page_for_incident(session: Session, declared: Declaration) -> None:
     )
 
 
-def stakeholders_for_incident(session: Session, declared: Declaration) -> None:
-    notices.notify_stakeholders(
-        session,
-        incident_id=declared.incident_id,
-        reference=declared.reference,
-        title=declared.title,
-        level=declared.level.level,
-        roles=declared.level.escalation.roles,
-        now=declared.at,
-    )
-
-
 def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
-    """Escalate a newly opened alert group with the policy routing froze for it."""
+    """Escalate a newly opened alert group with the policy routing froze for it.
+
+    Not when the group declared an incident that is already paging at high urgency.
+    """
     if opened.escalation_policy is None:
         return
+    if opened.incident_id is not None:
+        try:
+            records.find(session, str(opened.incident_id), lock=True)
+        except IncidentNotFound:
+            pass
+        else:
+            paging = _paging_at_high_urgency(session, opened.incident_id, INCIDENT)
+            if paging is not None:
+                history.record(
+                    session,
+                    opened.at,
+                    "escalation",
+                    runs.AUTHOR,
+                    f"Not paged separately: its incident is already paging "
+                    f"through escalation {paging.id}",
+                    group_id=opened.group_id,
+                    escalation_run=str(paging.id),
+                )
+                return
     urgency = Urgency.LOW if opened.urgency == Urgency.LOW.value else Urgency.HIGH
     try:
         runs.start(
@@ -105,9 +161,8 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(delivery.BUNDLE_JOB, delivery.deliver_bundle)
     registry.register(runs.ALARM_JOB, notices.send_alarm)
     registry.register(notices.STAKEHOLDER_JOB, notices.send_stakeholder_notice)
-    for name, hook in (
-        (PAGING_HOOK, page_for_incident),
-        (STAKEHOLDER_HOOK, stakeholders_for_incident),
-    ):
-        declaration.remove_hook(name)
-        declaration.add_hook(name, hook)
+    registry.register(stakeholders.JOB_KIND, notices.notify_level)
+    declaration.remove_hook(PAGING_HOOK)
+    declaration.add_hook(PAGING_HOOK, page_for_incident)
+    alert_paging.remove_hook(PAGING_HOOK)
+    alert_paging.add_hook(PAGING_HOOK, page_for_alert_group)

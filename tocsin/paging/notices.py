@@ -1,10 +1,17 @@
 """One-off messages that are not pages: admin alarms and stakeholder notifications.
 
 Neither escalates nor waits for an acknowledgement. A stakeholder (the VP of
-Engineering for SEV-1...) is told once per incident and level: the job's
-idempotency key says so, and formal declaration runs once per incident and
-level. The message goes to the person's first contact method that accepts
+Engineering for SEV-1, the team lead for SEV-3...) is told once per incident
+and level: declaring an incident at a level, or raising it to one, queues one
+``incident.stakeholders`` job (:mod:`tocsin.incidents.stakeholders`), whose
+handler here queues one message per person, each keyed by incident, level and
+person. The message goes to the person's first contact method that accepts
 it.
+
+Who an audience role means: the people ``paging.stakeholders`` lists for it;
+otherwise the holders of that team role in the teams owning the incident's
+affected services, or, when none of those teams has the role (or the incident
+names no service), in every team.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from tocsin.domain.severity import level_key
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.engine.registry import JobContext, PermanentFailure
-from tocsin.incidents import recorder
+from tocsin.incidents import definitions, recorder, records
+from tocsin.incidents.errors import IncidentNotFound
+from tocsin.incidents.stakeholders import Reached
 from tocsin.notify.channels import deliver
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
@@ -50,17 +59,27 @@ def send_alarm(ctx: JobContext) -> None:
         raise
 
 
-def audience(session: Session, roles: Iterable[str]) -> dict[str, list[str]]:
-    """The people each audience role means: ``paging.stakeholders``, else holders of a team role."""
-    configured = Directory(session).paging().stakeholders
+def audience(
+    session: Session, roles: Iterable[str], services: Iterable[str] = ()
+) -> dict[str, list[str]]:
+    """The people each audience role means (see the module docstring)."""
+    directory = Directory(session)
+    configured = directory.paging().stakeholders
     teams = session.scalars(select(Definition).where(Definition.kind == TEAM)).all()
+    owners = set()
+    for name in services:
+        service = directory.service(name)
+        if service is not None and service.team:
+            owners.add(service.team)
     found: dict[str, list[str]] = {}
     for role in roles:
         people = configured.get(role)
         if people is None:
-            people = sorted(
-                {t.spec["roles"][role] for t in teams if role in t.spec.get("roles", {})}
-            )
+            holders = {
+                t.name: t.spec["roles"][role] for t in teams if role in t.spec.get("roles", {})
+            }
+            owning = {holders[team] for team in owners if team in holders}
+            people = sorted(owning or set(holders.values()))
         found[role] = list(people)
     return found
 
@@ -74,16 +93,24 @@ def notify_stakeholders(
     level: str,
     roles: Iterable[str],
     now: datetime,
+    services: Iterable[str] = (),
+    how: Reached = Reached.DECLARED,
 ) -> dict[str, list[str]]:
     """Queue one message per person of the level's audience; note it on the timeline."""
-    people = audience(session, roles)
+    people = audience(session, roles, services)
     told = []
     for role, names in people.items():
         for name in names:
             jobs.enqueue(
                 session,
                 STAKEHOLDER_JOB,
-                {"user": name, "reference": reference, "title": title, "level": level},
+                {
+                    "user": name,
+                    "reference": reference,
+                    "title": title,
+                    "level": level,
+                    "how": how.value,
+                },
                 now=now,
                 idempotency_key=f"{STAKEHOLDER_JOB}:{incident_id}:{level_key(level)}:{name}",
             )
@@ -104,6 +131,32 @@ def notify_stakeholders(
     return people
 
 
+def notify_level(ctx: JobContext) -> None:
+    """The ``incident.stakeholders`` job: tell the level's audience, once, on the timeline."""
+    incident_id = int(ctx.payload["incident_id"])
+    label = str(ctx.payload["level"])
+    how = Reached(str(ctx.payload.get("how", Reached.DECLARED.value)))
+    with ctx.transaction() as session:
+        try:
+            incident = records.find(session, str(incident_id), lock=True)
+        except IncidentNotFound as error:
+            raise PermanentFailure(str(error)) from error
+        level = definitions.scale(session).get(label)
+        if level is None:
+            raise PermanentFailure(f"severity {label!r} is no longer configured")
+        notify_stakeholders(
+            session,
+            incident_id=incident.id,
+            reference=incident.reference,
+            title=incident.title,
+            level=level.level,
+            roles=level.escalation.roles,
+            now=ctx.clock.now(),
+            services=records.services(session, incident.id),
+            how=how,
+        )
+
+
 def send_stakeholder_notice(ctx: JobContext) -> None:
     payload = ctx.payload
     settings = NotifySettings.from_env()
@@ -115,8 +168,9 @@ def send_stakeholder_notice(ctx: JobContext) -> None:
     if not methods:
         raise PermanentFailure(f"stakeholder {payload['user']} has no contact method or email")
     reference, level = str(payload["reference"]), str(payload["level"])
+    verb = "raised to" if payload.get("how") == Reached.RAISED.value else "declared at"
     message = Message(
-        subject=f"[Tocsin] {reference} declared at {level}: {payload['title']}",
+        subject=f"[Tocsin] {reference} {verb} {level}: {payload['title']}",
         body=(
             f"{reference} ({payload['title']}) is at {level}. You are told because this "
             "level's escalation includes you; you are not being paged."

@@ -1,27 +1,55 @@
-"""Keeping an escalation in step with what it escalates.
+"""Keeping an escalation and what it escalates (its subject) in step, both ways.
 
-An alert group or incident resolved or acknowledged elsewhere (an alert's
-"resolved" signal, the incident API) stops its escalation: step and delivery
-jobs look at their subject before they act, so nothing is paged for a
-subject that no longer needs anyone.
+**Subject to escalation.** An alert group or incident resolved or acknowledged
+elsewhere (an alert's "resolved" signal, the incident API) stops its
+escalation: step and delivery jobs call :func:`synchronise` before they act,
+so nothing is paged for a subject that no longer needs anyone. An alert
+group acknowledged before the escalation was re-activated (re-triggered by
+the acknowledgement timeout, escalated now, re-assigned) does not stop it
+again: that acknowledgement is the one the re-activation overrode.
+
+**Escalation to subject.** Acknowledging an escalation (a page's link, the
+API, ``tocsin ack``) goes through :func:`acknowledge`, which also
+acknowledges its subject, as PagerDuty does:
+
+- an alert group: its triggered alerts become acknowledged (each with an
+  ``acknowledged`` event in its history) and the group records its first
+  acknowledgement, which alert accuracy and time-to-acknowledge read;
+- an incident still in triage moves to responding ("someone took it on"),
+  which stamps its acknowledged milestone (MTTA); an incident past triage
+  only gets the acknowledgement on its timeline (every escalation event goes
+  there anyway).
+
+The two directions cannot loop: :func:`synchronise` acknowledges the run
+with :func:`tocsin.paging.runs.acknowledge`, never with :func:`acknowledge`,
+and acknowledging a subject never touches escalations.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.history import Events
+from tocsin.domain.alert_lifecycle import AlertStatus
+from tocsin.domain.lifecycle import Status
+from tocsin.incidents import records
+from tocsin.incidents import service as incidents
+from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging import runs
 from tocsin.store import paging as store
-from tocsin.store.alerts import AlertGroup
+from tocsin.store.alerts import Alert, AlertGroup
 from tocsin.store.incidents import Incident
-from tocsin.store.paging import EscalationRun
+from tocsin.store.paging import EscalationEvent, EscalationRun
 
 INCIDENT = "incident"
 ALERT_GROUP = "alert_group"
 _CLOSED_INCIDENT = ("resolved", "closed")
+_OPEN_GROUP = "open"
+#: Events that make an acknowledged escalation escalate again.
+_REACTIVATIONS = ("retriggered", "escalated", "reassigned")
 
 
 def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
@@ -36,7 +64,11 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
         if group.resolved_at is not None:
             runs.resolve(session, run, "the alert group resolving", now)
             return
-        if group.acknowledged_at is not None:
+        if (
+            group.acknowledged_at is not None
+            and run.state == store.ACTIVE
+            and not _reactivated_since(session, run, group.acknowledged_at)
+        ):
             acknowledged = group.acknowledged_by or "the alert group's acknowledgement"
     elif run.subject_type == INCIDENT:
         incident = session.get(Incident, int(run.subject_key))
@@ -45,5 +77,87 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
         if incident.status in _CLOSED_INCIDENT:
             runs.resolve(session, run, f"the incident becoming {incident.status}", now)
             return
-    if acknowledged is not None and run.state == store.ACTIVE:
+    if acknowledged is not None:
         runs.acknowledge(session, run, acknowledged, now)
+
+
+def _reactivated_since(session: Session, run: EscalationRun, acknowledged_at: datetime) -> bool:
+    latest = session.scalar(
+        select(func.max(EscalationEvent.at)).where(
+            EscalationEvent.run_id == run.id, EscalationEvent.kind.in_(_REACTIVATIONS)
+        )
+    )
+    return latest is not None and latest >= acknowledged_at
+
+
+def acknowledge(session: Session, run: EscalationRun, by: str, now: datetime) -> bool:
+    """Acknowledge the escalation as ``by``, and its subject; False if it was not escalating."""
+    if not runs.acknowledge(session, run, by, now):
+        return False
+    if run.subject_key.isdigit():
+        if run.subject_type == ALERT_GROUP:
+            _acknowledge_alert_group(session, run, by, now)
+        elif run.subject_type == INCIDENT:
+            _acknowledge_incident(session, run, by, now)
+    return True
+
+
+def _acknowledge_alert_group(session: Session, run: EscalationRun, by: str, now: datetime) -> None:
+    """Acknowledge the group's triggered alerts, then the group (ingest's lock order)."""
+    group_id = int(run.subject_key)
+    actor = by[:100]
+    triggered = session.scalars(
+        select(Alert.id)
+        .where(Alert.group_id == group_id, Alert.status == AlertStatus.TRIGGERED.value)
+        .order_by(Alert.id)
+        .with_for_update()
+    ).all()
+    events = Events()
+    if triggered:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(triggered))
+            .values(
+                status=AlertStatus.ACKNOWLEDGED.value,
+                acknowledged_at=now,
+                acknowledged_by=actor,
+                last_event_at=now,
+            )
+        )
+        for alert_id in triggered:
+            events.add(
+                now,
+                "acknowledged",
+                by,
+                f"Acknowledged through escalation {run.id}",
+                alert_id=alert_id,
+                group_id=group_id,
+                escalation_run=str(run.id),
+            )
+    session.execute(
+        update(AlertGroup)
+        .where(
+            AlertGroup.id == group_id,
+            AlertGroup.status == _OPEN_GROUP,
+            AlertGroup.acknowledged_at.is_(None),
+        )
+        .values(acknowledged_at=now, acknowledged_by=actor, updated_at=now)
+    )
+    events.flush(session)
+
+
+def _acknowledge_incident(session: Session, run: EscalationRun, by: str, now: datetime) -> None:
+    try:
+        incident = records.find(session, run.subject_key, lock=True)
+    except IncidentNotFound:
+        return
+    if incident.status != Status.TRIAGE.value:
+        return
+    incidents.change_status(
+        session,
+        incident,
+        Status.RESPONDING.value,
+        f"{by} acknowledged the page (escalation {run.id})",
+        incidents.Actor(by),
+        now,
+    )

@@ -1,0 +1,54 @@
+"""Telling a severity level's escalation audience that an incident reached the level.
+
+Each level's ``escalation`` names who is told when an incident is declared at
+it or raised to it: "VP of Engineering notified" for SEV-1, "Team lead
+notified" for SEV-3. Declaring an incident, or raising its severity, queues one
+``incident.stakeholders`` job in the same transaction, at most once per
+incident and level (the job's idempotency key says so): going back up to a
+level the incident already reached tells nobody again, and lowering the
+severity tells nobody at all. A level whose escalation is "None" queues
+nothing.
+
+The job's handler is registered by paging (:mod:`tocsin.paging.notices`),
+which knows who the audience roles mean and how to reach them; this package
+only says when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from tocsin.domain.severity import SeverityLevel, level_key
+from tocsin.engine import jobs
+from tocsin.store.incidents import Incident
+
+JOB_KIND = "incident.stakeholders"
+
+
+class Reached(StrEnum):
+    """How the incident came to the level."""
+
+    DECLARED = "declared"
+    RAISED = "raised"
+
+
+def idempotency_key(incident_id: int, level: str) -> str:
+    return f"{JOB_KIND}:{incident_id}:{level_key(level)}"
+
+
+def enqueue(
+    session: Session, incident: Incident, level: SeverityLevel, how: Reached, now: datetime
+) -> bool:
+    """Queue telling ``level``'s audience about ``incident``; False if it has none or was queued."""
+    if not level.escalation.roles:
+        return False
+    return jobs.enqueue(
+        session,
+        JOB_KIND,
+        {"incident_id": incident.id, "level": level.level, "how": how.value},
+        now=now,
+        idempotency_key=idempotency_key(incident.id, level.level),
+    )
