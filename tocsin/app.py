@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +44,12 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if start_engine:
             tocsin.engine.start()
+        # Everything loaded so far (the app, its routes, the SQLAlchemy models:
+        # about 170,000 objects) lives as long as the process. Frozen, the
+        # collector stops traversing it: a full collection took ~90 ms here,
+        # and under an alert storm it ran often enough to be the p99 latency.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
