@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import timers
+from tocsin.alerts import statements, timers
 from tocsin.domain.matchers import MatcherError, parse_all
 from tocsin.domain.silences import Silence, SuppressionKind
 from tocsin.store.alerts import AlertGroup, SilenceRow
@@ -53,8 +53,10 @@ def active_in_transaction(session: Session, now: datetime) -> list[Silence]:
     transaction = session.get_transaction()
     cached = session.info.get(_UNEXPIRED)
     if cached is None or cached[0] is not transaction or now < cached[1]:
-        rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
-        cached = (transaction, now, [to_domain(row) for row in rows])
+        connection = session.connection()
+        rows = statements.hot(connection).unexpired_silences.all(connection, {"now": now})
+        found = [Silence(key, parse_all(texts), starts, ends) for key, texts, starts, ends in rows]
+        cached = (transaction, now, found)
         session.info[_UNEXPIRED] = cached
     return [silence for silence in cached[2] if silence.active(now)]
 

@@ -19,13 +19,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable
 
-from tocsin.store.alerts import OPEN_ALERT, Alert, AlertEvent, AlertGroup, IntegrationKey
+from tocsin.store.alerts import (
+    OPEN_ALERT,
+    Alert,
+    AlertEvent,
+    AlertGroup,
+    IntegrationKey,
+    SilenceRow,
+)
 from tocsin.store.prepared import Prepared
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
 GROUPS: Table = AlertGroup.__table__  # type: ignore[assignment]
 KEYS: Table = IntegrationKey.__table__  # type: ignore[assignment]
+SILENCES: Table = SilenceRow.__table__  # type: ignore[assignment]
 
 #: Columns a new alert is inserted with (the rest take their defaults or NULL).
 ALERT_COLUMNS = (
@@ -159,6 +167,10 @@ EARLIER_OPENINGS = (
     .limit(bindparam("cycles"))
 )
 
+UNEXPIRED_SILENCES = select(
+    SILENCES.c.id, SILENCES.c.matchers, SILENCES.c.starts_at, SILENCES.c.ends_at
+).where(SILENCES.c.ends_at > bindparam("now", type_=SILENCES.c.ends_at.type))
+
 
 @dataclass(frozen=True)
 class Hot:
@@ -172,6 +184,7 @@ class Hot:
     place_alert: Prepared
     insert_group: Prepared
     earlier_openings: Prepared
+    unexpired_silences: Prepared
 
 
 _hot: dict[tuple[str, str], Hot] = {}
@@ -196,5 +209,6 @@ def hot(connection: Connection) -> Hot:
                     place_alert=Prepared(PLACE_ALERT, dialect),
                     insert_group=Prepared(insert_group(dialect.name), dialect),
                     earlier_openings=Prepared(EARLIER_OPENINGS, dialect),
+                    unexpired_silences=Prepared(UNEXPIRED_SILENCES, dialect),
                 )
     return found
