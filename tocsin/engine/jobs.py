@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, Result, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +33,98 @@ class ClaimedJob:
     attempts: int
     max_attempts: int
     run_at: datetime
+
+
+_JOBS = cast(Table, Job.__table__)
+_C = _JOBS.c
+
+# The statements of the hot path are built once: building a statement and
+# computing its cache key on every call costs more than running it.
+_ENQUEUE = {
+    name: insert(_JOBS).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_C.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_DUE = (
+    select(_C.id)
+    .where(_C.state == PENDING, _C.run_at <= bindparam("now"))
+    .order_by(_C.run_at, _C.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(_JOBS)
+    .where(_C.id.in_(_DUE.scalar_subquery()))
+    .values(
+        state=RUNNING,
+        lease_owner=bindparam("owner"),
+        lease_expires_at=bindparam("expires"),
+        attempts=_C.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(_C.id, _C.kind, _C.payload, _C.attempts, _C.max_attempts, _C.run_at)
+)
+_RELEASE_EXPIRED = (
+    update(_JOBS)
+    .where(_C.state == RUNNING, _C.lease_expires_at <= bindparam("now"))
+    .values(
+        state=PENDING,
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("now"),
+        last_error="lease expired: the worker stopped before finishing",
+    )
+)
+_HELD = (_C.id == bindparam("job_id"), _C.state == RUNNING, _C.lease_owner == bindparam("owner"))
+_FINISH = (
+    update(_JOBS)
+    .where(*_HELD)
+    .values(
+        state=DONE,
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+_RETRY = (
+    update(_JOBS)
+    .where(*_HELD)
+    .values(
+        state=PENDING,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_error=bindparam("error"),
+        run_at=bindparam("retry_at"),
+        updated_at=bindparam("now"),
+    )
+)
+_BURY = (
+    update(_JOBS)
+    .where(*_HELD)
+    .values(
+        state=DEAD,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_error=bindparam("error"),
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+_RETRY_DEAD = (
+    update(_JOBS)
+    .where(_C.id == bindparam("job_id"), _C.state == DEAD)
+    .values(
+        state=PENDING,
+        attempts=0,
+        run_at=bindparam("now"),
+        finished_at=None,
+        updated_at=bindparam("now"),
+    )
+)
+_NEXT_EVENTS = select(
+    select(func.min(_C.run_at)).where(_C.state == PENDING).scalar_subquery(),
+    select(func.min(_C.lease_expires_at)).where(_C.state == RUNNING).scalar_subquery(),
+)
 
 
 def enqueue(
@@ -63,17 +155,50 @@ def enqueue(
         "created_at": now,
         "updated_at": now,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(Job)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Job.id)
-    )
-    written = session.execute(stmt).scalar() is not None
+    # On the session's connection: Session.execute() would first flush every
+    # pending ORM object, one flush per job; they flush later in the same transaction.
+    connection = session.connection()
+    written = connection.execute(_ENQUEUE[connection.dialect.name], values).scalar() is not None
     if written and due <= now:
         session.info[WAKE_KEY] = True
     return written
+
+
+def enqueue_claimed(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    idempotency_key: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> ClaimedJob | None:
+    """Queue a job due now, already claimed by ``owner`` (its first attempt, leased).
+
+    For a worker that runs the job itself as soon as ``session`` commits. The
+    row is as durable as any job's: if the worker dies first, the lease runs
+    out and another worker runs it. None when the idempotency key was taken.
+    """
+    values = {
+        "kind": kind,
+        "payload": payload,
+        "run_at": now,
+        "attempts": 1,
+        "max_attempts": max_attempts,
+        "state": RUNNING,
+        "lease_owner": owner,
+        "lease_expires_at": now + lease,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+    }
+    connection = session.connection()
+    job_id = connection.execute(_ENQUEUE[connection.dialect.name], values).scalar()
+    if job_id is None:
+        return None
+    return ClaimedJob(job_id, kind, payload, 1, max_attempts, now)
 
 
 def claim(
@@ -87,25 +212,8 @@ def claim(
     Each claim counts as an attempt, so a job that keeps killing its worker
     still ends up dead instead of looping for ever.
     """
-    due = (
-        select(Job.id)
-        .where(Job.state == PENDING, Job.run_at <= now)
-        .order_by(Job.run_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
     rows = session.execute(
-        update(Job)
-        .where(Job.id.in_(due.scalar_subquery()))
-        .values(
-            state=RUNNING,
-            lease_owner=owner,
-            lease_expires_at=now + lease,
-            attempts=Job.attempts + 1,
-            updated_at=now,
-        )
-        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts, Job.run_at)
-        .execution_options(synchronize_session=False)
+        _CLAIM, {"now": now, "limit": limit, "owner": owner, "expires": now + lease}
     ).all()
     jobs = [ClaimedJob(*row) for row in rows]
     jobs.sort(key=lambda job: (job.run_at, job.id))
@@ -119,32 +227,13 @@ def release_expired(session: Session, *, now: datetime) -> int:
     worker that wakes up later cannot finish them: :func:`finish` checks the
     lease owner.
     """
-    result = session.execute(
-        update(Job)
-        .where(Job.state == RUNNING, Job.lease_expires_at <= now)
-        .values(
-            state=PENDING,
-            lease_owner=None,
-            lease_expires_at=None,
-            updated_at=now,
-            last_error="lease expired: the worker stopped before finishing",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _rowcount(session.execute(_RELEASE_EXPIRED, {"now": now}))
 
 
 def finish(session: Session, job_id: int, *, owner: str, now: datetime) -> bool:
     """Mark a job done if ``owner`` still holds it. Returns False if the lease was lost."""
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == RUNNING, Job.lease_owner == owner)
-        .values(
-            state=DONE, lease_owner=None, lease_expires_at=None, finished_at=now, updated_at=now
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    params = {"job_id": job_id, "owner": owner, "now": now}
+    return _rowcount(session.connection().execute(_FINISH, params)) == 1
 
 
 def fail(
@@ -155,35 +244,16 @@ def fail(
     Returns the new state, or None if the lease was lost meanwhile.
     """
     state = DEAD if job.attempts >= job.max_attempts else PENDING
-    values: dict[str, Any] = {
-        "state": state,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "last_error": error[:4000],
-        "updated_at": now,
-    }
+    params = {"job_id": job.id, "owner": owner, "now": now, "error": error[:4000]}
     if state == PENDING:
-        values["run_at"] = retry_at
-    else:
-        values["finished_at"] = now
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job.id, Job.state == RUNNING, Job.lease_owner == owner)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return state if int(result.rowcount) == 1 else None  # type: ignore[attr-defined]
+        params["retry_at"] = retry_at
+    result = session.execute(_RETRY if state == PENDING else _BURY, params)
+    return state if _rowcount(result) == 1 else None
 
 
 def retry_dead(session: Session, job_id: int, *, now: datetime) -> bool:
     """Give a dead job a fresh set of attempts, due now."""
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == DEAD)
-        .values(state=PENDING, attempts=0, run_at=now, finished_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if int(result.rowcount) == 1:  # type: ignore[attr-defined]
+    if _rowcount(session.execute(_RETRY_DEAD, {"job_id": job_id, "now": now})) == 1:
         session.info[WAKE_KEY] = True
         return True
     return False
@@ -191,11 +261,21 @@ def retry_dead(session: Session, job_id: int, *, now: datetime) -> bool:
 
 def next_due(session: Session) -> datetime | None:
     """When the earliest pending job is due, or None when nothing is pending."""
-    return session.scalar(select(func.min(Job.run_at)).where(Job.state == PENDING))
+    return next_events(session)[0]
 
 
 def next_lease_expiry(session: Session) -> datetime | None:
-    return session.scalar(select(func.min(Job.lease_expires_at)).where(Job.state == RUNNING))
+    return next_events(session)[1]
+
+
+def next_events(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the earliest pending job is due and the earliest lease runs out, in one query."""
+    row = session.execute(_NEXT_EVENTS).one()
+    return row[0], row[1]
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def list_jobs(

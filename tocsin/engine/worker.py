@@ -13,6 +13,8 @@ import random
 import socket
 import threading
 import traceback
+from collections import deque
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 
 from sqlalchemy import event
@@ -21,7 +23,14 @@ from sqlalchemy.orm import Session
 from tocsin.clock import Clock
 from tocsin.engine import jobs
 from tocsin.engine.backoff import retry_delay
-from tocsin.engine.registry import HandlerRegistry, JobContext, LeaseLost, PermanentFailure
+from tocsin.engine.registry import (
+    Batch,
+    FollowUp,
+    HandlerRegistry,
+    JobContext,
+    LeaseLost,
+    PermanentFailure,
+)
 from tocsin.store.db import Database
 
 log = logging.getLogger("tocsin.engine")
@@ -49,10 +58,20 @@ class Engine:
         self.batch = batch
         self.rng = rng or random.Random()
         self.owner_prefix = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._wake = threading.Event()
         self._stop = threading.Event()
+        # Idle threads, each waiting on its own event; wake() sets one of them,
+        # so a job due now wakes one thread, not every thread at once.
+        self._idle_lock = threading.Lock()
+        self._idle: list[threading.Event] = []
+        self._unclaimed_wakes = 0
+        #: The idle thread waiting for the next due job (the others wait for wake()).
+        self._timekeeper: threading.Event | None = None
         self._workers: list[threading.Thread] = []
         self._last_cycle: datetime | None = None
+        #: When jobs whose lease ran out are next returned to the queue (once per poll).
+        self._next_release: datetime | None = None
+        #: SQLite writes one transaction at a time: the threads' batches take turns here.
+        self._writer = threading.Lock() if database.dialect == "sqlite" else None
         self._listening = False
 
     # -- lifecycle ---------------------------------------------------------
@@ -75,7 +94,9 @@ class Engine:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
+        with self._idle_lock:
+            for idle in self._idle:
+                idle.set()
         for worker in self._workers:
             worker.join(timeout)
         self._workers.clear()
@@ -92,24 +113,70 @@ class Engine:
         return self._last_cycle
 
     def wake(self) -> None:
-        self._wake.set()
+        """Have one more thread look for due jobs now."""
+        with self._idle_lock:
+            if self._idle:
+                self._idle.pop(0).set()
+            elif self._unclaimed_wakes < self.threads:
+                # Every thread is busy: the next one to finish looks again at once.
+                self._unclaimed_wakes += 1
 
     def _after_commit(self, session: Session) -> None:
         if session.info.pop(jobs.WAKE_KEY, False):
-            self._wake.set()
+            self.wake()
 
     # -- work --------------------------------------------------------------
 
     def run_once(self, owner: str | None = None) -> int:
-        """Claim and run one batch of due jobs; returns how many ran."""
+        """Claim and run one batch of due jobs; returns how many ran.
+
+        Jobs of :func:`~tocsin.engine.registry.batched` handlers share one
+        transaction; the engine commits it before running any other handler
+        (which opens transactions of its own) and after the last job.
+        """
         owner = owner or f"{self.owner_prefix}:sync"
         now = self.clock.now()
-        with self.database.transaction() as session:
-            jobs.release_expired(session, now=now)
+        batch = Batch(self.database, self._writer)
+        # The claim is the start of the batch's transaction: it commits with the
+        # first jobs' work (one commit fewer), and until then the claimed rows
+        # are locked (PostgreSQL) or the database is (SQLite), so nobody else
+        # can take them; if the process dies first, they were never claimed.
+        try:
+            session = batch.session()
+            if self._next_release is None or now >= self._next_release:
+                jobs.release_expired(session, now=now)
+                self._next_release = now + self.poll
             claimed = jobs.claim(session, owner=owner, now=now, lease=self.lease, limit=self.batch)
-        for job in claimed:
-            self._run(job, owner)
-        return len(claimed)
+        except BaseException as error:
+            batch.abandon(error)
+            batch.close()
+            raise
+        queue = deque(FollowUp(job) for job in claimed)
+        ran = 0
+        try:
+            while queue:
+                while queue:
+                    item = queue.popleft()
+                    ran += 1
+                    if self.registry.is_batched(item.job.kind):
+                        self._run(item, owner, batch, queue)
+                    else:
+                        self._commit(batch, owner)
+                        queue.extend(batch.take_ready())
+                        self._run(item, owner, None, queue)
+                    self._record_lost(batch, owner)
+                    queue.extend(batch.take_ready())
+                # Follow-ups run once the transaction that wrote them has committed.
+                self._commit(batch, owner)
+                queue.extend(batch.take_ready())
+        except BaseException as error:
+            # A bug in the engine itself: what the batch held is rolled back and
+            # its jobs' leases run out; the lock and the connection are released.
+            batch.abandon(error)
+            raise
+        finally:
+            self._commit(batch, owner, close=True)
+        return ran
 
     def run_until_idle(self, max_rounds: int = 10_000) -> int:
         """Run batches until nothing is due at the current clock time (for tests and CLI)."""
@@ -121,9 +188,18 @@ class Engine:
             total += ran
         raise RuntimeError(f"jobs still due after {max_rounds} rounds")
 
-    def _run(self, job: jobs.ClaimedJob, owner: str) -> None:
+    def _run(self, item: FollowUp, owner: str, batch: Batch | None, queue: deque[FollowUp]) -> None:
+        job = item.job
         handler = self.registry.handler(job.kind)
-        ctx = JobContext(job=job, database=self.database, clock=self.clock, owner=owner)
+        ctx = JobContext(
+            job=job,
+            database=self.database,
+            clock=self.clock,
+            owner=owner,
+            batch=batch,
+            memo=item.memo,
+            lease=self.lease,
+        )
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler is registered for job kind {job.kind!r}")
@@ -134,24 +210,56 @@ class Engine:
         except LeaseLost as exc:
             log.warning("job %s: %s", job.id, exc)
         except Exception as exc:
-            self._record_failure(job, owner, exc)
+            self._record_failure(job, owner, exc, batch)
+        queue.extend(ctx.follow_ups)
 
-    def _record_failure(self, job: jobs.ClaimedJob, owner: str, exc: Exception) -> None:
+    def _commit(self, batch: Batch, owner: str, *, close: bool = False) -> None:
+        try:
+            if close:
+                batch.close()
+            else:
+                batch.commit()
+        except Exception:
+            log.exception("committing a batch of jobs failed; they will be retried")
+        self._record_lost(batch, owner)
+
+    def _record_lost(self, batch: Batch, owner: str) -> None:
+        """Jobs whose completion a failed shared transaction took with it: failed attempts."""
+        while batch.lost:
+            job, why = batch.lost.pop()
+            self._record_failure(job, owner, RuntimeError(why), None)
+
+    def _record_failure(
+        self, job: jobs.ClaimedJob, owner: str, exc: Exception, batch: Batch | None
+    ) -> None:
         now = self.clock.now()
         if isinstance(exc, PermanentFailure):
             job = jobs.ClaimedJob(
                 job.id, job.kind, job.payload, job.max_attempts, job.max_attempts, job.run_at
             )
         error = "".join(traceback.format_exception_only(exc)).strip()
-        with self.database.transaction() as session:
-            state = jobs.fail(
-                session,
-                job,
-                owner=owner,
-                now=now,
-                error=error,
-                retry_at=now + retry_delay(job.attempts, self.rng),
-            )
+        retry_at = now + retry_delay(job.attempts, self.rng)
+        state: str | None = None
+        recorded = False
+        if batch is not None:
+            try:
+                with batch.savepoint() as session:
+                    state = jobs.fail(
+                        session, job, owner=owner, now=now, error=error, retry_at=retry_at
+                    )
+                recorded = True
+            except Exception as failure:
+                log.exception("job %s: recording its failure in the batch failed", job.id)
+                batch.abandon(failure)
+        if not recorded:
+            try:
+                with self._writing(), self.database.transaction() as session:
+                    state = jobs.fail(
+                        session, job, owner=owner, now=now, error=error, retry_at=retry_at
+                    )
+            except Exception:
+                log.exception("job %s: could not record its failure; its lease will expire", job.id)
+                return
         if state == jobs.DEAD:
             log.error(
                 "job %s (%s) is dead after %s attempts: %s", job.id, job.kind, job.attempts, error
@@ -160,30 +268,64 @@ class Engine:
             log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, error)
 
     def _loop(self, owner: str) -> None:
+        awake = threading.Event()
         while not self._stop.is_set():
-            # Clear before looking for work: a wake that arrives while this
-            # cycle runs then cuts the following wait short instead of being lost.
-            self._wake.clear()
             self._last_cycle = self.clock.now()
             try:
                 ran = self.run_once(owner)
             except Exception:
                 log.exception("engine cycle failed; retrying after the poll interval")
                 ran = 0
-            if ran or self._stop.is_set():
-                continue
-            self.clock.wait(self._wake, self._next_wake())
+            if self._stop.is_set():
+                return
+            if ran >= self.batch:
+                self.wake()  # a full batch: more may be due, so another thread helps
+            if not ran:
+                self._rest(awake)
+
+    def _rest(self, awake: threading.Event) -> None:
+        """Wait for work: until woken, or (one thread) until the next job is due.
+
+        One idle thread keeps time, sleeping until the next due job or lease
+        expiry; the others sleep until :meth:`wake` or the poll interval (for
+        jobs other processes write), so a job coming due wakes one thread.
+        """
+        with self._idle_lock:
+            if self._unclaimed_wakes:
+                self._unclaimed_wakes -= 1
+                return
+            keeping_time = self._timekeeper is None
+            if keeping_time:
+                self._timekeeper = awake
+            awake.clear()
+            self._idle.append(awake)
+        try:
+            until = self._next_wake() if keeping_time else self.clock.now() + self.poll
+            if not self._stop.is_set():
+                self.clock.wait(awake, until)
+        finally:
+            with self._idle_lock:
+                if awake in self._idle:
+                    self._idle.remove(awake)
+                if self._timekeeper is awake:
+                    self._timekeeper = None
+
+    def _writing(self) -> AbstractContextManager[object]:
+        """Hold the SQLite writer lock (every SQLite transaction locks the database)."""
+        return self._writer if self._writer is not None else nullcontext()
 
     def _next_wake(self) -> datetime:
         now = self.clock.now()
         deadline = now + self.poll
         try:
-            with self.database.sessions() as session:
-                due = jobs.next_due(session)
-                expiry = jobs.next_lease_expiry(session)
+            with self._writing(), self.database.sessions() as session:
+                due, expiry = jobs.next_events(session)
         except Exception:
             log.exception("could not read the next due job")
             return deadline
+        if expiry is not None and self._next_release is not None:
+            # Expired leases are released at most once per poll interval.
+            expiry = max(expiry, self._next_release)
         for candidate in (due, expiry):
             if candidate is not None and candidate < deadline:
                 deadline = candidate

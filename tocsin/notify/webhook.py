@@ -20,9 +20,8 @@ import json
 import logging
 from datetime import datetime
 
-import httpx
-
 from tocsin.notify.message import DeliveryError, Message
+from tocsin.notify.posting import POOL, PostError
 
 TIMESTAMP_HEADER = "X-Tocsin-Timestamp"
 SIGNATURE_HEADER = "X-Tocsin-Signature"
@@ -60,31 +59,19 @@ def is_permanent(status: int) -> bool:
     return 400 <= status < 500 and status not in (408, 429)
 
 
-# httpx logs every request's URL at INFO; webhook URLs carry secrets (Slack's,
-# Teams'), so its request log stays off.
+# httpx (used for receivers behind a proxy) logs every request's URL at INFO;
+# webhook URLs carry secrets (Slack's, Teams'), so its request log stays off.
 logging.getLogger("httpx").setLevel(logging.WARNING)
-
-#: One connection pool for every delivery: building a client per request costs more
-#: (TLS context, connections) than the request itself.
-_CLIENT = httpx.Client()
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
-    """POST ``body``; raise :class:`DeliveryError` unless the answer is 2xx."""
+    """POST ``body`` over a kept-alive connection; raise :class:`DeliveryError` unless 2xx."""
     try:
-        response = _CLIENT.post(
-            url,
-            content=body,
-            headers={"Content-Type": "application/json", **headers},
-            timeout=timeout,
-        )
-    except httpx.HTTPError as error:
-        raise DeliveryError(f"cannot reach the receiver: {type(error).__name__}") from None
-    if not response.is_success:
-        raise DeliveryError(
-            f"receiver answered HTTP {response.status_code}",
-            permanent=is_permanent(response.status_code),
-        )
+        status = POOL.post(url, body, {"Content-Type": "application/json", **headers}, timeout)
+    except PostError as error:
+        raise DeliveryError(f"cannot reach the receiver: {error}") from None
+    if not 200 <= status < 300:
+        raise DeliveryError(f"receiver answered HTTP {status}", permanent=is_permanent(status))
 
 
 def send_webhook(

@@ -9,10 +9,11 @@ count as soon as they are committed, including during an escalation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tocsin.config.desired import (
@@ -36,35 +37,65 @@ _INSTANT = timedelta(seconds=1)
 
 
 def contact_methods(user: User) -> list[ContactMethod]:
+    return parse_contact_methods(user.contact_methods)
+
+
+def parse_contact_methods(stored: list[Any] | None) -> list[ContactMethod]:
+    """The usable contact methods of a user's stored ``contact_methods`` column."""
     methods = []
-    for index, method in enumerate(user.contact_methods or []):
+    for index, method in enumerate(stored or []):
         target = method.get("address") or method.get("url")
         if isinstance(target, str) and isinstance(method.get("type"), str):
             methods.append(ContactMethod(index, method["type"], target))
     return methods
 
 
+_DEFINITIONS = cast(Table, Definition.__table__)
+# Built once: these run for every step and delivery.
+_SPEC = select(_DEFINITIONS.c.spec).where(
+    _DEFINITIONS.c.kind == bindparam("kind"), _DEFINITIONS.c.name == bindparam("name")
+)
+_TEAMS_AND_SERVICES = select(_DEFINITIONS.c.kind, _DEFINITIONS.c.name, _DEFINITIONS.c.spec).where(
+    _DEFINITIONS.c.kind.in_((TEAM, SERVICE))
+)
+_USER = select(User).where(User.name == bindparam("name"))
+
+
 class Directory:
+    """Definitions as one transaction sees them; each is read at most once per directory."""
+
+    @classmethod
+    def shared(cls, cache: dict[object, object], session: Session) -> Directory:
+        """The directory kept in ``cache`` for ``session``'s transaction, made if need be.
+
+        ``cache`` is a job's :attr:`~tocsin.engine.registry.JobContext.shared`:
+        the jobs sharing one transaction (a storm's steps paging the same
+        people) then read each definition and person once.
+        """
+        found = cache.get(cls)
+        if isinstance(found, Directory) and found.session is session:
+            return found
+        directory = cls(session)
+        cache[cls] = directory
+        return directory
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._rows: dict[tuple[str, str], Definition | None] = {}
+        self._specs: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._users: dict[str, User | None] = {}
-
-    def _row(self, kind: str, name: str) -> Definition | None:
-        key = (kind, name)
-        if key not in self._rows:
-            self._rows[key] = self.session.scalar(
-                select(Definition).where(Definition.kind == kind, Definition.name == name)
-            )
-        return self._rows[key]
+        self._paging: PagingConfig | None = None
 
     def _spec(self, kind: str, name: str) -> dict[str, Any] | None:
-        row = self._row(kind, name)
-        return row.spec if row is not None else None
+        key = (kind, name)
+        if key not in self._specs:
+            self._specs[key] = self.session.execute(_SPEC, {"kind": kind, "name": name}).scalar()
+        return self._specs[key]
 
     def paging(self) -> PagingConfig:
-        spec = self._spec(PAGING, PAGING_NAME)
-        return PagingConfig.model_validate(spec) if spec is not None else PagingConfig()
+        if self._paging is None:
+            spec = self._spec(PAGING, PAGING_NAME)
+            self._paging = PagingConfig.model_validate(spec) if spec is not None else PagingConfig()
+        return self._paging
 
     def policy(self, name: str) -> Policy | None:
         spec = self._spec(ESCALATION_POLICY, name)
@@ -91,8 +122,20 @@ class Directory:
 
     def user(self, name: str) -> User | None:
         if name not in self._users:
-            self._users[name] = self.session.scalar(select(User).where(User.name == name))
+            self._users[name] = self.session.scalar(_USER, {"name": name})
         return self._users[name]
+
+    def read_people(self, names: Iterable[str]) -> None:
+        """Read these people and their notification rules now, into this directory.
+
+        Paging them afterwards then writes without reading: a read that
+        follows a write makes the ORM flush pending rows first, one flush
+        per read.
+        """
+        for name in names:
+            user = self.user(name)
+            if user is not None:
+                self._spec(NOTIFICATION_RULES, user.name)
 
     def rules(self, user: User) -> UserRules | None:
         spec = self._spec(NOTIFICATION_RULES, user.name)
@@ -110,15 +153,13 @@ class Directory:
             found = self.service(service)
             return found.team if found is not None else None
         teams: set[str] = set()
-        for row in self.session.scalars(
-            select(Definition).where(Definition.kind.in_((TEAM, SERVICE)))
-        ):
-            if row.spec.get("escalation_policy") != policy:
+        for kind, name, spec in self.session.execute(_TEAMS_AND_SERVICES):
+            if spec.get("escalation_policy") != policy:
                 continue
-            if row.kind == TEAM:
-                teams.add(row.name)
-            elif row.spec.get("team"):
-                teams.add(str(row.spec["team"]))
+            if kind == TEAM:
+                teams.add(name)
+            elif spec.get("team"):
+                teams.add(str(spec["team"]))
         return teams.pop() if len(teams) == 1 else None
 
     def resolver(self, team: str | None) -> Resolver:

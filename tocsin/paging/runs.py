@@ -9,21 +9,25 @@ reschedules the run bumps it, and older step jobs then drop themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from tocsin.alerts import history
 from tocsin.domain.escalation import Policy, Urgency
-from tocsin.domain.notification_rules import plan_notifications
+from tocsin.domain.notification_rules import ContactMethod, plan_notifications
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.incidents import recorder, records
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.store import paging as store
+from tocsin.store.alerts import AlertGroup
 from tocsin.store.paging import EscalationEvent, EscalationRun, Notification, Page
 from tocsin.store.tables import User
 
@@ -41,14 +45,35 @@ class PagingError(Exception):
     """A request paging cannot carry out; the message is for people."""
 
 
-def open_run(session: Session, subject_type: str, subject_key: str) -> EscalationRun | None:
-    return session.scalar(
-        select(EscalationRun).where(
-            EscalationRun.subject_type == subject_type,
-            EscalationRun.subject_key == subject_key,
-            EscalationRun.state.in_(store.OPEN_STATES),
-        )
+# Statements of the paging hot path, built once (building and cache-keying a
+# statement on every call costs more than running it).
+_OPEN_RUN = select(EscalationRun).where(
+    EscalationRun.subject_type == bindparam("subject_type"),
+    EscalationRun.subject_key == bindparam("subject_key"),
+    EscalationRun.state.in_(store.OPEN_STATES),
+)
+_LOCK_RUN = select(EscalationRun).where(EscalationRun.id == bindparam("run_id")).with_for_update()
+_OPEN_PAGES = select(Page).where(Page.run_id == bindparam("run_id"), Page.state == store.PAGE_OPEN)
+_INSERT_PAGE = insert(cast(Table, Page.__table__)).returning(Page.__table__.c.id)
+_INSERT_NOTIFICATION = insert(cast(Table, Notification.__table__)).returning(
+    Notification.__table__.c.id
+)
+_INSERT_EVENT = insert(cast(Table, EscalationEvent.__table__))
+_RUNS = cast(Table, EscalationRun.__table__)
+#: Insert a run unless one is open for its subject (the partial unique index's predicate).
+_INSERT_RUN = {
+    name: dialect_insert(_RUNS)
+    .on_conflict_do_nothing(
+        index_elements=["subject_type", "subject_key"],
+        index_where=text("state IN ('active', 'acknowledged')"),
     )
+    .returning(_RUNS.c.id)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def open_run(session: Session, subject_type: str, subject_key: str) -> EscalationRun | None:
+    return session.scalar(_OPEN_RUN, {"subject_type": subject_type, "subject_key": subject_key})
 
 
 def record(
@@ -61,9 +86,32 @@ def record(
     on_incident: bool = True,
     **details: str,
 ) -> None:
-    """An event on the run's timeline, and on its incident's when it has one."""
+    """An event on the run's timeline, and, unless ``on_incident`` is False, on its subject's.
+
+    The subject's record is the incident's timeline when the run has an
+    incident, and the alert group's history (an ``escalation`` event) when
+    the run escalates an alert group. Delivery details (each notification
+    sent, each fallback) stay on the run's own timeline.
+    """
     session.add(EscalationEvent(run_id=run.id, at=now, kind=kind, text=text, details=details))
-    if on_incident and run.incident_id is not None:
+    if not on_incident:
+        return
+    # "alert_group" is tocsin.paging.subjects.ALERT_GROUP (which imports this module).
+    if run.subject_type == "alert_group" and run.subject_key.isdigit():
+        group_id = int(run.subject_key)
+        # Usually already in the session (the step job looked at the group first).
+        if session.get(AlertGroup, group_id) is not None:
+            detail: dict[str, Any] = {**details, "escalation": kind, "escalation_run": str(run.id)}
+            history.record(
+                session,
+                now,
+                "escalation",
+                details.get("by", AUTHOR),
+                f"Escalation {run.id}: {text}",
+                group_id=group_id,
+                **detail,
+            )
+    if run.incident_id is not None:
         try:
             records.find(session, str(run.incident_id), lock=True)
         except IncidentNotFound:
@@ -76,6 +124,20 @@ def record(
             details={"paging": kind, "escalation_run": str(run.id), **details},
         )
         recorder.append(session, run.incident_id, draft, now)
+
+
+def record_delivery(
+    session: Session, run_id: int, now: datetime, kind: str, text: str, **details: str
+) -> None:
+    """A delivery detail (a message sent) on the run's own timeline only.
+
+    What :func:`record` writes with ``on_incident=False``, as one core
+    insert: a delivery writes one for every message it sends, and needs
+    neither the run loaded nor the ORM's unit of work for it.
+    """
+    session.execute(
+        _INSERT_EVENT, {"run_id": run_id, "at": now, "kind": kind, "text": text, "details": details}
+    )
 
 
 def enqueue_step(session: Session, run: EscalationRun, now: datetime, at: datetime) -> None:
@@ -102,41 +164,52 @@ def start(
     service: str | None = None,
     incident_id: int | None = None,
 ) -> EscalationRun:
-    """Start escalating ``subject`` with the policy as it is now; the open run if there is one."""
-    existing = open_run(session, subject_type, subject_key)
-    if existing is not None:
-        return existing
+    """Start escalating ``subject`` with the policy as it is now; the open run if there is one.
+
+    The run is inserted unless one is open for the subject (the database's
+    unique index decides, so concurrent starts cannot both insert), with
+    one core statement rather than a savepoint and the ORM's unit of work.
+    """
     directory = Directory(session)
     policy = directory.policy(policy_name)
     if policy is None:
+        existing = open_run(session, subject_type, subject_key)
+        if existing is not None:
+            return existing
         raise PagingError(f"no escalation policy named {policy_name!r}")
-    run = EscalationRun(
-        subject_type=subject_type,
-        subject_key=subject_key,
-        title=title[:500],
-        incident_id=incident_id,
-        service=service,
-        team=directory.owning_team(service, policy_name),
-        policy_name=policy_name,
-        policy=policy.snapshot(),
-        urgency=urgency.value,
-        state=store.ACTIVE,
-        step_index=0,
-        step_token=0,
-        reached_somebody=False,
-        started_at=now,
-        updated_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(run)
-            session.flush()
-    except IntegrityError:
-        # Another transaction opened a run for this subject first: that one escalates.
-        concurrent = open_run(session, subject_type, subject_key)
-        if concurrent is None:
-            raise
-        return concurrent
+    values = {
+        "subject_type": subject_type,
+        "subject_key": subject_key,
+        "title": title[:500],
+        "incident_id": incident_id,
+        "service": service,
+        "team": directory.owning_team(service, policy_name),
+        "policy_name": policy_name,
+        "policy": policy.snapshot(),
+        "urgency": urgency.value,
+        "state": store.ACTIVE,
+        "step_index": 0,
+        "step_token": 0,
+        "next_step_at": now,
+        "reached_somebody": False,
+        "started_at": now,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+        "resolved_at": None,
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    run_id = session.execute(_INSERT_RUN[dialect], values).scalar()
+    if run_id is None:
+        # A run is open for this subject (perhaps just opened by another transaction).
+        existing = open_run(session, subject_type, subject_key)
+        if existing is None:
+            raise PagingError(f"escalation of {subject_type} {subject_key} changed; try again")
+        return existing
+    # The row just written, as the ORM's object, without reading it back.
+    run = EscalationRun(id=run_id, **values)
+    make_transient_to_detached(run)
+    session.add(run)
     record(
         session,
         run,
@@ -150,13 +223,11 @@ def start(
 
 
 def lock_run(session: Session, run_id: int) -> EscalationRun | None:
-    return session.scalar(select(EscalationRun).where(EscalationRun.id == run_id).with_for_update())
+    return session.scalar(_LOCK_RUN, {"run_id": run_id})
 
 
 def _close_pages(session: Session, run: EscalationRun, now: datetime, acker: str | None) -> None:
-    for page in session.scalars(
-        select(Page).where(Page.run_id == run.id, Page.state == store.PAGE_OPEN)
-    ):
+    for page in session.scalars(_OPEN_PAGES, {"run_id": run.id}):
         if acker is not None and page.user_name == acker:
             page.state, page.acknowledged_at = store.PAGE_ACKNOWLEDGED, now
         else:
@@ -241,10 +312,12 @@ def reassign(session: Session, run: EscalationRun, user: str, by: str, now: date
     run.updated_at = now
     _close_pages(session, run, now, None)
     record(session, run, now, "reassigned", f"{by} re-assigned to {user}", by=by, user=user)
-    page = page_person(session, directory, run, user, max(run.step_index - 1, 0), now)
+    page_id = page_person(session, directory, run, user, max(run.step_index - 1, 0), now)
     if run.step_index < policy.total_steps:
         timeout = policy.step(max(run.step_index - 1, 0)).timeout
         enqueue_step(session, run, now, now + timeout)
+    page = session.get(Page, page_id)
+    assert page is not None
     return page
 
 
@@ -287,6 +360,11 @@ def alarm(session: Session, key: str, subject: str, body: str, now: datetime) ->
             )
 
 
+#: Hands a notification due now to delivery at once: (page id, person, contact method)
+#: -> whether it did; if not, the notification is scheduled as a delivery job.
+SendNow = Callable[[int, str, ContactMethod], bool]
+
+
 def page_person(
     session: Session,
     directory: Directory,
@@ -294,20 +372,35 @@ def page_person(
     person: str,
     step_index: int,
     now: datetime,
-) -> Page:
-    """A page to ``person`` with one notification per contact method their rules pick."""
+    *,
+    send_now: SendNow | None = None,
+) -> int:
+    """A page to ``person`` with one notification per contact method their rules pick.
+
+    Returns the page's id. The page and its notifications are written with
+    core statements on the session's connection: a step pages at once, and
+    the ORM's unit of work (a flush before each statement) would cost more
+    than the inserts. The inserts depend on no pending ORM object.
+    ``send_now`` may take the notifications due at once (see
+    :func:`tocsin.paging.delivery.deliver_with_step`).
+    """
     urgency = Urgency(run.urgency)
-    page = Page(
-        run_id=run.id,
-        user_name=person,
-        step_index=step_index,
-        title=run.title,
-        urgency=urgency.value,
-        state=store.PAGE_OPEN,
-        created_at=now,
+    page_id: int = (
+        session.connection()
+        .execute(
+            _INSERT_PAGE,
+            {
+                "run_id": run.id,
+                "user_name": person,
+                "step_index": step_index,
+                "title": run.title,
+                "urgency": urgency.value,
+                "state": store.PAGE_OPEN,
+                "created_at": now,
+            },
+        )
+        .scalar_one()
     )
-    session.add(page)
-    session.flush()
     user = directory.user(person)
     methods = contact_methods(user) if user is not None else []
     planned = plan_notifications(directory.rules(user) if user else None, methods, urgency, now)
@@ -320,39 +413,75 @@ def page_person(
         run,
         now,
         "paged",
-        f"paged {person} (page #{page.id}): {summary or 'no contact method'}",
-        page=str(page.id),
+        f"paged {person} (page #{page_id}): {summary or 'no contact method'}",
+        page=str(page_id),
         user=person,
     )
     if not planned:
         why = "the user does not exist" if user is None else "the user has no contact method"
+        page = session.get(Page, page_id)
+        assert page is not None
         bury(session, page, run, why, now)
-        return page
+        return page_id
     for item in planned:
-        schedule_notification(session, page, item.method.index, item.method.type, item.at, now)
-    return page
+        if send_now is not None and item.at <= now and send_now(page_id, person, item.method):
+            continue
+        schedule_notification(
+            session, page_id, person, item.method.index, item.method.type, item.at, now
+        )
+    return page_id
+
+
+def write_notification(
+    session: Session,
+    page_id: int,
+    user_name: str,
+    method_index: int,
+    method_type: str,
+    due: datetime,
+    *,
+    sent_at: datetime | None = None,
+) -> int:
+    """A notification of the page on one contact method; *sending* when ``sent_at`` is given."""
+    notification_id: int = (
+        session.connection()
+        .execute(
+            _INSERT_NOTIFICATION,
+            {
+                "page_id": page_id,
+                "user_name": user_name,
+                "method_index": method_index,
+                "method_type": method_type,
+                "due_at": due,
+                "state": store.NOTIFY_PENDING if sent_at is None else store.NOTIFY_SENDING,
+                "sent_at": sent_at,
+            },
+        )
+        .scalar_one()
+    )
+    return notification_id
 
 
 def schedule_notification(
-    session: Session, page: Page, method_index: int, method_type: str, due: datetime, now: datetime
-) -> Notification:
-    notification = Notification(
-        page_id=page.id,
-        user_name=page.user_name,
-        method_index=method_index,
-        method_type=method_type,
-        due_at=due,
-        state=store.NOTIFY_PENDING,
+    session: Session,
+    page_id: int,
+    user_name: str,
+    method_index: int,
+    method_type: str,
+    due: datetime,
+    now: datetime,
+) -> int:
+    """A notification of the page on one contact method, and its delivery job; returns its id."""
+    notification_id = write_notification(
+        session, page_id, user_name, method_index, method_type, due
     )
-    session.add(notification)
-    session.flush()
     jobs.enqueue(
         session,
         DELIVER_JOB,
-        {"notification_id": notification.id},
+        {"notification_id": notification_id},
         now=now,
         run_at=due,
-        idempotency_key=f"{DELIVER_JOB}:{notification.id}",
+        idempotency_key=f"{DELIVER_JOB}:{notification_id}",
         max_attempts=DELIVERY_ATTEMPTS,
     )
-    return notification
+    return notification_id

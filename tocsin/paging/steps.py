@@ -11,13 +11,16 @@ the next step — commits with the job's completion, exactly once.
 from __future__ import annotations
 
 from tocsin.domain.escalation import Policy, StopReason, Urgency, decide
-from tocsin.engine.registry import JobContext
-from tocsin.paging import runs
+from tocsin.domain.notification_rules import ContactMethod
+from tocsin.engine.registry import JobContext, batched
+from tocsin.notify.settings import NotifySettings
+from tocsin.paging import delivery, runs
 from tocsin.paging.directory import Directory
 from tocsin.paging.subjects import synchronise
 from tocsin.store import paging as store
 
 
+@batched
 def run_step(ctx: JobContext) -> None:
     payload = ctx.payload
     with ctx.transaction() as session:
@@ -34,7 +37,7 @@ def run_step(ctx: JobContext) -> None:
             return
         due = run.next_step_at or now
         policy = Policy.from_snapshot(run.policy)
-        directory = Directory(session)
+        directory = Directory.shared(ctx.shared, session)
         decision = decide(
             policy,
             run.step_index,
@@ -50,11 +53,21 @@ def run_step(ctx: JobContext) -> None:
             )
             targets = ", ".join(each.target.describe() for each in outcome.targets)
             if outcome.people:
+                directory.read_people(outcome.people)
+                settings, config = NotifySettings.from_env(), directory.paging()
+
+                def send_now(page_id: int, person: str, method: ContactMethod) -> bool:
+                    return delivery.deliver_with_step(
+                        ctx, session, settings, config, run, page_id, person, method
+                    )
+
                 runs.record(
                     session, run, now, "step", f"{number}: {targets}", step=str(outcome.index)
                 )
                 for person in outcome.people:
-                    runs.page_person(session, directory, run, person, outcome.index, now)
+                    runs.page_person(
+                        session, directory, run, person, outcome.index, now, send_now=send_now
+                    )
                 run.reached_somebody = True
             else:
                 runs.record(
@@ -90,6 +103,7 @@ def run_step(ctx: JobContext) -> None:
         runs.enqueue_step(session, run, now, decision.next_at)
 
 
+@batched
 def acknowledgement_timeout(ctx: JobContext) -> None:
     """Escalate again if the run is still acknowledged by the same acknowledgement."""
     payload = ctx.payload
