@@ -231,9 +231,22 @@ def lateness(url: str, escalations: int, spread: float, threads: int, tmp: Path)
                 select(func.count(), func.max(Job.finished_at)).where(Job.state == "done")
             ).one()
         late = [(finished - due).total_seconds() for due, finished in rows if finished]
+        windows: dict[int, list[float]] = {}
+        for due, finished in rows:
+            if finished:
+                windows.setdefault(int((due - began).total_seconds() // 20) * 20, []).append(
+                    (finished - due).total_seconds()
+                )
         stats = sink.stats()
         elapsed = (last - began).total_seconds() if last is not None else 0.0
         print(f"  step lateness: {describe(late)}; {verdict(late, LATENESS_TARGET)}")
+        print(
+            "  p99 by due time: "
+            + ", ".join(
+                f"{start}-{start + 20} s {percentile(values, 0.99) * 1000:.0f} ms"
+                for start, values in sorted(windows.items())
+            )
+        )
         print(
             f"  webhooks received: {stats['received']} of {expected}, "
             f"{stats['bad_signatures']} with a bad signature"
@@ -299,6 +312,7 @@ def first_page(url: str, rate: float, seconds: float, tmp: Path) -> None:
         try:
             wait_for(lambda: _up(base), timeout=120, what="the server")
             count = int(rate * seconds)
+            cpu = _cpu_seconds(server.pid)
             results, sending = asyncio.run(send_all(base, token, rate, count))
             arrivals: dict[str, Any] = {}
 
@@ -307,6 +321,7 @@ def first_page(url: str, rate: float, seconds: float, tmp: Path) -> None:
                 return len(arrivals) >= count
 
             wait_for(arrived, timeout=120, what="every first page")
+            cpu = _cpu_seconds(server.pid) - cpu
             answered = [each.accepted - each.sent for each in results.values()]
             delays = [arrivals[title] - each.accepted for title, each in results.items()]
             from_sent = [arrivals[title] - each.sent for title, each in results.items()]
@@ -315,10 +330,20 @@ def first_page(url: str, rate: float, seconds: float, tmp: Path) -> None:
             target = verdict(delays, FIRST_PAGE_TARGET)
             print(f"  accepted to first page: {describe(delays)}; {target}")
             print(f"  sent to first page: {describe(from_sent)}")
+            print(
+                f"  server CPU: {cpu:.1f} s, {cpu / count * 1000:.1f} ms per request "
+                "(the request, its step and its delivery)"
+            )
             print(f"  webhooks with a bad signature: {sink.stats()['bad_signatures']}")
         finally:
             stop(server)
             database.dispose()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _up(base: str) -> bool:

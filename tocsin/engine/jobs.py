@@ -23,6 +23,8 @@ STATES = (PENDING, RUNNING, DONE, DEAD)
 DEFAULT_MAX_ATTEMPTS = 10
 #: Session.info key telling the after-commit hook that a job may be due now.
 WAKE_KEY = "tocsin.wake_engine"
+#: Session.info key: the earliest future run_at among the jobs a transaction queued.
+DUE_KEY = "tocsin.next_due"
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,32 @@ _BURY = (
         updated_at=bindparam("now"),
     )
 )
+_UNCLAIMED = (
+    _C.id == bindparam("job_id"),
+    _C.state == PENDING,
+    _C.attempts == bindparam("previous"),
+)
+_RETRY_UNCLAIMED = (
+    update(_JOBS)
+    .where(*_UNCLAIMED)
+    .values(
+        attempts=bindparam("attempts"),
+        last_error=bindparam("error"),
+        run_at=bindparam("retry_at"),
+        updated_at=bindparam("now"),
+    )
+)
+_BURY_UNCLAIMED = (
+    update(_JOBS)
+    .where(*_UNCLAIMED)
+    .values(
+        state=DEAD,
+        attempts=bindparam("attempts"),
+        last_error=bindparam("error"),
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
 _RETRY_DEAD = (
     update(_JOBS)
     .where(_C.id == bindparam("job_id"), _C.state == DEAD)
@@ -161,6 +189,9 @@ def enqueue(
     written = connection.execute(_ENQUEUE[connection.dialect.name], values).scalar() is not None
     if written and due <= now:
         session.info[WAKE_KEY] = True
+    elif written:
+        earliest = session.info.get(DUE_KEY)
+        session.info[DUE_KEY] = due if earliest is None else min(earliest, due)
     return written
 
 
@@ -248,6 +279,37 @@ def fail(
     if state == PENDING:
         params["retry_at"] = retry_at
     result = session.execute(_RETRY if state == PENDING else _BURY, params)
+    return state if _rowcount(result) == 1 else None
+
+
+def fail_unclaimed(
+    session: Session,
+    job: ClaimedJob,
+    *,
+    now: datetime,
+    error: str,
+    retry_at: datetime,
+    permanent: bool = False,
+) -> str | None:
+    """Record a failed attempt whose claim was rolled back with the transaction it failed.
+
+    A job whose work breaks the very transaction its claim was in (a failed
+    flush rolls back everything) is pending again as if never claimed; its
+    attempt still counts, so it backs off and ends up dead instead of
+    breaking every batch it lands in. Nothing happens if another worker
+    claimed it meanwhile. Returns the new state, or None.
+    """
+    state = DEAD if permanent or job.attempts >= job.max_attempts else PENDING
+    params: dict[str, Any] = {
+        "job_id": job.id,
+        "previous": job.attempts - 1,
+        "attempts": job.attempts,
+        "now": now,
+        "error": error[:4000],
+    }
+    if state == PENDING:
+        params["retry_at"] = retry_at
+    result = session.execute(_RETRY_UNCLAIMED if state == PENDING else _BURY_UNCLAIMED, params)
     return state if _rowcount(result) == 1 else None
 
 

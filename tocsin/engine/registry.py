@@ -16,13 +16,14 @@ completion, so each still runs exactly once.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -108,24 +109,42 @@ class Batch:
         emptied after it, so nothing one job read stands in for the next
         job's fresh reads. A failed flush makes SQLAlchemy roll back the
         whole transaction; the batch is then abandoned.
+
+        A job that begins the transaction needs no savepoint: if it fails,
+        the whole transaction, which holds only its work, is rolled back.
         """
         session = self.session()
+        alone = not session.in_transaction()
         connection = session.connection()
-        connection.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        if not alone:
+            connection.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
         try:
             yield session
             session.flush()
         except BaseException as error:
-            self._roll_back_savepoint(session, connection, error)
+            if alone:
+                self._roll_back(session, error)
+            else:
+                self._roll_back_savepoint(session, connection, error)
             raise
         finally:
             session.expunge_all()
-        if self._release_savepoints:
+        if self._release_savepoints and not alone:
             connection.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         # Otherwise (PostgreSQL) not released: a RELEASE would cost a round trip
         # per job. The next job's savepoint of the same name stacks on this one,
         # a rollback goes back to the latest, and the commit ends them all.
         # SQLite releases: every open level would journal the pages written again.
+
+    def _roll_back(self, session: Session, error: BaseException) -> None:
+        """Roll back a transaction that holds one job's work only."""
+        try:
+            session.rollback()
+        except Exception as failure:
+            self.abandon(failure)
+            return
+        self._done_writing()
+        self.shared.clear()
 
     def _roll_back_savepoint(
         self, session: Session, connection: Connection, error: BaseException
@@ -318,11 +337,10 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], None]
-H = TypeVar("H", bound=Handler)
 _BATCHED = "tocsin_batched"
 
 
-def batched(handler: H) -> H:
+def batched(handler: Handler) -> Handler:
     """Mark ``handler`` as reaching the database only through its context.
 
     Its jobs then share one transaction with the other batched jobs of a
@@ -330,8 +348,13 @@ def batched(handler: H) -> H:
     transactions of its own (``ctx.database``) must not be marked: on SQLite
     it would wait for the shared transaction's lock, which its own thread holds.
     """
-    setattr(handler, _BATCHED, True)
-    return handler
+
+    @functools.wraps(handler)
+    def run(ctx: JobContext) -> None:
+        handler(ctx)
+
+    setattr(run, _BATCHED, True)
+    return run
 
 
 class HandlerRegistry:

@@ -15,7 +15,7 @@ import threading
 import traceback
 from collections import deque
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -34,6 +34,8 @@ from tocsin.engine.registry import (
 from tocsin.store.db import Database
 
 log = logging.getLogger("tocsin.engine")
+#: When the next pending job is due and the next lease runs out (None: none).
+Upcoming = tuple[datetime | None, datetime | None]
 
 
 class Engine:
@@ -64,8 +66,11 @@ class Engine:
         self._idle_lock = threading.Lock()
         self._idle: list[threading.Event] = []
         self._unclaimed_wakes = 0
-        #: The idle thread waiting for the next due job (the others wait for wake()).
+        #: The idle thread waiting for the next due job (the others wait for wake()),
+        #: until when, and the earliest future job this process queued since.
         self._timekeeper: threading.Event | None = None
+        self._deadline = datetime.max.replace(tzinfo=UTC)
+        self._soonest: datetime | None = None
         self._workers: list[threading.Thread] = []
         self._last_cycle: datetime | None = None
         #: When jobs whose lease ran out are next returned to the queue (once per poll).
@@ -124,29 +129,47 @@ class Engine:
     def _after_commit(self, session: Session) -> None:
         if session.info.pop(jobs.WAKE_KEY, False):
             self.wake()
+        due = session.info.pop(jobs.DUE_KEY, None)
+        if due is not None:
+            with self._idle_lock:
+                if self._soonest is None or due < self._soonest:
+                    self._soonest = due
+                if self._timekeeper is not None and due < self._deadline:
+                    self._timekeeper.set()  # it sleeps past this job: have it look again
 
     # -- work --------------------------------------------------------------
 
     def run_once(self, owner: str | None = None) -> int:
-        """Claim and run one batch of due jobs; returns how many ran.
+        """Claim and run one batch of due jobs and their follow-ups; returns how many ran.
 
         Jobs of :func:`~tocsin.engine.registry.batched` handlers share one
         transaction; the engine commits it before running any other handler
-        (which opens transactions of its own) and after the last job.
+        (which opens transactions of its own) and after the last job. The
+        follow-ups the jobs queued (``JobContext.follow_up``) run once it has
+        committed.
         """
-        owner = owner or f"{self.owner_prefix}:sync"
+        return self._run_claim(owner or f"{self.owner_prefix}:sync")[0]
+
+    def _run_claim(self, owner: str) -> tuple[int, int, Upcoming | None]:
+        """Jobs run, jobs claimed, and (when the claim was not full) the next due
+        job and lease expiry as the claim saw them."""
         now = self.clock.now()
         batch = Batch(self.database, self._writer)
         # The claim is the start of the batch's transaction: it commits with the
         # first jobs' work (one commit fewer), and until then the claimed rows
         # are locked (PostgreSQL) or the database is (SQLite), so nobody else
         # can take them; if the process dies first, they were never claimed.
+        upcoming: Upcoming | None = None
         try:
             session = batch.session()
             if self._next_release is None or now >= self._next_release:
                 jobs.release_expired(session, now=now)
                 self._next_release = now + self.poll
             claimed = jobs.claim(session, owner=owner, now=now, lease=self.lease, limit=self.batch)
+            if len(claimed) < self.batch:
+                # Read now, in the same transaction, for the thread's rest after
+                # this batch; jobs queued since are known from this process's commits.
+                upcoming = jobs.next_events(session)
         except BaseException as error:
             batch.abandon(error)
             batch.close()
@@ -176,7 +199,7 @@ class Engine:
             raise
         finally:
             self._commit(batch, owner, close=True)
-        return ran
+        return ran, len(claimed), upcoming
 
     def run_until_idle(self, max_rounds: int = 10_000) -> int:
         """Run batches until nothing is due at the current clock time (for tests and CLI)."""
@@ -214,39 +237,68 @@ class Engine:
         queue.extend(ctx.follow_ups)
 
     def _commit(self, batch: Batch, owner: str, *, close: bool = False) -> None:
-        try:
-            if close:
-                batch.close()
-            else:
+        for _ in range(2):
+            try:
                 batch.commit()
-        except Exception:
-            log.exception("committing a batch of jobs failed; they will be retried")
-        self._record_lost(batch, owner)
+            except Exception:
+                log.exception("committing a batch of jobs failed; they will be retried")
+            if not batch.lost:
+                break
+            # Recorded in a transaction of the batch, committed next time round;
+            # if that fails too, their leases run out and they run again.
+            self._record_lost(batch, owner)
+        if close:
+            try:
+                batch.close()
+            except Exception:
+                log.exception("closing a batch of jobs failed; they will be retried")
 
     def _record_lost(self, batch: Batch, owner: str) -> None:
-        """Jobs whose completion a failed shared transaction took with it: failed attempts."""
+        """Jobs whose completion a failed shared transaction took with it.
+
+        If their claim went with it too, they are pending again and are simply
+        claimed again (no attempt counted: nothing of theirs failed);
+        otherwise each is a failed attempt, retried with backoff.
+        """
         while batch.lost:
             job, why = batch.lost.pop()
-            self._record_failure(job, owner, RuntimeError(why), None)
+            self._record_failure(job, owner, RuntimeError(why), batch, blame=False)
 
     def _record_failure(
-        self, job: jobs.ClaimedJob, owner: str, exc: Exception, batch: Batch | None
+        self,
+        claimed: jobs.ClaimedJob,
+        owner: str,
+        exc: Exception,
+        batch: Batch | None,
+        *,
+        blame: bool = True,
     ) -> None:
         now = self.clock.now()
-        if isinstance(exc, PermanentFailure):
+        permanent = isinstance(exc, PermanentFailure)
+        job = claimed
+        if permanent:
             job = jobs.ClaimedJob(
                 job.id, job.kind, job.payload, job.max_attempts, job.max_attempts, job.run_at
             )
         error = "".join(traceback.format_exception_only(exc)).strip()
         retry_at = now + retry_delay(job.attempts, self.rng)
+
+        def record(session: Session) -> str | None:
+            state = jobs.fail(session, job, owner=owner, now=now, error=error, retry_at=retry_at)
+            if state is None and blame:
+                # Its failure rolled back its claim too (a failed flush ends the
+                # whole transaction): the attempt counts all the same.
+                state = jobs.fail_unclaimed(
+                    session, claimed, now=now, error=error, retry_at=retry_at, permanent=permanent
+                )
+            return state
+
         state: str | None = None
         recorded = False
         if batch is not None:
             try:
                 with batch.savepoint() as session:
-                    state = jobs.fail(
-                        session, job, owner=owner, now=now, error=error, retry_at=retry_at
-                    )
+                    state = record(session)
                 recorded = True
             except Exception as failure:
                 log.exception("job %s: recording its failure in the batch failed", job.id)
@@ -254,9 +306,7 @@ class Engine:
         if not recorded:
             try:
                 with self._writing(), self.database.transaction() as session:
-                    state = jobs.fail(
-                        session, job, owner=owner, now=now, error=error, retry_at=retry_at
-                    )
+                    state = record(session)
             except Exception:
                 log.exception("job %s: could not record its failure; its lease will expire", job.id)
                 return
@@ -264,6 +314,8 @@ class Engine:
             log.error(
                 "job %s (%s) is dead after %s attempts: %s", job.id, job.kind, job.attempts, error
             )
+        elif state is None and not blame:
+            log.info("job %s (%s) will be claimed again: %s", job.id, job.kind, error)
         else:
             log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, error)
 
@@ -271,24 +323,29 @@ class Engine:
         awake = threading.Event()
         while not self._stop.is_set():
             self._last_cycle = self.clock.now()
+            upcoming = None
             try:
-                ran = self.run_once(owner)
+                _, claimed, upcoming = self._run_claim(owner)
             except Exception:
                 log.exception("engine cycle failed; retrying after the poll interval")
-                ran = 0
+                claimed = 0
             if self._stop.is_set():
                 return
-            if ran >= self.batch:
+            if claimed >= self.batch:
                 self.wake()  # a full batch: more may be due, so another thread helps
-            if not ran:
-                self._rest(awake)
+            else:
+                # Fewer than a batch: nothing more was due at the claim. Jobs due
+                # since are found by the time keeper (see _rest) or wake().
+                self._rest(awake, upcoming)
 
-    def _rest(self, awake: threading.Event) -> None:
+    def _rest(self, awake: threading.Event, upcoming: Upcoming | None = None) -> None:
         """Wait for work: until woken, or (one thread) until the next job is due.
 
         One idle thread keeps time, sleeping until the next due job or lease
-        expiry; the others sleep until :meth:`wake` or the poll interval (for
-        jobs other processes write), so a job coming due wakes one thread.
+        expiry (``upcoming``, as the last claim read them, or read afresh),
+        or a job this process queued since for sooner; the others sleep until
+        :meth:`wake` or the poll interval (for jobs other processes write), so
+        a job coming due wakes one thread.
         """
         with self._idle_lock:
             if self._unclaimed_wakes:
@@ -300,7 +357,16 @@ class Engine:
             awake.clear()
             self._idle.append(awake)
         try:
-            until = self._next_wake() if keeping_time else self.clock.now() + self.poll
+            if keeping_time:
+                until = self._next_wake(upcoming)
+                with self._idle_lock:
+                    if self._soonest is not None and self._soonest <= self.clock.now():
+                        self._soonest = None  # due already: the next claim takes it
+                    if self._soonest is not None:
+                        until = min(until, self._soonest)
+                    self._deadline = until
+            else:
+                until = self.clock.now() + self.poll
             if not self._stop.is_set():
                 self.clock.wait(awake, until)
         finally:
@@ -309,20 +375,23 @@ class Engine:
                     self._idle.remove(awake)
                 if self._timekeeper is awake:
                     self._timekeeper = None
+                    self._deadline = datetime.max.replace(tzinfo=UTC)
 
     def _writing(self) -> AbstractContextManager[object]:
         """Hold the SQLite writer lock (every SQLite transaction locks the database)."""
         return self._writer if self._writer is not None else nullcontext()
 
-    def _next_wake(self) -> datetime:
+    def _next_wake(self, upcoming: Upcoming | None) -> datetime:
         now = self.clock.now()
         deadline = now + self.poll
-        try:
-            with self._writing(), self.database.sessions() as session:
-                due, expiry = jobs.next_events(session)
-        except Exception:
-            log.exception("could not read the next due job")
-            return deadline
+        if upcoming is None:
+            try:
+                with self._writing(), self.database.sessions() as session:
+                    upcoming = jobs.next_events(session)
+            except Exception:
+                log.exception("could not read the next due job")
+                return deadline
+        due, expiry = upcoming
         if expiry is not None and self._next_release is not None:
             # Expired leases are released at most once per poll interval.
             expiry = max(expiry, self._next_release)

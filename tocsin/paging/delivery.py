@@ -89,9 +89,6 @@ _FOLLOWED_SUBJECTS = (ALERT_GROUP, INCIDENT)
 # Built once, and core rather than ORM: they run for every delivery, where
 # building statements and loading objects would cost more than the queries.
 _LOCK_PERSON = select(User).where(User.name == bindparam("name")).with_for_update()
-_TRY_LOCK_PERSON = (
-    select(_U.id).where(_U.name == bindparam("name")).with_for_update(skip_locked=True)
-)
 _LOCK_RECIPIENT = (
     select(_U.contact_methods)
     .where(
@@ -131,6 +128,12 @@ _NTH_LATEST_SENT = (
     .order_by(_N.sent_at.desc())
     .limit(1)
     .offset(bindparam("skip", type_=Integer))
+)
+#: The person's row, unless another transaction holds it, with the rate limit's answer.
+_TRY_LOCK_PERSON = (
+    select(_U.id, _NTH_LATEST_SENT.scalar_subquery().label("nth_latest_sent"))
+    .where(_U.name == bindparam("user"))
+    .with_for_update(of=cast(Table, User.__table__), skip_locked=True)
 )
 _SET_STATE = (
     update(_NOTIFICATIONS)
@@ -172,16 +175,20 @@ def _next_free(
     limit costs a row per message.
     """
     nth: datetime | None = reader.execute(
-        _NTH_LATEST_SENT,
-        {
-            "user": user,
-            "index": index,
-            "since": now - limit.window,
-            "now": now,
-            "skip": limit.count - 1,
-        },
+        _NTH_LATEST_SENT, _window(user, index, now, limit)
     ).scalar()
     return None if nth is None else nth + limit.window
+
+
+def _window(user: str, index: int, now: datetime, limit: RateLimit) -> dict[str, object]:
+    """The parameters of :data:`_NTH_LATEST_SENT`."""
+    return {
+        "user": user,
+        "index": index,
+        "since": now - limit.window,
+        "now": now,
+        "skip": limit.count - 1,
+    }
 
 
 def _message(
@@ -468,13 +475,16 @@ def deliver_with_step(
     should be scheduled as usual instead (person busy, over the limit).
     """
     now = ctx.clock.now()
-    # On the connection: Session.execute() would first flush the step's pending
-    # rows (its events), which neither query reads.
-    connection = session.connection()
-    if connection.execute(_TRY_LOCK_PERSON, {"name": person}).scalar() is None:
-        return False
     limit = limit_for(method.type, config.limits())
-    if _next_free(connection, person, method.index, now, limit) is not None:
+    # One statement for the lock and the rate limit, on the connection:
+    # Session.execute() would first flush the step's pending rows (its
+    # events), which it does not read.
+    locked = (
+        session.connection()
+        .execute(_TRY_LOCK_PERSON, _window(person, method.index, now, limit))
+        .one_or_none()
+    )
+    if locked is None or locked.nth_latest_sent is not None:
         return False
     notification_id = runs.write_notification(
         session, page_id, person, method.index, method.type, now, sent_at=now
@@ -497,6 +507,9 @@ def deliver_notification(ctx: JobContext) -> None:
     settings = NotifySettings.from_env()
     outgoing = ctx.memo if isinstance(ctx.memo, Outgoing) else None
     if outgoing is None:
+        # Locking the person inside a transaction that holds other jobs' locks
+        # (people, runs) could deadlock with another worker doing the same.
+        ctx.settle()
         now = ctx.clock.now()
         with ctx.transaction(finish=False) as session:
             config = Directory.shared(ctx.shared, session).paging()
@@ -513,6 +526,7 @@ def deliver_bundle(ctx: JobContext) -> None:
     settings = NotifySettings.from_env()
     now = ctx.clock.now()
     user, index = str(ctx.payload["user"]), int(ctx.payload["method_index"])
+    ctx.settle()  # as in deliver_notification: lock the person holding nothing else
     with ctx.transaction(finish=False) as session:
         outgoing = _prepare_bundle(session, settings, user, index, now)
     if outgoing is not None:

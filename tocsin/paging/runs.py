@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tocsin.alerts import history
 from tocsin.domain.escalation import Policy, Urgency
@@ -60,6 +61,16 @@ _INSERT_NOTIFICATION = insert(cast(Table, Notification.__table__)).returning(
 )
 _INSERT_EVENT = insert(cast(Table, EscalationEvent.__table__))
 _RUNS = cast(Table, EscalationRun.__table__)
+_ADVANCE = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("run_id"))
+    .values(
+        step_index=bindparam("step_index"),
+        next_step_at=bindparam("next_step_at"),
+        reached_somebody=bindparam("reached_somebody"),
+        updated_at=bindparam("updated_at"),
+    )
+)
 #: Insert a run unless one is open for its subject (the partial unique index's predicate).
 _INSERT_RUN = {
     name: dialect_insert(_RUNS)
@@ -142,6 +153,10 @@ def record_delivery(
 
 def enqueue_step(session: Session, run: EscalationRun, now: datetime, at: datetime) -> None:
     run.next_step_at = at
+    _enqueue_step_job(session, run, now, at)
+
+
+def _enqueue_step_job(session: Session, run: EscalationRun, now: datetime, at: datetime) -> None:
     jobs.enqueue(
         session,
         STEP_JOB,
@@ -150,6 +165,35 @@ def enqueue_step(session: Session, run: EscalationRun, now: datetime, at: dateti
         run_at=at,
         idempotency_key=f"{STEP_JOB}:{run.id}:{run.step_token}:{run.step_index}",
     )
+
+
+def advance(
+    session: Session,
+    run: EscalationRun,
+    now: datetime,
+    *,
+    step_index: int,
+    next_step_at: datetime | None,
+    reached_somebody: bool,
+) -> None:
+    """Record that a step ran: the step due next, when (None: no further step), and
+    whether the escalation has reached anybody; queue that step's job.
+
+    One core update rather than the ORM's unit of work, which every step
+    would pay for; the loaded object is told the new values as committed
+    ones, so it agrees with the row without being flushed again.
+    """
+    values = {
+        "step_index": step_index,
+        "next_step_at": next_step_at,
+        "reached_somebody": reached_somebody,
+        "updated_at": now,
+    }
+    session.execute(_ADVANCE, {"run_id": run.id, **values})
+    for name, value in values.items():
+        set_committed_value(run, name, value)
+    if next_step_at is not None:
+        _enqueue_step_job(session, run, now, next_step_at)
 
 
 def start(

@@ -47,6 +47,7 @@ def run_step(ctx: JobContext) -> None:
             reached_somebody=run.reached_somebody,
         )
         outcome = decision.outcome
+        reached = run.reached_somebody
         if outcome is not None:
             number = f"step {outcome.step + 1}" + (
                 f" (repeat {outcome.round})" if outcome.round else ""
@@ -68,7 +69,7 @@ def run_step(ctx: JobContext) -> None:
                     runs.page_person(
                         session, directory, run, person, outcome.index, now, send_now=send_now
                     )
-                run.reached_somebody = True
+                reached = True
             else:
                 runs.record(
                     session,
@@ -78,10 +79,15 @@ def run_step(ctx: JobContext) -> None:
                     f"{number}: {targets}: {outcome.nobody_reason}; moving on",
                     step=str(outcome.index),
                 )
-        run.updated_at = now
         if decision.stopped is not None:
-            run.step_index = policy.total_steps
-            run.next_step_at = None
+            runs.advance(
+                session,
+                run,
+                now,
+                step_index=policy.total_steps,
+                next_step_at=None,
+                reached_somebody=reached,
+            )
             if decision.stopped is StopReason.EXHAUSTED:
                 text = "no further step: the policy is exhausted"
             else:
@@ -99,8 +105,14 @@ def run_step(ctx: JobContext) -> None:
                 )
             return
         assert decision.next_index is not None and decision.next_at is not None
-        run.step_index = decision.next_index
-        runs.enqueue_step(session, run, now, decision.next_at)
+        runs.advance(
+            session,
+            run,
+            now,
+            step_index=decision.next_index,
+            next_step_at=decision.next_at,
+            reached_somebody=reached,
+        )
 
 
 @batched
