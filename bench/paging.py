@@ -7,12 +7,15 @@ people by signed webhook to a local HTTP receiver. Lateness of a step is when
 its job finished minus when it was due. The engine runs in-process with
 ``--threads`` worker threads on the real clock.
 
-Part 2, **accepted request to first page**: a real ``tocsin serve`` process
-receives ``--rate`` escalation requests per second (``POST
-/api/v1/escalations``) for ``--seconds`` seconds, sent on schedule by an
-asyncio client over a pool of kept-alive connections; for each, the time
-from the 201 answer to the first signed webhook for it arriving at the
-receiver.
+Part 2, **accepted alert to first page**: a real ``tocsin serve`` process
+receives ``--rate`` alerts per second (PagerDuty Events API v2 triggers,
+``POST /v2/enqueue``, each a new alert on one of 50 services whose alerts
+each open a group of their own) for ``--seconds`` seconds, sent on schedule
+by an asyncio client over a pool of kept-alive connections; for each, the
+time from the 202 answer to the first signed webhook page for it arriving at
+the receiver. Between the two, Tocsin hands the new group to paging (a
+durable job), starts its escalation, runs the first step and delivers the
+page.
 
 The receiver (``bench/webhook_sink.py``) runs as its own process, as a real
 one would: it keeps connections alive, checks every signature and notes
@@ -52,7 +55,8 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.databases import database_url  # noqa: E402
 from tests.support.processes import environment, free_port, start, stop, wait_for  # noqa: E402
-from tocsin.auth import accounts  # noqa: E402
+from tocsin.alerts import integrations  # noqa: E402
+from tocsin.config.alerting_schema import IntegrationConfig  # noqa: E402
 from tocsin.config.apply import apply  # noqa: E402
 from tocsin.config.validate import validate_directory  # noqa: E402
 from tocsin.domain.escalation import Urgency  # noqa: E402
@@ -63,7 +67,7 @@ from tocsin.settings import Settings  # noqa: E402
 from tocsin.store import migrate  # noqa: E402
 from tocsin.store.db import Database  # noqa: E402
 from tocsin.store.paging import EscalationRun  # noqa: E402
-from tocsin.store.tables import Job, User  # noqa: E402
+from tocsin.store.tables import Job  # noqa: E402
 
 PEOPLE = 50
 SECRET = "bench-secret"
@@ -131,8 +135,11 @@ def config(sink: Receiver) -> str:
         f"      - {{targets: [{{user: p{(n + 1) % PEOPLE}}}], timeout_minutes: 1}}"
         for n in range(PEOPLE)
     )
+    services = "\n".join(f"  svc-{n}:\n    escalation_policy: bench-{n}" for n in range(PEOPLE))
     return (
         f"users:\n{users}\n  root:\n    role: admin\nescalation_policies:\n{policies}\n"
+        f"services:\n{services}\n"
+        'alert_policies:\n  "*":\n    group_by: ["..."]\n'
         "paging:\n  rate_limits:\n    webhook: {count: 1000000, window_minutes: 1}\n"
     )
 
@@ -265,23 +272,26 @@ class Sent:
     accepted: float
 
 
-async def send_all(base: str, token: str, rate: float, count: int) -> tuple[dict[str, Sent], float]:
-    """Send ``count`` escalation requests at ``rate`` per second, on schedule, concurrently."""
+async def send_all(
+    keys: list[str], base: str, rate: float, count: int
+) -> tuple[dict[str, Sent], float]:
+    """Send ``count`` new alerts at ``rate`` per second, on schedule, concurrently."""
     results: dict[str, Sent] = {}
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits) as client:
 
         async def send(n: int) -> None:
             title = f"Alert {n}"
+            event = {
+                "routing_key": keys[n % PEOPLE],
+                "event_action": "trigger",
+                "dedup_key": f"bench-{n}",
+                "payload": {"summary": title, "source": f"host-{n}", "severity": "error"},
+            }
             sent = time.monotonic()
-            response = await client.post(
-                "/api/v1/escalations",
-                json={"policy": f"bench-{n % PEOPLE}", "title": title},
-                timeout=120,
-            )
+            response = await client.post("/v2/enqueue", json=event, timeout=120)
             accepted = time.monotonic()
-            assert response.status_code == 201, response.text
+            assert response.status_code == 202, response.text
             results[title] = Sent(sent, accepted)
 
         began = time.monotonic()
@@ -302,9 +312,18 @@ def first_page(url: str, rate: float, seconds: float, tmp: Path) -> None:
         migrate.upgrade(database.engine)
         configure(database, sink, tmp / "config")
         with database.transaction() as session:
-            root = session.scalar(select(User).where(User.name == "root"))
-            assert root is not None
-            _, token = accounts.create_token(session, root, now=datetime.now(UTC), actor="bench")
+            keys = [
+                integrations.create(
+                    session,
+                    f"bench-{n}",
+                    IntegrationConfig(
+                        service=f"svc-{n}", type="pagerduty", rate_limit_per_minute=100_000_000
+                    ),
+                    actor="bench",
+                    now=datetime.now(UTC),
+                )
+                for n in range(PEOPLE)
+            ]
         port = free_port()
         env = environment(url, tmp, TOCSIN_WEBHOOK_SECRET=SECRET, TOCSIN_HANDLER_MODULES="")
         server = start(["serve", "--port", str(port), "--log-level", "warning"], env, tmp / "s.log")
@@ -313,7 +332,7 @@ def first_page(url: str, rate: float, seconds: float, tmp: Path) -> None:
             wait_for(lambda: _up(base), timeout=120, what="the server")
             count = int(rate * seconds)
             cpu = _cpu_seconds(server.pid)
-            results, sending = asyncio.run(send_all(base, token, rate, count))
+            results, sending = asyncio.run(send_all(keys, base, rate, count))
             arrivals: dict[str, Any] = {}
 
             def arrived() -> bool:
@@ -325,14 +344,14 @@ def first_page(url: str, rate: float, seconds: float, tmp: Path) -> None:
             answered = [each.accepted - each.sent for each in results.values()]
             delays = [arrivals[title] - each.accepted for title, each in results.items()]
             from_sent = [arrivals[title] - each.sent for title, each in results.items()]
-            print(f"  sent {count} requests at {count / sending:.0f} requests/s (asked {rate:.0f})")
-            print(f"  request answered (201): {describe(answered)}")
+            print(f"  sent {count} alerts at {count / sending:.0f} alerts/s (asked {rate:.0f})")
+            print(f"  alert accepted (202): {describe(answered)}")
             target = verdict(delays, FIRST_PAGE_TARGET)
             print(f"  accepted to first page: {describe(delays)}; {target}")
             print(f"  sent to first page: {describe(from_sent)}")
             print(
-                f"  server CPU: {cpu:.1f} s, {cpu / count * 1000:.1f} ms per request "
-                "(the request, its step and its delivery)"
+                f"  server CPU: {cpu:.1f} s, {cpu / count * 1000:.1f} ms per alert "
+                "(ingest, hand-over, escalation, step and delivery)"
             )
             print(f"  webhooks with a bad signature: {sink.stats()['bad_signatures']}")
         finally:

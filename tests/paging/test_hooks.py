@@ -17,6 +17,7 @@ from tocsin.app import create_app
 from tocsin.clock import FakeClock
 from tocsin.paging import hooks, runs
 from tocsin.service import Tocsin
+from tocsin.store.alerts import AlertGroup
 from tocsin.store.paging import EscalationRun
 
 STAKEHOLDERS = """
@@ -35,6 +36,26 @@ def api(tocsin: Tocsin, sink: HttpSink, smtp: SmtpSink, tmp_path: Path) -> Itera
     )
     with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
         yield c
+
+
+def open_group(tocsin: Tocsin, service: str, title: str) -> int:
+    """An open alert group, as ingest leaves one (escalation events go on its history)."""
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        group = AlertGroup(
+            service=service,
+            group_key=title,
+            status="open",
+            title=title,
+            rule="test",
+            urgency="low",
+            opened_at=now,
+            last_alert_at=now,
+            updated_at=now,
+        )
+        session.add(group)
+        session.flush()
+        return group.id
 
 
 def declare(api: TestClient, caller: Caller, severity: str) -> dict[str, object]:
@@ -106,8 +127,9 @@ def test_an_opened_alert_group_escalates_with_its_frozen_policy_and_urgency(
     tocsin: Tocsin, api: TestClient, clock: FakeClock, sink: HttpSink
 ) -> None:
     now = clock.now()
+    group_id = open_group(tocsin, "api", "HighErrorRate")
     opened = GroupOpened(
-        group_id=41,
+        group_id=group_id,
         service="api",
         title="HighErrorRate",
         escalation_policy="b-only",
@@ -124,7 +146,7 @@ def test_an_opened_alert_group_escalates_with_its_frozen_policy_and_urgency(
     with tocsin.database.sessions() as session:
         run = session.scalar(select(EscalationRun))
     assert run is not None
-    assert (run.subject_type, run.subject_key, run.urgency) == ("alert_group", "41", "low")
+    assert (run.subject_type, run.subject_key, run.urgency) == ("alert_group", str(group_id), "low")
 
 
 def test_an_alert_group_without_a_policy_pages_nobody(tocsin: Tocsin, api: TestClient) -> None:

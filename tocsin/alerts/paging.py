@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import history
 from tocsin.engine import jobs
-from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
+from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure, batched
 from tocsin.store.alerts import AlertGroup
 
 JOB_KIND = "alert_group.opened"
@@ -53,7 +53,11 @@ HOOKS: list[Hook] = []
 
 
 def add_hook(name: str, run: Callable[[Session, GroupOpened], None]) -> None:
-    """Register a step every opened group runs, in registration order."""
+    """Register a step every opened group runs, in registration order.
+
+    A hook reaches the database only through the session it is given (the
+    job's, shared with other jobs): it must not open transactions of its own.
+    """
     if any(hook.name == name for hook in HOOKS):
         raise ValueError(f"a group-opened hook named {name!r} is already registered")
     HOOKS.append(Hook(name, run))
@@ -78,10 +82,25 @@ def enqueue(session: Session, group_id: int, now: datetime) -> bool:
     )
 
 
+#: What a hook is told, read as plain columns: the ORM object is not needed.
+_OPENED = select(
+    AlertGroup.id,
+    AlertGroup.service,
+    AlertGroup.title,
+    AlertGroup.escalation_policy,
+    AlertGroup.urgency,
+    AlertGroup.incident_id,
+    AlertGroup.opened_at,
+).where(AlertGroup.id == bindparam("group_id"))
+
+
+@batched
 def run(ctx: JobContext) -> None:
+    """Run the hooks in the job's transaction (shared with the claim's other
+    batched jobs: hooks reach the database only through the session given)."""
     group_id = int(ctx.payload["group_id"])
     with ctx.transaction() as session:
-        group = session.scalar(select(AlertGroup).where(AlertGroup.id == group_id))
+        group = session.execute(_OPENED, {"group_id": group_id}).one_or_none()
         if group is None:
             raise PermanentFailure(f"alert group {group_id} does not exist")
         now = ctx.clock.now()

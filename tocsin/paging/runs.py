@@ -28,7 +28,6 @@ from tocsin.incidents import recorder, records
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.store import paging as store
-from tocsin.store.alerts import AlertGroup
 from tocsin.store.paging import EscalationEvent, EscalationRun, Notification, Page
 from tocsin.store.tables import User
 
@@ -104,24 +103,26 @@ def record(
     the run escalates an alert group. Delivery details (each notification
     sent, each fallback) stay on the run's own timeline.
     """
-    session.add(EscalationEvent(run_id=run.id, at=now, kind=kind, text=text, details=details))
+    # Core inserts on the connection: a step writes several events, and neither
+    # the ORM's unit of work nor a flush of unrelated pending objects is needed.
+    session.connection().execute(
+        _INSERT_EVENT, {"run_id": run.id, "at": now, "kind": kind, "text": text, "details": details}
+    )
     if not on_incident:
         return
     # "alert_group" is tocsin.paging.subjects.ALERT_GROUP (which imports this module).
+    # Alert groups are never deleted, so the run's group exists.
     if run.subject_type == "alert_group" and run.subject_key.isdigit():
-        group_id = int(run.subject_key)
-        # Usually already in the session (the step job looked at the group first).
-        if session.get(AlertGroup, group_id) is not None:
-            detail: dict[str, Any] = {**details, "escalation": kind, "escalation_run": str(run.id)}
-            history.record(
-                session,
-                now,
-                "escalation",
-                details.get("by", AUTHOR),
-                f"Escalation {run.id}: {text}",
-                group_id=group_id,
-                **detail,
-            )
+        detail: dict[str, Any] = {**details, "escalation": kind, "escalation_run": str(run.id)}
+        history.record(
+            session,
+            now,
+            "escalation",
+            details.get("by", AUTHOR),
+            f"Escalation {run.id}: {text}",
+            group_id=int(run.subject_key),
+            **detail,
+        )
     if run.incident_id is not None:
         try:
             records.find(session, str(run.incident_id), lock=True)
