@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Table, insert, select
 
 from tocsin.alerts.statements import hot
+from tocsin.engine import jobs
 from tocsin.service import Tocsin
 from tocsin.store.alerts import Alert, AlertEvent, AlertGroup
+from tocsin.store.prepared import binds, prepare
+from tocsin.store.tables import Job
 
 NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -147,3 +152,37 @@ def test_events_inserted_many_at_once_read_back_intact(tocsin: Tocsin) -> None:
     assert [(e.at, e.text, e.detail) for e in events] == [
         (row["at"], row["text"], row["detail"]) for row in rows
     ]
+
+
+def test_a_job_queued_and_claimed_on_the_cursor_reads_back_as_the_orm_sees_it(
+    tocsin: Tocsin,
+) -> None:
+    payload = {"run_id": 7, "nested": {"ok": True, "list": [1, "two"]}}
+    with tocsin.database.transaction() as session:
+        assert jobs.enqueue(session, "test.kind", payload, now=NOW, idempotency_key="k")
+        assert not jobs.enqueue(session, "test.kind", payload, now=NOW, idempotency_key="k")
+    with tocsin.database.transaction() as session:
+        (claimed,) = jobs.claim(session, owner="w", now=NOW, lease=timedelta(minutes=1), limit=5)
+        assert (claimed.kind, claimed.payload, claimed.attempts) == ("test.kind", payload, 1)
+        assert claimed.run_at == NOW and claimed.run_at.tzinfo is not None
+    with tocsin.database.sessions() as session:
+        job = session.get(Job, claimed.id)
+        assert job is not None
+        assert (job.state, job.lease_owner, job.lease_expires_at) == (
+            jobs.RUNNING,
+            "w",
+            NOW + timedelta(minutes=1),
+        )
+
+
+def test_a_statement_the_cursor_cannot_run_faithfully_is_refused_when_prepared(
+    tocsin: Tocsin,
+) -> None:
+    events = cast(Table, AlertEvent.__table__)
+    with tocsin.database.sessions() as session:
+        connection = session.connection()
+        with pytest.raises(ValueError, match="IN list"):
+            prepare(connection, select(events.c.id).where(events.c.kind.in_(("a", "b"))))
+        # "detail" has a Python-side default, which only SQLAlchemy's execution applies.
+        with pytest.raises(ValueError, match="defaults"):
+            prepare(connection, insert(events).values(binds(events, ("at", "kind", "actor"))))

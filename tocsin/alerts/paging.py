@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import history
 from tocsin.engine import jobs
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure, batched
+from tocsin.store import prepared
 from tocsin.store.alerts import AlertGroup
+from tocsin.store.prepared import prepare
 
 JOB_KIND = "alert_group.opened"
 SYSTEM = "tocsin"
@@ -100,18 +102,20 @@ def run(ctx: JobContext) -> None:
     batched jobs: hooks reach the database only through the session given)."""
     group_id = int(ctx.payload["group_id"])
     with ctx.transaction() as session:
-        group = session.execute(_OPENED, {"group_id": group_id}).one_or_none()
+        connection = prepared.reading(session)
+        group = prepare(connection, _OPENED).first(connection, {"group_id": group_id})
         if group is None:
             raise PermanentFailure(f"alert group {group_id} does not exist")
         now = ctx.clock.now()
+        _, service, title, policy, urgency, incident_id, opened_at = group
         opened = GroupOpened(
-            group_id=group.id,
-            service=group.service,
-            title=group.title,
-            escalation_policy=group.escalation_policy,
-            urgency=group.urgency,
-            incident_id=group.incident_id,
-            opened_at=group.opened_at,
+            group_id=group_id,
+            service=service,
+            title=title,
+            escalation_policy=policy,
+            urgency=urgency,
+            incident_id=incident_id,
+            opened_at=opened_at,
             at=now,
         )
         hooks = list(HOOKS)
@@ -124,7 +128,7 @@ def run(ctx: JobContext) -> None:
             "paging",
             SYSTEM,
             f"Opened for paging; hooks: {ran}",
-            group_id=group.id,
+            group_id=group_id,
             hooks=ran,
         )
 

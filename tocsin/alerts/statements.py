@@ -27,7 +27,7 @@ from tocsin.store.alerts import (
     IntegrationKey,
     SilenceRow,
 )
-from tocsin.store.prepared import Prepared
+from tocsin.store.prepared import Prepared, binds
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
@@ -84,14 +84,10 @@ def insert_for(dialect: str) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-def _binds(table: Table, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: bindparam(name, type_=table.c[name].type) for name in names}
-
-
 @cache
 def upsert_alert(dialect: str) -> Executable:
     """Insert an alert, or count one more occurrence of the open alert with its key."""
-    statement = insert_for(dialect)(ALERTS).values(_binds(ALERTS, ALERT_COLUMNS))
+    statement = insert_for(dialect)(ALERTS).values(binds(ALERTS, ALERT_COLUMNS))
     excluded = statement.excluded
     upsert: Executable = statement.on_conflict_do_update(
         index_elements=[ALERTS.c.service, ALERTS.c.dedup_key],
@@ -115,14 +111,14 @@ def insert_group(dialect: str) -> Executable:
     """Open a group unless another one already accepts alerts with the same key."""
     opening: Executable = (
         insert_for(dialect)(GROUPS)
-        .values(_binds(GROUPS, GROUP_COLUMNS))
+        .values(binds(GROUPS, GROUP_COLUMNS))
         .on_conflict_do_nothing(index_elements=[GROUPS.c.service, GROUPS.c.join_key])
         .returning(GROUPS.c.id)
     )
     return opening
 
 
-INSERT_EVENTS = EVENTS.insert().values(_binds(EVENTS, EVENT_COLUMNS))
+INSERT_EVENTS = EVENTS.insert().values(binds(EVENTS, EVENT_COLUMNS))
 
 FIND_KEY = select(KEYS.c.integration).where(
     KEYS.c.key_digest == bindparam("digest"), KEYS.c.revoked_at.is_(None)

@@ -16,6 +16,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from tocsin.store import prepared
+from tocsin.store.prepared import binds, prepare
 from tocsin.store.tables import Job
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
@@ -42,8 +44,24 @@ _C = _JOBS.c
 
 # The statements of the hot path are built once: building a statement and
 # computing its cache key on every call costs more than running it.
+_ENQUEUED_COLUMNS = (
+    "kind",
+    "payload",
+    "run_at",
+    "attempts",
+    "max_attempts",
+    "state",
+    "lease_owner",
+    "lease_expires_at",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+)
 _ENQUEUE = {
-    name: insert(_JOBS).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_C.id)
+    name: insert(_JOBS)
+    .values(binds(_JOBS, _ENQUEUED_COLUMNS))
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_C.id)
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _DUE = (
@@ -179,14 +197,15 @@ def enqueue(
         "attempts": 0,
         "max_attempts": max_attempts,
         "state": PENDING,
+        "lease_owner": None,
+        "lease_expires_at": None,
         "idempotency_key": idempotency_key,
         "created_at": now,
         "updated_at": now,
     }
     # On the session's connection: Session.execute() would first flush every
     # pending ORM object, one flush per job; they flush later in the same transaction.
-    connection = session.connection()
-    written = connection.execute(_ENQUEUE[connection.dialect.name], values).scalar() is not None
+    written = _insert(session, values) is not None
     if written and due <= now:
         session.info[WAKE_KEY] = True
     elif written:
@@ -225,11 +244,17 @@ def enqueue_claimed(
         "created_at": now,
         "updated_at": now,
     }
-    connection = session.connection()
-    job_id = connection.execute(_ENQUEUE[connection.dialect.name], values).scalar()
+    job_id = _insert(session, values)
     if job_id is None:
         return None
     return ClaimedJob(job_id, kind, payload, 1, max_attempts, now)
+
+
+def _insert(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a job row; its id, or None when its idempotency key was taken."""
+    connection = session.connection()
+    row = prepare(connection, _ENQUEUE[connection.dialect.name]).first(connection, values)
+    return None if row is None else int(row[0])
 
 
 def claim(
@@ -243,9 +268,10 @@ def claim(
     Each claim counts as an attempt, so a job that keeps killing its worker
     still ends up dead instead of looping for ever.
     """
-    rows = session.execute(
-        _CLAIM, {"now": now, "limit": limit, "owner": owner, "expires": now + lease}
-    ).all()
+    connection = prepared.reading(session)
+    rows = prepare(connection, _CLAIM).all(
+        connection, {"now": now, "limit": limit, "owner": owner, "expires": now + lease}
+    )
     jobs = [ClaimedJob(*row) for row in rows]
     jobs.sort(key=lambda job: (job.run_at, job.id))
     return jobs
@@ -264,7 +290,8 @@ def release_expired(session: Session, *, now: datetime) -> int:
 def finish(session: Session, job_id: int, *, owner: str, now: datetime) -> bool:
     """Mark a job done if ``owner`` still holds it. Returns False if the lease was lost."""
     params = {"job_id": job_id, "owner": owner, "now": now}
-    return _rowcount(session.connection().execute(_FINISH, params)) == 1
+    connection = session.connection()
+    return prepare(connection, _FINISH).run(connection, params) == 1
 
 
 def fail(
@@ -332,7 +359,9 @@ def next_lease_expiry(session: Session) -> datetime | None:
 
 def next_events(session: Session) -> tuple[datetime | None, datetime | None]:
     """When the earliest pending job is due and the earliest lease runs out, in one query."""
-    row = session.execute(_NEXT_EVENTS).one()
+    connection = prepared.reading(session)
+    row = prepare(connection, _NEXT_EVENTS).first(connection, {})
+    assert row is not None
     return row[0], row[1]
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from tocsin.paging import runs, subjects
 from tocsin.store.paging import AckToken, EscalationRun, Page
+from tocsin.store.prepared import binds, prepare
 
 
 class AckLinkError(Exception):
@@ -31,10 +33,25 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_TOKENS = cast(Table, AckToken.__table__)
+_INSERT_TOKEN = insert(_TOKENS).values(
+    binds(_TOKENS, ("token_hash", "page_id", "created_at", "expires_at", "used_at"))
+)
+
+
 def issue(session: Session, page_id: int, now: datetime, valid: timedelta) -> str:
+    """A new link's token; a core insert on the connection, as every page makes one."""
     token = secrets.token_urlsafe(32)
-    session.add(
-        AckToken(token_hash=_digest(token), page_id=page_id, created_at=now, expires_at=now + valid)
+    connection = session.connection()
+    prepare(connection, _INSERT_TOKEN).run(
+        connection,
+        {
+            "token_hash": _digest(token),
+            "page_id": page_id,
+            "created_at": now,
+            "expires_at": now + valid,
+            "used_at": None,
+        },
     )
     return token
 

@@ -30,6 +30,8 @@ from tocsin.domain.notification_rules import ContactMethod, UserRules
 from tocsin.domain.schedule import Schedule, oncall_at
 from tocsin.oncall import schedules
 from tocsin.oncall.errors import Conflict, NotFound
+from tocsin.store import prepared
+from tocsin.store.prepared import prepare
 from tocsin.store.tables import Definition, User
 
 NOBODY = "nobody assigned"
@@ -88,7 +90,9 @@ class Directory:
     def _spec(self, kind: str, name: str) -> dict[str, Any] | None:
         key = (kind, name)
         if key not in self._specs:
-            self._specs[key] = self.session.execute(_SPEC, {"kind": kind, "name": name}).scalar()
+            connection = prepared.reading(self.session)
+            row = prepare(connection, _SPEC).first(connection, {"kind": kind, "name": name})
+            self._specs[key] = None if row is None else row[0]
         return self._specs[key]
 
     def paging(self) -> PagingConfig:

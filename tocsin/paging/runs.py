@@ -28,7 +28,9 @@ from tocsin.incidents import recorder, records
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.store import paging as store
+from tocsin.store import prepared
 from tocsin.store.paging import EscalationEvent, EscalationRun, Notification, Page
+from tocsin.store.prepared import binds, prepare
 from tocsin.store.tables import User
 
 STEP_JOB = "paging.step"
@@ -54,11 +56,30 @@ _OPEN_RUN = select(EscalationRun).where(
 )
 _LOCK_RUN = select(EscalationRun).where(EscalationRun.id == bindparam("run_id")).with_for_update()
 _OPEN_PAGES = select(Page).where(Page.run_id == bindparam("run_id"), Page.state == store.PAGE_OPEN)
-_INSERT_PAGE = insert(cast(Table, Page.__table__)).returning(Page.__table__.c.id)
-_INSERT_NOTIFICATION = insert(cast(Table, Notification.__table__)).returning(
-    Notification.__table__.c.id
+_PAGES = cast(Table, Page.__table__)
+_INSERT_PAGE = (
+    insert(_PAGES)
+    .values(
+        binds(
+            _PAGES,
+            ("run_id", "user_name", "step_index", "title", "urgency", "state", "created_at"),
+        )
+    )
+    .returning(_PAGES.c.id)
 )
-_INSERT_EVENT = insert(cast(Table, EscalationEvent.__table__))
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+_INSERT_NOTIFICATION = (
+    insert(_NOTIFICATIONS)
+    .values(
+        binds(
+            _NOTIFICATIONS,
+            ("page_id", "user_name", "method_index", "method_type", "due_at", "state", "sent_at"),
+        )
+    )
+    .returning(_NOTIFICATIONS.c.id)
+)
+_EVENTS = cast(Table, EscalationEvent.__table__)
+_INSERT_EVENT = insert(_EVENTS).values(binds(_EVENTS, ("run_id", "at", "kind", "text", "details")))
 _RUNS = cast(Table, EscalationRun.__table__)
 _ADVANCE = (
     update(_RUNS)
@@ -71,8 +92,30 @@ _ADVANCE = (
     )
 )
 #: Insert a run unless one is open for its subject (the partial unique index's predicate).
+_RUN_COLUMNS = (
+    "subject_type",
+    "subject_key",
+    "title",
+    "incident_id",
+    "service",
+    "team",
+    "policy_name",
+    "policy",
+    "urgency",
+    "state",
+    "step_index",
+    "step_token",
+    "next_step_at",
+    "reached_somebody",
+    "started_at",
+    "acknowledged_at",
+    "acknowledged_by",
+    "resolved_at",
+    "updated_at",
+)
 _INSERT_RUN = {
     name: dialect_insert(_RUNS)
+    .values(binds(_RUNS, _RUN_COLUMNS))
     .on_conflict_do_nothing(
         index_elements=["subject_type", "subject_key"],
         index_where=text("state IN ('active', 'acknowledged')"),
@@ -105,9 +148,7 @@ def record(
     """
     # Core inserts on the connection: a step writes several events, and neither
     # the ORM's unit of work nor a flush of unrelated pending objects is needed.
-    session.connection().execute(
-        _INSERT_EVENT, {"run_id": run.id, "at": now, "kind": kind, "text": text, "details": details}
-    )
+    _insert_event(session, run.id, now, kind, text, details)
     if not on_incident:
         return
     # "alert_group" is tocsin.paging.subjects.ALERT_GROUP (which imports this module).
@@ -147,8 +188,15 @@ def record_delivery(
     insert: a delivery writes one for every message it sends, and needs
     neither the run loaded nor the ORM's unit of work for it.
     """
-    session.execute(
-        _INSERT_EVENT, {"run_id": run_id, "at": now, "kind": kind, "text": text, "details": details}
+    _insert_event(session, run_id, now, kind, text, details)
+
+
+def _insert_event(
+    session: Session, run_id: int, now: datetime, kind: str, text: str, details: dict[str, str]
+) -> None:
+    connection = session.connection()
+    prepare(connection, _INSERT_EVENT).run(
+        connection, {"run_id": run_id, "at": now, "kind": kind, "text": text, "details": details}
     )
 
 
@@ -180,9 +228,9 @@ def advance(
     """Record that a step ran: the step due next, when (None: no further step), and
     whether the escalation has reached anybody; queue that step's job.
 
-    One core update rather than the ORM's unit of work, which every step
-    would pay for; the loaded object is told the new values as committed
-    ones, so it agrees with the row without being flushed again.
+    One core update on the connection rather than the ORM's unit of work,
+    which every step would pay for; the loaded object is told the new values
+    as committed ones, so it agrees with the row without being flushed again.
     """
     values = {
         "step_index": step_index,
@@ -190,7 +238,8 @@ def advance(
         "reached_somebody": reached_somebody,
         "updated_at": now,
     }
-    session.execute(_ADVANCE, {"run_id": run.id, **values})
+    connection = session.connection()
+    prepare(connection, _ADVANCE).run(connection, {"run_id": run.id, **values})
     for name, value in values.items():
         set_committed_value(run, name, value)
     if next_step_at is not None:
@@ -243,16 +292,16 @@ def start(
         "resolved_at": None,
         "updated_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    run_id = session.execute(_INSERT_RUN[dialect], values).scalar()
-    if run_id is None:
+    connection = prepared.reading(session)
+    row = prepare(connection, _INSERT_RUN[connection.dialect.name]).first(connection, values)
+    if row is None:
         # A run is open for this subject (perhaps just opened by another transaction).
         existing = open_run(session, subject_type, subject_key)
         if existing is None:
             raise PagingError(f"escalation of {subject_type} {subject_key} changed; try again")
         return existing
     # The row just written, as the ORM's object, without reading it back.
-    run = EscalationRun(id=run_id, **values)
+    run = EscalationRun(id=int(row[0]), **values)
     make_transient_to_detached(run)
     session.add(run)
     record(
@@ -430,22 +479,19 @@ def page_person(
     :func:`tocsin.paging.delivery.deliver_with_step`).
     """
     urgency = Urgency(run.urgency)
-    page_id: int = (
-        session.connection()
-        .execute(
-            _INSERT_PAGE,
-            {
-                "run_id": run.id,
-                "user_name": person,
-                "step_index": step_index,
-                "title": run.title,
-                "urgency": urgency.value,
-                "state": store.PAGE_OPEN,
-                "created_at": now,
-            },
-        )
-        .scalar_one()
-    )
+    connection = session.connection()
+    page_id: int = prepare(connection, _INSERT_PAGE).all(
+        connection,
+        {
+            "run_id": run.id,
+            "user_name": person,
+            "step_index": step_index,
+            "title": run.title,
+            "urgency": urgency.value,
+            "state": store.PAGE_OPEN,
+            "created_at": now,
+        },
+    )[0][0]
     user = directory.user(person)
     methods = contact_methods(user) if user is not None else []
     planned = plan_notifications(directory.rules(user) if user else None, methods, urgency, now)
@@ -488,22 +534,19 @@ def write_notification(
     sent_at: datetime | None = None,
 ) -> int:
     """A notification of the page on one contact method; *sending* when ``sent_at`` is given."""
-    notification_id: int = (
-        session.connection()
-        .execute(
-            _INSERT_NOTIFICATION,
-            {
-                "page_id": page_id,
-                "user_name": user_name,
-                "method_index": method_index,
-                "method_type": method_type,
-                "due_at": due,
-                "state": store.NOTIFY_PENDING if sent_at is None else store.NOTIFY_SENDING,
-                "sent_at": sent_at,
-            },
-        )
-        .scalar_one()
-    )
+    connection = session.connection()
+    notification_id: int = prepare(connection, _INSERT_NOTIFICATION).all(
+        connection,
+        {
+            "page_id": page_id,
+            "user_name": user_name,
+            "method_index": method_index,
+            "method_type": method_type,
+            "due_at": due,
+            "state": store.NOTIFY_PENDING if sent_at is None else store.NOTIFY_SENDING,
+            "sent_at": sent_at,
+        },
+    )[0][0]
     return notification_id
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.history import Events
@@ -40,14 +40,20 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging import runs
 from tocsin.store import paging as store
+from tocsin.store import prepared
 from tocsin.store.alerts import Alert, AlertGroup
 from tocsin.store.incidents import Incident
 from tocsin.store.paging import EscalationEvent, EscalationRun
+from tocsin.store.prepared import prepare
 
 INCIDENT = "incident"
 ALERT_GROUP = "alert_group"
 _CLOSED_INCIDENT = ("resolved", "closed")
 _OPEN_GROUP = "open"
+#: What a step needs to know of its alert group (every step reads it: built once).
+_GROUP_STATE = select(
+    AlertGroup.resolved_at, AlertGroup.acknowledged_at, AlertGroup.acknowledged_by
+).where(AlertGroup.id == bindparam("group_id"))
 #: Events that make an acknowledged escalation escalate again.
 _REACTIVATIONS = ("retriggered", "escalated", "reassigned")
 
@@ -58,18 +64,22 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
         return
     acknowledged: str | None = None
     if run.subject_type == ALERT_GROUP:
-        group = session.scalar(select(AlertGroup).where(AlertGroup.id == int(run.subject_key)))
+        connection = prepared.reading(session)
+        group = prepare(connection, _GROUP_STATE).first(
+            connection, {"group_id": int(run.subject_key)}
+        )
         if group is None:
             return
-        if group.resolved_at is not None:
+        resolved_at, acknowledged_at, acknowledged_by = group
+        if resolved_at is not None:
             runs.resolve(session, run, "the alert group resolving", now)
             return
         if (
-            group.acknowledged_at is not None
+            acknowledged_at is not None
             and run.state == store.ACTIVE
-            and not _reactivated_since(session, run, group.acknowledged_at)
+            and not _reactivated_since(session, run, acknowledged_at)
         ):
-            acknowledged = group.acknowledged_by or "the alert group's acknowledgement"
+            acknowledged = acknowledged_by or "the alert group's acknowledgement"
     elif run.subject_type == INCIDENT:
         incident = session.get(Incident, int(run.subject_key))
         if incident is None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, Table, bindparam
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ReturnsRows
 
 Processor = Callable[[Any], Any] | None
@@ -30,7 +32,15 @@ class Prepared:
         assert isinstance(statement, ClauseElement)
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
+        missing = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if missing:
+            # SQLAlchemy computes these columns' Python-side defaults at execution,
+            # which the cursor does not: the statement must give them values.
+            raise ValueError(f"prepared statement leaves columns to their defaults: {missing}")
         self.sql = compiled.string
+        if "POSTCOMPILE" in self.sql:
+            # An IN list expands at execution, which only SQLAlchemy's execution does.
+            raise ValueError(f"a prepared statement cannot hold an IN list: {self.sql}")
         binds = compiled.binds
         self.positional = bool(dialect.positional)
         self.names: tuple[str, ...] = (
@@ -108,6 +118,41 @@ class Prepared:
             cursor.executemany(self.sql, batch)
         finally:
             cursor.close()
+
+
+def binds(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:
+    """Bind parameters named and typed after ``table``'s columns, for an insert's values.
+
+    A prepared insert names its columns: compiled without values it would
+    take every column, the primary key included.
+    """
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+_compiled: dict[tuple[int, str, str], tuple[Executable, Prepared]] = {}
+
+
+def prepare(connection: Connection, statement: Executable) -> Prepared:
+    """``statement`` (a module-level constant) compiled for ``connection``'s dialect, once."""
+    dialect = connection.dialect
+    key = (id(statement), dialect.name, dialect.driver)
+    found = _compiled.get(key)
+    if found is None or found[0] is not statement:
+        # Two threads may both compile it: the same result, the last one kept.
+        found = _compiled[key] = (statement, Prepared(statement, dialect))
+    return found[1]
+
+
+def reading(session: Session) -> Connection:
+    """``session``'s connection, after flushing what the session holds unwritten.
+
+    What ``Session.execute()`` would do before a read (autoflush), for reads
+    run as prepared statements on the connection; a flush with nothing to
+    write costs little.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 def _cursor(connection: Connection) -> Any:
