@@ -27,6 +27,7 @@ from tocsin.clock import FakeClock
 from tocsin.paging import hooks, runs
 from tocsin.service import Tocsin
 from tocsin.store.paging import EscalationRun
+from tocsin.store.tables import Job
 
 #: ``web`` pages engineer-b (by webhook); ``gap`` first tries a lunch-time layer nobody holds at 9.
 SERVICES = """
@@ -414,3 +415,33 @@ def test_an_incident_past_triage_only_records_the_acknowledgement(
     timeline = api.get(f"/api/v1/incidents/{reference}/timeline", headers=admin.headers).json()
     assert len([e for e in timeline if e["kind"] == "status_change"]) == 1
     assert "Paging: acknowledged by rex" in [e["text"] for e in timeline]
+
+
+def test_the_job_that_hands_a_group_to_paging_takes_its_first_step_and_pages_once(
+    tocsin: Tocsin, api: TestClient, key: str, admin: Caller, sink: HttpSink
+) -> None:
+    send(api, key, "trigger", "db-1", severity="error")
+    tocsin.engine.run_until_idle()
+    assert len(page_messages(sink, "/b")) == 1
+    with tocsin.database.sessions() as session:
+        steps = session.execute(
+            select(Job.payload, Job.state).where(Job.kind == runs.STEP_JOB)
+        ).all()
+    # The first step (index 0) was taken by the hand-over job, not by a step job of its own.
+    assert 0 not in [payload["index"] for payload, _ in steps]
+    assert escalation_history(only_group(api, admin))[:3] == ["started", "step", "paged"]
+    send(api, key, "trigger", "db-1", severity="error")
+    tocsin.engine.run_until_idle()
+    assert len(page_messages(sink, "/b")) == 1
+
+
+def test_a_group_resolved_before_it_is_handed_to_paging_pages_nobody(
+    tocsin: Tocsin, api: TestClient, key: str, admin: Caller, sink: HttpSink
+) -> None:
+    send(api, key, "trigger", "db-1", severity="error")
+    send(api, key, "resolve", "db-1")
+    tocsin.engine.run_until_idle()
+    assert page_messages(sink, "/b") == []
+    with tocsin.database.sessions() as session:
+        run = session.scalar(select(EscalationRun))
+    assert run is not None and run.state == "resolved"

@@ -43,6 +43,8 @@ class GroupOpened:
     incident_id: int | None
     opened_at: datetime
     at: datetime
+    #: The job running the hooks, for a hook that queues follow-ups (None: not in a job).
+    job: JobContext | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def run(ctx: JobContext) -> None:
             incident_id=incident_id,
             opened_at=opened_at,
             at=now,
+            job=ctx,
         )
         hooks = list(HOOKS)
         for hook in hooks:

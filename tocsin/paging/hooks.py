@@ -149,6 +149,7 @@ def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
             now=opened.at,
             service=opened.service,
             incident_id=opened.incident_id,
+            first_step=steps.first_step(opened.job),
         )
     except runs.PagingError as error:
         raise PermanentFailure(f"alert group {opened.group_id}: {error}") from error

@@ -246,6 +246,10 @@ def advance(
         _enqueue_step_job(session, run, now, next_step_at)
 
 
+#: Takes a run's first step in the transaction that started it (see ``steps.first_step``).
+FirstStep = Callable[[Session, EscalationRun, datetime], None]
+
+
 def start(
     session: Session,
     *,
@@ -257,8 +261,12 @@ def start(
     now: datetime,
     service: str | None = None,
     incident_id: int | None = None,
+    first_step: FirstStep | None = None,
 ) -> EscalationRun:
     """Start escalating ``subject`` with the policy as it is now; the open run if there is one.
+
+    ``first_step`` takes the new run's first step in this transaction;
+    without it the step is queued as a job due now.
 
     The run is inserted unless one is open for the subject (the database's
     unique index decides, so concurrent starts cannot both insert), with
@@ -312,7 +320,10 @@ def start(
         f"escalation started with policy {policy_name} ({urgency.value} urgency)",
         policy=policy_name,
     )
-    enqueue_step(session, run, now, now)
+    if first_step is not None:
+        first_step(session, run, now)
+    else:
+        enqueue_step(session, run, now, now)
     return run
 
 
