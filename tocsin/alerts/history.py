@@ -68,8 +68,14 @@ def deferring(session: Session) -> Iterator[Events]:
     """Gather the events of every request in this block and insert them in one statement.
 
     Used by the group committer around a batch: the events go in just before
-    the batch commits, instead of one INSERT per request.
+    the batch commits, instead of one INSERT per request; and by jobs that
+    write several events. Inside another such block, the outer one inserts
+    them. Nothing in the block may read the events it wrote.
     """
+    outer = deferred(session)
+    if outer is not None:
+        yield outer
+        return
     events = Events()
     session.info[_DEFERRED] = events
     try:
@@ -90,7 +96,11 @@ def record(
     group_id: int | None = None,
     **detail: Any,
 ) -> None:
-    """Write one event now."""
+    """Write one event, now or (inside :func:`deferring`) with the others."""
+    events = deferred(session)
+    if events is not None:
+        events.add(at, kind, actor, text, alert_id=alert_id, group_id=group_id, **detail)
+        return
     events = Events()
     events.add(at, kind, actor, text, alert_id=alert_id, group_id=group_id, **detail)
     events.flush(session)

@@ -103,7 +103,7 @@ def run(ctx: JobContext) -> None:
     """Run the hooks in the job's transaction (shared with the claim's other
     batched jobs: hooks reach the database only through the session given)."""
     group_id = int(ctx.payload["group_id"])
-    with ctx.transaction() as session:
+    with ctx.transaction() as session, history.deferring(session):
         connection = prepared.reading(session)
         group = prepare(connection, _OPENED).first(connection, {"group_id": group_id})
         if group is None:

@@ -139,18 +139,19 @@ def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
                 return
     urgency = Urgency.LOW if opened.urgency == Urgency.LOW.value else Urgency.HIGH
     try:
-        runs.start(
-            session,
-            subject_type=ALERT_GROUP,
-            subject_key=str(opened.group_id),
-            title=opened.title,
-            policy_name=opened.escalation_policy,
-            urgency=urgency,
-            now=opened.at,
-            service=opened.service,
-            incident_id=opened.incident_id,
-            first_step=steps.first_step(opened.job),
-        )
+        with runs.deferring(session):
+            runs.start(
+                session,
+                subject_type=ALERT_GROUP,
+                subject_key=str(opened.group_id),
+                title=opened.title,
+                policy_name=opened.escalation_policy,
+                urgency=urgency,
+                now=opened.at,
+                service=opened.service,
+                incident_id=opened.incident_id,
+                first_step=steps.first_step(opened.job),
+            )
     except runs.PagingError as error:
         raise PermanentFailure(f"alert group {opened.group_id}: {error}") from error
 

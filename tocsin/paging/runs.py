@@ -9,7 +9,8 @@ reschedules the run bumps it, and older step jobs then drop themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -81,6 +82,8 @@ _INSERT_NOTIFICATION = (
 _EVENTS = cast(Table, EscalationEvent.__table__)
 _INSERT_EVENT = insert(_EVENTS).values(binds(_EVENTS, ("run_id", "at", "kind", "text", "details")))
 _RUNS = cast(Table, EscalationRun.__table__)
+#: Session.info key of the escalation events a :func:`deferring` block gathers.
+_DEFERRED = "tocsin.paging.deferred_events"
 _ADVANCE = (
     update(_RUNS)
     .where(_RUNS.c.id == bindparam("run_id"))
@@ -194,10 +197,35 @@ def record_delivery(
 def _insert_event(
     session: Session, run_id: int, now: datetime, kind: str, text: str, details: dict[str, str]
 ) -> None:
+    row = {"run_id": run_id, "at": now, "kind": kind, "text": text, "details": details}
+    waiting: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
+    if waiting is not None:
+        waiting.append(row)
+        return
     connection = session.connection()
-    prepare(connection, _INSERT_EVENT).run(
-        connection, {"run_id": run_id, "at": now, "kind": kind, "text": text, "details": details}
-    )
+    prepare(connection, _INSERT_EVENT).run(connection, row)
+
+
+@contextmanager
+def deferring(session: Session) -> Iterator[None]:
+    """Insert the escalation events (and alert group history) written in this block at its end.
+
+    A step writes several events; gathered, they are one statement per
+    table. Nothing in the block may read the events it wrote.
+    """
+    if _DEFERRED in session.info:
+        with history.deferring(session):
+            yield
+        return
+    waiting: list[dict[str, Any]] = []
+    session.info[_DEFERRED] = waiting
+    try:
+        with history.deferring(session):
+            yield
+        connection = session.connection()
+        prepare(connection, _INSERT_EVENT).run_many(connection, waiting)
+    finally:
+        session.info.pop(_DEFERRED, None)
 
 
 def enqueue_step(session: Session, run: EscalationRun, now: datetime, at: datetime) -> None:

@@ -28,7 +28,7 @@ from tocsin.store.paging import EscalationRun
 @batched
 def run_step(ctx: JobContext) -> None:
     payload = ctx.payload
-    with ctx.transaction() as session:
+    with ctx.transaction() as session, runs.deferring(session):
         run = runs.lock_run(session, int(payload["run_id"]))
         now = ctx.clock.now()
         if run is not None:

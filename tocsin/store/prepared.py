@@ -115,7 +115,11 @@ class Prepared:
             return
         cursor = _cursor(connection)
         try:
-            cursor.executemany(self.sql, batch)
+            if len(batch) == 1:
+                # psycopg runs executemany() in pipeline mode, which one row does not repay.
+                cursor.execute(self.sql, batch[0])
+            else:
+                cursor.executemany(self.sql, batch)
         finally:
             cursor.close()
 
