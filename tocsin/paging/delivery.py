@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Integer, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Integer, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.config.paging_schema import PagingConfig
@@ -49,6 +49,7 @@ from tocsin.paging.directory import Directory, contact_methods, parse_contact_me
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
 from tocsin.store import paging as store
 from tocsin.store.paging import DeliveryAttempt, EscalationRun, Notification, Page
+from tocsin.store.prepared import prepare
 from tocsin.store.tables import User
 
 BUNDLE_JOB = "paging.bundle"
@@ -123,7 +124,8 @@ _NTH_LATEST_SENT = (
         _N.method_index == bindparam("index"),
         _N.sent_at > bindparam("since"),
         _N.sent_at <= bindparam("now"),
-        _N.state.in_((store.NOTIFY_SENDING, store.NOTIFY_SENT)),
+        # Not IN (...): an IN list cannot be prepared (see _TRY_LOCK_PERSON).
+        or_(_N.state == store.NOTIFY_SENDING, _N.state == store.NOTIFY_SENT),
     )
     .order_by(_N.sent_at.desc())
     .limit(1)
@@ -479,12 +481,11 @@ def deliver_with_step(
     # One statement for the lock and the rate limit, on the connection:
     # Session.execute() would first flush the step's pending rows (its
     # events), which it does not read.
-    locked = (
-        session.connection()
-        .execute(_TRY_LOCK_PERSON, _window(person, method.index, now, limit))
-        .one_or_none()
+    connection = session.connection()
+    locked = prepare(connection, _TRY_LOCK_PERSON).first(
+        connection, _window(person, method.index, now, limit)
     )
-    if locked is None or locked.nth_latest_sent is not None:
+    if locked is None or locked[1] is not None:  # (id, nth_latest_sent)
         return False
     notification_id = runs.write_notification(
         session, page_id, person, method.index, method.type, now, sent_at=now

@@ -10,6 +10,7 @@ count as soon as they are committed, including during an escalation.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -38,7 +39,17 @@ NOBODY = "nobody assigned"
 _INSTANT = timedelta(seconds=1)
 
 
-def contact_methods(user: User) -> list[ContactMethod]:
+@dataclass(frozen=True)
+class Person:
+    """What paging needs of a user: read as plain columns, not as the ORM's object."""
+
+    name: str
+    email: str | None
+    time_zone: str
+    contact_methods: list[Any]
+
+
+def contact_methods(user: User | Person) -> list[ContactMethod]:
     return parse_contact_methods(user.contact_methods)
 
 
@@ -60,7 +71,9 @@ _SPEC = select(_DEFINITIONS.c.spec).where(
 _TEAMS_AND_SERVICES = select(_DEFINITIONS.c.kind, _DEFINITIONS.c.name, _DEFINITIONS.c.spec).where(
     _DEFINITIONS.c.kind.in_((TEAM, SERVICE))
 )
-_USER = select(User).where(User.name == bindparam("name"))
+_PERSON = select(User.name, User.email, User.time_zone, User.contact_methods).where(
+    User.name == bindparam("name")
+)
 
 
 class Directory:
@@ -84,7 +97,7 @@ class Directory:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._specs: dict[tuple[str, str], dict[str, Any] | None] = {}
-        self._users: dict[str, User | None] = {}
+        self._users: dict[str, Person | None] = {}
         self._paging: PagingConfig | None = None
 
     def _spec(self, kind: str, name: str) -> dict[str, Any] | None:
@@ -124,9 +137,11 @@ class Directory:
         except NotFound:
             return None
 
-    def user(self, name: str) -> User | None:
+    def user(self, name: str) -> Person | None:
         if name not in self._users:
-            self._users[name] = self.session.scalar(_USER, {"name": name})
+            connection = prepared.reading(self.session)
+            row = prepare(connection, _PERSON).first(connection, {"name": name})
+            self._users[name] = None if row is None else Person(*row)
         return self._users[name]
 
     def read_people(self, names: Iterable[str]) -> None:
@@ -141,7 +156,7 @@ class Directory:
             if user is not None:
                 self._spec(NOTIFICATION_RULES, user.name)
 
-    def rules(self, user: User) -> UserRules | None:
+    def rules(self, user: Person) -> UserRules | None:
         spec = self._spec(NOTIFICATION_RULES, user.name)
         if spec is None:
             return None
