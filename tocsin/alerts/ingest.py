@@ -53,6 +53,7 @@ from tocsin.domain.silences import Silence, Suppression, SuppressionKind, suppre
 from tocsin.incidents import service as incident_service
 from tocsin.incidents.errors import IncidentError
 from tocsin.store.alerts import Alert, AlertGroup
+from tocsin.store.prepared import prepare
 
 log = logging.getLogger("tocsin.alerts")
 
@@ -412,10 +413,8 @@ class Ingest:
     def _activate(self, group_id: int, opening: _Opening) -> int | None:
         """Hand the group to paging and declare its incident when the rules say so."""
         paging.enqueue(self.session, group_id, self.now)
-        self.session.execute(
-            update(AlertGroup)
-            .where(AlertGroup.id == group_id)
-            .values(paging=True, suppressed_by=None, suppressed_until=None, updated_at=self.now)
+        prepare(self.connection, statements.START_PAGING).run(
+            self.connection, {"group_id": group_id, "now": self.now}
         )
         return self._declare(group_id, opening)
 

@@ -140,6 +140,18 @@ JOIN_GROUP = (
     )
 )
 
+#: A group handed to paging: no longer held back by a silence.
+START_PAGING = (
+    update(GROUPS)
+    .where(GROUPS.c.id == bindparam("group_id"))
+    .values(
+        paging=True,
+        suppressed_by=None,
+        suppressed_until=None,
+        updated_at=bindparam("now", type_=GROUPS.c.updated_at.type),
+    )
+)
+
 PLACE_ALERT = (
     update(ALERTS)
     .where(ALERTS.c.id == bindparam("alert"))
