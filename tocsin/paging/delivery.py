@@ -49,7 +49,7 @@ from tocsin.paging.directory import Directory, contact_methods, parse_contact_me
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
 from tocsin.store import paging as store
 from tocsin.store.paging import DeliveryAttempt, EscalationRun, Notification, Page
-from tocsin.store.prepared import prepare
+from tocsin.store.prepared import binds, prepare
 from tocsin.store.tables import User
 
 BUNDLE_JOB = "paging.bundle"
@@ -152,7 +152,10 @@ _MARK_SENT = (
     .where(_N.id == bindparam("notification_id"))
     .values(state=store.NOTIFY_SENT)
 )
-_INSERT_ATTEMPT = insert(cast(Table, DeliveryAttempt.__table__))
+_ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
+_INSERT_ATTEMPT = insert(_ATTEMPTS).values(
+    binds(_ATTEMPTS, ("notification_id", "page_id", "at", "provider", "status", "error", "pages"))
+)
 
 
 def _lock_person(session: Session, name: str) -> User | None:
@@ -407,8 +410,9 @@ def _attempt(
     session: Session, outgoing: Outgoing, now: datetime, error: DeliveryError | None
 ) -> None:
     carrier = outgoing.carried[0]
-    session.execute(
-        _INSERT_ATTEMPT,
+    connection = session.connection()
+    prepare(connection, _INSERT_ATTEMPT).run(
+        connection,
         {
             "notification_id": carrier.notification_id,
             "page_id": carrier.page_id,
@@ -443,8 +447,11 @@ def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None
     )
     with ctx.transaction() as session:
         _attempt(session, outgoing, now, None)
+        connection = session.connection()
         for each in outgoing.carried:
-            session.execute(_MARK_SENT, {"notification_id": each.notification_id})
+            prepare(connection, _MARK_SENT).run(
+                connection, {"notification_id": each.notification_id}
+            )
             runs.record_delivery(
                 session,
                 each.run_id,
