@@ -353,7 +353,8 @@ class Ingest:
                     "urgency": opening.route.urgency.value,
                     "routing_rule": opening.route.rule,
                     "alert_count": 1,
-                    "paging": False,
+                    # Handed to paging at once (see _opened) unless a silence holds it back.
+                    "paging": held is None,
                     "suppressed_by": str(held) if held else None,
                     "suppressed_until": held.until if held else None,
                     "opened_at": self.now,
@@ -377,7 +378,8 @@ class Ingest:
         )
         held = opening.suppression
         if held is None:
-            return self._activate(group_id, opening)
+            paging.enqueue(self.session, group_id, self.now)
+            return self._declare(group_id, opening)
         self.events.add(
             self.now, "suppressed", SYSTEM, f"Paging held back by {held}", group_id=group_id
         )
