@@ -445,3 +445,39 @@ def test_a_group_resolved_before_it_is_handed_to_paging_pages_nobody(
     with tocsin.database.sessions() as session:
         run = session.scalar(select(EscalationRun))
     assert run is not None and run.state == "resolved"
+
+
+def escalation_state(api: TestClient, caller: Caller) -> str:
+    (escalation,) = api.get("/api/v1/escalations", headers=caller.headers).json()
+    state: str = escalation["state"]
+    return state
+
+
+def test_acknowledging_the_group_through_the_alerts_api_acknowledges_its_escalation_at_once(
+    tocsin: Tocsin, api: TestClient, key: str, admin: Caller, responder: Caller
+) -> None:
+    send(api, key, "trigger", "db-1", severity="error")
+    tocsin.engine.run_until_idle()
+    assert escalation_state(api, admin) == "active"
+    group = only_group(api, admin)
+    answer = api.post(f"/api/v1/alert-groups/{group['id']}/acknowledge", headers=responder.headers)
+    assert answer.status_code == 200, answer.text
+    # No clock advance: the escalation does not wait for its next step to notice.
+    tocsin.engine.run_until_idle()
+    assert escalation_state(api, admin) == "acknowledged"
+    assert escalation_history(only_group(api, admin)).count("acknowledged") == 1
+
+
+def test_an_acknowledged_escalation_resolves_when_its_alerts_resolve_at_the_source(
+    tocsin: Tocsin, api: TestClient, key: str, admin: Caller, responder: Caller
+) -> None:
+    send(api, key, "trigger", "db-1", severity="error")
+    tocsin.engine.run_until_idle()
+    (page,) = api.get("/api/v1/pages", headers=responder.headers).json()
+    answer = api.post(f"/api/v1/pages/{page['id']}/acknowledge", headers=responder.headers)
+    assert answer.status_code == 200, answer.text
+    assert escalation_state(api, admin) == "acknowledged"
+    send(api, key, "resolve", "db-1")
+    tocsin.engine.run_until_idle()
+    assert escalation_state(api, admin) == "resolved"
+    assert escalation_history(only_group(api, admin))[-1] == "resolved"

@@ -540,11 +540,13 @@ class Ingest:
             group_id=group_id,
         )
         if group_id is not None:
-            self.session.execute(
+            first = self.session.execute(
                 update(AlertGroup)
                 .where(AlertGroup.id == group_id, AlertGroup.acknowledged_at.is_(None))
                 .values(acknowledged_at=self.now, acknowledged_by=actor[:100], updated_at=self.now)
             )
+            if first.rowcount == 1:  # type: ignore[attr-defined]
+                paging.changed(self.session, group_id, "acknowledged", self.now)
 
     def _resolve(self, alert_id: int, group_id: int | None, actor: str, note: str | None) -> None:
         self.session.execute(
@@ -602,6 +604,7 @@ class Ingest:
             group_id=group_id,
             outcome=result.value,
         )
+        paging.changed(self.session, group_id, "resolved", self.now)
 
     # -- held-back groups -----------------------------------------------------
 

@@ -71,6 +71,25 @@ def remove_hook(name: str) -> None:
     HOOKS[:] = [hook for hook in HOOKS if hook.name != name]
 
 
+#: A paging group was acknowledged or resolved: its escalation follows (paging handles it).
+CHANGED_JOB = "alert_group.changed"
+
+
+def changed(session: Session, group_id: int, change: str, now: datetime) -> None:
+    """Queue the job that brings the group's escalation into line with ``change``.
+
+    ``change`` is ``acknowledged`` or ``resolved``, each of which happens once
+    to a group; the job is keyed by both, so it is queued once.
+    """
+    jobs.enqueue(
+        session,
+        CHANGED_JOB,
+        {"group_id": group_id, "change": change},
+        now=now,
+        idempotency_key=f"{CHANGED_JOB}:{group_id}:{change}",
+    )
+
+
 def idempotency_key(group_id: int) -> str:
     return f"{JOB_KIND}:{group_id}"
 

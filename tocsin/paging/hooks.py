@@ -30,7 +30,7 @@ from tocsin.engine.registry import HandlerRegistry, PermanentFailure
 from tocsin.incidents import declaration, recorder, records, stakeholders
 from tocsin.incidents.declaration import Declaration
 from tocsin.incidents.errors import IncidentNotFound
-from tocsin.paging import delivery, notices, runs, steps
+from tocsin.paging import delivery, notices, runs, steps, subjects
 from tocsin.paging.directory import Directory
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT
 from tocsin.store import paging as store
@@ -164,6 +164,7 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(runs.ALARM_JOB, notices.send_alarm)
     registry.register(notices.STAKEHOLDER_JOB, notices.send_stakeholder_notice)
     registry.register(stakeholders.JOB_KIND, notices.notify_level)
+    registry.register(alert_paging.CHANGED_JOB, subjects.follow_group)
     declaration.remove_hook(PAGING_HOOK)
     declaration.add_hook(PAGING_HOOK, page_for_incident)
     alert_paging.remove_hook(PAGING_HOOK)

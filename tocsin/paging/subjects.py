@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts.history import Events
 from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.domain.lifecycle import Status
+from tocsin.engine.registry import JobContext, batched
 from tocsin.incidents import records
 from tocsin.incidents import service as incidents
 from tocsin.incidents.errors import IncidentNotFound
@@ -89,6 +90,20 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
             return
     if acknowledged is not None:
         runs.acknowledge(session, run, acknowledged, now)
+
+
+@batched
+def follow_group(ctx: JobContext) -> None:
+    """Acknowledge or resolve the escalation of a group that was acknowledged or resolved.
+
+    Handles ``alert_group.changed``, so the escalation follows at once rather
+    than when its next step or acknowledgement timeout comes due.
+    """
+    with ctx.transaction() as session:
+        found = runs.open_run(session, ALERT_GROUP, str(int(ctx.payload["group_id"])))
+        run = runs.lock_run(session, found.id) if found is not None else None
+        if run is not None:
+            synchronise(session, run, ctx.clock.now())
 
 
 def _reactivated_since(session: Session, run: EscalationRun, acknowledged_at: datetime) -> bool:
