@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
@@ -151,6 +152,36 @@ class DefinitionOut(BaseModel):
         description="The configuration file that owns it (read-only here), or null"
     )
     spec: dict[str, Any]
+
+
+def store_definition(
+    session: Session,
+    row: Definition | None,
+    kind: str,
+    name: str,
+    spec: dict[str, Any],
+    now: datetime,
+) -> tuple[Definition, str]:
+    """Replace ``row``'s spec, or (no row) add the definition after the others of its kind.
+
+    Returns the row and the audit action: ``definition.change`` or ``definition.create``.
+    """
+    if row is not None:
+        row.spec, row.updated_at = spec, now
+        return row, "definition.change"
+    position = session.scalar(
+        select(func.coalesce(func.max(Definition.position) + 1, 0)).where(Definition.kind == kind)
+    )
+    row = Definition(
+        kind=kind,
+        name=name,
+        position=int(position or 0),
+        spec=spec,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    return row, "definition.create"
 
 
 def _out(row: Definition) -> DefinitionOut:
@@ -310,24 +341,7 @@ def _router_for(kind: Kind) -> APIRouter:
             if missing:
                 raise RequestValidationError(missing)
             spec = model.model_dump(mode="json", exclude_none=True)
-            action = "definition.change" if row is not None else "definition.create"
-            if row is None:
-                position = session.scalar(
-                    select(func.coalesce(func.max(Definition.position) + 1, 0)).where(
-                        Definition.kind == kind.kind
-                    )
-                )
-                row = Definition(
-                    kind=kind.kind,
-                    name=name,
-                    position=int(position or 0),
-                    spec=spec,
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(row)
-            else:
-                row.spec, row.updated_at = spec, now
+            row, action = store_definition(session, row, kind.kind, name, spec, now)
             record(
                 session,
                 at=now,

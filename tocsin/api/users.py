@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.api.definitions import store_definition
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
 from tocsin.api.schemas import UserCreate, UserOut, UserUpdate
 from tocsin.auth import accounts
@@ -228,24 +229,7 @@ def put_notification_rules(
                 f"{name}: ...) and run tocsin config apply",
             )
         spec = body.model_dump(mode="json", exclude_none=True)
-        action = "definition.change" if row is not None else "definition.create"
-        if row is None:
-            position = session.scalar(
-                select(func.coalesce(func.max(Definition.position) + 1, 0)).where(
-                    Definition.kind == NOTIFICATION_RULES
-                )
-            )
-            row = Definition(
-                kind=NOTIFICATION_RULES,
-                name=name,
-                position=int(position or 0),
-                spec=spec,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-        else:
-            row.spec, row.updated_at = spec, now
+        row, action = store_definition(session, row, NOTIFICATION_RULES, name, spec, now)
         record(
             session,
             at=now,

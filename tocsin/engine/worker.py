@@ -36,6 +36,8 @@ from tocsin.store.db import Database
 log = logging.getLogger("tocsin.engine")
 #: When the next pending job is due and the next lease runs out (None: none).
 Upcoming = tuple[datetime | None, datetime | None]
+#: The time keeper's deadline while no thread keeps time.
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class Engine:
@@ -69,7 +71,7 @@ class Engine:
         #: The idle thread waiting for the next due job (the others wait for wake()),
         #: until when, and the earliest future job this process queued since.
         self._timekeeper: threading.Event | None = None
-        self._deadline = datetime.max.replace(tzinfo=UTC)
+        self._deadline = _NEVER
         self._soonest: datetime | None = None
         self._workers: list[threading.Thread] = []
         self._last_cycle: datetime | None = None
@@ -375,7 +377,7 @@ class Engine:
                     self._idle.remove(awake)
                 if self._timekeeper is awake:
                     self._timekeeper = None
-                    self._deadline = datetime.max.replace(tzinfo=UTC)
+                    self._deadline = _NEVER
 
     def _writing(self) -> AbstractContextManager[object]:
         """Hold the SQLite writer lock (every SQLite transaction locks the database)."""

@@ -61,18 +61,13 @@ def page_for_incident(session: Session, declared: Declaration) -> None:
     """Page the first affected service's policy, unless one of its alert groups already is."""
     grouped = _paging_at_high_urgency(session, declared.incident_id, ALERT_GROUP)
     if grouped is not None:
-        recorder.append(
+        _observe(
             session,
-            declared.incident_id,
-            EntryDraft(
-                kind=EntryKind.NOTE,
-                note_kind=NoteKind.OBSERVATION,
-                text=f"Paging: not paged separately; alert group {grouped.subject_key} "
-                f"is already paging through escalation {grouped.id}",
-                author=runs.AUTHOR,
-                details={"paging": "already_paging", "escalation_run": str(grouped.id)},
-            ),
-            declared.at,
+            declared,
+            f"Paging: not paged separately; alert group {grouped.subject_key} "
+            f"is already paging through escalation {grouped.id}",
+            paging="already_paging",
+            escalation_run=str(grouped.id),
         )
         return
     names = session.scalars(
@@ -97,15 +92,25 @@ def page_for_incident(session: Session, declared: Declaration) -> None:
                 incident_id=declared.incident_id,
             )
             return
+    _observe(
+        session,
+        declared,
+        "Paging: no affected service has an escalation policy; nobody was paged",
+        paging="not_paged",
+    )
+
+
+def _observe(session: Session, declared: Declaration, text: str, **details: str) -> None:
+    """A paging observation on the declared incident's timeline."""
     recorder.append(
         session,
         declared.incident_id,
         EntryDraft(
             kind=EntryKind.NOTE,
             note_kind=NoteKind.OBSERVATION,
-            text="Paging: no affected service has an escalation policy; nobody was paged",
+            text=text,
             author=runs.AUTHOR,
-            details={"paging": "not_paged"},
+            details=details,
         ),
         declared.at,
     )
