@@ -8,7 +8,7 @@ from typing import cast
 import pytest
 from sqlalchemy import Table, insert, select
 
-from tocsin.alerts.statements import hot
+from tocsin.alerts import statements
 from tocsin.engine import jobs
 from tocsin.service import Tocsin
 from tocsin.store.alerts import Alert, AlertEvent, AlertGroup
@@ -47,9 +47,9 @@ def _alert(**changes: object) -> dict[str, object]:
 def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) -> None:
     with tocsin.database.transaction() as session:
         connection = session.connection()
-        statements = hot(connection)
-        first = statements.upsert_alert.first(connection, _alert())
-        again = statements.upsert_alert.first(
+        upsert = prepare(connection, statements.upsert_alert(connection.dialect.name))
+        first = upsert.first(connection, _alert())
+        again = upsert.first(
             connection, _alert(labels={"alertname": "DiskFull"}, last_event_at=NOW + timedelta(1))
         )
     assert first is not None and again is not None
@@ -70,8 +70,8 @@ def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) 
 def test_rows_read_on_the_cursor_carry_aware_datetimes_and_booleans(tocsin: Tocsin) -> None:
     with tocsin.database.transaction() as session:
         connection = session.connection()
-        statements = hot(connection)
-        opened = statements.insert_group.first(
+        insert_group = prepare(connection, statements.insert_group(connection.dialect.name))
+        opened = insert_group.first(
             connection,
             {
                 "service": "checkout",
@@ -94,7 +94,7 @@ def test_rows_read_on_the_cursor_carry_aware_datetimes_and_booleans(tocsin: Tocs
             },
         )
         assert opened is not None
-        clash = statements.insert_group.first(
+        clash = insert_group.first(
             connection,
             {
                 **dict.fromkeys(("escalation_policy", "routing_rule", "suppressed_by")),
@@ -114,10 +114,12 @@ def test_rows_read_on_the_cursor_carry_aware_datetimes_and_booleans(tocsin: Tocs
                 "updated_at": NOW,
             },
         )
-        joinable = statements.joinable_group.first(
+        joinable = prepare(connection, statements.JOINABLE_GROUP).first(
             connection, {"service": "checkout", "join_key": "k"}
         )
-        statements.join_group.run(connection, {"group": opened[0], "now": NOW + timedelta(1)})
+        prepare(connection, statements.JOIN_GROUP).run(
+            connection, {"group": opened[0], "now": NOW + timedelta(1)}
+        )
     assert clash is None, "ON CONFLICT DO NOTHING returns no row"
     assert joinable is not None
     group_id, last_alert_at, incident_id, paging = joinable
@@ -146,7 +148,7 @@ def test_events_inserted_many_at_once_read_back_intact(tocsin: Tocsin) -> None:
     ]
     with tocsin.database.transaction() as session:
         connection = session.connection()
-        hot(connection).insert_events.run_many(connection, rows)
+        prepare(connection, statements.INSERT_EVENTS).run_many(connection, rows)
     with tocsin.database.sessions() as session:
         events = session.scalars(select(AlertEvent).order_by(AlertEvent.id)).all()
     assert [(e.at, e.text, e.detail) for e in events] == [

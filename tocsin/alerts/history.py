@@ -8,24 +8,23 @@ joined a group), ``suppressed``, ``flapping``, ``incident``, ``paging``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.statements import hot
+from tocsin.alerts.statements import INSERT_EVENTS
+from tocsin.store import prepared
+from tocsin.store.prepared import Rows
 
 _MAX_TEXT = 2000
-_DEFERRED = "tocsin.alerts.deferred_events"
 
 
-class Events:
+class Events(Rows):
     """Events gathered while handling one request, inserted together with :meth:`flush`."""
 
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+    statement = INSERT_EVENTS
 
     def add(
         self,
@@ -50,39 +49,21 @@ class Events:
             }
         )
 
-    def flush(self, session: Session) -> None:
-        if self.rows:
-            connection = session.connection()
-            hot(connection).insert_events.run_many(connection, self.rows)
-            self.rows = []
-
 
 def deferred(session: Session) -> Events | None:
     """The events a surrounding :func:`deferring` block will insert, if there is one."""
-    found: Events | None = session.info.get(_DEFERRED)
-    return found
+    return prepared.deferred(session, Events)
 
 
-@contextmanager
-def deferring(session: Session) -> Iterator[Events]:
-    """Gather the events of every request in this block and insert them in one statement.
+def deferring(session: Session) -> AbstractContextManager[Events]:
+    """Gather the events written in this block and insert them in one statement at its end.
 
     Used by the group committer around a batch: the events go in just before
     the batch commits, instead of one INSERT per request; and by jobs that
     write several events. Inside another such block, the outer one inserts
     them. Nothing in the block may read the events it wrote.
     """
-    outer = deferred(session)
-    if outer is not None:
-        yield outer
-        return
-    events = Events()
-    session.info[_DEFERRED] = events
-    try:
-        yield events
-        events.flush(session)
-    finally:
-        session.info.pop(_DEFERRED, None)
+    return prepared.deferring(session, Events)
 
 
 def record(

@@ -125,7 +125,6 @@ class Ingest:
         #: Core statements run on the connection itself, skipping the ORM session's layers.
         self.connection = session.connection()
         self.dialect = self.connection.dialect.name
-        self.sql = statements.hot(self.connection)
         batch = history.deferred(session)
         #: Inside a committer batch the batch inserts the events; otherwise :meth:`flush` does.
         self.events = batch if batch is not None else Events()
@@ -248,7 +247,7 @@ class Ingest:
             suppression=held,
         )
         group_id, opened, incident_id = self._group(opening, key, policy.grouping)
-        self.sql.place_alert.run(
+        prepare(self.connection, statements.PLACE_ALERT).run(
             self.connection,
             {
                 "alert": row.id,
@@ -293,12 +292,14 @@ class Ingest:
             "triggered_at": self.now,
             "last_event_at": self.now,
         }
-        row = self.sql.upsert_alert.first(self.connection, params)
+        row = prepare(self.connection, statements.upsert_alert(self.dialect)).first(
+            self.connection, params
+        )
         assert row is not None, "an upsert always returns its row"
         return _Upserted(*row)
 
     def _flapping(self, service: str, key: str, alert_id: int, policy: FlappingPolicy) -> bool:
-        earlier = self.sql.earlier_openings.all(
+        earlier = prepare(self.connection, statements.EARLIER_OPENINGS).all(
             self.connection,
             {
                 "service": service,
@@ -324,7 +325,7 @@ class Ingest:
         """
         group_key = grouping.group_key(opening.labels, policy, key)
         for _ in range(_GROUP_ATTEMPTS):
-            found = self.sql.joinable_group.first(
+            found = prepare(self.connection, statements.JOINABLE_GROUP).first(
                 self.connection, {"service": opening.service, "join_key": group_key}
             )
             existing = _Joinable(*found) if found is not None else None
@@ -338,7 +339,7 @@ class Ingest:
             if existing is not None:
                 return self._join(opening, existing.id, existing.paging, existing.incident_id)
             held = opening.suppression
-            inserted = self.sql.insert_group.first(
+            inserted = prepare(self.connection, statements.insert_group(self.dialect)).first(
                 self.connection,
                 {
                     "service": opening.service,
@@ -390,7 +391,9 @@ class Ingest:
     def _join(
         self, opening: _Opening, group_id: int, group_pages: bool, incident_id: int | None
     ) -> tuple[int, bool, int | None]:
-        self.sql.join_group.run(self.connection, {"group": group_id, "now": self.now})
+        prepare(self.connection, statements.JOIN_GROUP).run(
+            self.connection, {"group": group_id, "now": self.now}
+        )
         self.events.add(
             self.now,
             "grouped",

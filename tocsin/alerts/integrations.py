@@ -19,10 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.definitions import Alerting, Integration, key_digest
-from tocsin.alerts.statements import hot
+from tocsin.alerts.statements import FIND_KEY
 from tocsin.config.alerting_schema import INTEGRATION, IntegrationConfig
 from tocsin.store.alerts import IntegrationKey
 from tocsin.store.audit import record
+from tocsin.store.prepared import prepare
 from tocsin.store.tables import Definition
 
 
@@ -194,7 +195,7 @@ def key_owner(session: Session, alerting: Alerting, key: str) -> str | None:
         session.info[_KNOWN_KEYS] = known
     if digest not in known[1]:
         connection = session.connection()
-        row = hot(connection).find_key.first(connection, {"digest": digest})
+        row = prepare(connection, FIND_KEY).first(connection, {"digest": digest})
         known[1][digest] = row[0] if row is not None else None
     found: str | None = known[1][digest]
     return found

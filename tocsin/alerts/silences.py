@@ -18,6 +18,7 @@ from tocsin.domain.matchers import MatcherError, parse_all
 from tocsin.domain.silences import Silence, SuppressionKind
 from tocsin.store.alerts import AlertGroup, SilenceRow
 from tocsin.store.audit import record
+from tocsin.store.prepared import prepare
 
 
 class SilenceError(Exception):
@@ -54,7 +55,7 @@ def active_in_transaction(session: Session, now: datetime) -> list[Silence]:
     cached = session.info.get(_UNEXPIRED)
     if cached is None or cached[0] is not transaction or now < cached[1]:
         connection = session.connection()
-        rows = statements.hot(connection).unexpired_silences.all(connection, {"now": now})
+        rows = prepare(connection, statements.UNEXPIRED_SILENCES).all(connection, {"now": now})
         found = [Silence(key, parse_all(texts), starts, ends) for key, texts, starts, ends in rows]
         cached = (transaction, now, found)
         session.info[_UNEXPIRED] = cached

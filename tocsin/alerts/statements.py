@@ -2,19 +2,18 @@
 
 Building an INSERT ... ON CONFLICT with SQLAlchemy costs more than running it
 (each build makes an ``excluded`` alias and a fresh cache key), so the
-statements every alert runs are built once here; :func:`hot` compiles them
-once per dialect into :class:`~tocsin.store.prepared.Prepared` statements
-that run on the driver's cursor.
+statements every alert runs are built once here;
+:func:`~tocsin.store.prepared.prepare` compiles each once per dialect into a
+:class:`~tocsin.store.prepared.Prepared` statement that runs on the driver's
+cursor.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable
@@ -27,7 +26,7 @@ from tocsin.store.alerts import (
     IntegrationKey,
     SilenceRow,
 )
-from tocsin.store.prepared import Prepared, binds
+from tocsin.store.prepared import binds
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
@@ -178,45 +177,3 @@ EARLIER_OPENINGS = (
 UNEXPIRED_SILENCES = select(
     SILENCES.c.id, SILENCES.c.matchers, SILENCES.c.starts_at, SILENCES.c.ends_at
 ).where(SILENCES.c.ends_at > bindparam("now", type_=SILENCES.c.ends_at.type))
-
-
-@dataclass(frozen=True)
-class Hot:
-    """The statements every alert runs, compiled for one dialect."""
-
-    upsert_alert: Prepared
-    insert_events: Prepared
-    find_key: Prepared
-    joinable_group: Prepared
-    join_group: Prepared
-    place_alert: Prepared
-    insert_group: Prepared
-    earlier_openings: Prepared
-    unexpired_silences: Prepared
-
-
-_hot: dict[tuple[str, str], Hot] = {}
-_hot_lock = threading.Lock()
-
-
-def hot(connection: Connection) -> Hot:
-    """The prepared ingest statements for ``connection``'s dialect (compiled on first use)."""
-    dialect = connection.dialect
-    key = (dialect.name, dialect.driver)
-    found = _hot.get(key)
-    if found is None:
-        with _hot_lock:
-            found = _hot.get(key)
-            if found is None:
-                found = _hot[key] = Hot(
-                    upsert_alert=Prepared(upsert_alert(dialect.name), dialect),
-                    insert_events=Prepared(INSERT_EVENTS, dialect),
-                    find_key=Prepared(FIND_KEY, dialect),
-                    joinable_group=Prepared(JOINABLE_GROUP, dialect),
-                    join_group=Prepared(JOIN_GROUP, dialect),
-                    place_alert=Prepared(PLACE_ALERT, dialect),
-                    insert_group=Prepared(insert_group(dialect.name), dialect),
-                    earlier_openings=Prepared(EARLIER_OPENINGS, dialect),
-                    unexpired_silences=Prepared(UNEXPIRED_SILENCES, dialect),
-                )
-    return found

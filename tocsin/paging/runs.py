@@ -31,7 +31,7 @@ from tocsin.paging.directory import Directory, contact_methods
 from tocsin.store import paging as store
 from tocsin.store import prepared
 from tocsin.store.paging import EscalationEvent, EscalationRun, Notification, Page
-from tocsin.store.prepared import binds, prepare
+from tocsin.store.prepared import Rows, binds, prepare
 from tocsin.store.tables import User
 
 STEP_JOB = "paging.step"
@@ -82,8 +82,6 @@ _INSERT_NOTIFICATION = (
 _EVENTS = cast(Table, EscalationEvent.__table__)
 _INSERT_EVENT = insert(_EVENTS).values(binds(_EVENTS, ("run_id", "at", "kind", "text", "details")))
 _RUNS = cast(Table, EscalationRun.__table__)
-#: Session.info key of the escalation events a :func:`deferring` block gathers.
-_DEFERRED = "tocsin.paging.deferred_events"
 _ADVANCE = (
     update(_RUNS)
     .where(_RUNS.c.id == bindparam("run_id"))
@@ -194,13 +192,19 @@ def record_delivery(
     _insert_event(session, run_id, now, kind, text, details)
 
 
+class _Events(Rows):
+    """Escalation events gathered by :func:`deferring`."""
+
+    statement = _INSERT_EVENT
+
+
 def _insert_event(
     session: Session, run_id: int, now: datetime, kind: str, text: str, details: dict[str, str]
 ) -> None:
     row = {"run_id": run_id, "at": now, "kind": kind, "text": text, "details": details}
-    waiting: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
+    waiting = prepared.deferred(session, _Events)
     if waiting is not None:
-        waiting.append(row)
+        waiting.rows.append(row)
         return
     connection = session.connection()
     prepare(connection, _INSERT_EVENT).run(connection, row)
@@ -213,19 +217,8 @@ def deferring(session: Session) -> Iterator[None]:
     A step writes several events; gathered, they are one statement per
     table. Nothing in the block may read the events it wrote.
     """
-    if _DEFERRED in session.info:
-        with history.deferring(session):
-            yield
-        return
-    waiting: list[dict[str, Any]] = []
-    session.info[_DEFERRED] = waiting
-    try:
-        with history.deferring(session):
-            yield
-        connection = session.connection()
-        prepare(connection, _INSERT_EVENT).run_many(connection, waiting)
-    finally:
-        session.info.pop(_DEFERRED, None)
+    with prepared.deferring(session, _Events), history.deferring(session):
+        yield
 
 
 def enqueue_step(session: Session, run: EscalationRun, now: datetime, at: datetime) -> None:

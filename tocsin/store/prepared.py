@@ -12,8 +12,9 @@ current transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import Connection, Dialect, Table, bindparam
 from sqlalchemy.orm import Session
@@ -157,6 +158,53 @@ def reading(session: Session) -> Connection:
     if session.autoflush:
         session.flush()
     return session.connection()
+
+
+class Rows:
+    """Rows of one insert (``statement``), gathered and inserted together by :meth:`flush`.
+
+    Subclasses name the statement and add the rows.
+    """
+
+    statement: ClassVar[Executable]
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def flush(self, session: Session) -> None:
+        if self.rows:
+            connection = session.connection()
+            prepare(connection, self.statement).run_many(connection, self.rows)
+            self.rows = []
+
+
+R = TypeVar("R", bound=Rows)
+
+
+def deferred(session: Session, kind: type[R]) -> R | None:
+    """The rows of ``kind`` a surrounding :func:`deferring` block will insert, if there is one."""
+    found = session.info.get(kind)
+    return found if isinstance(found, kind) else None
+
+
+@contextmanager
+def deferring(session: Session, kind: type[R]) -> Iterator[R]:
+    """Gather the rows of ``kind`` written in this block and insert them at its end.
+
+    Inside another such block for ``kind``, the outer one inserts them.
+    Nothing in the block may read the rows it wrote.
+    """
+    outer = deferred(session, kind)
+    if outer is not None:
+        yield outer
+        return
+    rows = kind()
+    session.info[kind] = rows
+    try:
+        yield rows
+        rows.flush(session)
+    finally:
+        session.info.pop(kind, None)
 
 
 def _cursor(connection: Connection) -> Any:
