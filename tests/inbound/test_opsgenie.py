@@ -106,3 +106,15 @@ def test_answers_are_opsgenie_s(tocsin: Tocsin, client: TestClient, admin: Calle
     )
     assert by_id.status_code == unknown_alias.status_code == 202
     assert alerts(tocsin)[0].status == "resolved"
+
+
+def test_an_id_of_digits_python_cannot_read_as_a_number_is_no_server_error(
+    client: TestClient, admin: Caller
+) -> None:
+    # "¹" is a digit to str.isdigit() but not a number to int(): the fuzzer found a 500 here.
+    key = integration(client, admin, "opsgenie", "opsgenie")
+    headers = {"Authorization": f"GenieKey {key}"}
+    answer = client.post(
+        "/v2/alerts/%C2%B9/close", params={"identifierType": "id"}, headers=headers
+    )
+    assert answer.status_code == 202

@@ -62,7 +62,7 @@ MAX_ID_DIGITS = 18
 
 def max_body_bytes() -> int:
     value = os.environ.get(MAX_BODY_ENV, "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_BODY
+    return int(value) if value.isdecimal() and int(value) > 0 else DEFAULT_MAX_BODY
 
 
 class BodyTooLarge(HTTPException):
@@ -105,7 +105,7 @@ def limited_route(on_invalid: InvalidAnswer, on_too_large: TooLargeAnswer) -> ty
             async def handler(request: Request) -> Response:
                 limit = max_body_bytes()
                 length = request.headers.get("content-length", "")
-                if length.isdigit() and int(length) > limit:
+                if length.isdecimal() and int(length) > limit:
                     return on_too_large(limit)
                 limited = LimitedRequest(request.scope, request.receive)
                 limited.limit = limit
@@ -481,7 +481,7 @@ def _dedup_key(context: Context, identifier: str, kind: str) -> str | None:
     """The alert an Opsgenie identifier names: an alias is the dedup key, an id is Tocsin's."""
     if kind == "alias":
         return identifier
-    if kind == "id" and identifier.isdigit() and len(identifier) <= MAX_ID_DIGITS:
+    if kind == "id" and identifier.isdecimal() and len(identifier) <= MAX_ID_DIGITS:
         found: str | None = context.session.scalar(
             select(Alert.dedup_key).where(
                 Alert.id == int(identifier), Alert.integration == context.integration.name

@@ -154,7 +154,7 @@ def record(
         return
     # "alert_group" is tocsin.paging.subjects.ALERT_GROUP (which imports this module).
     # Alert groups are never deleted, so the run's group exists.
-    if run.subject_type == "alert_group" and run.subject_key.isdigit():
+    if run.subject_type == "alert_group" and run.subject_key.isdecimal():
         detail: dict[str, Any] = {**details, "escalation": kind, "escalation_run": str(run.id)}
         history.record(
             session,

@@ -61,7 +61,7 @@ _REACTIVATIONS = ("retriggered", "escalated", "reassigned")
 
 def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
     """Acknowledge or resolve ``run`` if its subject was acknowledged or resolved meanwhile."""
-    if run.state not in store.OPEN_STATES or not run.subject_key.isdigit():
+    if run.state not in store.OPEN_STATES or not run.subject_key.isdecimal():
         return
     acknowledged: str | None = None
     if run.subject_type == ALERT_GROUP:
@@ -119,7 +119,7 @@ def acknowledge(session: Session, run: EscalationRun, by: str, now: datetime) ->
     """Acknowledge the escalation as ``by``, and its subject; False if it was not escalating."""
     if not runs.acknowledge(session, run, by, now):
         return False
-    if run.subject_key.isdigit():
+    if run.subject_key.isdecimal():
         if run.subject_type == ALERT_GROUP:
             _acknowledge_alert_group(session, run, by, now)
         elif run.subject_type == INCIDENT:
