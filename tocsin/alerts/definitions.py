@@ -36,7 +36,10 @@ from tocsin.config.alerting_schema import (
     MaintenanceWindowConfig,
     RoutingRuleConfig,
 )
-from tocsin.config.desired import SERVICE, SEVERITY
+from tocsin.config.desired import PAGING, SERVICE, SEVERITY, TEAM
+from tocsin.config.paging_schema import PagingConfig
+from tocsin.config.schema import ServiceConfig, TeamConfig
+from tocsin.config.service_policy import escalation_policy_of
 from tocsin.domain.flapping import FlappingPolicy
 from tocsin.domain.grouping import GroupingPolicy
 from tocsin.domain.matchers import parse_all
@@ -48,7 +51,7 @@ from tocsin.store.tables import Definition
 
 log = logging.getLogger("tocsin.alerts")
 
-WATCHED_KINDS = (*ALERTING_KINDS, SERVICE, SEVERITY)
+WATCHED_KINDS = (*ALERTING_KINDS, SERVICE, SEVERITY, TEAM, PAGING)
 #: Seconds a snapshot is used before the definitions' version is checked again.
 RECHECK_SECONDS = 1.0
 #: Shortest key accepted from an environment variable (generated keys have 32 characters).
@@ -95,7 +98,7 @@ class Alerting:
     routing_rules: tuple[RoutingRule, ...]
     auto_incident_rules: tuple[AutoIncidentRule, ...]
     maintenance_windows: tuple[MaintenanceWindow, ...]
-    #: Each configured service's escalation policy (None when it names none).
+    #: Each configured service's escalation policy: its own, its team's or the default (None: none).
     service_policies: dict[str, str | None]
     #: The incident severity critical alerts declare when no auto-incident rule is configured.
     default_incident_level: str
@@ -150,6 +153,21 @@ def _env_keys(integrations: dict[str, Integration]) -> dict[str, str]:
     return keys
 
 
+def _service_policies(session: Session) -> dict[str, str | None]:
+    """Each service's escalation policy: its own, its team's, or the default."""
+    teams = {row.name: TeamConfig.model_validate(row.spec) for row in _rows(session, TEAM)}
+    paging = _rows(session, PAGING)
+    default = (
+        PagingConfig.model_validate(paging[0].spec).default_escalation_policy if paging else None
+    )
+    policies = {}
+    for row in _rows(session, SERVICE):
+        service = ServiceConfig.model_validate(row.spec)
+        team = teams.get(service.team) if service.team is not None else None
+        policies[row.name] = escalation_policy_of(service, team, default)
+    return policies
+
+
 def load(session: Session) -> Alerting:
     integrations = {
         row.name: Integration(row.name, IntegrationConfig.model_validate(row.spec))
@@ -196,9 +214,7 @@ def load(session: Session) -> Alerting:
         routing_rules=tuple(routing),
         auto_incident_rules=tuple(auto),
         maintenance_windows=tuple(windows),
-        service_policies={
-            row.name: row.spec.get("escalation_policy") for row in _rows(session, SERVICE)
-        },
+        service_policies=_service_policies(session),
         default_incident_level=default_level,
     )
 

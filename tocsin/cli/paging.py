@@ -68,12 +68,20 @@ def ack(
 
 @escalation.command("simulate")
 def simulate(
-    policy: Annotated[str, typer.Argument(help="Escalation policy name.")],
+    policy: Annotated[
+        str | None,
+        typer.Argument(help="Escalation policy name (default: the one --service pages with)."),
+    ] = None,
     at: Annotated[
         str | None, typer.Option("--at", help="When the alert fires (ISO 8601; default now).")
     ] = None,
     service: Annotated[
-        str | None, typer.Option("--service", help="Service whose team fills role targets.")
+        str | None,
+        typer.Option(
+            "--service",
+            help="Service whose team fills role targets; without POLICY, the policy it pages "
+            "with (its own, its team's or paging.default_escalation_policy).",
+        ),
     ] = None,
     urgency: Annotated[Urgency, typer.Option("--urgency")] = Urgency.HIGH,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

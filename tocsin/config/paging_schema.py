@@ -5,6 +5,7 @@
     paging:
       acknowledgement_timeout_minutes: 30
       low_urgency_escalates: false
+      default_escalation_policy: ops-catch-all
       stakeholders:
         vp_of_engineering: [vera]
       rate_limits:
@@ -104,6 +105,8 @@ class PagingConfig(Spec):
     rate_limits: dict[ContactType, RateLimitConfig] = Field(default_factory=dict)
     #: How long an acknowledge link in a message stays valid.
     ack_link_hours: PositiveInteger = 24
+    #: The policy of a service that names none and whose team names none.
+    default_escalation_policy: ObjectName | None = None
 
     def limits(self) -> dict[str, RateLimit]:
         return {method: limit.to_limit() for method, limit in self.rate_limits.items()}

@@ -109,14 +109,6 @@ def check_services(catalog: Catalog) -> None:
         if policy is not None and policy not in catalog.policies:
             message = unknown("escalation policy", policy, catalog.policies)
             catalog.issues.append(entry.issue(message, at=("escalation_policy",)))
-        if policy is None and (
-            service.team is None
-            or (
-                team is not None and team.model is not None and team.model.escalation_policy is None
-            )
-        ):
-            message = "has no escalation policy and neither has its team: its alerts page nobody"
-            catalog.issues.append(entry.issue(message, level=Level.WARNING))
         for index, component in enumerate(service.components):
             if component not in catalog.components:
                 message = unknown("status page component", component, catalog.components)

@@ -31,6 +31,7 @@ from tocsin.config.desired import (
 from tocsin.config.errors import Issue, has_errors, sorted_issues
 from tocsin.config.kinds import read_file
 from tocsin.config.loader import SourceFile, load_directory
+from tocsin.config.paging_reach import check_service_paging
 from tocsin.config.references import check_references, people
 from tocsin.config.schedules import check_fairness_of_schedules
 
@@ -137,6 +138,7 @@ def validate_sources(
     if not load_issues:
         check_references(catalog)
         check_alerting(catalog)
+        check_service_paging(catalog)
         implicit = people(catalog)
         check_fairness_of_schedules(catalog, now)
     issues = tuple(sorted_issues(catalog.issues))

@@ -26,6 +26,7 @@ from tocsin.config.desired import (
 )
 from tocsin.config.paging_schema import PAGING_NAME, NotificationRulesConfig, PagingConfig
 from tocsin.config.schema import ServiceConfig, TeamConfig
+from tocsin.config.service_policy import escalation_policy_of
 from tocsin.domain.escalation import Policy, Resolution, Resolver, Target
 from tocsin.domain.notification_rules import ContactMethod, UserRules
 from tocsin.domain.schedule import Schedule, oncall_at
@@ -130,6 +131,14 @@ class Directory:
         spec = self._spec(TEAM, name)
         return TeamConfig.model_validate(spec) if spec is not None else None
 
+    def service_policy(self, name: str) -> str | None:
+        """The policy that pages for service ``name`` (see :mod:`tocsin.config.service_policy`)."""
+        service = self.service(name)
+        if service is None:
+            return None
+        team = self.team(service.team) if service.team is not None else None
+        return escalation_policy_of(service, team, self.paging().default_escalation_policy)
+
     def schedule(self, name: str, at: datetime) -> Schedule | None:
         """The schedule with every override in force at ``at``; None if it is not defined."""
         try:
@@ -166,19 +175,24 @@ class Directory:
         """The team whose roles a bare ``role`` target means.
 
         The service's team; without a service, the only team that uses the
-        policy (directly or through one of its services).
+        policy (directly, or through one of its services paging with it).
         """
         if service is not None:
             found = self.service(service)
             return found.team if found is not None else None
-        teams: set[str] = set()
+        specs: dict[str, dict[str, dict[str, Any]]] = {TEAM: {}, SERVICE: {}}
         for kind, name, spec in self.session.execute(_TEAMS_AND_SERVICES):
-            if spec.get("escalation_policy") != policy:
-                continue
-            if kind == TEAM:
-                teams.add(name)
-            elif spec.get("team"):
-                teams.add(str(spec["team"]))
+            specs[kind][name] = spec
+        default = self.paging().default_escalation_policy
+        teams = {
+            name for name, spec in specs[TEAM].items() if spec.get("escalation_policy") == policy
+        }
+        for spec in specs[SERVICE].values():
+            config = ServiceConfig.model_validate(spec)
+            team_spec = specs[TEAM].get(config.team) if config.team is not None else None
+            team = TeamConfig.model_validate(team_spec) if team_spec is not None else None
+            if config.team is not None and escalation_policy_of(config, team, default) == policy:
+                teams.add(config.team)
         return teams.pop() if len(teams) == 1 else None
 
     def resolver(self, team: str | None) -> Resolver:

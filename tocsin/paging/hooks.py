@@ -1,7 +1,8 @@
 """Where paging plugs into the rest of Tocsin: job handlers, incident declaration, alerts.
 
 - Formal declaration of an incident (SEV1/SEV2) pages the escalation policy
-  of its first affected service that has one.
+  of its first affected service that has one (its own, its team's or the
+  default: :meth:`Directory.service_policy`).
 - An incident declared at, or raised to, any level tells that level's
   escalation audience (stakeholders) once: paging handles the
   ``incident.stakeholders`` job (see :mod:`tocsin.paging.notices`).
@@ -77,15 +78,15 @@ def page_for_incident(session: Session, declared: Declaration) -> None:
     ).all()
     directory = Directory(session)
     for name in names:
-        service = directory.service(name)
-        if service is not None and service.escalation_policy is not None:
+        policy = directory.service_policy(name)
+        if policy is not None:
             prefix = "[DRILL] " if declared.drill else ""
             runs.start(
                 session,
                 subject_type=INCIDENT,
                 subject_key=str(declared.incident_id),
                 title=f"{prefix}{declared.reference} {declared.level.level}: {declared.title}",
-                policy_name=service.escalation_policy,
+                policy_name=policy,
                 urgency=Urgency.HIGH,
                 now=declared.at,
                 service=name,
@@ -95,7 +96,8 @@ def page_for_incident(session: Session, declared: Declaration) -> None:
     _observe(
         session,
         declared,
-        "Paging: no affected service has an escalation policy; nobody was paged",
+        "Paging: no affected service has an escalation policy (its own, its team's or "
+        "paging.default_escalation_policy); nobody was paged",
         paging="not_paged",
     )
 

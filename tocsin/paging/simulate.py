@@ -62,18 +62,28 @@ def _minutes(start: datetime, at: datetime) -> float:
 
 def simulate(
     session: Session,
-    policy_name: str,
+    policy_name: str | None,
     start: datetime,
     *,
     service: str | None = None,
     urgency: Urgency = Urgency.HIGH,
 ) -> Simulation:
+    """Simulate ``policy_name``; None: the policy that pages for ``service``."""
     directory = Directory(session)
+    if service is not None and directory.service(service) is None:
+        raise PagingError(f"no service named {service!r}")
+    if policy_name is None:
+        if service is None:
+            raise PagingError("name an escalation policy or a service")
+        policy_name = directory.service_policy(service)
+        if policy_name is None:
+            raise PagingError(
+                f"service {service!r} has no escalation policy: none of its own, none of its "
+                "team's, and no paging.default_escalation_policy"
+            )
     policy = directory.policy(policy_name)
     if policy is None:
         raise PagingError(f"no escalation policy named {policy_name!r}")
-    if service is not None and directory.service(service) is None:
-        raise PagingError(f"no service named {service!r}")
     team = directory.owning_team(service, policy_name)
     outcomes, stopped = plan(policy, start, directory.resolver(team), urgency=urgency)
     steps = []
