@@ -18,7 +18,8 @@ acknowledges its subject, as PagerDuty does:
 - an incident still in triage moves to responding ("someone took it on"),
   which stamps its acknowledged milestone (MTTA); an incident past triage
   only gets the acknowledgement on its timeline (every escalation event goes
-  there anyway).
+  there anyway). The incident an alert group declared is acknowledged with
+  its group in the same way: the group and its incident are one problem.
 
 The two directions cannot loop: :func:`synchronise` acknowledges the run
 with :func:`tocsin.paging.runs.acknowledge`, never with :func:`acknowledge`,
@@ -121,14 +122,22 @@ def acknowledge(session: Session, run: EscalationRun, by: str, now: datetime) ->
         return False
     if run.subject_key.isdecimal():
         if run.subject_type == ALERT_GROUP:
-            _acknowledge_alert_group(session, run, by, now)
+            incident_id = _acknowledge_alert_group(session, run, by, now)
+            declared = {each for each in (incident_id, run.incident_id) if each is not None}
+            for each in sorted(declared):
+                _acknowledge_incident(session, run, str(each), by, now)
         elif run.subject_type == INCIDENT:
-            _acknowledge_incident(session, run, by, now)
+            _acknowledge_incident(session, run, run.subject_key, by, now)
     return True
 
 
-def _acknowledge_alert_group(session: Session, run: EscalationRun, by: str, now: datetime) -> None:
-    """Acknowledge the group's triggered alerts, then the group (ingest's lock order)."""
+def _acknowledge_alert_group(
+    session: Session, run: EscalationRun, by: str, now: datetime
+) -> int | None:
+    """Acknowledge the group's triggered alerts, then the group (ingest's lock order).
+
+    Returns the incident the group declared, if it did.
+    """
     group_id = int(run.subject_key)
     actor = by[:100]
     triggered = session.scalars(
@@ -169,11 +178,18 @@ def _acknowledge_alert_group(session: Session, run: EscalationRun, by: str, now:
         .values(acknowledged_at=now, acknowledged_by=actor, updated_at=now)
     )
     events.flush(session)
+    incident_id: int | None = session.scalar(
+        select(AlertGroup.incident_id).where(AlertGroup.id == group_id)
+    )
+    return incident_id
 
 
-def _acknowledge_incident(session: Session, run: EscalationRun, by: str, now: datetime) -> None:
+def _acknowledge_incident(
+    session: Session, run: EscalationRun, key: str, by: str, now: datetime
+) -> None:
+    """Move incident ``key`` from triage to responding: its acknowledgement (MTTA)."""
     try:
-        incident = records.find(session, run.subject_key, lock=True)
+        incident = records.find(session, key, lock=True)
     except IncidentNotFound:
         return
     if incident.status != Status.TRIAGE.value:
