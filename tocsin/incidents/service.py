@@ -26,7 +26,7 @@ from tocsin.domain.lifecycle import Milestones, Status
 from tocsin.domain.roles import Assignment, Role, RoleDefinition, Roster
 from tocsin.domain.severity import SeverityLevel
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind, TimelineEntry
-from tocsin.incidents import declaration, definitions, recorder, records, stakeholders
+from tocsin.incidents import changes, declaration, definitions, recorder, records, stakeholders
 from tocsin.incidents.custom_fields import CustomFieldError, merge
 from tocsin.incidents.errors import Conflict, InvalidInput, NotAllowed
 from tocsin.store.audit import record
@@ -276,6 +276,10 @@ def change_status(
     if wanted is Status.RESOLVED:
         _check_may_resolve(session, incident, actor)
     stamped = lifecycle.stamp(records.milestones(incident), result, now)
+    if wanted in (Status.RESOLVED, Status.CLOSED):
+        changes.enqueue(session, incident, wanted.value, now)
+    elif incident.acknowledged_at is None and stamped.acknowledged_at is not None:
+        changes.enqueue(session, incident, "acknowledged", now)
     incident.status = wanted.value
     incident.acknowledged_at = stamped.acknowledged_at
     incident.mitigated_at = stamped.mitigated_at

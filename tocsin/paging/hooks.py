@@ -28,7 +28,7 @@ from tocsin.alerts.paging import GroupOpened
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine.registry import HandlerRegistry, PermanentFailure
-from tocsin.incidents import declaration, recorder, records, stakeholders
+from tocsin.incidents import changes, declaration, recorder, records, stakeholders
 from tocsin.incidents.declaration import Declaration
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging import delivery, notices, runs, steps, subjects
@@ -172,6 +172,7 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(notices.STAKEHOLDER_JOB, notices.send_stakeholder_notice)
     registry.register(stakeholders.JOB_KIND, notices.notify_level)
     registry.register(alert_paging.CHANGED_JOB, subjects.follow_group)
+    registry.register(changes.JOB_KIND, subjects.follow_incident)
     declaration.remove_hook(PAGING_HOOK)
     declaration.add_hook(PAGING_HOOK, page_for_incident)
     alert_paging.remove_hook(PAGING_HOOK)

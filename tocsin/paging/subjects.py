@@ -2,8 +2,11 @@
 
 **Subject to escalation.** An alert group or incident resolved or acknowledged
 elsewhere (an alert's "resolved" signal, the incident API) stops its
-escalation: step and delivery jobs call :func:`synchronise` before they act,
-so nothing is paged for a subject that no longer needs anyone. An alert
+escalation at once: the change queues a job (``alert_group.changed``,
+``incident.changed``) that calls :func:`synchronise`, and step and delivery
+jobs call it too before they act, so nothing is paged for a subject that no
+longer needs anyone. An incident is acknowledged when it first leaves
+triage (after its escalation started). An alert
 group acknowledged before the escalation was re-activated (re-triggered by
 the acknowledgement timeout, escalated now, re-assigned) does not stop it
 again: that acknowledgement is the one the re-activation overrode.
@@ -36,6 +39,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts.history import Events
 from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.domain.lifecycle import Status
+from tocsin.domain.timeline import EntryKind
 from tocsin.engine.registry import JobContext, batched
 from tocsin.incidents import records
 from tocsin.incidents import service as incidents
@@ -44,7 +48,7 @@ from tocsin.paging import runs
 from tocsin.store import paging as store
 from tocsin.store import prepared
 from tocsin.store.alerts import Alert, AlertGroup
-from tocsin.store.incidents import Incident
+from tocsin.store.incidents import Incident, TimelineRow
 from tocsin.store.paging import EscalationEvent, EscalationRun
 from tocsin.store.prepared import prepare
 
@@ -89,6 +93,16 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
         if incident.status in _CLOSED_INCIDENT:
             runs.resolve(session, run, f"the incident becoming {incident.status}", now)
             return
+        taken_at = incident.acknowledged_at
+        # Only an acknowledgement after the escalation started: one before it (an incident
+        # raised to SEV-1 while responding) must not stop the paging it asks for.
+        if (
+            taken_at is not None
+            and run.state == store.ACTIVE
+            and taken_at > run.started_at
+            and not _reactivated_since(session, run, taken_at)
+        ):
+            acknowledged = _taken_by(session, incident.id, taken_at)
     if acknowledged is not None:
         runs.acknowledge(session, run, acknowledged, now)
 
@@ -105,6 +119,35 @@ def follow_group(ctx: JobContext) -> None:
         run = runs.lock_run(session, found.id) if found is not None else None
         if run is not None:
             synchronise(session, run, ctx.clock.now())
+
+
+@batched
+def follow_incident(ctx: JobContext) -> None:
+    """Acknowledge or resolve the escalation of an incident acknowledged, resolved or closed.
+
+    Handles ``incident.changed`` (see :mod:`tocsin.incidents.changes`), as
+    :func:`follow_group` does for alert groups.
+    """
+    with ctx.transaction() as session:
+        found = runs.open_run(session, INCIDENT, str(int(ctx.payload["incident_id"])))
+        run = runs.lock_run(session, found.id) if found is not None else None
+        if run is not None:
+            synchronise(session, run, ctx.clock.now())
+
+
+def _taken_by(session: Session, incident_id: int, at: datetime) -> str:
+    """Who moved the incident out of triage at ``at`` (the author of that status change)."""
+    author = session.scalar(
+        select(TimelineRow.author)
+        .where(
+            TimelineRow.incident_id == incident_id,
+            TimelineRow.kind == EntryKind.STATUS_CHANGE.value,
+            TimelineRow.occurred_at == at,
+        )
+        .order_by(TimelineRow.sequence)
+        .limit(1)
+    )
+    return author or "the incident leaving triage"
 
 
 def _reactivated_since(session: Session, run: EscalationRun, acknowledged_at: datetime) -> bool:
