@@ -18,6 +18,7 @@ from tocsin.domain.escalation import (
     Urgency,
     decide,
     plan,
+    unreached,
 )
 
 T0 = datetime(2026, 2, 16, 14, 0, tzinfo=UTC)
@@ -84,6 +85,17 @@ def test_low_urgency_escalates_when_configured() -> None:
     policy = Policy("low", SEED.steps, escalate_low_urgency=True)
     steps, _ = plan(policy, T0, resolver, urgency=Urgency.LOW)
     assert len(steps) == 4
+
+
+def test_a_step_whose_pages_all_died_moves_straight_on_at_any_urgency() -> None:
+    for urgency in Urgency:
+        taken = decide(SEED, 1, T0, resolver, urgency=urgency)
+        assert taken.outcome is not None and taken.outcome.people == ("ben",)
+        moved = unreached(SEED, taken.outcome)
+        assert (moved.next_index, moved.next_at, moved.stopped) == (2, T0, None)
+    last = decide(SEED, 3, T0, resolver)
+    assert last.outcome is not None
+    assert unreached(SEED, last.outcome).stopped is StopReason.EXHAUSTED
 
 
 def test_each_person_is_paged_once_per_step() -> None:

@@ -19,7 +19,9 @@ Rules:
   at the same instant (PagerDuty's behaviour: an empty step must not cost the
   responders its timeout);
 - low urgency escalations stop after the first step that reached somebody,
-  unless the policy is configured to escalate low urgency too.
+  unless the policy is configured to escalate low urgency too;
+- a step whose pages all end dead reached nobody: it moves on like a step
+  that found nobody (:func:`unreached`).
 """
 
 from __future__ import annotations
@@ -244,6 +246,18 @@ def decide(
         return Decision(outcome, None, None, StopReason.EXHAUSTED)
     wait = policy.step(index).timeout if outcome.people else timedelta(0)
     return Decision(outcome, following, at + wait, None)
+
+
+def unreached(policy: Policy, outcome: StepOutcome) -> Decision:
+    """What follows a step whose pages all ended dead (nobody could be reached).
+
+    Like a step that found nobody, at any urgency: the next step at once,
+    unless the policy is exhausted.
+    """
+    following = outcome.index + 1
+    if following >= policy.total_steps:
+        return Decision(outcome, None, None, StopReason.EXHAUSTED)
+    return Decision(outcome, following, outcome.at, None)
 
 
 def plan(

@@ -12,7 +12,8 @@ Both work in three steps:
 3. record the attempt. A failure is retried with the engine's backoff; a
    permanent failure or the last attempt marks the notification failed and
    falls back to the person's next contact method; when none is left and
-   nothing reached the person, the page is dead and admins are alarmed.
+   nothing reached the person, the page is dead and admins are alarmed (and
+   a step whose pages are all dead moves on: :mod:`tocsin.paging.unreached`).
 
 A worker that dies between 1 and 3 leaves the notification *sending*; the
 job's retry sends it again (at least once), with the same delivery id so
@@ -44,7 +45,7 @@ from tocsin.engine.registry import JobContext, batched
 from tocsin.notify.channels import deliver, provider
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
-from tocsin.paging import acks, runs
+from tocsin.paging import acks, runs, unreached
 from tocsin.paging.directory import Directory, contact_methods, parse_contact_methods
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
 from tocsin.store import paging as store
@@ -379,7 +380,8 @@ def fail_over(session: Session, notification: Notification, reason: str, now: da
     """Give up on ``notification``: try the person's next contact method, or bury the page."""
     notification.state, notification.note = store.NOTIFY_FAILED, reason
     page = session.get(Page, notification.page_id)
-    run = session.get(EscalationRun, page.run_id) if page is not None else None
+    # The run before the page (acknowledging locks them in that order); a dead page may move it on.
+    run = unreached.lock_run(session, page.run_id) if page is not None else None
     if page is None or run is None or page.state != store.PAGE_OPEN:
         return
     siblings = session.scalars(select(Notification).where(Notification.page_id == page.id)).all()
@@ -404,6 +406,7 @@ def fail_over(session: Session, notification: Notification, reason: str, now: da
     alive = (store.NOTIFY_PENDING, store.NOTIFY_HELD, store.NOTIFY_SENDING, store.NOTIFY_SENT)
     if not any(each.state in alive for each in siblings if each.id != notification.id):
         runs.bury(session, page, run, f"every contact method failed (last: {reason})", now)
+        unreached.move_on(session, run, page, now)
 
 
 def _attempt(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -438,7 +438,7 @@ def reassign(session: Session, run: EscalationRun, user: str, by: str, now: date
     run.updated_at = now
     _close_pages(session, run, now, None)
     record(session, run, now, "reassigned", f"{by} re-assigned to {user}", by=by, user=user)
-    page_id = page_person(session, directory, run, user, max(run.step_index - 1, 0), now)
+    page_id = page_person(session, directory, run, user, max(run.step_index - 1, 0), now).page_id
     if run.step_index < policy.total_steps:
         timeout = policy.step(max(run.step_index - 1, 0)).timeout
         enqueue_step(session, run, now, now + timeout)
@@ -491,6 +491,12 @@ def alarm(session: Session, key: str, subject: str, body: str, now: datetime) ->
 SendNow = Callable[[int, str, ContactMethod], bool]
 
 
+class Paged(NamedTuple):
+    page_id: int
+    #: Dead at once: the person does not exist or has no contact method.
+    dead: bool
+
+
 def page_person(
     session: Session,
     directory: Directory,
@@ -500,13 +506,14 @@ def page_person(
     now: datetime,
     *,
     send_now: SendNow | None = None,
-) -> int:
+) -> Paged:
     """A page to ``person`` with one notification per contact method their rules pick.
 
-    Returns the page's id. The page and its notifications are written with
-    core statements on the session's connection: a step pages at once, and
-    the ORM's unit of work (a flush before each statement) would cost more
-    than the inserts. The inserts depend on no pending ORM object.
+    Returns the page's id, and whether it is dead at once. The page and its
+    notifications are written with core statements on the session's
+    connection: a step pages at once, and the ORM's unit of work (a flush
+    before each statement) would cost more than the inserts. The inserts
+    depend on no pending ORM object.
     ``send_now`` may take the notifications due at once (see
     :func:`tocsin.paging.delivery.deliver_with_step`).
     """
@@ -545,14 +552,14 @@ def page_person(
         page = session.get(Page, page_id)
         assert page is not None
         bury(session, page, run, why, now)
-        return page_id
+        return Paged(page_id, dead=True)
     for item in planned:
         if send_now is not None and item.at <= now and send_now(page_id, person, item.method):
             continue
         schedule_notification(
             session, page_id, person, item.method.index, item.method.type, item.at, now
         )
-    return page_id
+    return Paged(page_id, dead=False)
 
 
 def write_notification(

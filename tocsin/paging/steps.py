@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tocsin.domain.escalation import Policy, StopReason, Urgency, decide
+from tocsin.domain.escalation import Policy, StopReason, Urgency, decide, unreached
 from tocsin.domain.notification_rules import ContactMethod
 from tocsin.engine.registry import JobContext, batched
 from tocsin.notify.settings import NotifySettings
@@ -78,11 +78,23 @@ def take_step(ctx: JobContext, session: Session, run: EscalationRun, now: dateti
                 )
 
             runs.record(session, run, now, "step", f"{number}: {targets}", step=str(outcome.index))
+            dead = 0
             for person in outcome.people:
-                runs.page_person(
+                dead += runs.page_person(
                     session, directory, run, person, outcome.index, now, send_now=send_now
+                ).dead
+            if dead < len(outcome.people):
+                reached = True
+            else:
+                runs.record(
+                    session,
+                    run,
+                    now,
+                    "nobody",
+                    f"{number}: every page is dead; moving on",
+                    step=str(outcome.index),
                 )
-            reached = True
+                decision = unreached(policy, outcome)
         else:
             runs.record(
                 session,
