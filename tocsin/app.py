@@ -17,6 +17,7 @@ from tocsin.api import inbound as inbound_api
 from tocsin.api import paging as paging_api
 from tocsin.service import Tocsin
 from tocsin.web import ack, pages
+from tocsin.web.headers import SecurityHeaders
 
 ROUTERS = (
     # First: alerts from monitoring tools are the hottest path, matched before everything else.
@@ -62,6 +63,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.tocsin = tocsin
+    app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router)
     app.mount(
