@@ -33,20 +33,17 @@ _COMMON: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"no-referrer"),
 )
 _CSP = b"content-security-policy"
+_PAGE = PAGE_POLICY.encode()
+_OTHER = OTHER_POLICY.encode()
 
 
-def _with_defaults(
-    headers: Iterable[tuple[bytes, bytes]],
-) -> list[tuple[bytes, bytes]]:
+def _with_defaults(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     present = list(headers)
-    names = {name.lower() for name, _ in present}
+    names = {name.lower(): value for name, value in present}
     added = [(name, value) for name, value in _COMMON if name not in names]
     if _CSP not in names:
-        html = any(
-            name.lower() == b"content-type" and value.lower().startswith(b"text/html")
-            for name, value in present
-        )
-        added.append((_CSP, (PAGE_POLICY if html else OTHER_POLICY).encode()))
+        html = names.get(b"content-type", b"").lower().startswith(b"text/html")
+        added.append((_CSP, _PAGE if html else _OTHER))
     return present + added
 
 
