@@ -15,8 +15,10 @@ from tocsin.api import alerts as alerts_api
 from tocsin.api import audit, classify, definitions, health, incidents, jobs, oncall, tokens, users
 from tocsin.api import inbound as inbound_api
 from tocsin.api import paging as paging_api
+from tocsin.auth.throttle import LoginThrottle
 from tocsin.service import Tocsin
 from tocsin.web import ack, pages
+from tocsin.web.headers import SecurityHeaders
 
 ROUTERS = (
     # First: alerts from monitoring tools are the hottest path, matched before everything else.
@@ -62,6 +64,8 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.tocsin = tocsin
+    app.state.login_throttle = LoginThrottle()
+    app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router)
     app.mount(

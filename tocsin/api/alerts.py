@@ -41,7 +41,6 @@ from tocsin.api.alert_schemas import (
     SilenceOut,
 )
 from tocsin.api.deps import Admin, Responder, TocsinDep, Viewer, remote_addr
-from tocsin.auth.roles import allows
 from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.config.messages import message_for
 from tocsin.domain.alert_lifecycle import Action, Change, Severity
@@ -674,15 +673,11 @@ def _refusals() -> Iterator[None]:
     response_model=ReportOut,
     summary="Report a problem: raise an alert, or declare an incident",
     responses={
-        403: {"description": "Declaring an incident needs the responder role"},
+        403: {"description": "Declaring an incident (`declare`, or a severity that declares one)"},
         422: {"description": "A field is invalid; it is named"},
     },
 )
 def report(body: ReportIn, principal: Viewer, tocsin: TocsinDep, request: Request) -> ReportOut:
-    if body.declare is not None and not allows(principal.role, "responder"):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, detail="declaring an incident needs the responder role"
-        )
     actor = incident_service.Actor(principal.name, principal.role == "admin", remote_addr(request))
     new = user_report.Report(
         text=body.text.strip(),
@@ -694,6 +689,9 @@ def report(body: ReportIn, principal: Viewer, tocsin: TocsinDep, request: Reques
     )
     with _refusals(), tocsin.database.transaction() as session:
         alerting = cache_for(tocsin.database).get(session)
+        refused = user_report.refusal(alerting, new, principal.role)
+        if refused is not None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refused)
         done = user_report.report(session, alerting, new, actor, tocsin.clock.now())
     return ReportOut(
         alert_id=done.alert_id,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from tocsin.auth.redaction import redact_contact
+from tocsin.auth.redaction import redact_contact, shorten_email
 from tocsin.auth.roles import Role
 from tocsin.config.fields import TimeZoneName
 from tocsin.config.schema import ContactMethodConfig, WorkingHoursConfig
@@ -27,14 +27,20 @@ class UserOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
+    def of(cls, user: User, *, full_addresses: bool) -> UserOut:
+        """``user`` as shown; addresses in full only when ``full_addresses`` (the caller
+        is the user or an admin), URLs never."""
+        email = user.email
         return cls(
             name=user.name,
             full_name=user.full_name,
-            email=user.email,
+            email=email if full_addresses or email is None else shorten_email(email),
             time_zone=user.time_zone,
             role=user.role,
-            contact_methods=[redact_contact(method) for method in user.contact_methods],
+            contact_methods=[
+                redact_contact(method, full_address=full_addresses)
+                for method in user.contact_methods
+            ],
             working_hours=user.spec.get("working_hours"),
             managed_by=user.managed_by,
         )

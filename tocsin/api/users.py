@@ -76,6 +76,13 @@ def _rules_out(user: User, row: Definition | None) -> NotificationRulesOut:
     )
 
 
+def _shown(user: User, principal: Principal) -> UserOut:
+    """``user`` as ``principal`` may see them: addresses in full for themselves and admins."""
+    return UserOut.of(
+        user, full_addresses=user.id == principal.user_id or allows(principal.role, "admin")
+    )
+
+
 def _require_self_or_admin(principal: Principal, name: str, verb: str) -> None:
     if name != principal.name and not allows(principal.role, "admin"):
         raise HTTPException(
@@ -89,29 +96,30 @@ def me(principal: Viewer, tocsin: TocsinDep) -> UserOut:
         user = session.get(User, principal.user_id)
         if user is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="account no longer exists")
-        return UserOut.of(user)
+        return _shown(user, principal)
 
 
 @router.get("/users", response_model=list[UserOut], summary="List users")
-def list_users(_: Viewer, tocsin: TocsinDep) -> list[UserOut]:
+def list_users(principal: Viewer, tocsin: TocsinDep) -> list[UserOut]:
     with tocsin.database.sessions() as session:
-        return [UserOut.of(user) for user in session.scalars(select(User).order_by(User.name))]
+        users = session.scalars(select(User).order_by(User.name))
+        return [_shown(user, principal) for user in users]
 
 
 @router.get("/users/{name}", response_model=UserOut, summary="One user")
-def get_user(name: str, _: Viewer, tocsin: TocsinDep) -> UserOut:
+def get_user(name: str, principal: Viewer, tocsin: TocsinDep) -> UserOut:
     with tocsin.database.sessions() as session:
         user = accounts.find_user(session, name)
         if user is None:
             raise _not_found(name)
-        return UserOut.of(user)
+        return _shown(user, principal)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Create a user")
 def create_user(body: UserCreate, principal: Admin, tocsin: TocsinDep, request: Request) -> UserOut:
     try:
         with tocsin.database.transaction() as session:
-            return UserOut.of(
+            return _shown(
                 accounts.create_user(
                     session,
                     now=tocsin.clock.now(),
@@ -123,7 +131,8 @@ def create_user(body: UserCreate, principal: Admin, tocsin: TocsinDep, request: 
                     time_zone=body.time_zone,
                     password=body.password,
                     remote_addr=remote_addr(request),
-                )
+                ),
+                principal,
             )
     except accounts.AccountError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
@@ -175,7 +184,7 @@ def update_user(
             detail={"fields": sorted(changed)},
             remote_addr=remote_addr(request),
         )
-        return UserOut.of(user)
+        return _shown(user, principal)
 
 
 @router.get(

@@ -7,6 +7,7 @@ rules and write the same audit entries.
 from __future__ import annotations
 
 import secrets as random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth import secrets
 from tocsin.auth.roles import Role, parse_role
+from tocsin.auth.throttle import Throttled
 from tocsin.store.audit import record
 from tocsin.store.tables import ApiToken, User, WebSession
 
@@ -22,6 +24,8 @@ SESSION_LIFETIME = timedelta(hours=12)
 #: How precisely a token's last use is recorded.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
+#: The audit actor of what happens before anyone is authenticated (a failed login).
+ANONYMOUS = "(anonymous)"
 
 
 class AccountError(ValueError):
@@ -184,14 +188,23 @@ def principal_for_token(session: Session, plain: str, *, now: datetime) -> Princ
     return Principal(user_id=user.id, name=user.name, role=user.role, via="token")
 
 
-def login(
-    session: Session, name: str, password: str, *, now: datetime, remote_addr: str | None = None
-) -> tuple[str, WebSession] | None:
-    """Check a password and open a browser session; None when either is wrong."""
+def password_hash(session: Session, name: str) -> str | None:
+    """The stored password hash of user ``name``; None when there is no such user or password.
+
+    Read in a transaction of its own: the (slow) check happens after it ends,
+    so a password check never holds the database.
+    """
     user = find_user(session, name)
-    if not secrets.verify_password(user.password_hash if user else None, password):
+    return user.password_hash if user is not None else None
+
+
+def open_session(
+    session: Session, name: str, *, now: datetime, remote_addr: str | None = None
+) -> tuple[str, WebSession] | None:
+    """Open a browser session for ``name`` whose password was checked; None if they are gone."""
+    user = find_user(session, name)
+    if user is None:
         return None
-    assert user is not None
     plain = random.token_urlsafe(32)
     web = WebSession(
         token_hash=secrets.digest(plain),
@@ -211,6 +224,37 @@ def login(
         remote_addr=remote_addr,
     )
     return plain, web
+
+
+def login_failed(
+    session: Session,
+    name: str,
+    *,
+    now: datetime,
+    throttled: Sequence[Throttled] = (),
+    remote_addr: str | None = None,
+) -> None:
+    """Audit a failed login for ``name``, and each throttle it started."""
+    record(
+        session,
+        at=now,
+        actor=ANONYMOUS,
+        action="session.login_failed",
+        object_type="user",
+        object_key=name,
+        remote_addr=remote_addr,
+    )
+    for each in throttled:
+        record(
+            session,
+            at=now,
+            actor=ANONYMOUS,
+            action="session.login_throttled",
+            object_type="user" if each.scope == "user" else "address",
+            object_key=each.key,
+            detail={"scope": each.scope, "retry_after_seconds": each.seconds, "user": name},
+            remote_addr=remote_addr,
+        )
 
 
 def principal_for_session(session: Session, plain: str, *, now: datetime) -> Principal | None:

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from tocsin.api.deps import SESSION_COOKIE, TocsinDep, remote_addr
 from tocsin.auth import accounts
 from tocsin.auth.accounts import SESSION_LIFETIME
-from tocsin.auth.secrets import same
+from tocsin.auth.secrets import same, verify_password
+from tocsin.auth.throttle import LoginThrottle
 from tocsin.config.desired import STATUS_PAGE_COMPONENT
 from tocsin.engine import jobs
 from tocsin.store.tables import Definition, User
@@ -24,6 +25,9 @@ router = APIRouter(include_in_schema=False)
 
 #: Double-submit cookie that protects the login form against login CSRF.
 LOGIN_CSRF_COOKIE = "tocsin_login_csrf"
+#: What a login finding every password-check slot busy reads, and when to retry.
+BUSY = "Too many logins are being checked right now. Try again in a few seconds."
+BUSY_RETRY_SECONDS = 5
 
 
 def _login_page(
@@ -47,15 +51,36 @@ def _login_page(
     return response
 
 
+def _too_many(
+    request: Request, secure: bool, username: str, sentence: str, seconds: int
+) -> Response:
+    response = _login_page(
+        request,
+        secure,
+        error=sentence,
+        username=username,
+        code=status.HTTP_429_TOO_MANY_REQUESTS,
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, tocsin: TocsinDep) -> Response:
     return _login_page(request, tocsin.settings.secure_cookies)
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's login throttle (one per process, see :mod:`tocsin.auth.throttle`)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
     tocsin: TocsinDep,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -70,10 +95,35 @@ def login(
             username=username,
             code=status.HTTP_403_FORBIDDEN,
         )
-    with tocsin.database.transaction() as session:
-        opened = accounts.login(
-            session, username, password, now=tocsin.clock.now(), remote_addr=remote_addr(request)
+    address = remote_addr(request)
+    # Refused before any hashing or database work: throttled names and addresses,
+    # and logins beyond the few password checks allowed at once.
+    throttled = throttle.refusal(username, address, tocsin.clock.now())
+    if throttled is not None:
+        return _too_many(request, secure, username, throttled.sentence(), throttled.seconds)
+    with throttle.password_check() as checking:
+        if not checking:
+            return _too_many(request, secure, username, BUSY, BUSY_RETRY_SECONDS)
+        with tocsin.database.sessions() as session:
+            stored = accounts.password_hash(session, username)
+        correct = verify_password(stored, password)
+    now = tocsin.clock.now()
+    if not correct:
+        started = throttle.failed(username, address, now)
+        with tocsin.database.transaction() as session:
+            accounts.login_failed(
+                session, username, now=now, throttled=started, remote_addr=address
+            )
+        return _login_page(
+            request,
+            secure,
+            error="Wrong user name or password.",
+            username=username,
+            code=status.HTTP_401_UNAUTHORIZED,
         )
+    throttle.succeeded(username)
+    with tocsin.database.transaction() as session:
+        opened = accounts.open_session(session, username, now=now, remote_addr=address)
     if opened is None:
         return _login_page(
             request,
