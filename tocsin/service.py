@@ -47,6 +47,10 @@ class Tocsin:
         )
         return cls(settings, database, clock, registry, engine, GroupCommitter(database))
 
+    def start(self) -> None:
+        """Start the job engine."""
+        self.engine.start()
+
     def close(self) -> None:
         self.engine.stop()
         self.committer.close()

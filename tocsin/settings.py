@@ -28,6 +28,8 @@ class Settings:
     secure_cookies: bool = True
     #: Test facility: read the current instant from this file (tocsin.file_clock).
     clock_file: Path | None = None
+    #: ``/readyz`` fails while a job is overdue by more than this many seconds.
+    ready_overdue_seconds: float = 60.0
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -48,6 +50,7 @@ class Settings:
             clock_file=Path(os.environ["TOCSIN_CLOCK_FILE"])
             if os.environ.get("TOCSIN_CLOCK_FILE")
             else None,
+            ready_overdue_seconds=_seconds("TOCSIN_READY_OVERDUE_SECONDS", 60, 1),
         )
 
     @property
@@ -59,3 +62,17 @@ class Settings:
         from sqlalchemy.engine import make_url
 
         return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def _seconds(name: str, default: float, minimum: float) -> float:
+    """A number of seconds from the environment variable ``name``, at least ``minimum``."""
+    given = os.environ.get(name, "").strip()
+    if not given:
+        return default
+    try:
+        value = float(given)
+    except ValueError:
+        value = float("nan")
+    if not value >= minimum or value == float("inf"):
+        raise ValueError(f"{name} must be a number of seconds, at least {minimum:g}; got {given!r}")
+    return value
