@@ -28,6 +28,8 @@ class Settings:
     secure_cookies: bool = True
     #: Test facility: read the current instant from this file (tocsin.file_clock).
     clock_file: Path | None = None
+    #: PostgreSQL: seconds a statement may run before it is cancelled (0: no limit).
+    statement_timeout_seconds: float = 30.0
     #: ``/readyz`` fails while a job is overdue by more than this many seconds.
     ready_overdue_seconds: float = 60.0
 
@@ -50,6 +52,7 @@ class Settings:
             clock_file=Path(os.environ["TOCSIN_CLOCK_FILE"])
             if os.environ.get("TOCSIN_CLOCK_FILE")
             else None,
+            statement_timeout_seconds=_seconds("TOCSIN_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30, 0),
             ready_overdue_seconds=_seconds("TOCSIN_READY_OVERDUE_SECONDS", 60, 1),
         )
 

@@ -82,7 +82,18 @@ def make_engine(settings: Settings) -> Engine:
         return engine
     # A connection the server dropped (a restart) is noticed at checkout by the
     # pre-ping and replaced; one that breaks in use is discarded with the pool.
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    timeout = f"{round(settings.statement_timeout_seconds * 1000)}ms"
+
+    @event.listens_for(engine, "connect")
+    def _statement_timeout(dbapi_conn: Any, _record: Any) -> None:
+        # For the session, not one transaction: a statement waiting on a stuck
+        # transaction's lock is cancelled instead of holding its caller for ever.
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", (timeout,))
+        dbapi_conn.commit()
+
+    return engine
 
 
 class Database:
