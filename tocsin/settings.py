@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = "tocsin-data"
+HEARTBEAT_METHODS = ("GET", "HEAD", "POST", "PUT")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class Settings:
     statement_timeout_seconds: float = 30.0
     #: ``/readyz`` fails while a job is overdue by more than this many seconds.
     ready_overdue_seconds: float = 60.0
+    #: Outbound heartbeat (``tocsin.engine.heartbeat``): pinged while the engine is
+    #: healthy; None: off. A secret: never shown in full.
+    heartbeat_url: str | None = field(default=None, repr=False)
+    heartbeat_interval_seconds: float = 60.0
+    heartbeat_method: str = "POST"
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -54,6 +61,9 @@ class Settings:
             else None,
             statement_timeout_seconds=_seconds("TOCSIN_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30, 0),
             ready_overdue_seconds=_seconds("TOCSIN_READY_OVERDUE_SECONDS", 60, 1),
+            heartbeat_url=_heartbeat_url(),
+            heartbeat_interval_seconds=_seconds("TOCSIN_HEARTBEAT_INTERVAL_SECONDS", 60, 1),
+            heartbeat_method=_choice("TOCSIN_HEARTBEAT_METHOD", "POST", HEARTBEAT_METHODS),
         )
 
     @property
@@ -79,3 +89,21 @@ def _seconds(name: str, default: float, minimum: float) -> float:
     if not value >= minimum or value == float("inf"):
         raise ValueError(f"{name} must be a number of seconds, at least {minimum:g}; got {given!r}")
     return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().upper() or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _heartbeat_url() -> str | None:
+    """``TOCSIN_HEARTBEAT_URL``, checked without ever repeating it (it is a secret)."""
+    url = os.environ.get("TOCSIN_HEARTBEAT_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("TOCSIN_HEARTBEAT_URL must be an http:// or https:// URL with a host")
+    return url

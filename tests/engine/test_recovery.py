@@ -9,8 +9,7 @@ are answered 503; once it is over, the page that was waiting goes out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller, make_caller
 from tests.paging.conftest import apply_files
-from tests.support.faults import Fault, faultable_tocsin
+from tests.support.faults import Fault, advance_until, faultable_tocsin
 from tests.support.processes import wait_for
 from tests.support.sinks import HttpSink, http_sink
 from tocsin.app import create_app
@@ -93,20 +92,6 @@ def integration(
     assert made.status_code == 201, made.text
     key: str = made.json()["key"]
     return key, admin
-
-
-def advance_until(
-    clock: FakeClock, step: timedelta, condition: Callable[[], bool], what: str
-) -> None:
-    """Move the clock on ``step`` at a time, while real threads work, until ``condition``."""
-
-    def done() -> bool:
-        if condition():
-            return True
-        clock.advance(step)
-        return False
-
-    wait_for(done, timeout=WAIT, what=what)
 
 
 def test_a_page_waiting_through_an_outage_goes_out_when_it_ends(

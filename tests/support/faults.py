@@ -17,8 +17,9 @@ when the server restarts); afterwards it may log in again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +28,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tests.support.databases import database_url, postgres_base_url
-from tocsin.clock import Clock
+from tests.support.processes import wait_for
+from tocsin.clock import Clock, FakeClock
 from tocsin.service import Tocsin
 from tocsin.settings import Settings
 from tocsin.store.db import Database
@@ -175,3 +177,17 @@ def faultable_tocsin(backend: str, tmp_path: Path, clock: Clock) -> Iterator[tup
             made.end()
             tocsin.close()
             made.close()
+
+
+def advance_until(
+    clock: FakeClock, step: timedelta, condition: Callable[[], bool], what: str
+) -> None:
+    """Move the clock on ``step`` at a time, while real threads work, until ``condition``."""
+
+    def done() -> bool:
+        if condition():
+            return True
+        clock.advance(step)
+        return False
+
+    wait_for(done, timeout=30, what=what)
