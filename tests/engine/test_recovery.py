@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller, make_caller
 from tests.paging.conftest import apply_files
-from tests.support.faults import Fault, advance_until, faultable_tocsin
+from tests.support.faults import Fault, ServerDown, advance_until, faultable_tocsin
 from tests.support.processes import wait_for
 from tests.support.sinks import HttpSink, http_sink
 from tocsin.app import create_app
@@ -138,3 +138,22 @@ def test_a_page_waiting_through_an_outage_goes_out_when_it_ends(
     assert len(logged) == 2, logged
     assert logged[0].startswith("job engine cannot commit: ")
     assert logged[1].startswith("job engine recovered: it commits again after ")
+
+
+def test_a_postgresql_restart_between_requests_goes_unnoticed(
+    down: tuple[Tocsin, Fault], sink: HttpSink, tmp_path: Path
+) -> None:
+    """Every pooled connection is dead after a restart: each is checked before
+    use (pool_pre_ping) and replaced, so no request and no engine cycle fails."""
+    tocsin, outage = down
+    if not isinstance(outage, ServerDown):
+        pytest.skip("a PostgreSQL restart")
+    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as api:
+        key, admin = integration(api, tocsin, tmp_path, sink)
+        assert api.get("/api/v1/jobs", headers=admin.headers).status_code == 200
+        assert outage.restart() > 0
+        assert api.get("/api/v1/jobs", headers=admin.headers).status_code == 200
+        assert trigger(api, key, "checkout") == 202
+        outage.restart()
+        assert tocsin.engine.run_until_idle() > 0
+    assert len(pages(sink)) == 1
