@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from tocsin import __version__
 from tocsin.api import alerts as alerts_api
@@ -45,7 +46,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if start_engine:
-            tocsin.engine.start()
+            tocsin.start()
         # Everything loaded so far (the app, its routes, the SQLAlchemy models:
         # about 170,000 objects) lives as long as the process. Frozen, the
         # collector stops traversing it: a full collection took ~90 ms here,
@@ -66,6 +67,8 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     app.state.tocsin = tocsin
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(SecurityHeaders)
+    # The database refused or cancelled the transaction: retry later, not a bug.
+    app.add_exception_handler(OperationalError, health.database_unavailable)
     for router in ROUTERS:
         app.include_router(router)
     app.mount(

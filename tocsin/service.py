@@ -8,9 +8,11 @@ from datetime import timedelta
 from tocsin.alerts.committer import GroupCommitter
 from tocsin.clock import Clock, SystemClock
 from tocsin.engine.handlers import builtin_registry
+from tocsin.engine.heartbeat import Heartbeat
 from tocsin.engine.registry import HandlerRegistry
 from tocsin.engine.worker import Engine
 from tocsin.file_clock import FileClock
+from tocsin.readiness import readiness
 from tocsin.settings import Settings
 from tocsin.store import migrate
 from tocsin.store.db import Database
@@ -25,6 +27,8 @@ class Tocsin:
     engine: Engine
     #: Inbound alerts' writer: requests arriving together commit in one transaction.
     committer: GroupCommitter
+    #: Pings ``settings.heartbeat_url`` while ready (None: no URL configured).
+    heartbeat: Heartbeat | None = None
 
     @classmethod
     def open(
@@ -45,9 +49,26 @@ class Tocsin:
             lease=timedelta(seconds=settings.job_lease_seconds),
             poll=timedelta(seconds=settings.engine_poll_seconds),
         )
-        return cls(settings, database, clock, registry, engine, GroupCommitter(database))
+        tocsin = cls(settings, database, clock, registry, engine, GroupCommitter(database))
+        if settings.heartbeat_url:
+            tocsin.heartbeat = Heartbeat(
+                settings.heartbeat_url,
+                interval=timedelta(seconds=settings.heartbeat_interval_seconds),
+                method=settings.heartbeat_method,
+                clock=clock,
+                ready=lambda: readiness(tocsin),
+            )
+        return tocsin
+
+    def start(self) -> None:
+        """Start the job engine, and the outbound heartbeat if one is configured."""
+        self.engine.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
 
     def close(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         self.engine.stop()
         self.committer.close()
         self.database.dispose()

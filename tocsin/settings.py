@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = "tocsin-data"
+HEARTBEAT_METHODS = ("GET", "HEAD", "POST", "PUT")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,15 @@ class Settings:
     secure_cookies: bool = True
     #: Test facility: read the current instant from this file (tocsin.file_clock).
     clock_file: Path | None = None
+    #: PostgreSQL: seconds a statement may run before it is cancelled (0: no limit).
+    statement_timeout_seconds: float = 30.0
+    #: ``/readyz`` fails while a job is overdue by more than this many seconds.
+    ready_overdue_seconds: float = 60.0
+    #: Outbound heartbeat (``tocsin.engine.heartbeat``): pinged while the engine is
+    #: healthy; None: off. A secret: never shown in full.
+    heartbeat_url: str | None = field(default=None, repr=False)
+    heartbeat_interval_seconds: float = 60.0
+    heartbeat_method: str = "POST"
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -48,6 +59,11 @@ class Settings:
             clock_file=Path(os.environ["TOCSIN_CLOCK_FILE"])
             if os.environ.get("TOCSIN_CLOCK_FILE")
             else None,
+            statement_timeout_seconds=_seconds("TOCSIN_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30, 0),
+            ready_overdue_seconds=_seconds("TOCSIN_READY_OVERDUE_SECONDS", 60, 1),
+            heartbeat_url=_heartbeat_url(),
+            heartbeat_interval_seconds=_seconds("TOCSIN_HEARTBEAT_INTERVAL_SECONDS", 60, 1),
+            heartbeat_method=_choice("TOCSIN_HEARTBEAT_METHOD", "POST", HEARTBEAT_METHODS),
         )
 
     @property
@@ -59,3 +75,35 @@ class Settings:
         from sqlalchemy.engine import make_url
 
         return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def _seconds(name: str, default: float, minimum: float) -> float:
+    """A number of seconds from the environment variable ``name``, at least ``minimum``."""
+    given = os.environ.get(name, "").strip()
+    if not given:
+        return default
+    try:
+        value = float(given)
+    except ValueError:
+        value = float("nan")
+    if not value >= minimum or value == float("inf"):
+        raise ValueError(f"{name} must be a number of seconds, at least {minimum:g}; got {given!r}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().upper() or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _heartbeat_url() -> str | None:
+    """``TOCSIN_HEARTBEAT_URL``, checked without ever repeating it (it is a secret)."""
+    url = os.environ.get("TOCSIN_HEARTBEAT_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("TOCSIN_HEARTBEAT_URL must be an http:// or https:// URL with a host")
+    return url

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tests.support.faults import Fault, break_connection, faultable_tocsin
 from tocsin.alerts.committer import GroupCommitter, Refusal, Unavailable
+from tocsin.clock import FakeClock
+from tocsin.engine import jobs
 from tocsin.service import Tocsin
 from tocsin.store.tables import Job
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def _insert(key: str) -> Callable[[Session], str]:
@@ -139,3 +147,56 @@ def test_a_closed_committer_finishes_its_queue_and_starts_again_for_new_work(
     assert committer.submit(_insert("after")) == "after"
     committer.close()
     assert _keys(tocsin) == {"after"}
+
+
+@pytest.fixture
+def down(backend: str, tmp_path: Path) -> Iterator[tuple[Tocsin, Fault]]:
+    with faultable_tocsin(backend, tmp_path / "db", FakeClock()) as opened:
+        yield opened
+
+
+def _enqueue(key: str) -> Callable[[Session], str]:
+    """Work on the hot path's prepared statements (a job, as ingest queues its paging)."""
+
+    def work(session: Session) -> str:
+        jobs.enqueue(session, "test.committer", {}, now=NOW, idempotency_key=key)
+        return key
+
+    return work
+
+
+def test_a_request_whose_connection_breaks_runs_again_on_a_fresh_one(tocsin: Tocsin) -> None:
+    broken: list[bool] = []
+
+    def breaking(session: Session) -> str:
+        if not broken:
+            broken.append(True)
+            break_connection(session)
+        return _enqueue("survivor")(session)
+
+    assert tocsin.committer.submit(breaking) == "survivor"
+    assert _keys(tocsin) == {"survivor"}
+
+
+def test_ingest_answers_unavailable_during_an_outage_and_commits_after_it(
+    down: tuple[Tocsin, Fault], caplog: pytest.LogCaptureFixture
+) -> None:
+    tocsin, outage = down
+    committer = tocsin.committer
+    assert committer.submit(_enqueue("before")) == "before"
+    outage.begin()
+    for n in range(3):
+        with pytest.raises(Unavailable):
+            committer.submit(_enqueue(f"during-{n}"))
+    outage.end()
+    # The connections the outage broke are discarded: the next request commits.
+    assert committer.submit(_enqueue("after")) == "after"
+    assert _keys(tocsin) == {"before", "after"}
+    logged = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "tocsin.alerts" and r.levelno >= logging.WARNING
+    ]
+    assert len(logged) == 2, logged
+    assert logged[0].startswith("alert ingest cannot commit: ")
+    assert logged[1].startswith("alert ingest recovered: it commits again after 3 failed")

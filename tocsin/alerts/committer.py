@@ -15,6 +15,12 @@ Isolation between the requests of a batch:
 - Any other failure (a conflict with another process, a bug) rolls the
   batch back; each of its pieces then runs again alone, in its own
   transaction and with retries, so one bad request cannot fail the others.
+
+A connection the database broke (a read-only or full disk, a restart) is
+discarded by :mod:`tocsin.store.db`, so the retries run on fresh ones and
+ingest works again as soon as the database does. While the database refuses
+every attempt, requests are answered :class:`Unavailable` (503) and the
+outage is logged once, as is its end.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts import history
 from tocsin.store.db import Database
+from tocsin.store.outage import Outage
 
 log = logging.getLogger("tocsin.alerts")
 
@@ -76,6 +83,8 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         #: Threads :meth:`close` asked to stop once the queue is empty.
         self._stopping: set[threading.Thread] = set()
+        #: Requests answered Unavailable since the last commit.
+        self.outage = Outage(log, "alert ingest")
 
     # -- callers -------------------------------------------------------------
 
@@ -142,10 +151,15 @@ class GroupCommitter:
                         outcomes.append((item, False, refusal))
         except Exception as error:
             if len(batch) > 1:
-                log.info("batch of %s rolled back (%s); running each alone", len(batch), error)
+                # News, unless the database is known to be refusing every write.
+                level = logging.DEBUG if self.outage.current else logging.INFO
+                log.log(
+                    level, "batch of %s rolled back (%s); running each alone", len(batch), error
+                )
             for item in batch:
                 self._alone(item)
             return
+        self.outage.succeeded()
         for item, ok, value in outcomes:
             if ok:
                 item.future.set_result(value)
@@ -159,13 +173,16 @@ class GroupCommitter:
                 with self.database.transaction() as session, history.deferring(session):
                     value = item.work(session)
             except RETRIED as error:
-                log.warning("ingest attempt %s of %s failed: %s", attempt, ATTEMPTS, error)
+                # A retry: the caller's outcome (or the outage) is what gets logged.
+                log.debug("ingest attempt %s of %s failed: %s", attempt, ATTEMPTS, error)
                 if attempt == ATTEMPTS:
+                    self.outage.failed(error)
                     item.future.set_exception(Unavailable(str(error)))
                     return
             except Exception as error:  # handed to the caller, who answers for it
                 item.future.set_exception(error)
                 return
             else:
+                self.outage.succeeded()
                 item.future.set_result(value)
                 return

@@ -1,17 +1,17 @@
-"""Liveness and readiness probes (no authentication)."""
+"""Liveness and readiness probes (no authentication), and 503 for a database that fails."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from tocsin.api.deps import TocsinDep
-from tocsin.store import migrate
+from tocsin.readiness import readiness
 
 router = APIRouter(tags=["health"])
+
+#: Seconds a client is asked to wait before retrying when the database failed.
+RETRY_AFTER_SECONDS = 5
 
 
 @router.get("/healthz", summary="The process is up")
@@ -21,29 +21,25 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="Ready to serve: database reachable, schema current, engine running",
+    summary="Ready to serve: database reachable, schema current, engine committing, jobs on time",
     responses={503: {"description": "Not ready; `reasons` says why"}},
 )
 def readyz(tocsin: TocsinDep) -> JSONResponse:
-    reasons: list[str] = []
-    checks: dict[str, Any] = {}
-    try:
-        with tocsin.database.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-        current = migrate.is_current(tocsin.database.engine)
-        checks["migrations"] = "current" if current else "pending"
-        if not current:
-            reasons.append("database schema is not at the newest migration; run tocsin db upgrade")
-    except Exception as exc:
-        checks["database"] = "unreachable"
-        reasons.append(f"database unreachable: {type(exc).__name__}")
-    engine = tocsin.engine
-    checks["engine"] = "running" if engine.running else "stopped"
-    if not engine.running:
-        reasons.append("job engine is not running")
-    elif engine.last_cycle is None:
-        reasons.append("job engine has not started its first cycle")
-    ok = not reasons
-    body = {"status": "ready" if ok else "unavailable", "checks": checks, "reasons": reasons}
-    return JSONResponse(body, status_code=200 if ok else 503)
+    found = readiness(tocsin)
+    body = {
+        "status": "ready" if found.ok else "unavailable",
+        "checks": found.checks,
+        "reasons": found.reasons,
+    }
+    return JSONResponse(body, status_code=200 if found.ok else 503)
+
+
+def database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
+    """A request whose transaction the database refused or cancelled (a full or
+    read-only disk, a restart, the statement timeout): nothing was stored, and
+    the same request may well succeed in a moment."""
+    return JSONResponse(
+        {"detail": "The database is unavailable; nothing was stored. Retry later."},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

@@ -45,6 +45,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def load_settings(data_dir: Path | None, database_url: str | None) -> Settings:
+    """The process's settings; a bad value is an error naming its variable."""
+    try:
+        return Settings.load(data_dir=data_dir, database_url=database_url)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 def open_database(
     data_dir: Path | None, database_url: str | None, *, upgrade: bool = True
 ) -> Database:
@@ -52,7 +60,7 @@ def open_database(
     from tocsin.store import migrate
     from tocsin.store.db import Database
 
-    settings = Settings.load(data_dir=data_dir, database_url=database_url)
+    settings = load_settings(data_dir, database_url)
     database = Database(settings)
     try:
         if upgrade:
@@ -81,7 +89,7 @@ def start_process(data_dir: Path | None, database_url: str | None, log_level: Lo
     logging.basicConfig(
         level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings.load(data_dir=data_dir, database_url=database_url)
+    settings = load_settings(data_dir, database_url)
     try:
         return Tocsin.open(settings)
     except Exception as exc:

@@ -34,6 +34,6 @@ def worker(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    tocsin.engine.start()
+    tocsin.start()
     stop.wait()
     tocsin.close()

@@ -32,6 +32,7 @@ from tocsin.engine.registry import (
     PermanentFailure,
 )
 from tocsin.store.db import Database
+from tocsin.store.outage import Failing, Outage
 
 log = logging.getLogger("tocsin.engine")
 #: When the next pending job is due and the next lease runs out (None: none).
@@ -80,6 +81,8 @@ class Engine:
         #: SQLite writes one transaction at a time: the threads' batches take turns here.
         self._writer = threading.Lock() if database.dialect == "sqlite" else None
         self._listening = False
+        #: Cycles whose claim or commit failed (the database cannot be written).
+        self.outage = Outage(log, "job engine")
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -118,6 +121,11 @@ class Engine:
     @property
     def last_cycle(self) -> datetime | None:
         return self._last_cycle
+
+    @property
+    def failing(self) -> Failing | None:
+        """Set while the engine's cycles fail (cannot claim or commit), until one succeeds."""
+        return self.outage.current
 
     def wake(self) -> None:
         """Have one more thread look for due jobs now."""
@@ -242,8 +250,8 @@ class Engine:
         for _ in range(2):
             try:
                 batch.commit()
-            except Exception:
-                log.exception("committing a batch of jobs failed; they will be retried")
+            except Exception as error:  # its jobs will be retried
+                self.outage.failed(error, self.clock.now())
             if not batch.lost:
                 break
             # Recorded in a transaction of the batch, committed next time round;
@@ -326,11 +334,16 @@ class Engine:
         while not self._stop.is_set():
             self._last_cycle = self.clock.now()
             upcoming = None
+            failures = self.outage.failures
             try:
                 _, claimed, upcoming = self._run_claim(owner)
-            except Exception:
-                log.exception("engine cycle failed; retrying after the poll interval")
+            except Exception as error:
+                self.outage.failed(error, self.clock.now())
                 claimed = 0
+            # A cycle during which no thread failed: the database takes writes.
+            failed = self.outage.failures != failures
+            if not failed:
+                self.outage.succeeded()
             if self._stop.is_set():
                 return
             if claimed >= self.batch:
@@ -338,16 +351,20 @@ class Engine:
             else:
                 # Fewer than a batch: nothing more was due at the claim. Jobs due
                 # since are found by the time keeper (see _rest) or wake().
-                self._rest(awake, upcoming)
+                self._rest(awake, upcoming, failed=failed)
 
-    def _rest(self, awake: threading.Event, upcoming: Upcoming | None = None) -> None:
+    def _rest(
+        self, awake: threading.Event, upcoming: Upcoming | None = None, *, failed: bool = False
+    ) -> None:
         """Wait for work: until woken, or (one thread) until the next job is due.
 
         One idle thread keeps time, sleeping until the next due job or lease
         expiry (``upcoming``, as the last claim read them, or read afresh),
         or a job this process queued since for sooner; the others sleep until
         :meth:`wake` or the poll interval (for jobs other processes write), so
-        a job coming due wakes one thread.
+        a job coming due wakes one thread. After a ``failed`` cycle every
+        thread waits for the poll interval before it tries again, even with
+        jobs due: the database is not taking writes.
         """
         with self._idle_lock:
             if self._unclaimed_wakes:
@@ -360,7 +377,7 @@ class Engine:
             self._idle.append(awake)
         try:
             if keeping_time:
-                until = self._next_wake(upcoming)
+                until = self.clock.now() + self.poll if failed else self._next_wake(upcoming)
                 with self._idle_lock:
                     if self._soonest is not None and self._soonest <= self.clock.now():
                         self._soonest = None  # due already: the next claim takes it

@@ -2,14 +2,56 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.settings import Settings
+
+#: SQLite result codes (primary) after which a connection is not trusted to write
+#: again: read-only (SQLite opens a file it cannot write read-only, for the
+#: connection's life), an I/O error, a full disk, a file it could not open.
+_SQLITE_BROKEN = frozenset({8, 10, 13, 14})  # READONLY, IOERR, FULL, CANTOPEN
+#: Their messages, for errors that carry no result code.
+_SQLITE_BROKEN_MESSAGES = (
+    "attempt to write a readonly database",
+    "disk i/o error",
+    "database or disk is full",
+    "unable to open database file",
+)
+
+
+def sqlite_connection_broken(error: BaseException) -> bool:
+    """Whether ``error`` means this SQLite connection may never write again."""
+    if not isinstance(error, sqlite3.Error):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in _SQLITE_BROKEN
+    message = str(error).lower()
+    return any(text in message for text in _SQLITE_BROKEN_MESSAGES)
+
+
+def _discard_broken(context: ExceptionContext) -> None:
+    """Treat a broken SQLite connection like a lost one: it, and every connection
+    pooled before it, is closed instead of being handed out again (a new one
+    opened once the disk is writable works).
+
+    Its cursor is closed now: SQLite closes a connection only once its
+    statements are, and until then its transaction (and the write lock)
+    would outlive it.
+    """
+    if sqlite_connection_broken(context.original_exception):
+        context.is_disconnect = True
+        execution = context.execution_context
+        if execution is not None:
+            with suppress(sqlite3.Error):
+                execution.cursor.close()
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -36,8 +78,22 @@ def make_engine(settings: Settings) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        event.listen(engine, "handle_error", _discard_broken)
         return engine
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A connection the server dropped (a restart) is noticed at checkout by the
+    # pre-ping and replaced; one that breaks in use is discarded with the pool.
+    engine = create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    timeout = f"{round(settings.statement_timeout_seconds * 1000)}ms"
+
+    @event.listens_for(engine, "connect")
+    def _statement_timeout(dbapi_conn: Any, _record: Any) -> None:
+        # For the session, not one transaction: a statement waiting on a stuck
+        # transaction's lock is cancelled instead of holding its caller for ever.
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", (timeout,))
+        dbapi_conn.commit()
+
+    return engine
 
 
 class Database:

@@ -13,8 +13,8 @@ current transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any, ClassVar, TypeVar
+from contextlib import contextmanager, suppress
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from sqlalchemy import Connection, Dialect, Table, bindparam
 from sqlalchemy.orm import Session
@@ -90,11 +90,14 @@ class Prepared:
     def all(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run with ``values`` and return every row (RETURNING or SELECT)."""
         cursor = _cursor(connection)
+        parameters = self.parameters(values)
         try:
-            cursor.execute(self.sql, self.parameters(values))
-            return self.rows(cursor) if cursor.description is not None else []
-        finally:
-            cursor.close()
+            cursor.execute(self.sql, parameters)
+            rows = self.rows(cursor) if cursor.description is not None else []
+        except connection.dialect.loaded_dbapi.Error as error:
+            _failed(connection, error, self.sql, parameters, cursor)
+        cursor.close()
+        return rows
 
     def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         rows = self.all(connection, values)
@@ -103,12 +106,14 @@ class Prepared:
     def run(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Run a statement without rows; returns the rowcount."""
         cursor = _cursor(connection)
+        parameters = self.parameters(values)
         try:
-            cursor.execute(self.sql, self.parameters(values))
+            cursor.execute(self.sql, parameters)
             count: int = cursor.rowcount
-            return count
-        finally:
-            cursor.close()
+        except connection.dialect.loaded_dbapi.Error as error:
+            _failed(connection, error, self.sql, parameters, cursor)
+        cursor.close()
+        return count
 
     def run_many(self, connection: Connection, many: Iterable[Mapping[str, Any]]) -> None:
         batch = [self.parameters(values) for values in many]
@@ -121,8 +126,9 @@ class Prepared:
                 cursor.execute(self.sql, batch[0])
             else:
                 cursor.executemany(self.sql, batch)
-        finally:
-            cursor.close()
+        except connection.dialect.loaded_dbapi.Error as error:
+            _failed(connection, error, self.sql, batch, cursor)
+        cursor.close()
 
 
 def binds(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:
@@ -205,6 +211,23 @@ def deferring(session: Session, kind: type[R]) -> Iterator[R]:
         rows.flush(session)
     finally:
         session.info.pop(kind, None)
+
+
+def _failed(
+    connection: Connection, error: Exception, sql: str, parameters: Any, cursor: Any
+) -> NoReturn:
+    """Raise ``error`` as if SQLAlchemy had run the statement: wrapped in its
+    exception (``OperationalError``, ``IntegrityError`` ...), through the
+    engine's ``handle_error`` hooks, and with a connection that is lost or
+    broken invalidated, so that it is never handed out again.
+
+    The cursor is closed first: SQLite closes a connection whose statements
+    are still open only once they are, and until then its transaction, and
+    the database's write lock, would outlive the discarded connection.
+    """
+    with suppress(Exception):  # a connection that is gone may refuse even this
+        cursor.close()
+    connection._handle_dbapi_exception(error, sql, parameters, None, None)
 
 
 def _cursor(connection: Connection) -> Any:

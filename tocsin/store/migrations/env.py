@@ -13,6 +13,10 @@ if not isinstance(engine, Engine):
     raise RuntimeError("run migrations through tocsin.store.migrate, which passes the engine")
 
 with engine.connect() as connection:
+    if connection.dialect.name == "postgresql":
+        # A migration may rewrite a big table: the statement timeout is for
+        # requests. For this transaction only, so the pooled connection keeps it.
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
