@@ -9,6 +9,7 @@ from rich.table import Table
 
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, open_database
 from tocsin.notify import outbox
+from tocsin.store.outbox import KINDS
 
 app = typer.Typer(
     help="Messages recorded instead of sent (TOCSIN_DELIVERY=outbox, the demo's default).",
@@ -27,6 +28,8 @@ def list_messages(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List recorded messages, newest first."""
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     database = open_database(data_dir, database_url)
     table = Table("id", "at (UTC)", "kind", "to", "channel", "address", "subject")
     with database.sessions() as session:

@@ -31,11 +31,10 @@ from tocsin.notify.settings import NotifySettings
 from tocsin.paging.directory import Directory, Person, contact_methods
 from tocsin.paging.notices import send_notice
 from tocsin.store.oncall import HandoffReport
+from tocsin.store.outbox import HANDOFF
 
 NOTIFY_JOB = "oncall.handoff.notify"
 OUTGOING, INCOMING = "outgoing", "incoming"
-#: The outbox kind of handoff reports.
-KIND = "handoff"
 
 
 def _route(
@@ -143,7 +142,7 @@ def send_report(ctx: JobContext) -> None:
         data=data,
     )
     try:
-        send_notice(ctx, settings, kind=KIND, user_name=name, methods=methods, message=message)
+        send_notice(ctx, settings, kind=HANDOFF, user_name=name, methods=methods, message=message)
     except DeliveryError as error:
         if error.permanent:  # no gateway configured, a 4xx: retrying cannot help
             raise PermanentFailure(str(error)) from error

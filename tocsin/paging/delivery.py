@@ -48,14 +48,15 @@ from tocsin.notify.settings import NotifySettings
 from tocsin.paging import acks, runs
 from tocsin.paging.directory import Directory, contact_methods, parse_contact_methods
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
+from tocsin.store import outbox as outbox_store
 from tocsin.store import paging as store
 from tocsin.store.paging import DeliveryAttempt, EscalationRun, Notification, Page
 from tocsin.store.prepared import binds, prepare
 from tocsin.store.tables import User
 
 BUNDLE_JOB = "paging.bundle"
-#: The provider of delivery attempts recorded in the outbox, and the outbox kind of pages.
-OUTBOX_PROVIDER, PAGE_KIND = "outbox", "page"
+#: The provider of delivery attempts recorded in the outbox.
+OUTBOX_PROVIDER = "outbox"
 
 
 @dataclass(frozen=True)
@@ -462,7 +463,7 @@ def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None
         if settings.outbox:
             outbox.record(
                 session,
-                kind=PAGE_KIND,
+                kind=outbox_store.PAGE,
                 user_name=outgoing.carried[0].user_name,
                 method=outgoing.method,
                 message=outgoing.message,

@@ -37,6 +37,7 @@ from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.paging.runs import AUTHOR
+from tocsin.store import outbox as outbox_store
 from tocsin.store.tables import Definition, User
 
 STAKEHOLDER_JOB = "paging.stakeholder"
@@ -93,7 +94,9 @@ def send_alarm(ctx: JobContext) -> None:
     )
     email = ContactMethod(0, "email", str(payload["to"]))
     try:
-        send_notice(ctx, settings, kind="alarm", user_name=None, methods=[email], message=message)
+        send_notice(
+            ctx, settings, kind=outbox_store.ALARM, user_name=None, methods=[email], message=message
+        )
     except DeliveryError as error:
         if error.permanent:
             raise PermanentFailure(str(error)) from error
@@ -222,7 +225,7 @@ def send_stakeholder_notice(ctx: JobContext) -> None:
     send_notice(
         ctx,
         settings,
-        kind="stakeholder",
+        kind=outbox_store.STAKEHOLDER,
         user_name=str(payload["user"]),
         methods=methods,
         message=message,

@@ -16,13 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.store.tables import Base
 
+#: What an outbox message is.
+PAGE, STAKEHOLDER, ALARM, HANDOFF = "page", "stakeholder", "alarm", "handoff"
+KINDS = (PAGE, STAKEHOLDER, ALARM, HANDOFF)
+
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
-    #: What the message is: "page", "stakeholder", "alarm" or "handoff".
+    #: What the message is: one of KINDS.
     kind: Mapped[str] = mapped_column(String(30))
     #: The person it is for, when it is for a person (an alarm may go to an address only).
     user_name: Mapped[str | None] = mapped_column(String(100), index=True)
