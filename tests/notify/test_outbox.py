@@ -182,3 +182,16 @@ def test_a_bad_delivery_mode_stops_the_start_naming_the_setting(
     )
     assert result.exit_code == 1
     assert "TOCSIN_DELIVERY must be one of send, outbox, got 'carrier-pigeon'" in result.stderr
+
+
+def test_admin_alarms_go_to_the_outbox_too(paged: Tocsin) -> None:
+    with paged.database.transaction() as session:
+        runs.alarm(session, "test", "[Tocsin] Dead page #9", "could not deliver", paged.clock.now())
+    paged.engine.run_until_idle()
+    with paged.database.sessions() as session:
+        alarms = outbox.listing(session, kind="alarm")
+        dead = jobs.count_by_state(session)["dead"]
+    assert [(m.user_name, m.channel, m.address, m.subject) for m in alarms] == [
+        (None, "email", "pat@example.com", "[Tocsin] Dead page #9")
+    ]
+    assert dead == 0
