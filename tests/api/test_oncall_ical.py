@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,6 +33,10 @@ def events(client: TestClient, url: str) -> list[tuple[str, str, datetime, datet
     assert answer.headers["content-type"] == "text/calendar; charset=utf-8"
     calendar = Calendar.from_ical(answer.content)
     assert str(calendar["version"]) == "2.0"
+    # Clients refetch hourly: both properties are RFC 5545 durations (PT1H).
+    assert calendar["refresh-interval"].params["VALUE"] == "DURATION"
+    assert calendar.decoded("refresh-interval") == timedelta(hours=1)
+    assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in answer.content
     found = []
     for event in calendar.walk("VEVENT"):
         start, end = event.decoded("dtstart"), event.decoded("dtend")

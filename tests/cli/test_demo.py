@@ -7,7 +7,7 @@ import stat
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tocsin.demo import PASSWORD_FILE, load_demo
+from tocsin.demo import KEY_FILE, PASSWORD_FILE, load_demo, trigger_command
 from tocsin.service import Tocsin
 
 
@@ -15,16 +15,24 @@ def test_demo_loads_once_and_its_admin_logs_in(
     tocsin: Tocsin, client: TestClient, viewer: Caller
 ) -> None:
     lines = load_demo(tocsin)
-    assert lines[0] == "Demo data: Applied: 19 created."
+    assert lines[0] == "Demo data: Applied: 20 created."
     password_file = tocsin.settings.data_dir / PASSWORD_FILE
     assert str(password_file) in lines[1]
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
     password = password_file.read_text().strip()
     assert password not in " ".join(lines)
+    key_file = tocsin.settings.data_dir / KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert lines[-1].strip() == trigger_command("http://127.0.0.1:8080", key)
 
     again = load_demo(tocsin)
     assert again[0] == "Demo data: No changes: the database matches the configuration."
     assert password_file.read_text().strip() == password
+    assert key_file.read_text().strip() == key, "a restart keeps the demo key it printed"
+    key_file.unlink()
+    fresh = load_demo(tocsin)[-1]
+    assert key not in fresh and key_file.read_text().strip() in fresh
 
     services = client.get("/api/v1/services", headers=viewer.headers).json()
     assert [s["name"] for s in services] == ["checkout"]

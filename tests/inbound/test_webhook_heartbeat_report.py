@@ -82,7 +82,10 @@ def test_a_missing_heartbeat_alerts_and_the_next_ping_resolves(
     tocsin.engine.run_until_idle()
     [alert] = alerts(tocsin)
     assert alert.status == "triggered"
-    assert alert.summary.startswith("Heartbeat nightly-backup missed")
+    assert alert.summary == (
+        "Heartbeat nightly-backup missed: no ping since 2026-01-05 09:30:00 UTC "
+        "(expected every 1 h, grace 5 min)"
+    )
     assert alert.service == "checkout"
     clock.advance(hours=3)
     tocsin.engine.run_until_idle()

@@ -132,3 +132,10 @@ def http_sink() -> Iterator[HttpSink]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def handoff(item: Request | Email) -> bool:
+    """Whether a received message is a handoff report (sent at each handoff), not a page."""
+    if isinstance(item, Email):
+        return item.subject.startswith("[Tocsin] Handoff")
+    return bool(item.json().get("event") == "handoff")

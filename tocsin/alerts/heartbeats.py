@@ -22,6 +22,7 @@ from tocsin.alerts.definitions import Alerting, Integration
 from tocsin.alerts.ingest import Ingest, Origin
 from tocsin.alerts.statements import insert_for
 from tocsin.domain.alert_lifecycle import Action, Severity, Signal
+from tocsin.domain.durations import spoken
 from tocsin.store.alerts import Heartbeat
 
 #: The dedup key of a heartbeat's alert within its service.
@@ -99,8 +100,8 @@ def check(session: Session, alerting: Alerting, name: str, now: datetime) -> Non
             Action.TRIGGER,
             DEDUP_PREFIX + name,
             summary=f"Heartbeat {name} missed: no ping since "
-            f"{row.last_ping_at:%Y-%m-%d %H:%M:%S} UTC (expected every {config.interval}, "
-            f"grace {config.grace})",
+            f"{row.last_ping_at:%Y-%m-%d %H:%M:%S} UTC (expected every {spoken(config.interval)}, "
+            f"grace {spoken(config.grace)})",
             severity=Severity.ERROR,
             source=name,
             labels={"alertname": "HeartbeatMissed", "heartbeat": name},

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from tocsin.cli import accounts, config, db, incidents, jobs, oncall, paging, serve, worker
+from tocsin.cli import (
+    accounts,
+    config,
+    db,
+    incidents,
+    jobs,
+    oncall,
+    outbox,
+    paging,
+    serve,
+    worker,
+)
 from tocsin.cli import alerts as alerts_cli
 
 app = typer.Typer(
@@ -32,6 +43,7 @@ app.command()(alerts_cli.report)
 app.add_typer(alerts_cli.alerts, name="alert")
 app.add_typer(alerts_cli.integrations, name="integration")
 app.add_typer(alerts_cli.silences, name="silence")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

@@ -84,11 +84,16 @@ LogLevelOption = Annotated[LogLevel, typer.Option(help="How much the process log
 
 def start_process(data_dir: Path | None, database_url: str | None, log_level: LogLevel) -> Tocsin:
     """Set up logging and open a migrated Tocsin for a long-running command."""
+    from tocsin.notify.settings import NotifySettings
     from tocsin.service import Tocsin
 
     logging.basicConfig(
         level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        NotifySettings.from_env()  # a bad delivery setting stops the start, not each delivery
+    except ValueError as exc:
+        fail(str(exc))
     settings = load_settings(data_dir, database_url)
     try:
         return Tocsin.open(settings)

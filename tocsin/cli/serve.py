@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -44,11 +45,14 @@ def serve(
     from tocsin.app import create_app
     from tocsin.demo import load_demo
     from tocsin.inbound.email import start_listener
+    from tocsin.notify.settings import OUTBOX
 
+    if demo:  # the demo records messages in its outbox unless told otherwise
+        os.environ.setdefault("TOCSIN_DELIVERY", OUTBOX)
     tocsin = start_process(data_dir, database_url, log_level)
     if demo:
-        for line in load_demo(tocsin):
-            console.print(line, highlight=False)
+        for line in load_demo(tocsin, base_url=f"http://{host}:{port}"):
+            console.print(line, highlight=False, soft_wrap=True)  # commands stay one line
     console.print(
         f"Tocsin on http://{host}:{port}  (database {tocsin.settings.redacted_url()})",
         highlight=False,

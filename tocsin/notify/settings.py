@@ -21,6 +21,9 @@ Outgoing mail uses ``TOCSIN_MAIL_*``: ``TOCSIN_SMTP_*`` configures the
 ``TOCSIN_SLACK_URL``       The same for Slack channels named by address.
 ``TOCSIN_NTFY_URL``        The same for ntfy topics; default ``ntfys://ntfy.sh/{address}``.
 ``TOCSIN_DELIVERY_TIMEOUT``  Seconds one delivery may take; default 10.
+``TOCSIN_DELIVERY``        ``send`` (default): deliver for real; ``outbox``: record every
+                           message in the outbox instead of sending it, and count it as
+                           sent (the default of ``tocsin serve --demo``).
 ========================  ==========================================================
 """
 
@@ -39,6 +42,19 @@ _TEMPLATES = {
     "ntfy": "TOCSIN_NTFY_URL",
 }
 _DEFAULT_TEMPLATES = {"ntfy": "ntfys://ntfy.sh/{address}"}
+#: Delivery modes: send for real, or record in the outbox.
+SEND, OUTBOX = "send", "outbox"
+DELIVERY_MODES = (SEND, OUTBOX)
+
+
+def delivery_mode(value: str) -> str:
+    """A ``TOCSIN_DELIVERY`` value checked; ValueError names the variable."""
+    mode = value.strip().lower() or SEND
+    if mode not in DELIVERY_MODES:
+        raise ValueError(
+            f"TOCSIN_DELIVERY must be one of {', '.join(DELIVERY_MODES)}, got {value!r}"
+        )
+    return mode
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,13 @@ class NotifySettings:
     #: Apprise URL templates by contact method type, each with ``{address}``.
     templates: dict[str, str] = field(default_factory=dict, repr=False)
     timeout: float = 10.0
+    #: ``send`` or ``outbox`` (see ``TOCSIN_DELIVERY``).
+    delivery: str = SEND
+
+    @property
+    def outbox(self) -> bool:
+        """Whether messages go to the outbox instead of being sent."""
+        return self.delivery == OUTBOX
 
     @classmethod
     def from_env(cls) -> NotifySettings:
@@ -86,4 +109,5 @@ class NotifySettings:
             webhook_secret=env.get("TOCSIN_WEBHOOK_SECRET") or None,
             templates=templates,
             timeout=float(env.get("TOCSIN_DELIVERY_TIMEOUT", "10")),
+            delivery=delivery_mode(env.get("TOCSIN_DELIVERY", SEND)),
         )

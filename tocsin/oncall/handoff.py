@@ -8,7 +8,8 @@ enqueueing the same handoff twice is a no-op. A handoff job, when it runs:
 
 1. reloads the schedule as it is now and checks that its instant is still a
    handoff on its layer (an edit may have moved it); if so, builds the report
-   and stores it (once: reports are unique per schedule, layer and instant);
+   and stores it (once: reports are unique per schedule, layer and instant),
+   queueing its delivery to both people (:mod:`tocsin.oncall.handoff_notices`);
 2. enqueues the layer's next handoff after its instant, whether or not it was
    still a handoff, so the chain carries on by itself.
 
@@ -42,7 +43,7 @@ from tocsin.config.desired import SCHEDULE
 from tocsin.domain.lifecycle import OPEN_STATUSES
 from tocsin.engine import jobs
 from tocsin.engine.registry import HandlerRegistry, JobContext
-from tocsin.oncall import schedules
+from tocsin.oncall import handoff_notices, schedules
 from tocsin.oncall.errors import InvalidInput, NotFound
 from tocsin.oncall.handoff_points import LOOKBACK, SEARCH_LIMIT, HandoffPoint, handoff_point
 from tocsin.oncall.handoff_points import next_handoff as next_instant
@@ -269,18 +270,19 @@ def store_report(
     )
     if exists is not None:
         return
-    session.add(
-        HandoffReport(
-            schedule_id=schedule_id,
-            layer=point.layer,
-            at=point.at,
-            outgoing=point.outgoing,
-            incoming=point.incoming,
-            period_start=point.period_start,
-            report=build_report(session, schedule_id, schedule, point),
-            created_at=now,
-        )
+    report = HandoffReport(
+        schedule_id=schedule_id,
+        layer=point.layer,
+        at=point.at,
+        outgoing=point.outgoing,
+        incoming=point.incoming,
+        period_start=point.period_start,
+        report=build_report(session, schedule_id, schedule, point),
+        created_at=now,
     )
+    session.add(report)
+    session.flush()
+    handoff_notices.queue(session, report, now)
 
 
 def reports(
@@ -336,5 +338,6 @@ def register(registry: HandlerRegistry) -> None:
     """Register the handoff job handlers and the hook that plans handoffs on schedule writes."""
     registry.register(PLAN_JOB, plan)
     registry.register(HANDOFF_JOB, run_handoff)
+    registry.register(handoff_notices.NOTIFY_JOB, handoff_notices.send_report)
     if not event.contains(Session, "before_flush", _schedule_written):
         event.listen(Session, "before_flush", _schedule_written)

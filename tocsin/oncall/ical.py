@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from tocsin.domain.schedule import OnCall, Shift, oncall_at, shifts
 from tocsin.oncall.schedules import LoadedSchedule
@@ -25,6 +25,8 @@ FEED_PAST = timedelta(weeks=4)
 FEED_AHEAD = timedelta(weeks=26)
 PRODID = "-//Tocsin//On-call schedules//EN"
 _TICK = timedelta(microseconds=1)
+#: How often calendar clients are asked to fetch a feed again.
+REFRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,10 @@ def calendar(title: str, found: Iterable[FeedShift], now: datetime) -> bytes:
     feed.add("calscale", "GREGORIAN")
     feed.add("method", "PUBLISH")
     feed.add("x-wr-calname", title)
-    feed.add("x-published-ttl", timedelta(hours=1))
+    # RFC 5545 durations (PT1H): added as plain timedeltas, icalendar writes an
+    # X- property as text ("1:00:00"), which calendar clients do not understand.
+    feed.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    feed.add("x-published-ttl", vDuration(REFRESH))
     for item in found:
         shift = item.shift
         event = Event()

@@ -42,18 +42,22 @@ from tocsin.domain.bundling import (
 from tocsin.domain.notification_rules import ContactMethod, fallback
 from tocsin.engine import jobs
 from tocsin.engine.registry import JobContext, batched
+from tocsin.notify import outbox
 from tocsin.notify.channels import deliver, provider
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging import acks, runs, unreached
 from tocsin.paging.directory import Directory, contact_methods, parse_contact_methods
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
+from tocsin.store import outbox as outbox_store
 from tocsin.store import paging as store
 from tocsin.store.paging import DeliveryAttempt, EscalationRun, Notification, Page
 from tocsin.store.prepared import binds, prepare
 from tocsin.store.tables import User
 
 BUNDLE_JOB = "paging.bundle"
+#: The provider of delivery attempts recorded in the outbox.
+OUTBOX_PROVIDER = "outbox"
 
 
 @dataclass(frozen=True)
@@ -410,7 +414,12 @@ def fail_over(session: Session, notification: Notification, reason: str, now: da
 
 
 def _attempt(
-    session: Session, outgoing: Outgoing, now: datetime, error: DeliveryError | None
+    session: Session,
+    outgoing: Outgoing,
+    now: datetime,
+    error: DeliveryError | None,
+    *,
+    outboxed: bool = False,
 ) -> None:
     carrier = outgoing.carried[0]
     connection = session.connection()
@@ -420,7 +429,7 @@ def _attempt(
             "notification_id": carrier.notification_id,
             "page_id": carrier.page_id,
             "at": now,
-            "provider": provider(outgoing.method),
+            "provider": OUTBOX_PROVIDER if outboxed else provider(outgoing.method),
             "status": "failed" if error else "sent",
             "error": str(error) if error else None,
             "pages": len(outgoing.carried),
@@ -429,27 +438,40 @@ def _attempt(
 
 
 def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None:
+    """Send the message (or, in outbox mode, record it with its success) and record the attempt."""
     now = ctx.clock.now()
-    try:
-        deliver(settings, outgoing.method, outgoing.message, now)
-    except DeliveryError as error:
-        # The failed attempt stays on record even though the job then fails.
-        with ctx.transaction(finish=False) as session:
-            _attempt(session, outgoing, now, error)
-        if not error.permanent and ctx.job.attempts < ctx.job.max_attempts:
-            raise
-        with ctx.transaction() as session:
-            for notification_id in outgoing.notification_ids:
-                notification = session.get(Notification, notification_id)
-                if notification is not None and notification.state == store.NOTIFY_SENDING:
-                    fail_over(session, notification, str(error), now)
-        return
+    if not settings.outbox:
+        try:
+            deliver(settings, outgoing.method, outgoing.message, now)
+        except DeliveryError as error:
+            # The failed attempt stays on record even though the job then fails.
+            with ctx.transaction(finish=False) as session:
+                _attempt(session, outgoing, now, error)
+            if not error.permanent and ctx.job.attempts < ctx.job.max_attempts:
+                raise
+            with ctx.transaction() as session:
+                for notification_id in outgoing.notification_ids:
+                    notification = session.get(Notification, notification_id)
+                    if notification is not None and notification.state == store.NOTIFY_SENDING:
+                        fail_over(session, notification, str(error), now)
+            return
     bundled = len(outgoing.carried)
     how = f" by {outgoing.method.describe()}" + (
         f" (one message for {bundled} pages)" if bundled > 1 else ""
     )
+    if settings.outbox:
+        how += " (recorded in the outbox)"
     with ctx.transaction() as session:
-        _attempt(session, outgoing, now, None)
+        _attempt(session, outgoing, now, None, outboxed=settings.outbox)
+        if settings.outbox:
+            outbox.record(
+                session,
+                kind=outbox_store.PAGE,
+                user_name=outgoing.carried[0].user_name,
+                method=outgoing.method,
+                message=outgoing.message,
+                now=now,
+            )
         connection = session.connection()
         for each in outgoing.carried:
             prepare(connection, _MARK_SENT).run(

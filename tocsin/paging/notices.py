@@ -16,7 +16,7 @@ names no service), in every team.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -31,15 +31,56 @@ from tocsin.engine.registry import JobContext, PermanentFailure
 from tocsin.incidents import definitions, recorder, records
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.incidents.stakeholders import Reached
+from tocsin.notify import outbox
 from tocsin.notify.channels import deliver
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
-from tocsin.notify.smtp import send_email
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.paging.runs import AUTHOR
+from tocsin.store import outbox as outbox_store
 from tocsin.store.tables import Definition, User
 
 STAKEHOLDER_JOB = "paging.stakeholder"
+
+
+def send_notice(
+    ctx: JobContext,
+    settings: NotifySettings,
+    *,
+    kind: str,
+    user_name: str | None,
+    methods: Sequence[ContactMethod],
+    message: Message,
+) -> None:
+    """Deliver a one-off message to the first of ``methods`` that takes it.
+
+    In outbox mode (``TOCSIN_DELIVERY=outbox``) the first method's message is
+    recorded in the outbox, in the job's finishing transaction, instead.
+    Raises :class:`DeliveryError` (every method's reason; permanent when every
+    failure was) when none took it.
+    """
+    if settings.outbox:
+        with ctx.transaction() as session:
+            outbox.record(
+                session,
+                kind=kind,
+                user_name=user_name,
+                method=methods[0],
+                message=message,
+                now=ctx.clock.now(),
+            )
+        return
+    errors = []
+    for method in methods:
+        try:
+            deliver(settings, method, message, ctx.clock.now())
+            return
+        except DeliveryError as error:
+            errors.append(error)
+    reasons = "; ".join(
+        f"{method.type}: {error}" for method, error in zip(methods, errors, strict=True)
+    )
+    raise DeliveryError(reasons, permanent=all(error.permanent for error in errors))
 
 
 def send_alarm(ctx: JobContext) -> None:
@@ -51,8 +92,11 @@ def send_alarm(ctx: JobContext) -> None:
         body=str(payload["body"]),
         idempotency_key=f"tocsin-alarm-{ctx.job.id}",
     )
+    email = ContactMethod(0, "email", str(payload["to"]))
     try:
-        send_email(settings.smtp, str(payload["to"]), message, settings.timeout)
+        send_notice(
+            ctx, settings, kind=outbox_store.ALARM, user_name=None, methods=[email], message=message
+        )
     except DeliveryError as error:
         if error.permanent:
             raise PermanentFailure(str(error)) from error
@@ -178,11 +222,11 @@ def send_stakeholder_notice(ctx: JobContext) -> None:
         idempotency_key=f"tocsin-stakeholder-{ctx.job.id}",
         data={"event": "stakeholder", "incident": reference, "level": level},
     )
-    errors = []
-    for method in methods:
-        try:
-            deliver(settings, method, message, ctx.clock.now())
-            return
-        except DeliveryError as error:
-            errors.append(f"{method.type}: {error}")
-    raise DeliveryError("; ".join(errors))
+    send_notice(
+        ctx,
+        settings,
+        kind=outbox_store.STAKEHOLDER,
+        user_name=str(payload["user"]),
+        methods=methods,
+        message=message,
+    )

@@ -1,4 +1,4 @@
-"""The web console (login, logout, overview) and the public status page."""
+"""The web console (login, logout, overview, outbox) and the public status page."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from sqlalchemy import func, select
 from tocsin.api.deps import SESSION_COOKIE, TocsinDep, remote_addr
 from tocsin.auth import accounts
 from tocsin.auth.accounts import SESSION_LIFETIME
+from tocsin.auth.roles import allows
 from tocsin.auth.secrets import same, verify_password
 from tocsin.auth.throttle import LoginThrottle
 from tocsin.config.desired import STATUS_PAGE_COMPONENT
 from tocsin.engine import jobs
+from tocsin.notify import outbox
+from tocsin.notify.settings import NotifySettings
 from tocsin.store.tables import Definition, User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -194,6 +197,39 @@ def console(request: Request, tocsin: TocsinDep) -> Response:
             "csrf_token": principal.csrf_token,
             "job_counts": counts,
             "definitions": [(kind, n) for kind, n in definitions],
+        },
+    )
+
+
+#: How many messages the outbox page shows, newest first.
+OUTBOX_SHOWN = 100
+
+
+@router.get("/outbox", response_class=HTMLResponse)
+def outbox_page(request: Request, tocsin: TocsinDep) -> Response:
+    """Messages recorded instead of sent: every one for admins, their own for others."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    with tocsin.database.sessions() as session:
+        principal = (
+            accounts.principal_for_session(session, cookie, now=tocsin.clock.now())
+            if cookie
+            else None
+        )
+        if principal is None:
+            return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+        everyone = allows(principal.role, "admin")
+        messages = outbox.listing(
+            session, user=None if everyone else principal.name, limit=OUTBOX_SHOWN
+        )
+    return templates.TemplateResponse(
+        request,
+        "outbox.html",
+        {
+            "principal": principal,
+            "csrf_token": principal.csrf_token,
+            "messages": messages,
+            "everyone": everyone,
+            "outbox_mode": NotifySettings.from_env().outbox,
         },
     )
 
