@@ -47,6 +47,7 @@ from tocsin.alerts.receive import (
 )
 from tocsin.api.alert_schemas import HeartbeatOut, IngestedAlert, IngestOut
 from tocsin.api.deps import TocsinDep
+from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
 from tocsin.inbound import alertmanager, grafana, heartbeat, opsgenie, pagerduty, webhook
 from tocsin.store.alerts import Alert
@@ -56,6 +57,7 @@ DEFAULT_MAX_BODY = 1024 * 1024
 #: Seconds a sender is asked to wait when the database is unavailable.
 RETRY_UNAVAILABLE = 1
 UNKNOWN_KEY = "unknown or revoked integration key"
+NOT_JSON = "the body must be JSON (Content-Type: application/json)"
 #: Longest numeric Opsgenie identifier taken as a Tocsin alert id.
 MAX_ID_DIGITS = 18
 
@@ -73,8 +75,35 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
+class BodyRefused(HTTPException):
+    """A body refused while it is parsed; ``errors`` name the fields, as Pydantic's do."""
+
+    def __init__(self, errors: list[ErrorDetails]) -> None:
+        super().__init__(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors)
+        self.errors = errors
+
+
+def _refusal(kind: str, loc: tuple[str | int, ...], message: str) -> ErrorDetails:
+    return {"type": kind, "loc": loc, "msg": message, "input": None}
+
+
+def _json_content(content_type: str | None) -> bool:
+    """Whether a Content-Type header announces JSON (no header: taken as JSON)."""
+    if content_type is None:
+        return True
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 class LimitedRequest(Request):
-    """A request whose body may not exceed ``limit`` bytes; checked while it streams in."""
+    """A request whose body may not exceed ``limit`` bytes; checked while it streams in.
+
+    Its JSON is parsed by :func:`tocsin.domain.untrusted.parse`: NUL, lone
+    surrogates and bytes that are not UTF-8 become U+FFFD, and nesting deeper
+    than :data:`~tocsin.domain.untrusted.MAX_DEPTH` is refused.
+    """
 
     limit = DEFAULT_MAX_BODY
 
@@ -89,6 +118,17 @@ class LimitedRequest(Request):
                 chunks.append(chunk)
             self._body = b"".join(chunks)
         return self._body
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = untrusted.parse(body)
+            except untrusted.TooDeep as error:
+                raise BodyRefused(
+                    [_refusal("too_deep", ("body", *error.path), str(error))]
+                ) from error
+        return self._json
 
 
 InvalidAnswer = Callable[[Sequence[ErrorDetails]], Response]
@@ -110,9 +150,17 @@ def limited_route(on_invalid: InvalidAnswer, on_too_large: TooLargeAnswer) -> ty
                 limited = LimitedRequest(request.scope, request.receive)
                 limited.limit = limit
                 try:
+                    if (
+                        self.body_field is not None
+                        and not _json_content(limited.headers.get("content-type"))
+                        and await limited.body()
+                    ):
+                        return on_invalid([_refusal("content_type", ("body",), NOT_JSON)])
                     response: Response = await original(limited)
                 except BodyTooLarge as error:
                     return on_too_large(error.limit)
+                except BodyRefused as error:
+                    return on_invalid(error.errors)
                 except RequestValidationError as error:
                     return on_invalid(error.errors())
                 return response
@@ -387,6 +435,15 @@ def _opsgenie_answer(status_code: int, message: str, **extra: Any) -> JSONRespon
 
 
 def _opsgenie_invalid(errors: Sequence[ErrorDetails]) -> Response:
+    """Opsgenie's answers: 400 for a body that is not JSON, 415 for another media type, else 422."""
+    kinds = {error["type"] for error in errors}
+    if "json_invalid" in kinds:
+        return _opsgenie_answer(status.HTTP_400_BAD_REQUEST, opsgenie.not_json(errors))
+    if "content_type" in kinds:
+        return _opsgenie_answer(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            "Request body format is not supported; send JSON (Content-Type: application/json).",
+        )
     return _opsgenie_answer(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         "Request body is not processable. Please check the errors.",
@@ -414,8 +471,10 @@ class OpsgenieRefused(BaseModel):
 
 
 OPSGENIE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OpsgenieRefused, "description": "The body is not valid JSON"},
     401: {"model": OpsgenieRefused, "description": "Missing, unknown or revoked GenieKey"},
     413: {"model": OpsgenieRefused, "description": "Body too large"},
+    415: {"model": OpsgenieRefused, "description": "The body is not sent as JSON"},
     422: {"model": OpsgenieRefused, "description": "Invalid body; errors name the fields"},
     429: {"model": OpsgenieRefused, "description": "Rate limit reached; see Retry-After"},
     503: {"model": OpsgenieRefused, "description": "Unavailable; retry"},
@@ -480,7 +539,7 @@ async def _opsgenie(
 def _dedup_key(context: Context, identifier: str, kind: str) -> str | None:
     """The alert an Opsgenie identifier names: an alias is the dedup key, an id is Tocsin's."""
     if kind == "alias":
-        return identifier
+        return untrusted.text(identifier)
     if kind == "id" and identifier.isdecimal() and len(identifier) <= MAX_ID_DIGITS:
         found: str | None = context.session.scalar(
             select(Alert.dedup_key).where(
