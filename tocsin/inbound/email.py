@@ -122,8 +122,13 @@ class MailHandler:
 
     def _known(self, key: str) -> bool:
         def work(session: Any) -> bool:
-            alerting = cache_for(self.tocsin.database).get(session)
-            found = integrations.find(session, alerting, key)
+            cache = cache_for(self.tocsin.database)
+            alerting = cache.get(session)
+            name = integrations.key_owner(session, alerting, key)
+            if name is not None and name not in alerting.integrations:
+                # Made a moment ago, after this process last read the definitions.
+                alerting = cache.get(session, recheck=True)
+            found = alerting.integrations.get(name) if name is not None else None
             return found is not None and found.type in TYPES
 
         return in_transaction(self.tocsin, work)
