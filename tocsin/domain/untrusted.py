@@ -26,6 +26,8 @@ REPLACEMENT = "\ufffd"
 #: What :func:`served` shows in place of a value nested deeper than :data:`MAX_DEPTH`.
 TOO_DEEP = f"(nested more than {MAX_DEPTH} levels deep)"
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
+#: The JSON escapes that write NUL or a surrogate.
+_ESCAPED = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 Path = tuple[str | int, ...]
 
@@ -55,33 +57,33 @@ def cleaned(value: Any) -> Any:
 
 
 def _clean(value: Any, depth: int, cut: bool) -> Any:
-    if isinstance(value, str):
-        return text(value)
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() and "\x00" not in value else text(value)
+    if kind is dict or kind is list or isinstance(value, dict | list | tuple):
         if depth >= MAX_DEPTH:
             if cut:
                 return TOO_DEEP
             raise TooDeep()
-        cleaned: dict[str, Any] = {}
-        for key, item in value.items():
-            try:
-                cleaned[text(str(key))] = _clean(item, depth + 1, cut)
-            except TooDeep as error:
-                raise TooDeep((text(str(key)), *error.path)) from None
-        return cleaned
-    if isinstance(value, list | tuple):
-        if depth >= MAX_DEPTH:
-            if cut:
-                return TOO_DEEP
-            raise TooDeep()
-        items: list[Any] = []
-        for index, item in enumerate(value):
-            try:
-                items.append(_clean(item, depth + 1, cut))
-            except TooDeep as error:
-                raise TooDeep((index, *error.path)) from None
-        return items
+        deeper = depth + 1
+        if isinstance(value, dict):
+            return {text(str(key)): _clean(item, deeper, cut) for key, item in value.items()}
+        return [_clean(item, deeper, cut) for item in value]
     return value
+
+
+def _too_deep(value: Any, depth: int = 0) -> Path | None:
+    """The path to the first container nested deeper than the limit, if there is one."""
+    if not isinstance(value, dict | list | tuple):
+        return None
+    if depth >= MAX_DEPTH:
+        return ()
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        found = _too_deep(item, depth + 1)
+        if found is not None:
+            return (text(key) if isinstance(key, str) else key, *found)
+    return None
 
 
 def document(value: Any) -> Any:
@@ -90,21 +92,34 @@ def document(value: Any) -> Any:
     Raises :class:`TooDeep` when objects and arrays nest deeper than
     :data:`MAX_DEPTH` levels.
     """
-    return _clean(value, 0, cut=False)
+    try:
+        return _clean(value, 0, cut=False)
+    except TooDeep:
+        raise TooDeep(_too_deep(value) or ()) from None
 
 
 def parse(body: bytes) -> Any:
     """A JSON body as :func:`document` leaves it; bytes that are not UTF-8 become U+FFFD.
 
     Raises :class:`json.JSONDecodeError` for text that is not JSON and
-    :class:`TooDeep` for nesting beyond the limit.
+    :class:`TooDeep` for nesting beyond the limit. The usual body costs no
+    walk at all: NUL and surrogates can only come from ``\\u`` escapes (a raw
+    NUL is not valid JSON, and decoding replaces undecodable bytes), and a
+    body with at most :data:`MAX_DEPTH` brackets cannot nest deeper.
     """
+    decoded = body.decode(json.detect_encoding(body), "replace")
     try:
-        parsed = json.loads(body.decode(json.detect_encoding(body), "replace"))
+        parsed = json.loads(decoded)
     except RecursionError:
         # Nested past the parser's own limit (about a thousand levels).
         raise TooDeep() from None
-    return document(parsed)
+    if _ESCAPED.search(decoded) is not None:
+        return document(parsed)
+    if decoded.count("{") + decoded.count("[") > MAX_DEPTH:
+        path = _too_deep(parsed)
+        if path is not None:
+            raise TooDeep(path)
+    return parsed
 
 
 def served(value: Any) -> Any:
