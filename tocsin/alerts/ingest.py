@@ -36,7 +36,8 @@ from tocsin.alerts import history, paging, silences, statements, timers
 from tocsin.alerts.committer import Conflict
 from tocsin.alerts.definitions import Alerting
 from tocsin.alerts.history import Events
-from tocsin.domain import grouping, routing
+from tocsin.domain import alert_body, grouping, routing
+from tocsin.domain.alert_body import Body
 from tocsin.domain.alert_lifecycle import (
     Action,
     AlertStatus,
@@ -102,6 +103,8 @@ class _Upserted(NamedTuple):
     id: int
     occurrences: int
     group_id: int | None
+    #: The body as stored (for a new alert: as just inserted).
+    body: Body
 
 
 class _Joinable(NamedTuple):
@@ -190,7 +193,13 @@ class Ingest:
         key = dedup_key(signal.dedup_key) if signal.dedup_key else uuid.uuid4().hex
         summary = summary_text(signal.summary) or key
         row = self._upsert(origin, signal, route, key, summary)
+        sent = alert_body.sent(summary, signal)
         if row.occurrences > 1:
+            body = alert_body.merged(row.body, sent)
+            if body != row.body:
+                prepare(self.connection, statements.UPDATE_BODY).run(
+                    self.connection, {"alert": row.id, **body.payload()}
+                )
             self.events.add(
                 self.now,
                 "repeated",
@@ -198,6 +207,7 @@ class Ingest:
                 f"Triggered again ({row.occurrences} occurrences)",
                 alert_id=row.id,
                 occurrences=row.occurrences,
+                payload=sent.payload(),
             )
             return Result(key, Change.REPEAT, row.id, row.group_id)
         self.events.add(
@@ -208,6 +218,7 @@ class Ingest:
             alert_id=row.id,
             severity=signal.severity.value,
             source=origin.source_type,
+            payload=sent.payload(),
         )
         policy = self.alerting.policy(route.service)
         held: Suppression | None
@@ -296,7 +307,7 @@ class Ingest:
             self.connection, params
         )
         assert row is not None, "an upsert always returns its row"
-        return _Upserted(*row)
+        return _Upserted(row[0], row[1], row[2], Body(*row[3:]))
 
     def _flapping(self, service: str, key: str, alert_id: int, policy: FlappingPolicy) -> bool:
         earlier = prepare(self.connection, statements.EARLIER_OPENINGS).all(
