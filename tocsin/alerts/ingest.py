@@ -46,6 +46,7 @@ from tocsin.domain.alert_lifecycle import (
     Signal,
     dedup_key,
     instant,
+    resolution_time,
     summary_text,
     transition,
 )
@@ -529,7 +530,8 @@ class Ingest:
         if change is Change.ACKNOWLEDGE:
             self._acknowledge(row.id, row.group_id, actor, signal.note)
         else:
-            self._resolve(row.id, row.group_id, actor, signal.note)
+            at = self._ended(row.id, signal)
+            self._resolve(row.id, row.group_id, actor, signal.note, at)
         return Result(key, change, row.id, row.group_id)
 
     def _acknowledge(
@@ -562,19 +564,52 @@ class Ingest:
             if first.rowcount == 1:  # type: ignore[attr-defined]
                 paging.changed(self.session, group_id, "acknowledged", self.now)
 
-    def _resolve(self, alert_id: int, group_id: int | None, actor: str, note: str | None) -> None:
+    def _ended(self, alert_id: int, signal: Signal) -> datetime:
+        """When a resolving signal says the alert ended (see :func:`resolution_time`).
+
+        The sender's end time is kept in the alert's details as ``endsAt``.
+        """
+        ended = instant(signal.ended_at)
+        if ended is None:
+            return self.now
+        alert = self.session.execute(
+            select(Alert.started_at, Alert.triggered_at, Alert.details).where(Alert.id == alert_id)
+        ).one()
+        self.session.execute(
+            update(Alert)
+            .where(Alert.id == alert_id)
+            .values(details={**alert.details, "endsAt": ended.isoformat()})
+        )
+        start = alert.started_at or instant(signal.started_at) or alert.triggered_at
+        return resolution_time(ended, start, self.now)
+
+    def _resolve(
+        self,
+        alert_id: int,
+        group_id: int | None,
+        actor: str,
+        note: str | None,
+        at: datetime | None = None,
+    ) -> None:
         self.session.execute(
             update(Alert)
             .where(Alert.id == alert_id)
             .values(
                 status=AlertStatus.RESOLVED.value,
-                resolved_at=self.now,
+                resolved_at=at or self.now,
                 resolved_by=actor[:100],
                 last_event_at=self.now,
             )
         )
+        ended = {"resolved_at": at.isoformat()} if at is not None and at != self.now else {}
         self.events.add(
-            self.now, "resolved", actor, note or "Resolved", alert_id=alert_id, group_id=group_id
+            self.now,
+            "resolved",
+            actor,
+            note or "Resolved",
+            alert_id=alert_id,
+            group_id=group_id,
+            **ended,
         )
         if group_id is not None:
             self._settle(group_id)
