@@ -196,10 +196,10 @@ class Ingest:
         row = self._upsert(origin, signal, route, key, summary)
         sent = alert_body.sent(summary, signal)
         if row.occurrences > 1:
-            body = alert_body.merged(row.body, sent)
-            if body != row.body:
-                prepare(self.connection, statements.UPDATE_BODY).run(
-                    self.connection, {"alert": row.id, **body.payload()}
+            changed = alert_body.merged(row.body, sent).changes(row.body)
+            if changed:
+                prepare(self.connection, statements.update_body(tuple(changed))).run(
+                    self.connection, {"alert": row.id, **changed}
                 )
             self.events.add(
                 self.now,

@@ -92,7 +92,7 @@ def upsert_alert(dialect: str) -> Executable:
     """Insert an alert, or count one more occurrence of the open alert with its key.
 
     A repeat leaves the body as stored and returns it (:data:`BODY_COLUMNS`),
-    for the caller to merge the trigger's news into with :data:`UPDATE_BODY`.
+    for the caller to merge the trigger's news into with :func:`update_body`.
     """
     statement = insert_for(dialect)(ALERTS).values(binds(ALERTS, ALERT_COLUMNS))
     excluded = statement.excluded
@@ -112,9 +112,13 @@ def upsert_alert(dialect: str) -> Executable:
     return upsert
 
 
-UPDATE_BODY = (
-    update(ALERTS).where(ALERTS.c.id == bindparam("alert")).values(binds(ALERTS, BODY_COLUMNS))
-)
+@cache
+def update_body(columns: tuple[str, ...]) -> Executable:
+    """Set some of one alert's :data:`BODY_COLUMNS` (one statement per set, built once)."""
+    setting: Executable = (
+        update(ALERTS).where(ALERTS.c.id == bindparam("alert")).values(binds(ALERTS, columns))
+    )
+    return setting
 
 
 @cache

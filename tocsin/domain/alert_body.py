@@ -26,6 +26,9 @@ from typing import Any
 
 from tocsin.domain.alert_lifecycle import Signal
 
+#: The fields of :class:`Body`, named as the alert's columns.
+_FIELDS = ("summary", "labels", "annotations", "details", "links", "runbook_url")
+
 
 @dataclass(frozen=True)
 class Body:
@@ -48,6 +51,23 @@ class Body:
             "links": [dict(link) for link in self.links],
             "runbook_url": self.runbook_url,
         }
+
+    def changes(self, before: Body) -> dict[str, Any]:
+        """The fields that differ from ``before``, by name, as plain JSON (the columns to write)."""
+        found: dict[str, Any] = {}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if value != getattr(before, name):
+                found[name] = _plain(value)
+        return found
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str) or value is None:
+        return value
+    return [dict(link) for link in value]
 
 
 def _said(value: Any) -> bool:
