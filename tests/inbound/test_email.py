@@ -123,3 +123,15 @@ def test_tocsin_serve_runs_the_smtp_listener_when_asked(settings: Settings, tmp_
     finally:
         check.close()
     assert (alert.summary, alert.source_type) == ("Backup failed on db-01", "email")
+
+
+def test_an_integration_made_after_the_definitions_were_read_accepts_mail_at_once(
+    tocsin: Tocsin, client: TestClient, admin: Caller, smtp_port: int
+) -> None:
+    first = integration(client, admin, "first-mail", "email")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        smtp.send_message(mail(f"{first}@{DOMAIN}", "PROBLEM: one", "x"))
+    second = integration(client, admin, "second-mail", "email")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        smtp.send_message(mail(f"{second}@{DOMAIN}", "PROBLEM: two", "x"))
+    assert [alert.integration for alert in alerts(tocsin)] == ["first-mail", "second-mail"]

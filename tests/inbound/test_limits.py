@@ -117,3 +117,54 @@ def test_only_admins_manage_integrations_and_settings_are_checked(
         headers=admin.headers,
     )
     assert again.status_code == 409
+
+
+def test_pagerduty_and_opsgenie_answer_bad_bodies_in_their_own_formats(
+    client: TestClient, admin: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pd = integration(client, admin, "pd", "pagerduty")
+    json_type = {"content-type": "application/json"}
+    broken = client.post("/v2/enqueue", content=b'{"routing_key": ', headers=json_type)
+    assert broken.status_code == 400
+    assert broken.json() == {
+        "status": "invalid event",
+        "message": "Event object is invalid",
+        "errors": ["Event object is not valid JSON: Expecting value at character 16"],
+    }
+    text = client.post(
+        "/v2/enqueue", content=b'{"routing_key": "x"}', headers={"content-type": "text/plain"}
+    )
+    assert text.status_code == 400
+    assert text.json()["errors"] == [
+        "Event object must be sent as JSON (Content-Type: application/json)"
+    ]
+    empty = client.post("/v2/enqueue", content=b"", headers=json_type)
+    assert (empty.status_code, empty.json()["errors"]) == (400, ["Event object is missing"])
+    field = client.post(
+        "/v2/enqueue", json={"routing_key": pd, "event_action": "trigger", "payload": []}
+    )
+    assert field.status_code == 400 and field.json()["errors"][0].startswith("'payload' is invalid")
+
+    og = integration(client, admin, "og", "opsgenie")
+    genie = {"Authorization": f"GenieKey {og}"}
+    for answer, code in (
+        (client.post("/v2/alerts", content=b"{", headers={**genie, **json_type}), 400),
+        (
+            client.post("/v2/alerts", content=b"{}", headers={**genie, "content-type": "text/xml"}),
+            415,
+        ),
+        (client.post("/v2/alerts", json={"message": ""}, headers=genie), 422),
+        (client.post("/v2/alerts/x/close", content=b"[", headers={**genie, **json_type}), 400),
+    ):
+        assert answer.status_code == code, answer.text
+        assert set(answer.json()) >= {"message", "took", "requestId"}
+        assert "detail" not in answer.json()
+    not_json = client.post("/v2/alerts", content=b"{", headers={**genie, **json_type})
+    assert not_json.json()["message"] == (
+        "Request body is not valid JSON:"
+        " Expecting property name enclosed in double quotes at character 1."
+    )
+    monkeypatch.setenv("TOCSIN_MAX_ALERT_BODY_BYTES", "100")
+    large = client.post("/v2/alerts", json={"message": "x" * 200}, headers=genie)
+    assert large.status_code == 413
+    assert set(large.json()) == {"message", "took", "requestId"}

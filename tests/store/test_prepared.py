@@ -55,9 +55,16 @@ def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) 
     assert first is not None and again is not None
     assert first[0] == again[0]
     assert (first[1], again[1]) == (1, 2)
+    # A repeat leaves the body to the caller's merge and returns it as stored.
+    assert again[4:8] == (
+        {"alertname": "DiskFull", "cluster": "eu"},
+        {"summary": "Disk full ✓"},
+        {"nested": {"list": [1, 2.5, None, True]}},
+        [{"href": "https://grafana.example.com", "text": "Dashboard"}],
+    )
     with tocsin.database.sessions() as session:
         alert = session.scalars(select(Alert)).one()
-    assert alert.labels == {"alertname": "DiskFull"}
+    assert alert.labels == {"alertname": "DiskFull", "cluster": "eu"}
     assert alert.annotations == {"summary": "Disk full ✓"}
     assert alert.details == {"nested": {"list": [1, 2.5, None, True]}}
     assert alert.links == [{"href": "https://grafana.example.com", "text": "Dashboard"}]

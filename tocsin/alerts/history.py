@@ -3,7 +3,10 @@
 Events kinds: ``triggered`` (a new alert), ``repeated`` (a trigger on an open
 alert), ``acknowledged``, ``resolved``, ``note``, ``grouped`` (opened or
 joined a group), ``suppressed``, ``flapping``, ``incident``, ``paging``,
-``unsuppressed`` and ``group_resolved``.
+``unsuppressed`` and ``group_resolved``. A ``triggered`` or ``repeated`` event
+keeps the trigger's own body in ``detail["payload"]``
+(:meth:`tocsin.domain.alert_body.Body.payload`), since the alert shows the
+occurrences merged.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ from tocsin.alerts import history, paging, silences, statements, timers
 from tocsin.alerts.committer import Conflict
 from tocsin.alerts.definitions import Alerting
 from tocsin.alerts.history import Events
-from tocsin.domain import grouping, routing
+from tocsin.domain import alert_body, grouping, routing
+from tocsin.domain.alert_body import Body
 from tocsin.domain.alert_lifecycle import (
     Action,
     AlertStatus,
@@ -45,6 +46,7 @@ from tocsin.domain.alert_lifecycle import (
     Signal,
     dedup_key,
     instant,
+    resolution_time,
     summary_text,
     transition,
 )
@@ -102,6 +104,8 @@ class _Upserted(NamedTuple):
     id: int
     occurrences: int
     group_id: int | None
+    #: The body as stored (for a new alert: as just inserted).
+    body: Body
 
 
 class _Joinable(NamedTuple):
@@ -190,7 +194,13 @@ class Ingest:
         key = dedup_key(signal.dedup_key) if signal.dedup_key else uuid.uuid4().hex
         summary = summary_text(signal.summary) or key
         row = self._upsert(origin, signal, route, key, summary)
+        sent = alert_body.sent(summary, signal)
         if row.occurrences > 1:
+            changed = alert_body.merged(row.body, sent).changes(row.body)
+            if changed:
+                prepare(self.connection, statements.update_body(tuple(changed))).run(
+                    self.connection, {"alert": row.id, **changed}
+                )
             self.events.add(
                 self.now,
                 "repeated",
@@ -198,6 +208,7 @@ class Ingest:
                 f"Triggered again ({row.occurrences} occurrences)",
                 alert_id=row.id,
                 occurrences=row.occurrences,
+                payload=sent.payload(),
             )
             return Result(key, Change.REPEAT, row.id, row.group_id)
         self.events.add(
@@ -208,6 +219,7 @@ class Ingest:
             alert_id=row.id,
             severity=signal.severity.value,
             source=origin.source_type,
+            payload=sent.payload(),
         )
         policy = self.alerting.policy(route.service)
         held: Suppression | None
@@ -296,7 +308,7 @@ class Ingest:
             self.connection, params
         )
         assert row is not None, "an upsert always returns its row"
-        return _Upserted(*row)
+        return _Upserted(row[0], row[1], row[2], Body(*row[3:]))
 
     def _flapping(self, service: str, key: str, alert_id: int, policy: FlappingPolicy) -> bool:
         earlier = prepare(self.connection, statements.EARLIER_OPENINGS).all(
@@ -518,7 +530,8 @@ class Ingest:
         if change is Change.ACKNOWLEDGE:
             self._acknowledge(row.id, row.group_id, actor, signal.note)
         else:
-            self._resolve(row.id, row.group_id, actor, signal.note)
+            at = self._ended(row.id, signal)
+            self._resolve(row.id, row.group_id, actor, signal.note, at)
         return Result(key, change, row.id, row.group_id)
 
     def _acknowledge(
@@ -551,19 +564,52 @@ class Ingest:
             if first.rowcount == 1:  # type: ignore[attr-defined]
                 paging.changed(self.session, group_id, "acknowledged", self.now)
 
-    def _resolve(self, alert_id: int, group_id: int | None, actor: str, note: str | None) -> None:
+    def _ended(self, alert_id: int, signal: Signal) -> datetime:
+        """When a resolving signal says the alert ended (see :func:`resolution_time`).
+
+        The sender's end time is kept in the alert's details as ``endsAt``.
+        """
+        ended = instant(signal.ended_at)
+        if ended is None:
+            return self.now
+        alert = self.session.execute(
+            select(Alert.started_at, Alert.triggered_at, Alert.details).where(Alert.id == alert_id)
+        ).one()
+        self.session.execute(
+            update(Alert)
+            .where(Alert.id == alert_id)
+            .values(details={**alert.details, "endsAt": ended.isoformat()})
+        )
+        start = alert.started_at or instant(signal.started_at) or alert.triggered_at
+        return resolution_time(ended, start, self.now)
+
+    def _resolve(
+        self,
+        alert_id: int,
+        group_id: int | None,
+        actor: str,
+        note: str | None,
+        at: datetime | None = None,
+    ) -> None:
         self.session.execute(
             update(Alert)
             .where(Alert.id == alert_id)
             .values(
                 status=AlertStatus.RESOLVED.value,
-                resolved_at=self.now,
+                resolved_at=at or self.now,
                 resolved_by=actor[:100],
                 last_event_at=self.now,
             )
         )
+        ended = {"resolved_at": at.isoformat()} if at is not None and at != self.now else {}
         self.events.add(
-            self.now, "resolved", actor, note or "Resolved", alert_id=alert_id, group_id=group_id
+            self.now,
+            "resolved",
+            actor,
+            note or "Resolved",
+            alert_id=alert_id,
+            group_id=group_id,
+            **ended,
         )
         if group_id is not None:
             self._settle(group_id)

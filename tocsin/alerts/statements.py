@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable
@@ -83,9 +83,17 @@ def insert_for(dialect: str) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
+#: What a trigger describes; a repeat merges them (:mod:`tocsin.domain.alert_body`).
+BODY_COLUMNS = ("summary", "labels", "annotations", "details", "links", "runbook_url")
+
+
 @cache
 def upsert_alert(dialect: str) -> Executable:
-    """Insert an alert, or count one more occurrence of the open alert with its key."""
+    """Insert an alert, or count one more occurrence of the open alert with its key.
+
+    A repeat leaves the body as stored and returns it (:data:`BODY_COLUMNS`),
+    for the caller to merge the trigger's news into with :func:`update_body`.
+    """
     statement = insert_for(dialect)(ALERTS).values(binds(ALERTS, ALERT_COLUMNS))
     excluded = statement.excluded
     upsert: Executable = statement.on_conflict_do_update(
@@ -94,15 +102,23 @@ def upsert_alert(dialect: str) -> Executable:
         set_={
             "occurrences": ALERTS.c.occurrences + 1,
             "last_event_at": excluded.last_event_at,
-            "summary": excluded.summary,
-            "labels": excluded.labels,
-            "annotations": excluded.annotations,
-            "details": excluded.details,
-            "links": excluded.links,
-            "runbook_url": func.coalesce(excluded.runbook_url, ALERTS.c.runbook_url),
         },
-    ).returning(ALERTS.c.id, ALERTS.c.occurrences, ALERTS.c.group_id)
+    ).returning(
+        ALERTS.c.id,
+        ALERTS.c.occurrences,
+        ALERTS.c.group_id,
+        *(ALERTS.c[name] for name in BODY_COLUMNS),
+    )
     return upsert
+
+
+@cache
+def update_body(columns: tuple[str, ...]) -> Executable:
+    """Set some of one alert's :data:`BODY_COLUMNS` (one statement per set, built once)."""
+    setting: Executable = (
+        update(ALERTS).where(ALERTS.c.id == bindparam("alert")).values(binds(ALERTS, columns))
+    )
+    return setting
 
 
 @cache

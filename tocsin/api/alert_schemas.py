@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from tocsin.config.alerting_schema import (
     DEFAULT_RATE_LIMIT,
@@ -15,9 +15,12 @@ from tocsin.config.alerting_schema import (
     WebhookMapping,
 )
 from tocsin.config.fields import ObjectName
+from tocsin.domain import untrusted
 
 AlertStatusName = Literal["triggered", "acknowledged", "resolved"]
 SeverityName = Literal["critical", "error", "warning", "info"]
+#: Text from a person: NUL and lone surrogates become U+FFFD, as in every inbound format.
+ReportText = Annotated[str, BeforeValidator(untrusted.cleaned)]
 
 
 class IngestedAlert(BaseModel):
@@ -248,12 +251,12 @@ class ReportIn(BaseModel):
         json_schema_extra={"examples": [{"text": "checkout is failing for EU users"}]},
     )
 
-    text: str = Field(min_length=1, max_length=1000)
-    details: str = Field(default="", max_length=20_000)
+    text: ReportText = Field(min_length=1, max_length=1000)
+    details: ReportText = Field(default="", max_length=20_000)
     service: ObjectName | None = None
     severity: SeverityName = "error"
     #: Declare an incident at this severity (e.g. "SEV-2") instead of raising an alert.
-    declare: str | None = Field(default=None, min_length=1, max_length=50)
+    declare: ReportText | None = Field(default=None, min_length=1, max_length=50)
 
 
 class ReportOut(BaseModel):

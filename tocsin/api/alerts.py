@@ -43,6 +43,7 @@ from tocsin.api.alert_schemas import (
 from tocsin.api.deps import Admin, Responder, TocsinDep, Viewer, remote_addr
 from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.config.messages import message_for
+from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Change, Severity
 from tocsin.domain.grouping import AccuracyRow, Outcome, rank_noisy
 from tocsin.inbound import user_report
@@ -90,18 +91,18 @@ def alert_out(row: Alert) -> AlertOut:
     return AlertOut(
         id=row.id,
         service=row.service,
-        dedup_key=row.dedup_key,
+        dedup_key=untrusted.text(row.dedup_key),
         status=row.status,
         severity=row.severity,
-        summary=row.summary,
+        summary=untrusted.text(row.summary),
         integration=row.integration,
         source_type=row.source_type,
-        source=row.source,
-        labels=row.labels,
-        annotations=row.annotations,
-        details=row.details,
-        links=row.links,
-        runbook_url=row.runbook_url,
+        source=untrusted.text(row.source),
+        labels=untrusted.served(row.labels),
+        annotations=untrusted.served(row.annotations),
+        details=untrusted.served(row.details),
+        links=untrusted.served(row.links),
+        runbook_url=untrusted.optional_text(row.runbook_url),
         occurrences=row.occurrences,
         flapping=row.flapping,
         suppressed_by=row.suppressed_by,
@@ -113,9 +114,9 @@ def alert_out(row: Alert) -> AlertOut:
         triggered_at=row.triggered_at,
         last_event_at=row.last_event_at,
         acknowledged_at=row.acknowledged_at,
-        acknowledged_by=row.acknowledged_by,
+        acknowledged_by=untrusted.optional_text(row.acknowledged_by),
         resolved_at=row.resolved_at,
-        resolved_by=row.resolved_by,
+        resolved_by=untrusted.optional_text(row.resolved_by),
     )
 
 
@@ -123,11 +124,11 @@ def event_out(row: AlertEvent) -> EventOut:
     return EventOut(
         at=row.at,
         kind=row.kind,
-        actor=row.actor,
-        text=row.text,
+        actor=untrusted.text(row.actor),
+        text=untrusted.text(row.text),
         alert_id=row.alert_id,
         group_id=row.group_id,
-        detail=row.detail,
+        detail=untrusted.served(row.detail),
     )
 
 
@@ -246,9 +247,9 @@ def group_out(row: AlertGroup) -> GroupOut:
         id=row.id,
         service=row.service,
         status=row.status,
-        title=row.title,
-        rule=row.rule,
-        labels=row.labels,
+        title=untrusted.text(row.title),
+        rule=untrusted.text(row.rule),
+        labels=untrusted.served(row.labels),
         escalation_policy=row.escalation_policy,
         urgency=row.urgency,
         routing_rule=row.routing_rule,
@@ -260,7 +261,7 @@ def group_out(row: AlertGroup) -> GroupOut:
         opened_at=row.opened_at,
         last_alert_at=row.last_alert_at,
         acknowledged_at=row.acknowledged_at,
-        acknowledged_by=row.acknowledged_by,
+        acknowledged_by=untrusted.optional_text(row.acknowledged_by),
         resolved_at=row.resolved_at,
         outcome=row.outcome,
     )

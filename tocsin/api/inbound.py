@@ -8,7 +8,9 @@
 
 A 2xx answer means the alerts are committed. Bodies over
 ``TOCSIN_MAX_ALERT_BODY_BYTES`` (1 MiB unless set) get 413 before they are
-parsed; malformed bodies 400 or 422 naming the field; an unknown or revoked
+parsed; malformed bodies (not JSON, another Content-Type, nested more than
+32 levels) 400 or 422 naming the field, while NUL and lone surrogates become
+U+FFFD (:mod:`tocsin.domain.untrusted`); an unknown or revoked
 key 404 (401 for Opsgenie's header, PagerDuty's 400 "Invalid routing key"),
 the same answer whether or not the key ever existed; a key over its rate
 limit 429 with ``Retry-After``; a database that keeps refusing the
@@ -19,16 +21,13 @@ formats.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Response, status
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 from sqlalchemy import select
@@ -47,79 +46,18 @@ from tocsin.alerts.receive import (
 )
 from tocsin.api.alert_schemas import HeartbeatOut, IngestedAlert, IngestOut
 from tocsin.api.deps import TocsinDep
+from tocsin.api.inbound_bodies import limited_route
+from tocsin.api.inbound_bodies import max_body_bytes as max_body_bytes
+from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
 from tocsin.inbound import alertmanager, grafana, heartbeat, opsgenie, pagerduty, webhook
 from tocsin.store.alerts import Alert
 
-MAX_BODY_ENV = "TOCSIN_MAX_ALERT_BODY_BYTES"
-DEFAULT_MAX_BODY = 1024 * 1024
 #: Seconds a sender is asked to wait when the database is unavailable.
 RETRY_UNAVAILABLE = 1
 UNKNOWN_KEY = "unknown or revoked integration key"
 #: Longest numeric Opsgenie identifier taken as a Tocsin alert id.
 MAX_ID_DIGITS = 18
-
-
-def max_body_bytes() -> int:
-    value = os.environ.get(MAX_BODY_ENV, "").strip()
-    return int(value) if value.isdecimal() and int(value) > 0 else DEFAULT_MAX_BODY
-
-
-class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"request body exceeds {limit} bytes"
-        )
-        self.limit = limit
-
-
-class LimitedRequest(Request):
-    """A request whose body may not exceed ``limit`` bytes; checked while it streams in."""
-
-    limit = DEFAULT_MAX_BODY
-
-    async def body(self) -> bytes:
-        if not hasattr(self, "_body"):
-            chunks = []
-            size = 0
-            async for chunk in self.stream():
-                size += len(chunk)
-                if size > self.limit:
-                    raise BodyTooLarge(self.limit)
-                chunks.append(chunk)
-            self._body = b"".join(chunks)
-        return self._body
-
-
-InvalidAnswer = Callable[[Sequence[ErrorDetails]], Response]
-TooLargeAnswer = Callable[[int], Response]
-
-
-def limited_route(on_invalid: InvalidAnswer, on_too_large: TooLargeAnswer) -> type[APIRoute]:
-    """A route class enforcing the body limit and answering bad bodies in a source's format."""
-
-    class LimitedRoute(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Any]:
-            original = super().get_route_handler()
-
-            async def handler(request: Request) -> Response:
-                limit = max_body_bytes()
-                length = request.headers.get("content-length", "")
-                if length.isdecimal() and int(length) > limit:
-                    return on_too_large(limit)
-                limited = LimitedRequest(request.scope, request.receive)
-                limited.limit = limit
-                try:
-                    response: Response = await original(limited)
-                except BodyTooLarge as error:
-                    return on_too_large(error.limit)
-                except RequestValidationError as error:
-                    return on_invalid(error.errors())
-                return response
-
-            return handler
-
-    return LimitedRoute
 
 
 # --- Tocsin's own format ------------------------------------------------------
@@ -387,6 +325,15 @@ def _opsgenie_answer(status_code: int, message: str, **extra: Any) -> JSONRespon
 
 
 def _opsgenie_invalid(errors: Sequence[ErrorDetails]) -> Response:
+    """Opsgenie's answers: 400 for a body that is not JSON, 415 for another media type, else 422."""
+    kinds = {error["type"] for error in errors}
+    if "json_invalid" in kinds:
+        return _opsgenie_answer(status.HTTP_400_BAD_REQUEST, opsgenie.not_json(errors))
+    if "content_type" in kinds:
+        return _opsgenie_answer(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            "Request body format is not supported; send JSON (Content-Type: application/json).",
+        )
     return _opsgenie_answer(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         "Request body is not processable. Please check the errors.",
@@ -414,8 +361,10 @@ class OpsgenieRefused(BaseModel):
 
 
 OPSGENIE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OpsgenieRefused, "description": "The body is not valid JSON"},
     401: {"model": OpsgenieRefused, "description": "Missing, unknown or revoked GenieKey"},
     413: {"model": OpsgenieRefused, "description": "Body too large"},
+    415: {"model": OpsgenieRefused, "description": "The body is not sent as JSON"},
     422: {"model": OpsgenieRefused, "description": "Invalid body; errors name the fields"},
     429: {"model": OpsgenieRefused, "description": "Rate limit reached; see Retry-After"},
     503: {"model": OpsgenieRefused, "description": "Unavailable; retry"},
@@ -480,7 +429,7 @@ async def _opsgenie(
 def _dedup_key(context: Context, identifier: str, kind: str) -> str | None:
     """The alert an Opsgenie identifier names: an alias is the dedup key, an id is Tocsin's."""
     if kind == "alias":
-        return identifier
+        return untrusted.text(identifier)
     if kind == "id" and identifier.isdecimal() and len(identifier) <= MAX_ID_DIGITS:
         found: str | None = context.session.scalar(
             select(Alert.dedup_key).where(

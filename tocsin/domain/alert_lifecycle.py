@@ -161,6 +161,8 @@ class Signal:
     actor: str | None = None
     #: Free text attached to the event (an Opsgenie note, a close reason).
     note: str | None = None
+    #: When the problem ended according to the source (Alertmanager's endsAt on a resolve).
+    ended_at: datetime | None = None
 
 
 def instant(value: datetime | None) -> datetime | None:
@@ -171,6 +173,18 @@ def instant(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
         return None
+
+
+def resolution_time(ended_at: datetime, started_at: datetime | None, now: datetime) -> datetime:
+    """When an alert resolved: the sender's end time when it is sane, else ``now``.
+
+    Sane means not in the future (after ``now``, when Tocsin heard of it) and
+    not before the alert started (its ``startsAt``); Alertmanager's zero time
+    never gets here (its parser reads it as "no end time").
+    """
+    if ended_at > now or (started_at is not None and ended_at < started_at):
+        return now
+    return ended_at
 
 
 def auto_resolve_at(last_event_at: datetime, quiet: timedelta) -> datetime:

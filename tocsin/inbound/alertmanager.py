@@ -137,6 +137,7 @@ def alert_signal(
         started_at=started,
         runbook_url=runbook_of(annotations),
         note=None if firing else "Resolved by the sender",
+        ended_at=None if firing else ended,
     )
 
 

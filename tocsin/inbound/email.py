@@ -40,6 +40,7 @@ from tocsin.alerts.receive import (
     receive,
 )
 from tocsin.config.alerting_schema import EmailConfig
+from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
 from tocsin.service import Tocsin
 
@@ -71,12 +72,17 @@ def dedup_key(subject: str, pattern: str | None) -> str:
     return subject
 
 
+def _header(message: EmailMessage, name: str) -> str:
+    """A header as safe text: raw 8-bit bytes come back from parsing as lone surrogates."""
+    return untrusted.text(str(message.get(name, "")))
+
+
 def signals(config: EmailConfig | None, message: EmailMessage) -> list[Signal]:
     settings = config or EmailConfig()
-    subject = " ".join(str(message.get("subject", "")).split()) or "(no subject)"
-    body = _text_body(message)
+    subject = " ".join(_header(message, "subject").split()) or "(no subject)"
+    body = untrusted.text(_text_body(message))
     resolves = settings.resolve_pattern is not None and re.search(settings.resolve_pattern, subject)
-    sender = parseaddr(str(message.get("from", "")))[1]
+    sender = parseaddr(_header(message, "from"))[1]
     return [
         Signal(
             action=Action.RESOLVE if resolves else Action.TRIGGER,
@@ -87,10 +93,10 @@ def signals(config: EmailConfig | None, message: EmailMessage) -> list[Signal]:
             labels={"sender": sender} if sender else {},
             annotations={"description": body[:2000]} if body else {},
             details={
-                "from": str(message.get("from", "")),
-                "to": str(message.get("to", "")),
-                "date": str(message.get("date", "")),
-                "message_id": str(message.get("message-id", "")),
+                "from": _header(message, "from"),
+                "to": _header(message, "to"),
+                "date": _header(message, "date"),
+                "message_id": _header(message, "message-id"),
                 "body": body,
             },
             note="Resolved by email" if resolves else None,
@@ -116,8 +122,13 @@ class MailHandler:
 
     def _known(self, key: str) -> bool:
         def work(session: Any) -> bool:
-            alerting = cache_for(self.tocsin.database).get(session)
-            found = integrations.find(session, alerting, key)
+            cache = cache_for(self.tocsin.database)
+            alerting = cache.get(session)
+            name = integrations.key_owner(session, alerting, key)
+            if name is not None and name not in alerting.integrations:
+                # Made a moment ago, after this process last read the definitions.
+                alerting = cache.get(session, recheck=True)
+            found = alerting.integrations.get(name) if name is not None else None
             return found is not None and found.type in TYPES
 
         return in_transaction(self.tocsin, work)
@@ -141,7 +152,7 @@ class MailHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
-        local, _, domain = address.rpartition("@")
+        local, _, domain = untrusted.text(address).rpartition("@")
         if self.domain is not None and domain.lower() != self.domain:
             return "550 5.1.2 Recipient domain not accepted here"
         try:
@@ -159,7 +170,8 @@ class MailHandler:
         message = parse(raw)
         for address in envelope.rcpt_tos:
             try:
-                await self._blocking(self._deliver(address.rpartition("@")[0], message))
+                key = untrusted.text(address).rpartition("@")[0]
+                await self._blocking(self._deliver(key, message))
             except UnknownKey:
                 return "550 5.1.1 No such integration"
             except Throttled:

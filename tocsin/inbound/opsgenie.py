@@ -15,6 +15,7 @@ info. Tags become labels (``env:prod`` becomes ``env="prod"``, a plain tag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +87,17 @@ class OpsgenieNote(BaseModel):
 
 
 IdentifierType = Literal["id", "alias", "tiny"]
+
+
+def not_json(errors: Sequence[ErrorDetails]) -> str:
+    """The message for a body that does not parse as JSON, with where it stops making sense."""
+    for error in errors:
+        if error["type"] == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error")
+            position = error["loc"][-1]
+            if reason and isinstance(position, int):
+                return f"Request body is not valid JSON: {reason} at character {position}."
+    return "Request body is not valid JSON."
 
 
 def error_fields(errors: list[ErrorDetails]) -> dict[str, str]:

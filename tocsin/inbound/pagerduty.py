@@ -109,11 +109,18 @@ def error_messages(errors: Sequence[ErrorDetails]) -> list[str]:
         if kind == "value_error" and "error" in ctx:
             messages.append(str(ctx["error"]))
         elif kind in ("missing", "string_too_short"):
-            messages.append(f"'{path}' is missing or blank")
+            messages.append(f"'{path}' is missing or blank" if path else "Event object is missing")
         elif kind == "literal_error":
             messages.append(f"'{path}' is invalid (must be one of {ctx.get('expected', '')})")
         elif kind == "json_invalid":
-            messages.append("Event object is not valid JSON")
+            reason = ctx.get("error")
+            position = error["loc"][-1]
+            where = f": {reason} at character {position}" if reason else ""
+            messages.append(f"Event object is not valid JSON{where}")
+        elif kind == "content_type":
+            messages.append("Event object must be sent as JSON (Content-Type: application/json)")
+        elif kind == "too_deep":
+            messages.append(f"'{path or 'event'}' is {error['msg']}")
         elif path:
             messages.append(f"'{path}' is invalid: {error['msg']}")
         else:

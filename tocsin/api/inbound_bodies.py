@@ -1,0 +1,136 @@
+"""Reading inbound bodies: the size limit, JSON made safe, refusals in each source's format.
+
+:func:`limited_route` gives each inbound router a route class that refuses
+bodies over ``TOCSIN_MAX_ALERT_BODY_BYTES`` (checked while they stream in),
+bodies sent with a Content-Type other than JSON, and JSON nested deeper than
+:data:`~tocsin.domain.untrusted.MAX_DEPTH`; it parses JSON with
+:func:`tocsin.domain.untrusted.parse` (NUL, lone surrogates and bytes that
+are not UTF-8 become U+FFFD) and hands every refusal, Pydantic's included,
+to the source's own answer (Tocsin's ``detail``, PagerDuty's ``invalid
+event``, Opsgenie's ``message``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic_core import ErrorDetails
+
+from tocsin.domain import untrusted
+
+MAX_BODY_ENV = "TOCSIN_MAX_ALERT_BODY_BYTES"
+DEFAULT_MAX_BODY = 1024 * 1024
+NOT_JSON = "the body must be JSON (Content-Type: application/json)"
+
+
+def max_body_bytes() -> int:
+    value = os.environ.get(MAX_BODY_ENV, "").strip()
+    return int(value) if value.isdecimal() and int(value) > 0 else DEFAULT_MAX_BODY
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"request body exceeds {limit} bytes"
+        )
+        self.limit = limit
+
+
+class BodyRefused(HTTPException):
+    """A body refused while it is parsed; ``errors`` name the fields, as Pydantic's do."""
+
+    def __init__(self, errors: list[ErrorDetails]) -> None:
+        super().__init__(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors)
+        self.errors = errors
+
+
+def _refusal(kind: str, loc: tuple[str | int, ...], message: str) -> ErrorDetails:
+    return {"type": kind, "loc": loc, "msg": message, "input": None}
+
+
+def _json_content(content_type: str | None) -> bool:
+    """Whether a Content-Type header announces JSON (no header: taken as JSON)."""
+    if content_type is None:
+        return True
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class LimitedRequest(Request):
+    """A request whose body may not exceed ``limit`` bytes; checked while it streams in.
+
+    Its JSON is parsed by :func:`tocsin.domain.untrusted.parse`: NUL, lone
+    surrogates and bytes that are not UTF-8 become U+FFFD, and nesting deeper
+    than :data:`~tocsin.domain.untrusted.MAX_DEPTH` is refused.
+    """
+
+    limit = DEFAULT_MAX_BODY
+
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            chunks = []
+            size = 0
+            async for chunk in self.stream():
+                size += len(chunk)
+                if size > self.limit:
+                    raise BodyTooLarge(self.limit)
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = untrusted.parse(body)
+            except untrusted.TooDeep as error:
+                raise BodyRefused(
+                    [_refusal("too_deep", ("body", *error.path), str(error))]
+                ) from error
+        return self._json
+
+
+InvalidAnswer = Callable[[Sequence[ErrorDetails]], Response]
+TooLargeAnswer = Callable[[int], Response]
+
+
+def limited_route(on_invalid: InvalidAnswer, on_too_large: TooLargeAnswer) -> type[APIRoute]:
+    """A route class enforcing the body limit and answering bad bodies in a source's format."""
+
+    class LimitedRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Any]:
+            original = super().get_route_handler()
+
+            async def handler(request: Request) -> Response:
+                limit = max_body_bytes()
+                length = request.headers.get("content-length", "")
+                if length.isdecimal() and int(length) > limit:
+                    return on_too_large(limit)
+                limited = LimitedRequest(request.scope, request.receive)
+                limited.limit = limit
+                try:
+                    if (
+                        self.body_field is not None
+                        and not _json_content(limited.headers.get("content-type"))
+                        and await limited.body()
+                    ):
+                        return on_invalid([_refusal("content_type", ("body",), NOT_JSON)])
+                    response: Response = await original(limited)
+                except BodyTooLarge as error:
+                    return on_too_large(error.limit)
+                except BodyRefused as error:
+                    return on_invalid(error.errors)
+                except RequestValidationError as error:
+                    return on_invalid(error.errors())
+                return response
+
+            return handler
+
+    return LimitedRoute
