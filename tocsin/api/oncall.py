@@ -21,6 +21,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Responder, TocsinDep, Viewer, remote_addr
 from tocsin.auth.accounts import Principal
 from tocsin.auth.roles import allows
@@ -30,7 +31,7 @@ from tocsin.oncall import feeds, handoff, ical, overrides, report, schedules, sw
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tocsin.store.oncall import CalendarFeed, HandoffReport, OverrideRow, SwapRow
 
-router = APIRouter(tags=["on-call"])
+router = APIRouter(route_class=CheckedRoute, tags=["on-call"])
 
 #: Text fields refuse NUL, which PostgreSQL cannot store.
 NO_NUL = r"^[^\x00]*$"
