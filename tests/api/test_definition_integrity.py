@@ -172,3 +172,36 @@ def test_definitions_the_domain_cannot_load_are_skipped_with_a_warning(
         "skipping stored resolve_policy 'default'",
         "skipping stored incident_field 'region'",
     }
+
+
+def test_policy_targets_name_layers_and_team_roles_that_exist_as_config_requires(
+    client: TestClient, admin: Caller
+) -> None:
+    schedule = {
+        "time_zone": "UTC",
+        "layers": [
+            {
+                "name": "primary",
+                "rotation": "weekly",
+                "handoff_day": "monday",
+                "handoff_time": "10:00",
+                "start": "2026-01-05T10:00:00",
+                "participants": [admin.name],
+            }
+        ],
+    }
+    assert client.put("/api/v1/schedules/s", headers=admin.headers, json=schedule).is_success
+    team = {"members": [admin.name], "roles": {"lead": admin.name}}
+    assert client.put("/api/v1/teams/t", headers=admin.headers, json=team).is_success
+    for target, field, message in [
+        ({"schedule": "s", "layer": "nope"}, "layer", "schedule 's' has no layer 'nope'"),
+        ({"team": "t", "role": "nope"}, "role", "team 't' has no role 'nope'"),
+    ]:
+        policy = {"steps": [{"targets": [target], "timeout_minutes": 5}]}
+        answer = client.put("/api/v1/escalation-policies/p", headers=admin.headers, json=policy)
+        assert answer.status_code == 422, answer.text
+        (error,) = answer.json()["detail"]
+        assert error["loc"] == ["body", "steps", 0, "targets", 0, field]
+        assert error["msg"].startswith(message)
+    good = {"steps": [{"targets": [{"schedule": "s", "layer": "primary"}], "timeout_minutes": 5}]}
+    assert client.put("/api/v1/escalation-policies/p", headers=admin.headers, json=good).is_success

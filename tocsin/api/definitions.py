@@ -23,6 +23,7 @@ from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
 from tocsin.config import desired
 from tocsin.config.fields import Spec, incident_role_name, object_name
+from tocsin.config.references import missing_layer, missing_team_role
 from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.schema import (
     ComponentConfig,
@@ -244,6 +245,39 @@ def references(kind: str, spec: Spec) -> Iterator[tuple[tuple[str | int, ...], s
             yield ("people",), desired.USER, person
 
 
+def _target_problems(session: Session, spec: Spec) -> Iterator[dict[str, Any]]:
+    """Layers and team roles an escalation policy's targets name that do not exist.
+
+    The messages are configuration validation's (tocsin.config.references).
+    """
+    if not isinstance(spec, EscalationPolicyConfig):
+        return
+    for s, step in enumerate(spec.steps):
+        for t, target in enumerate(step.targets):
+            problem, field = None, ""
+            if target.schedule is not None and target.layer is not None:
+                row = _find(session, desired.SCHEDULE, target.schedule)
+                for _, schedule in loaded([row] if row else [], _schedule):
+                    problem = missing_layer(target.schedule, target.layer, schedule.layer_names())
+                    field = "layer"
+            elif target.team is not None and target.role is not None:
+                row = _find(session, desired.TEAM, target.team)
+                for _, team in loaded([row] if row else [], _team):
+                    problem = missing_team_role(target.team, target.role, list(team.roles))
+                    field = "role"
+            if problem is not None:
+                loc = ["body", "steps", s, "targets", t, field]
+                yield {"loc": loc, "msg": problem, "type": "reference"}
+
+
+def _schedule(row: Definition) -> ScheduleConfig:
+    return ScheduleConfig.model_validate(row.spec)
+
+
+def _team(row: Definition) -> TeamConfig:
+    return TeamConfig.model_validate(row.spec)
+
+
 def _exists(session: Session, kind: str, name: str) -> bool:
     if kind == desired.USER:
         return session.scalar(select(User.id).where(User.name == name)) is not None
@@ -384,6 +418,9 @@ def _router_for(kind: Kind) -> APIRouter:
             ]
             if missing:
                 raise RequestValidationError(missing)
+            wrong = list(_target_problems(session, model))
+            if wrong:
+                raise RequestValidationError(wrong)
             spec = model.model_dump(mode="json", exclude_none=True)
             row, action = store_definition(session, row, kind.kind, name, spec, now)
             record(
