@@ -21,6 +21,8 @@ from tocsin.service import Tocsin
 EARLY = "0001-01-01T00:00+14:00"
 LATE = "9999-12-31T23:00-14:00"
 HUGE = "1" + "0" * 30
+#: Fits SQLite's 64-bit integers but not PostgreSQL's 32-bit id columns.
+BIG_ID = "3964071830735771136"
 
 
 @pytest.fixture
@@ -133,12 +135,23 @@ def test_notes_are_bounded_too(client: TestClient, admin: Caller) -> None:
         ("GET", f"/api/v1/incidents?offset={HUGE}", ["query", "offset"]),
         ("POST", f"/api/v1/jobs/{HUGE}/retry", ["path", "job_id"]),
         ("DELETE", f"/api/v1/tokens/{HUGE}", ["path", "token_id"]),
+        ("GET", f"/api/v1/alerts/{BIG_ID}", ["path", "alert_id"]),
+        ("POST", f"/api/v1/alert-groups/{BIG_ID}/resolve", ["path", "group_id"]),
+        ("POST", f"/api/v1/silences/{BIG_ID}/expire", ["path", "silence_id"]),
     ],
 )
 def test_integers_in_queries_and_paths_are_bounded(
     client: TestClient, admin: Caller, method: str, path: str, loc: list[str]
 ) -> None:
     assert _loc(client.request(method, path, headers=admin.headers)) == loc
+
+
+@pytest.mark.parametrize("path", ["INC-99999999999", "99999999999/timeline", "2147483648"])
+def test_incident_numbers_beyond_any_id_name_no_incident(
+    client: TestClient, admin: Caller, path: str
+) -> None:
+    answer = client.get(f"{API}/{path}", headers=admin.headers)
+    assert answer.status_code == 404, answer.text
 
 
 def test_bodies_over_the_limit_get_413_on_every_api_endpoint(

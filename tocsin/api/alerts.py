@@ -42,7 +42,7 @@ from tocsin.api.alert_schemas import (
 )
 from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Admin, Responder, TocsinDep, Viewer, remote_addr
-from tocsin.api.params import LenientInstant
+from tocsin.api.params import MAX_INTEGER, LenientInstant
 from tocsin.auth.roles import allows
 from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.config.messages import message_for
@@ -55,9 +55,9 @@ from tocsin.store.alerts import Alert, AlertEvent, AlertGroup, SilenceRow
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["alerts"])
 
-AlertId = Annotated[int, Path(ge=1, le=2**62, description="The alert's id")]
-GroupId = Annotated[int, Path(ge=1, le=2**62, description="The alert group's id")]
-SilenceId = Annotated[int, Path(ge=1, le=2**62, description="The silence's id")]
+AlertId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="The alert's id")]
+GroupId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="The alert group's id")]
+SilenceId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="The silence's id")]
 IntegrationName = Annotated[str, Path(min_length=1, max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
