@@ -205,3 +205,14 @@ def test_policy_targets_name_layers_and_team_roles_that_exist_as_config_requires
         assert error["msg"].startswith(message)
     good = {"steps": [{"targets": [{"schedule": "s", "layer": "primary"}], "timeout_minutes": 5}]}
     assert client.put("/api/v1/escalation-policies/p", headers=admin.headers, json=good).is_success
+
+
+def test_the_openapi_document_describes_each_definition_body(client: TestClient) -> None:
+    """So API clients (and fuzzers) see the fields, not just "an object"."""
+    paths = client.get("/openapi.json").json()["paths"]
+    body = paths["/api/v1/escalation-policies/{name}"]["put"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["required"] == ["steps"]
+    step = schema["properties"]["steps"]["items"]
+    assert set(step["properties"]) == {"targets", "timeout_minutes"}
+    assert "$defs" not in str(paths)

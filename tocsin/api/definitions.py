@@ -351,6 +351,29 @@ def _managed(kind: Kind, name: str, file: str) -> HTTPException:
     )
 
 
+def body_schema(model: type[Spec]) -> dict[str, Any]:
+    """The JSON schema of ``model`` with its definitions written in place.
+
+    The body is validated by hand (to name fields as configuration files do),
+    so the OpenAPI document would otherwise say only "an object".
+    """
+    schema = model.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
 def _router_for(kind: Kind) -> APIRouter:
     router = APIRouter(
         prefix=f"/api/v1/{kind.path}", route_class=CheckedRoute, tags=["definitions"]
@@ -392,6 +415,9 @@ def _router_for(kind: Kind) -> APIRouter:
         responses={
             409: {"description": "Managed by a configuration file"},
             422: {"description": "Invalid body or unknown reference"},
+        },
+        openapi_extra={
+            "requestBody": {"content": {"application/json": {"schema": body_schema(kind.model)}}}
         },
     )
     def put(
