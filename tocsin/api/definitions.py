@@ -2,8 +2,8 @@
 
 Objects a configuration file manages are read-only here (409 naming the file);
 objects made through the API can be created, replaced and deleted. Each kind's
-body is validated with the same model configuration files use, and names it
-refers to must exist.
+name and body are checked as configuration files check them (the same name
+check, model and reference messages), and names it refers to must exist.
 """
 
 from __future__ import annotations
