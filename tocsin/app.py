@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from tocsin import __version__
 from tocsin.api import alerts as alerts_api
 from tocsin.api import audit, classify, definitions, health, incidents, jobs, oncall, tokens, users
+from tocsin.api import errors as api_errors
 from tocsin.api import inbound as inbound_api
 from tocsin.api import paging as paging_api
 from tocsin.auth.throttle import LoginThrottle
@@ -69,6 +71,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     # The database refused or cancelled the transaction: retry later, not a bug.
     app.add_exception_handler(OperationalError, health.database_unavailable)
+    app.add_exception_handler(RequestValidationError, api_errors.invalid_request)
     for router in ROUTERS:
         app.include_router(router)
     app.mount(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from tocsin.api.params import Instant
 from tocsin.config.alerting_schema import (
     DEFAULT_RATE_LIMIT,
     EmailConfig,
@@ -219,8 +220,8 @@ class SilenceCreate(BaseModel):
     )
 
     matchers: list[str] = Field(min_length=1, max_length=50)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime
+    starts_at: Instant | None = None
+    ends_at: Instant
     comment: str = Field(min_length=1, max_length=2000)
 
 

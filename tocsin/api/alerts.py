@@ -40,7 +40,9 @@ from tocsin.api.alert_schemas import (
     SilenceCreate,
     SilenceOut,
 )
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Admin, Responder, TocsinDep, Viewer, remote_addr
+from tocsin.api.params import MAX_INTEGER, LenientInstant
 from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.config.messages import message_for
 from tocsin.domain import untrusted
@@ -51,11 +53,11 @@ from tocsin.incidents import service as incident_service
 from tocsin.incidents.errors import IncidentError, InvalidInput
 from tocsin.store.alerts import Alert, AlertEvent, AlertGroup, SilenceRow
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["alerts"])
 
-AlertId = Annotated[int, Path(ge=1, le=2**62, description="The alert's id")]
-GroupId = Annotated[int, Path(ge=1, le=2**62, description="The alert group's id")]
-SilenceId = Annotated[int, Path(ge=1, le=2**62, description="The silence's id")]
+AlertId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="The alert's id")]
+GroupId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="The alert group's id")]
+SilenceId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="The silence's id")]
 IntegrationName = Annotated[str, Path(min_length=1, max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -367,7 +369,7 @@ def resolve_group(
 def alert_accuracy(
     _: Viewer,
     tocsin: TocsinDep,
-    since: Annotated[datetime | None, Query(description="Groups opened at or after")] = None,
+    since: Annotated[LenientInstant | None, Query(description="Groups opened at or after")] = None,
     service: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[AccuracyOut]:
     def count(value: Outcome) -> Any:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Admin, TocsinDep
+from tocsin.api.params import LenientInstant, Offset
 from tocsin.api.schemas import AuditOut
 from tocsin.clock import utc
 from tocsin.store.tables import AuditEntry
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", route_class=CheckedRoute, tags=["audit"])
 
 
 @router.get("", response_model=list[AuditOut], summary="Who changed what, newest first")
@@ -22,9 +23,9 @@ def list_audit(
     tocsin: TocsinDep,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     object_type: Annotated[str | None, Query(max_length=50)] = None,
-    since: datetime | None = None,
+    since: Annotated[LenientInstant | None, Query(description="At or after")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     if actor:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, status
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import TocsinDep, Viewer
 from tocsin.api.incident_schemas import (
     ClassifyRequest,
@@ -17,7 +18,7 @@ from tocsin.api.incident_schemas import (
 from tocsin.domain.classification import ClassificationError, Impact, classify
 from tocsin.incidents import definitions
 
-router = APIRouter(prefix="/api/v1", tags=["severity"])
+router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["severity"])
 
 
 @router.post(

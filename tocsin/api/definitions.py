@@ -2,13 +2,13 @@
 
 Objects a configuration file manages are read-only here (409 naming the file);
 objects made through the API can be created, replaced and deleted. Each kind's
-body is validated with the same model configuration files use, and names it
-refers to must exist.
+name and body are checked as configuration files check them (the same name
+check, model and reference messages), and names it refers to must exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,9 +19,11 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
 from tocsin.config import desired
-from tocsin.config.fields import Spec
+from tocsin.config.fields import Spec, incident_role_name, object_name
+from tocsin.config.references import missing_layer, missing_team_role
 from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.schema import (
     ComponentConfig,
@@ -32,6 +34,8 @@ from tocsin.config.schema import (
     SeverityConfig,
     TeamConfig,
 )
+from tocsin.config.stored import loaded
+from tocsin.domain.severity import level_key
 from tocsin.store.audit import record
 from tocsin.store.tables import Definition, User
 
@@ -45,6 +49,10 @@ class Kind:
     example: dict[str, Any]
     #: Severities are listed, typed and with the seed's defaults, by the classify router.
     listed: bool = True
+    #: The configuration files' check of this kind's names; returns the name as stored.
+    check_name: Callable[[Any], str] = object_name
+    #: The body field that carries the name too (it defaults to the name in the path).
+    name_field: str | None = None
 
 
 KINDS = (
@@ -121,6 +129,7 @@ KINDS = (
             "escalation": "None",
         },
         listed=False,
+        name_field="level",
     ),
     Kind(
         desired.INCIDENT_ROLE,
@@ -128,6 +137,7 @@ KINDS = (
         "incident role",
         IncidentRoleConfig,
         {"responsibilities": ["Record timeline of events"], "who": "Any team member"},
+        check_name=incident_role_name,
     ),
     Kind(
         desired.STATUS_PAGE_COMPONENT,
@@ -135,6 +145,7 @@ KINDS = (
         "status page component",
         ComponentConfig,
         {"name": "Checkout", "group": "Payments"},
+        name_field="name",
     ),
     Kind(
         desired.POSTMORTEM_TEMPLATE,
@@ -194,6 +205,15 @@ def _find(session: Session, kind: str, name: str) -> Definition | None:
     )
 
 
+def _stored(session: Session, kind: Kind, name: str) -> Definition | None:
+    """The definition a path names: "Scribe" and "technical-lead" name stored roles too."""
+    try:
+        name = kind.check_name(name)
+    except ValueError:
+        return None
+    return _find(session, kind.kind, name)
+
+
 def references(kind: str, spec: Spec) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
     """(field path, referred kind, name) for every name a definition refers to."""
     if isinstance(spec, ServiceConfig):
@@ -225,16 +245,61 @@ def references(kind: str, spec: Spec) -> Iterator[tuple[tuple[str | int, ...], s
             yield ("people",), desired.USER, person
 
 
+def _target_problems(session: Session, spec: Spec) -> Iterator[dict[str, Any]]:
+    """Layers and team roles an escalation policy's targets name that do not exist.
+
+    The messages are configuration validation's (tocsin.config.references).
+    """
+    if not isinstance(spec, EscalationPolicyConfig):
+        return
+    for s, step in enumerate(spec.steps):
+        for t, target in enumerate(step.targets):
+            problem, field = None, ""
+            if target.schedule is not None and target.layer is not None:
+                row = _find(session, desired.SCHEDULE, target.schedule)
+                for _, schedule in loaded([row] if row else [], _schedule):
+                    problem = missing_layer(target.schedule, target.layer, schedule.layer_names())
+                    field = "layer"
+            elif target.team is not None and target.role is not None:
+                row = _find(session, desired.TEAM, target.team)
+                for _, team in loaded([row] if row else [], _team):
+                    problem = missing_team_role(target.team, target.role, list(team.roles))
+                    field = "role"
+            if problem is not None:
+                loc = ["body", "steps", s, "targets", t, field]
+                yield {"loc": loc, "msg": problem, "type": "reference"}
+
+
+def _schedule(row: Definition) -> ScheduleConfig:
+    return ScheduleConfig.model_validate(row.spec)
+
+
+def _team(row: Definition) -> TeamConfig:
+    return TeamConfig.model_validate(row.spec)
+
+
 def _exists(session: Session, kind: str, name: str) -> bool:
     if kind == desired.USER:
         return session.scalar(select(User.id).where(User.name == name)) is not None
     return _find(session, kind, name) is not None
 
 
+def _invalid(loc: tuple[str | int, ...], message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
+
+
+def _checked_name(kind: Kind, name: str) -> str:
+    """The name as configuration files would store it; 422 naming the path if they refuse it."""
+    try:
+        return kind.check_name(name)
+    except ValueError as error:
+        raise _invalid(("path", "name"), f"invalid {kind.title} name: {error}") from error
+
+
 def _validate(kind: Kind, name: str, body: dict[str, Any]) -> Spec:
     data = dict(body)
-    if kind.kind == desired.SEVERITY:
-        data.setdefault("level", name)
+    if kind.name_field is not None:
+        data.setdefault(kind.name_field, name)
     try:
         model = kind.model.model_validate(data)
     except ValidationError as exc:
@@ -244,27 +309,38 @@ def _validate(kind: Kind, name: str, body: dict[str, Any]) -> Spec:
                 for error in exc.errors(include_url=False, include_context=False)
             ]
         ) from exc
-    if kind.kind == desired.SEVERITY and getattr(model, "level", name) != name:
+    if kind.name_field is not None and getattr(model, kind.name_field) != name:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"body.level {getattr(model, 'level', '')!r} must equal "
+            detail=f"body.{kind.name_field} {getattr(model, kind.name_field)!r} must equal "
             f"the name in the path {name!r}",
         )
     return model
 
 
+def _same_level(session: Session, kind: Kind, name: str) -> str | None:
+    """Another severity with the same label as ``name`` ("sev 1" and "SEV-1"), if any."""
+    if kind.kind != desired.SEVERITY:
+        return None
+    rows = session.scalars(select(Definition.name).where(Definition.kind == kind.kind))
+    return next(
+        (other for other in rows if other != name and level_key(other) == level_key(name)), None
+    )
+
+
 def _referrers(session: Session, kind: str, name: str) -> list[str]:
     """Definitions that refer to (kind, name), as "service 'checkout'" strings."""
-    found = []
     by_kind = {k.kind: k for k in KINDS}
-    for row in session.scalars(select(Definition).order_by(Definition.kind, Definition.name)):
-        owner = by_kind.get(row.kind)
-        if owner is None:
-            continue
-        spec = owner.model.model_validate(row.spec)
-        if any(k == kind and n == name for _, k, n in references(row.kind, spec)):
-            found.append(f"{owner.title} {row.name!r}")
-    return found
+    rows = session.scalars(
+        select(Definition)
+        .where(Definition.kind.in_(by_kind))
+        .order_by(Definition.kind, Definition.name)
+    )
+    return [
+        f"{by_kind[row.kind].title} {row.name!r}"
+        for row, spec in loaded(rows, lambda row: by_kind[row.kind].model.model_validate(row.spec))
+        if any(k == kind and n == name for _, k, n in references(row.kind, spec))
+    ]
 
 
 def _managed(kind: Kind, name: str, file: str) -> HTTPException:
@@ -275,8 +351,33 @@ def _managed(kind: Kind, name: str, file: str) -> HTTPException:
     )
 
 
+def body_schema(model: type[Spec]) -> dict[str, Any]:
+    """The JSON schema of ``model`` with its definitions written in place.
+
+    The body is validated by hand (to name fields as configuration files do),
+    so the OpenAPI document would otherwise say only "an object".
+    """
+    schema = model.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
 def _router_for(kind: Kind) -> APIRouter:
-    router = APIRouter(prefix=f"/api/v1/{kind.path}", tags=["definitions"])
+    router = APIRouter(
+        prefix=f"/api/v1/{kind.path}", route_class=CheckedRoute, tags=["definitions"]
+    )
 
     def list_all(_: Viewer, tocsin: TocsinDep) -> list[DefinitionOut]:
         with tocsin.database.sessions() as session:
@@ -300,7 +401,7 @@ def _router_for(kind: Kind) -> APIRouter:
     )
     def get_one(name: str, _: Viewer, tocsin: TocsinDep) -> DefinitionOut:
         with tocsin.database.sessions() as session:
-            row = _find(session, kind.kind, name)
+            row = _stored(session, kind, name)
             if row is None:
                 raise HTTPException(
                     status.HTTP_404_NOT_FOUND, detail=f"no {kind.title} named {name!r}"
@@ -315,6 +416,9 @@ def _router_for(kind: Kind) -> APIRouter:
             409: {"description": "Managed by a configuration file"},
             422: {"description": "Invalid body or unknown reference"},
         },
+        openapi_extra={
+            "requestBody": {"content": {"application/json": {"schema": body_schema(kind.model)}}}
+        },
     )
     def put(
         name: str,
@@ -323,16 +427,16 @@ def _router_for(kind: Kind) -> APIRouter:
         request: Request,
         body: dict[str, Any] = Body(openapi_examples={"example": {"value": kind.example}}),
     ) -> DefinitionOut:
-        if not name or len(name) > 200:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, detail="name must be 1 to 200 characters"
-            )
+        name = _checked_name(kind, name)
         model = _validate(kind, name, body)
         now = tocsin.clock.now()
         with tocsin.database.transaction() as session:
             row = _find(session, kind.kind, name)
             if row is not None and row.managed_by:
                 raise _managed(kind, name, row.managed_by)
+            same = _same_level(session, kind, name)
+            if same is not None:
+                raise _invalid(("path", "name"), f"{name!r} is the same level as {same!r}")
             missing = [
                 {"loc": ["body", *path], "msg": f"unknown {what} {ref!r}", "type": "reference"}
                 for path, what, ref in references(kind.kind, model)
@@ -340,6 +444,9 @@ def _router_for(kind: Kind) -> APIRouter:
             ]
             if missing:
                 raise RequestValidationError(missing)
+            wrong = list(_target_problems(session, model))
+            if wrong:
+                raise RequestValidationError(wrong)
             spec = model.model_dump(mode="json", exclude_none=True)
             row, action = store_definition(session, row, kind.kind, name, spec, now)
             record(
@@ -366,14 +473,14 @@ def _router_for(kind: Kind) -> APIRouter:
     def delete(name: str, principal: Admin, tocsin: TocsinDep, request: Request) -> None:
         now = tocsin.clock.now()
         with tocsin.database.transaction() as session:
-            row = _find(session, kind.kind, name)
+            row = _stored(session, kind, name)
             if row is None:
                 raise HTTPException(
                     status.HTTP_404_NOT_FOUND, detail=f"no {kind.title} named {name!r}"
                 )
             if row.managed_by:
                 raise _managed(kind, name, row.managed_by)
-            referrers = _referrers(session, kind.kind, name)
+            referrers = _referrers(session, kind.kind, row.name)
             if referrers:
                 raise HTTPException(
                     status.HTTP_409_CONFLICT,
@@ -386,7 +493,7 @@ def _router_for(kind: Kind) -> APIRouter:
                 actor=principal.name,
                 action="definition.delete",
                 object_type=kind.kind,
-                object_key=name,
+                object_key=row.name,
                 remote_addr=remote_addr(request),
             )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.api.params import MAX_INTEGER, Instant
 
 NoteKindName = Literal["observation", "decision", "action"]
 LinkKind = Literal["dashboard", "ticket", "war_room", "runbook", "other"]
@@ -14,7 +16,9 @@ LinkKind = Literal["dashboard", "ticket", "war_room", "runbook", "other"]
 class Impact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    users_affected: int | None = Field(default=None, ge=0, description="How many users")
+    users_affected: int | None = Field(
+        default=None, ge=0, le=MAX_INTEGER, description="How many users"
+    )
     revenue_impact: str | None = Field(default=None, max_length=100, examples=["$45,000"])
     error_budget_consumed: str | None = Field(default=None, max_length=50, examples=["35%"])
 
@@ -59,8 +63,8 @@ class IncidentCreate(BaseModel):
     )
     reported_by: str | None = Field(default=None, max_length=200)
     drill: bool = Field(default=False, description="A drill or game day; excluded from metrics")
-    detected_at: AwareDatetime | None = Field(default=None, description="Default: now")
-    impact_started_at: AwareDatetime | None = Field(
+    detected_at: Instant | None = Field(default=None, description="Default: now")
+    impact_started_at: Instant | None = Field(
         default=None, description="When the impact began; may precede detection"
     )
     services: list[str] = Field(default_factory=list, max_length=100)
@@ -92,7 +96,7 @@ class IncidentPatch(BaseModel):
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     summary: str | None = Field(default=None, max_length=20_000)
-    impact_started_at: AwareDatetime | None = None
+    impact_started_at: Instant | None = None
     services: list[str] | None = Field(default=None, max_length=100)
     tags: list[str] | None = Field(default=None, max_length=100)
     impact: Impact | None = None
@@ -211,11 +215,11 @@ class NoteCreate(BaseModel):
 
     text: str = Field(min_length=1, max_length=20_000)
     kind: NoteKindName = "observation"
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Instant | None = Field(
         default=None, description="When it happened, if earlier than now (back-dating)"
     )
     corrects: int | None = Field(
-        default=None, ge=1, description="Sequence number of the entry this corrects"
+        default=None, ge=1, le=MAX_INTEGER, description="Sequence number of the entry this corrects"
     )
 
 

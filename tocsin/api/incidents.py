@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Responder, TocsinDep, Viewer, remote_addr
 from tocsin.api.incident_schemas import (
     ChangeOut,
@@ -39,6 +39,7 @@ from tocsin.api.incident_schemas import (
     TimelineEntryOut,
     ValidationErrorOut,
 )
+from tocsin.api.params import Instant, Offset
 from tocsin.auth.accounts import Principal
 from tocsin.domain import lifecycle, roles
 from tocsin.domain.checklist import progress
@@ -48,7 +49,7 @@ from tocsin.incidents import definitions, export, records, service
 from tocsin.incidents.errors import Conflict, IncidentNotFound, InvalidInput, NotAllowed
 from tocsin.store.incidents import Incident, IncidentChecklistItem
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents", route_class=CheckedRoute, tags=["incidents"])
 
 Reference = Annotated[
     str,
@@ -259,13 +260,11 @@ def list_incidents(
     tag: Annotated[str | None, Query(max_length=100)] = None,
     drill: Annotated[bool | None, Query(description="Only drills (true) or real (false)")] = None,
     detected_from: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Detected at or after")
+        Instant | None, Query(alias="from", description="Detected at or after")
     ] = None,
-    detected_to: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Detected before")
-    ] = None,
+    detected_to: Annotated[Instant | None, Query(alias="to", description="Detected before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
 ) -> IncidentPage:
     statuses = _statuses(status_)
     with tocsin.database.sessions() as session:

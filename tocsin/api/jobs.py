@@ -6,13 +6,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
+from tocsin.api.params import Id, Offset
 from tocsin.api.schemas import JobOut
 from tocsin.engine import jobs
 from tocsin.store.audit import record
 from tocsin.store.tables import Job
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/jobs", route_class=CheckedRoute, tags=["jobs"])
 
 State = Literal["pending", "running", "done", "dead"]
 
@@ -24,7 +26,7 @@ def list_jobs(
     state: Annotated[State | None, Query(description="Only jobs in this state")] = None,
     kind: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[Job]:
     with tocsin.database.sessions() as session:
         return jobs.list_jobs(session, state=state, kind=kind, limit=limit, offset=offset)
@@ -41,7 +43,7 @@ def summary(_: Viewer, tocsin: TocsinDep) -> dict[str, int]:
     response_model=JobOut,
     summary="Retry a dead job with a fresh set of attempts",
 )
-def retry(job_id: int, principal: Admin, tocsin: TocsinDep, request: Request) -> Job:
+def retry(job_id: Id, principal: Admin, tocsin: TocsinDep, request: Request) -> Job:
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
         job = session.get(Job, job_id)

@@ -21,7 +21,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Responder, TocsinDep, Viewer, remote_addr
+from tocsin.api.params import EARLIEST, LATEST, MAX_INTEGER
 from tocsin.auth.accounts import Principal
 from tocsin.auth.roles import allows
 from tocsin.domain.fairness import DEFAULT_HORIZON, check_fairness
@@ -30,20 +32,16 @@ from tocsin.oncall import feeds, handoff, ical, overrides, report, schedules, sw
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tocsin.store.oncall import CalendarFeed, HandoffReport, OverrideRow, SwapRow
 
-router = APIRouter(tags=["on-call"])
+router = APIRouter(route_class=CheckedRoute, tags=["on-call"])
 
 #: Text fields refuse NUL, which PostgreSQL cannot store.
 NO_NUL = r"^[^\x00]*$"
-#: Instants outside these years are refused: nobody schedules on-call there.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 DEFAULT_SHIFTS_SPAN = timedelta(days=7)
-MAX_ID = 2**31 - 1
 
 ScheduleName = Annotated[
     str, Path(description="The schedule's name", max_length=200, pattern=NO_NUL)
 ]
-ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ItemId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 From = Annotated[
     AwareDatetime | None, Query(alias="from", description="Start (ISO 8601 with offset)")
 ]

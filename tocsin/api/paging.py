@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import Responder, TocsinDep, Viewer
+from tocsin.api.params import LenientInstant
 from tocsin.clock import utc
 from tocsin.domain.escalation import Urgency
 from tocsin.paging import runs, simulate, subjects
@@ -23,7 +25,7 @@ from tocsin.store.paging import (
     Page,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["paging"])
+router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["paging"])
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -34,7 +36,7 @@ REFUSED: Responses = {409: {"description": "The escalation is not in a state tha
 
 
 class SimulateIn(BaseModel):
-    at: datetime | None = Field(None, description="When the alert fires (default: now).")
+    at: LenientInstant | None = Field(None, description="When the alert fires (default: now).")
     service: Name | None = Field(None, description="Service whose team fills role targets.")
     urgency: Urgency = Urgency.HIGH
 

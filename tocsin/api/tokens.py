@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.deps import TocsinDep, Viewer, remote_addr
+from tocsin.api.params import Id
 from tocsin.api.schemas import TokenCreate, TokenCreated, TokenOut
 from tocsin.auth import accounts
 from tocsin.auth.roles import allows
 from tocsin.store.tables import ApiToken, User
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", route_class=CheckedRoute, tags=["tokens"])
 
 
 def _out(token: ApiToken, user: str) -> TokenOut:
@@ -67,7 +69,7 @@ def list_tokens(principal: Viewer, tocsin: TocsinDep) -> list[TokenOut]:
 
 
 @router.delete("/{token_id}", status_code=204, summary="Revoke a token")
-def revoke_token(token_id: int, principal: Viewer, tocsin: TocsinDep, request: Request) -> None:
+def revoke_token(token_id: Id, principal: Viewer, tocsin: TocsinDep, request: Request) -> None:
     with tocsin.database.transaction() as session:
         token = session.get(ApiToken, token_id)
         mine = token is not None and token.user_id == principal.user_id

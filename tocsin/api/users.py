@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.api.checked import CheckedRoute
 from tocsin.api.definitions import store_definition
 from tocsin.api.deps import Admin, TocsinDep, Viewer, remote_addr
 from tocsin.api.schemas import UserCreate, UserOut, UserUpdate
@@ -21,7 +22,7 @@ from tocsin.config.paging_schema import NotificationRulesConfig
 from tocsin.store.audit import record
 from tocsin.store.tables import Definition, User
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["users"])
 
 #: Fields a PATCH may change but not blank out.
 NOT_NULL = ("full_name", "time_zone", "role", "contact_methods")

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, PlainValidator
 
+from tocsin.domain.roles import RoleError, parse_role
+
 
 class Spec(BaseModel):
     """Base of every configuration model: unknown fields are errors, not silently ignored."""
@@ -87,6 +89,14 @@ def object_name(value: Any) -> str:
     if value != value.strip():
         raise ValueError(f"must not start or end with spaces, got {describe(value)}")
     return value
+
+
+def incident_role_name(value: Any) -> str:
+    """The canonical name of an incident role ("Scribe", "technical-lead": an alias)."""
+    try:
+        return parse_role(str(value)).value
+    except RoleError as error:
+        raise ValueError(str(error)) from None
 
 
 UserName = Annotated[str, PlainValidator(user_name)]

@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap
 from tocsin.config.alerting_kinds import ALERTING_READERS
 from tocsin.config.catalog import Catalog, Entry
 from tocsin.config.errors import FieldPath
-from tocsin.config.fields import describe, object_name, user_name
+from tocsin.config.fields import describe, incident_role_name, object_name, user_name
 from tocsin.config.incident_kinds import INCIDENT_READERS
 from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
@@ -32,7 +32,6 @@ from tocsin.config.schema import (
     UserConfig,
 )
 from tocsin.domain.classification import ClassificationError, ClassificationRules
-from tocsin.domain.roles import RoleError, parse_role
 from tocsin.domain.severity import level_key
 
 Reader = Callable[[Catalog, SourceFile, str, Any], None]
@@ -85,15 +84,8 @@ def read_severities(catalog: Catalog, source: SourceFile, key: str, node: Any) -
             catalog.add(catalog.severities, "severity level", entry, key=level_key(level))
 
 
-def _role_name(value: Any) -> str:
-    try:
-        return parse_role(str(value)).value
-    except RoleError as error:
-        raise ValueError(str(error)) from None
-
-
 def read_roles(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    entries = named_items(catalog, source, key, node, "incident roles", _role_name)
+    entries = named_items(catalog, source, key, node, "incident roles", incident_role_name)
     for position, (name, data, path) in enumerate(entries):
         model = validate_into(IncidentRoleConfig, data, source, path, catalog.issues)
         catalog.add(catalog.roles, "incident role", Entry(name, model, source, path, position))

@@ -8,7 +8,7 @@ is complete.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from tocsin.config.catalog import Catalog, Entry
@@ -33,6 +33,21 @@ def unknown(what: str, name: str, known: Collection[str]) -> str:
     return message
 
 
+def missing_layer(schedule: str, layer: str, layers: Sequence[str]) -> str | None:
+    """Why an escalation target's ``layer`` is wrong, or None when the schedule has it."""
+    if layer in layers:
+        return None
+    return f"schedule {schedule!r} has no layer {layer!r}; its layers are {', '.join(layers)}"
+
+
+def missing_team_role(team: str, role: str, roles: Sequence[str]) -> str | None:
+    """Why an escalation target's team ``role`` is wrong, or None when the team has it."""
+    if role in roles:
+        return None
+    message = f"team {team!r} has no role {role!r}"
+    return f"{message}; its roles are {', '.join(roles)}" if roles else message
+
+
 def _target_path(entry: Entry[EscalationPolicyConfig], step: int, target: int) -> FieldPath:
     """Where a target is written, relative to the policy (derived policies map it back)."""
     if entry.target_paths:
@@ -55,18 +70,17 @@ def _check_target(
         if schedule is None:
             report(unknown("schedule", target.schedule, catalog.schedules), "schedule")
         elif target.layer is not None and schedule.model is not None:
-            layers = schedule.model.layer_names()
-            if target.layer not in layers:
-                message = f"schedule {schedule.name!r} has no layer {target.layer!r}"
-                report(f"{message}; its layers are {', '.join(layers)}", "layer")
+            problem = missing_layer(schedule.name, target.layer, schedule.model.layer_names())
+            if problem is not None:
+                report(problem, "layer")
     elif target.team is not None:
         team = catalog.teams.get(target.team)
         if team is None:
             report(unknown("team", target.team, catalog.teams), "team")
-        elif target.role is not None and team.model and target.role not in team.model.roles:
-            message = f"team {team.name!r} has no role {target.role!r}"
-            roles = ", ".join(team.model.roles)
-            report(f"{message}; its roles are {roles}" if roles else message, "role")
+        elif target.role is not None and team.model:
+            problem = missing_team_role(team.name, target.role, list(team.model.roles))
+            if problem is not None:
+                report(problem, "role")
     elif target.role is not None and target.role not in team_roles:
         message = (
             f"no team defines the role {target.role!r}; this step pages nobody "

@@ -22,15 +22,22 @@ resolve".
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.config.stored import severity_scale
+from tocsin.config.stored import loaded, severity_scale
 from tocsin.domain.checklist import DEFAULT_TEMPLATE, ChecklistTemplate, template_from_config
 from tocsin.domain.classification import ClassificationRules
-from tocsin.domain.roles import ResolvePolicy, Role, RoleDefinition, definitions_from_dict
+from tocsin.domain.roles import (
+    ResolvePolicy,
+    Role,
+    RoleDefinition,
+    RoleError,
+    definitions_from_dict,
+)
 from tocsin.domain.severity import (
     SeverityLevel,
     SeverityScale,
@@ -47,6 +54,8 @@ CLASSIFICATION = "classification"
 CHECKLIST = "incident_checklist"
 RESOLVE_POLICY = "resolve_policy"
 INCIDENT_FIELD = "incident_field"
+
+T = TypeVar("T")
 
 #: How many of the most severe levels always go through formal declaration (SEV1, SEV2).
 FORMAL_LEVELS = 2
@@ -171,9 +180,11 @@ def _rows(session: Session, kind: str) -> list[Definition]:
     return list(session.scalars(query.order_by(Definition.position, Definition.name)))
 
 
-def _first_spec(session: Session, kind: str) -> dict[str, Any] | None:
-    rows = _rows(session, kind)
-    return rows[0].spec if rows else None
+def _first(session: Session, kind: str, load: Callable[[dict[str, Any]], T], default: T) -> T:
+    """The first row of a one-row kind that loads, or ``default``."""
+    for _, value in loaded(_rows(session, kind), lambda row: load(row.spec)):
+        return value
+    return default
 
 
 def scale(session: Session) -> SeverityScale:
@@ -188,29 +199,39 @@ def needs_formal_declaration(level: SeverityLevel) -> bool:
 
 
 def role_definitions(session: Session) -> dict[Role, RoleDefinition]:
-    rows = _rows(session, INCIDENT_ROLE)
-    if not rows:
-        return definitions_from_dict(DEFAULT_ROLES)
-    return definitions_from_dict({row.name: row.spec for row in rows})
+    """The configured incident roles, or the seed's four when none is (or none loads)."""
+    found: dict[Role, RoleDefinition] = {}
+
+    def load(row: Definition) -> dict[Role, RoleDefinition]:
+        parsed = definitions_from_dict({row.name: row.spec})
+        twice = sorted(role.value for role in parsed if role in found)
+        if twice:
+            raise RoleError(f"{twice[0]} is defined twice")
+        return parsed
+
+    for _, parsed in loaded(_rows(session, INCIDENT_ROLE), load):
+        found.update(parsed)
+    return found or definitions_from_dict(DEFAULT_ROLES)
 
 
 def classification_rules(session: Session) -> ClassificationRules:
-    spec = _first_spec(session, CLASSIFICATION)
-    return ClassificationRules.from_dict(spec) if spec else ClassificationRules()
+    return _first(session, CLASSIFICATION, ClassificationRules.from_dict, ClassificationRules())
 
 
 def checklist_template(session: Session) -> ChecklistTemplate:
-    spec = _first_spec(session, CHECKLIST)
-    return template_from_config(spec["sections"]) if spec else DEFAULT_TEMPLATE
+    return _first(
+        session, CHECKLIST, lambda spec: template_from_config(spec["sections"]), DEFAULT_TEMPLATE
+    )
 
 
 def resolve_policy(session: Session) -> ResolvePolicy:
-    spec = _first_spec(session, RESOLVE_POLICY)
-    return ResolvePolicy.from_dict(spec) if spec else ResolvePolicy()
+    return _first(session, RESOLVE_POLICY, ResolvePolicy.from_dict, ResolvePolicy())
 
 
 def custom_fields(session: Session) -> dict[str, FieldDefinition]:
     """Custom incident fields by key; none unless configuration defines some."""
+    rows = _rows(session, INCIDENT_FIELD)
     return {
-        row.name: field_definition(row.name, row.spec) for row in _rows(session, INCIDENT_FIELD)
+        row.name: definition
+        for row, definition in loaded(rows, lambda row: field_definition(row.name, row.spec))
     }

@@ -27,10 +27,15 @@ from tocsin.store.incidents import (
 _REFERENCE = re.compile(r"(?:INC-?)?(\d{1,18})", re.IGNORECASE)
 
 
+#: The largest incident id (ids are 32-bit integers; a larger number names no incident).
+LARGEST_ID = 2**31 - 1
+
+
 def parse_reference(reference: str) -> int | None:
     """The incident id in "INC-42", "inc42" or "42", or None."""
     match = _REFERENCE.fullmatch(reference.strip())
-    return int(match[1]) if match else None
+    number = int(match[1]) if match else None
+    return number if number is not None and number <= LARGEST_ID else None
 
 
 def find(session: Session, reference: str, *, lock: bool = False) -> Incident:
