@@ -16,7 +16,7 @@ from tocsin.api import audit, classify, definitions, health, incidents, jobs, on
 from tocsin.api import inbound as inbound_api
 from tocsin.api import paging as paging_api
 from tocsin.service import Tocsin
-from tocsin.web import ack, pages
+from tocsin.web import ack, api_docs, pages
 
 ROUTERS = (
     # First: alerts from monitoring tools are the hottest path, matched before everything else.
@@ -34,6 +34,7 @@ ROUTERS = (
     paging_api.router,
     ack.router,
     pages.router,
+    api_docs.router,
 )
 
 
@@ -60,10 +61,15 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
         version=__version__,
         summary="Self-hosted incident management",
         lifespan=lifespan,
+        # Served by tocsin.web.api_docs from local files; ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.tocsin = tocsin
     for router in ROUTERS:
         app.include_router(router)
+    api_docs.mount_assets(app)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )
