@@ -28,6 +28,9 @@ class Settings:
     secure_cookies: bool = True
     #: Test facility: read the current instant from this file (tocsin.file_clock).
     clock_file: Path | None = None
+    #: Tocsin's address as senders and people reach it (e.g. behind a proxy);
+    #: None: the address each request reached.
+    public_url: str | None = None
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -48,6 +51,7 @@ class Settings:
             clock_file=Path(os.environ["TOCSIN_CLOCK_FILE"])
             if os.environ.get("TOCSIN_CLOCK_FILE")
             else None,
+            public_url=os.environ.get("TOCSIN_PUBLIC_URL", "").rstrip("/") or None,
         )
 
     @property

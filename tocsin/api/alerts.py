@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import integrations, silences
 from tocsin.alerts.definitions import cache_for
 from tocsin.alerts.ingest import Ingest
+from tocsin.api import send_to
 from tocsin.api.alert_schemas import (
     AccuracyOut,
     ActionIn,
@@ -49,6 +50,7 @@ from tocsin.domain.grouping import AccuracyRow, Outcome, rank_noisy
 from tocsin.inbound import user_report
 from tocsin.incidents import service as incident_service
 from tocsin.incidents.errors import IncidentError, InvalidInput
+from tocsin.service import Tocsin
 from tocsin.store.alerts import Alert, AlertEvent, AlertGroup, SilenceRow
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -60,17 +62,6 @@ IntegrationName = Annotated[str, Path(min_length=1, max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 StatusFilter = Literal["open", "triggered", "acknowledged", "resolved"]
-
-#: Path of each integration type's endpoint, for the answer to "create" and "rotate".
-ENDPOINTS = {
-    "alertmanager": "/api/v1/integrations/{key}/alertmanager",
-    "grafana": "/api/v1/integrations/{key}/grafana",
-    "webhook": "/api/v1/integrations/{key}/webhook",
-    "heartbeat": "/api/v1/heartbeats/{key}",
-    "pagerduty": "/v2/enqueue (routing_key: {key})",
-    "opsgenie": "/v2/alerts (Authorization: GenieKey {key})",
-    "email": "{key}@<smtp domain>",
-}
 
 
 def _not_found(what: str) -> HTTPException:
@@ -411,7 +402,7 @@ def alert_accuracy(
 # --- integrations ---------------------------------------------------------------
 
 
-def integration_out(listed: integrations.Listed) -> IntegrationOut:
+def integration_out(listed: integrations.Listed, endpoint: str) -> IntegrationOut:
     config = listed.config
     settings = config.model_dump(
         mode="json",
@@ -437,26 +428,35 @@ def integration_out(listed: integrations.Listed) -> IntegrationOut:
             for key in listed.keys
         ],
         settings=settings,
+        endpoint=endpoint,
     )
 
 
-def _one(session: Session, name: str) -> IntegrationOut:
+def _one(session: Session, name: str, request: Request, tocsin: Tocsin) -> IntegrationOut:
     found = integrations.listing(session, name)
     if not found:
         raise _not_found(f"integration named {name!r}")
-    return integration_out(found[0])
+    kind = found[0].config.type
+    return integration_out(found[0], send_to.endpoint(request, tocsin, kind))
 
 
-def _with_key(session: Session, name: str, key: str) -> IntegrationKeyOut:
+def _with_key(
+    session: Session, name: str, key: str, request: Request, tocsin: Tocsin
+) -> IntegrationKeyOut:
     session.flush()
-    out = _one(session, name)
-    return IntegrationKeyOut(integration=out, key=key, endpoint=ENDPOINTS[out.type].format(key=key))
+    out = _one(session, name, request, tocsin)
+    return IntegrationKeyOut(
+        integration=out, key=key, endpoint=send_to.endpoint(request, tocsin, out.type, key)
+    )
 
 
 @router.get("/integrations", response_model=list[IntegrationOut], summary="List integrations")
-def list_integrations(_: Viewer, tocsin: TocsinDep) -> list[IntegrationOut]:
+def list_integrations(_: Viewer, tocsin: TocsinDep, request: Request) -> list[IntegrationOut]:
     with tocsin.database.sessions() as session:
-        return [integration_out(listed) for listed in integrations.listing(session)]
+        return [
+            integration_out(listed, send_to.endpoint(request, tocsin, listed.config.type))
+            for listed in integrations.listing(session)
+        ]
 
 
 @router.get(
@@ -465,9 +465,11 @@ def list_integrations(_: Viewer, tocsin: TocsinDep) -> list[IntegrationOut]:
     summary="One integration (keys show only their last four characters)",
     responses={404: {"description": "No such integration"}},
 )
-def get_integration(name: IntegrationName, _: Viewer, tocsin: TocsinDep) -> IntegrationOut:
+def get_integration(
+    name: IntegrationName, _: Viewer, tocsin: TocsinDep, request: Request
+) -> IntegrationOut:
     with tocsin.database.sessions() as session:
-        return _one(session, name)
+        return _one(session, name, request, tocsin)
 
 
 @router.post(
@@ -508,7 +510,7 @@ def create_integration(
             )
         except integrations.IntegrationExists as error:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from error
-        return _with_key(session, body.name, key)
+        return _with_key(session, body.name, key, request, tocsin)
 
 
 @router.post(
@@ -531,7 +533,7 @@ def rotate_integration(
             )
         except integrations.IntegrationNotFound as error:
             raise _not_found(f"integration named {name!r}") from error
-        return _with_key(session, name, key)
+        return _with_key(session, name, key, request, tocsin)
 
 
 @router.post(
