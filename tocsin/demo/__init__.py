@@ -41,5 +41,13 @@ def load_demo(tocsin: Tocsin) -> list[str]:
             password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.touch(mode=0o600)
             password_file.write_text(password + "\n")
-    lines.append(f"Log in to the console as {DEMO_ADMIN}; the password is in {password_file}")
+    people = ", ".join(
+        user.name if user.role == "responder" else f"{user.name} ({user.role})"
+        for user in validation.configuration.users
+    )
+    lines.append(f"Demo users: {people}.")
+    lines.append(
+        f"Only {DEMO_ADMIN} can log in to the console (the other demo users have no password); "
+        f"{DEMO_ADMIN}'s password is in {password_file}"
+    )
     return lines
