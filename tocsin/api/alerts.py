@@ -51,6 +51,7 @@ from tocsin.inbound import user_report
 from tocsin.incidents import service as incident_service
 from tocsin.incidents.errors import IncidentError, InvalidInput
 from tocsin.service import Tocsin
+from tocsin.store import known_names
 from tocsin.store.alerts import Alert, AlertEvent, AlertGroup, SilenceRow
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -73,6 +74,18 @@ def _invalid(field: str, message: str) -> HTTPException:
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
     )
+
+
+def _check_service_filter(session: Session, service: str | None) -> None:
+    """422 for a filter naming neither a defined service nor one that alerts carry."""
+    if service is None:
+        return
+    problem = known_names.unknown_service_filter(session, service, select(AlertGroup.service))
+    if problem is not None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["query", "service"], "msg": problem, "type": "value_error"}],
+        )
 
 
 # --- alerts -------------------------------------------------------------------
@@ -149,6 +162,7 @@ def list_alerts(
     if service is not None:
         query = query.where(Alert.service == service)
     with tocsin.database.sessions() as session:
+        _check_service_filter(session, service)
         rows, total = _page(session, query, limit, offset)
         return AlertPage(items=[alert_out(row) for row in rows], total=total)
 
@@ -273,6 +287,7 @@ def list_groups(
     if service is not None:
         query = query.where(AlertGroup.service == service)
     with tocsin.database.sessions() as session:
+        _check_service_filter(session, service)
         rows, total = _page(session, query, limit, offset)
         return GroupPage(items=[group_out(row) for row in rows], total=total)
 
@@ -381,6 +396,7 @@ def alert_accuracy(
     if service is not None:
         query = query.where(AlertGroup.service == service)
     with tocsin.database.sessions() as session:
+        _check_service_filter(session, service)
         rows = [
             AccuracyRow(svc, rule, int(n), int(inc or 0), int(ack or 0), int(noise or 0))
             for svc, rule, n, inc, ack, noise in session.execute(query)
@@ -499,6 +515,9 @@ def create_integration(
             ],
         ) from error
     with tocsin.database.transaction() as session:
+        unknown = known_names.undefined_service(session, [body.service])
+        if unknown is not None:
+            raise _invalid("service", unknown[1])
         try:
             key = integrations.create(
                 session,
@@ -695,6 +714,9 @@ def report(body: ReportIn, principal: Viewer, tocsin: TocsinDep, request: Reques
         declare=body.declare,
     )
     with _refusals(), tocsin.database.transaction() as session:
+        unknown = known_names.undefined_service(session, [body.service] if body.service else [])
+        if unknown is not None:
+            raise _invalid("service", unknown[1])
         alerting = cache_for(tocsin.database).get(session)
         done = user_report.report(session, alerting, new, actor, tocsin.clock.now())
     return ReportOut(
