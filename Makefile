@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8080
 
-.PHONY: run test lint typecheck unit setup clean
+.PHONY: run shell test lint typecheck unit setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +16,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Set everything up and run Tocsin with demo data on http://127.0.0.1:8080
+## Set everything up and run Tocsin with demo data on http://$(HOST):$(PORT) (make run PORT=9090)
 run: $(STAMP)
-	$(BIN)/tocsin serve --demo
+	$(BIN)/tocsin serve --demo --host $(HOST) --port $(PORT)
+
+## Open a shell with the virtualenv active, so that the `tocsin` command is on PATH
+shell: $(STAMP)
+	@echo "tocsin is on PATH in this shell; type exit to leave it."
+	@VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(BIN):$$PATH" $${SHELL:-/bin/sh}
 
 ## Set everything up and run the whole test suite (lint, types, tests)
 test: lint typecheck unit

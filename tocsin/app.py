@@ -20,7 +20,7 @@ from tocsin.api import inbound as inbound_api
 from tocsin.api import paging as paging_api
 from tocsin.auth.throttle import LoginThrottle
 from tocsin.service import Tocsin
-from tocsin.web import ack, pages
+from tocsin.web import ack, api_docs, pages
 from tocsin.web.headers import SecurityHeaders
 
 ROUTERS = (
@@ -39,6 +39,7 @@ ROUTERS = (
     paging_api.router,
     ack.router,
     pages.router,
+    api_docs.router,
 )
 
 
@@ -65,6 +66,10 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
         version=__version__,
         summary="Self-hosted incident management",
         lifespan=lifespan,
+        # Served by tocsin.web.api_docs from local files; ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.tocsin = tocsin
     app.state.login_throttle = LoginThrottle()
@@ -74,6 +79,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, api_errors.invalid_request)
     for router in ROUTERS:
         app.include_router(router)
+    api_docs.mount_assets(app)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )

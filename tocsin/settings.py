@@ -39,6 +39,9 @@ class Settings:
     heartbeat_url: str | None = field(default=None, repr=False)
     heartbeat_interval_seconds: float = 60.0
     heartbeat_method: str = "POST"
+    #: Tocsin's address as senders and people reach it (e.g. behind a proxy);
+    #: None: the address each request reached.
+    public_url: str | None = None
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -64,6 +67,7 @@ class Settings:
             heartbeat_url=_heartbeat_url(),
             heartbeat_interval_seconds=_seconds("TOCSIN_HEARTBEAT_INTERVAL_SECONDS", 60, 1),
             heartbeat_method=_choice("TOCSIN_HEARTBEAT_METHOD", "POST", HEARTBEAT_METHODS),
+            public_url=os.environ.get("TOCSIN_PUBLIC_URL", "").rstrip("/") or None,
         )
 
     @property

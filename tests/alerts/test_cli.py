@@ -45,7 +45,7 @@ def test_integrations_alerts_and_silences_from_the_command_line(
         "alertmanager",
     )
     key = created.split("Key (shown once): ")[1].split()[0]
-    assert f"Send to: /api/v1/integrations/{key}/alertmanager" in created
+    assert f"Send to: {url}/api/v1/integrations/{key}/alertmanager" in created
     listed = run(url, admin, "integration", "list")
     assert f"…{key[-4:]}" in listed and "API" in listed
     heartbeat = run(

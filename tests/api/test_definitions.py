@@ -10,7 +10,7 @@ from tests.conftest import Caller
 from tocsin.config import apply, validate_directory
 from tocsin.service import Tocsin
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "examples" / "config"
+SEED = Path(__file__).resolve().parents[2] / "examples" / "config"
 
 
 def apply_seed(tocsin: Tocsin) -> None:

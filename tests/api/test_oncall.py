@@ -198,11 +198,11 @@ def test_unknown_schedules_and_missing_credentials(client: TestClient, viewer: C
     ):
         missing = client.get(path, headers=viewer.headers)
         assert missing.status_code == 404, path
-        assert missing.json()["detail"] == "no schedule named 'nope'"
+        assert missing.json()["detail"] == "no schedule named 'nope'; schedules: on-call-schedule"
         assert client.get(path).status_code == 401
     assert client.get("/api/v1/oncall", params={"schedule": "nope"}, headers=viewer.headers).json()[
         "detail"
-    ] == ("no schedule named 'nope'")
+    ] == ("no schedule named 'nope'; schedules: on-call-schedule")
     assert client.get("/api/v1/oncall").status_code == 401
 
 

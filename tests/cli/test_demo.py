@@ -17,7 +17,11 @@ def test_demo_loads_once_and_its_admin_logs_in(
     lines = load_demo(tocsin)
     assert lines[0] == "Demo data: Applied: 20 created."
     password_file = tocsin.settings.data_dir / PASSWORD_FILE
-    assert str(password_file) in lines[1]
+    assert lines[1] == "Demo users: alice (admin), bruno, chen, dana, erin (viewer)."
+    assert lines[2] == (
+        "Only alice can log in to the console (the other demo users have no password); "
+        f"alice's password is in {password_file}"
+    )
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
     password = password_file.read_text().strip()
     assert password not in " ".join(lines)

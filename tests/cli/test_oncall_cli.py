@@ -119,7 +119,7 @@ def test_who_is_on_call_each_week_and_around_each_handoff(served: Served, viewer
         "error: --at: expected an ISO 8601 time like 2026-01-12T10:00:00Z, got 'soon'"
     )
     assert served.refused(viewer, "oncall", "-s", "nope") == (
-        "error: not found: no schedule named 'nope'"
+        "error: not found: no schedule named 'nope'; schedules: on-call-schedule"
     )
 
 

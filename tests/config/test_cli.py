@@ -14,7 +14,7 @@ from tocsin.cli import app
 from tocsin.config.kinds import READERS
 from tocsin.settings import Settings
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared/examples/config"
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 BROKEN_LINE = (
     "on-call-schedule.yaml:20: schedule.escalation.timeout_minutes: "
     "must be a positive integer, got 'five'"
@@ -52,6 +52,16 @@ def test_validate_the_seed_files(settings: Settings) -> None:
     assert result.exit_code == 0
     assert lines(result.stdout) == [f"Valid: 11 definitions and 4 users in {SEEDS}."]
     assert lines(result.stderr) == SEED_WARNINGS
+
+
+def test_the_documented_validate_runs_from_a_fresh_clone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/configuration.md runs this from the repository root: the seeds ship with it."""
+    monkeypatch.chdir(SEEDS.parents[1])
+    result = CliRunner().invoke(app, ["config", "validate", "examples/config"])
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout) == ["Valid: 11 definitions and 4 users in examples/config."]
 
 
 def test_apply_then_plan_then_apply_again(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from ruamel.yaml.comments import CommentedMap
 from tocsin.config.errors import Issue, Level, format_path, sorted_issues
 from tocsin.config.loader import SourceFile, config_files, load_directory, parse, to_plain
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared/examples/config"
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 
 
 def _seed(name: str) -> SourceFile:

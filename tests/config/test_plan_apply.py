@@ -24,7 +24,7 @@ from tocsin.store import migrate
 from tocsin.store.db import Database
 from tocsin.store.tables import AuditEntry, Definition, User
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared/examples/config"
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 

@@ -14,7 +14,7 @@ from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.domain.fairness import check_fairness
 from tocsin.domain.schedule import oncall_at
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared/examples/config"
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 
 NATIVE = """
 time_zone: Europe/Berlin

@@ -15,7 +15,7 @@ from tocsin.config.kinds import READERS
 from tocsin.config.schema import SeverityConfig, UserConfig
 from tocsin.domain.severity import NEXT_BUSINESS_DAY
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared/examples/config"
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 SEED_WARNINGS = [

@@ -65,7 +65,10 @@ def test_unknown_and_revoked_keys_look_the_same(
     assert after.status_code == never.status_code == 404
     assert after.json() == never.json()
     rotated = client.post("/api/v1/integrations/am/rotate", headers=admin.headers).json()
-    assert rotated["endpoint"] == f"/api/v1/integrations/{rotated['key']}/alertmanager"
+    assert (
+        rotated["endpoint"]
+        == f"https://testserver/api/v1/integrations/{rotated['key']}/alertmanager"
+    )
     fresh = client.post(
         f"/api/v1/integrations/{rotated['key']}/alertmanager",
         json=payload("alertmanager_resolved.json"),

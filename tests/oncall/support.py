@@ -20,7 +20,7 @@ from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.service import Tocsin
 from tocsin.store.tables import Definition, User
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "examples" / "config"
+SEED = Path(__file__).resolve().parents[2] / "examples" / "config"
 #: The seed schedule's name: its file's.
 SEED_SCHEDULE = "on-call-schedule"
 

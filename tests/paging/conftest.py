@@ -15,7 +15,7 @@ from tocsin.config.validate import validate_directory
 from tocsin.service import Tocsin
 from tocsin.store.db import Database
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared/examples/config"
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 WEBHOOK_SECRET = "test-signing-secret"
 
 

@@ -189,6 +189,8 @@ class IntegrationOut(BaseModel):
     key_env: str | None
     keys: list[KeyOut]
     settings: dict[str, Any]
+    #: Where senders send, with ``{key}`` standing for the integration key.
+    endpoint: str
 
 
 class IntegrationKeyOut(BaseModel):
@@ -196,7 +198,7 @@ class IntegrationKeyOut(BaseModel):
 
     integration: IntegrationOut
     key: str
-    #: Where the sending tool posts, relative to Tocsin's base URL.
+    #: Where the sending tool sends: a full URL (or mail address) with this key.
     endpoint: str
 
 

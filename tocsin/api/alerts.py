@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import integrations, silences
 from tocsin.alerts.definitions import cache_for
 from tocsin.alerts.ingest import Ingest
+from tocsin.api import send_to
 from tocsin.api.alert_schemas import (
     AccuracyOut,
     ActionIn,
@@ -51,6 +52,8 @@ from tocsin.domain.grouping import AccuracyRow, Outcome, rank_noisy
 from tocsin.inbound import user_report
 from tocsin.incidents import service as incident_service
 from tocsin.incidents.errors import IncidentError, InvalidInput
+from tocsin.service import Tocsin
+from tocsin.store import known_names
 from tocsin.store.alerts import Alert, AlertEvent, AlertGroup, SilenceRow
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["alerts"])
@@ -63,17 +66,6 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 StatusFilter = Literal["open", "triggered", "acknowledged", "resolved"]
 
-#: Path of each integration type's endpoint, for the answer to "create" and "rotate".
-ENDPOINTS = {
-    "alertmanager": "/api/v1/integrations/{key}/alertmanager",
-    "grafana": "/api/v1/integrations/{key}/grafana",
-    "webhook": "/api/v1/integrations/{key}/webhook",
-    "heartbeat": "/api/v1/heartbeats/{key}",
-    "pagerduty": "/v2/enqueue (routing_key: {key})",
-    "opsgenie": "/v2/alerts (Authorization: GenieKey {key})",
-    "email": "{key}@<smtp domain>",
-}
-
 
 def _not_found(what: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no {what}")
@@ -84,6 +76,18 @@ def _invalid(field: str, message: str) -> HTTPException:
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
     )
+
+
+def _check_service_filter(session: Session, service: str | None) -> None:
+    """422 for a filter naming neither a defined service nor one that alerts carry."""
+    if service is None:
+        return
+    problem = known_names.unknown_service_filter(session, service, select(AlertGroup.service))
+    if problem is not None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["query", "service"], "msg": problem, "type": "value_error"}],
+        )
 
 
 # --- alerts -------------------------------------------------------------------
@@ -160,6 +164,7 @@ def list_alerts(
     if service is not None:
         query = query.where(Alert.service == service)
     with tocsin.database.sessions() as session:
+        _check_service_filter(session, service)
         rows, total = _page(session, query, limit, offset)
         return AlertPage(items=[alert_out(row) for row in rows], total=total)
 
@@ -284,6 +289,7 @@ def list_groups(
     if service is not None:
         query = query.where(AlertGroup.service == service)
     with tocsin.database.sessions() as session:
+        _check_service_filter(session, service)
         rows, total = _page(session, query, limit, offset)
         return GroupPage(items=[group_out(row) for row in rows], total=total)
 
@@ -392,6 +398,7 @@ def alert_accuracy(
     if service is not None:
         query = query.where(AlertGroup.service == service)
     with tocsin.database.sessions() as session:
+        _check_service_filter(session, service)
         rows = [
             AccuracyRow(svc, rule, int(n), int(inc or 0), int(ack or 0), int(noise or 0))
             for svc, rule, n, inc, ack, noise in session.execute(query)
@@ -413,7 +420,7 @@ def alert_accuracy(
 # --- integrations ---------------------------------------------------------------
 
 
-def integration_out(listed: integrations.Listed) -> IntegrationOut:
+def integration_out(listed: integrations.Listed, endpoint: str) -> IntegrationOut:
     config = listed.config
     settings = config.model_dump(
         mode="json",
@@ -439,26 +446,35 @@ def integration_out(listed: integrations.Listed) -> IntegrationOut:
             for key in listed.keys
         ],
         settings=settings,
+        endpoint=endpoint,
     )
 
 
-def _one(session: Session, name: str) -> IntegrationOut:
+def _one(session: Session, name: str, request: Request, tocsin: Tocsin) -> IntegrationOut:
     found = integrations.listing(session, name)
     if not found:
         raise _not_found(f"integration named {name!r}")
-    return integration_out(found[0])
+    kind = found[0].config.type
+    return integration_out(found[0], send_to.endpoint(request, tocsin, kind))
 
 
-def _with_key(session: Session, name: str, key: str) -> IntegrationKeyOut:
+def _with_key(
+    session: Session, name: str, key: str, request: Request, tocsin: Tocsin
+) -> IntegrationKeyOut:
     session.flush()
-    out = _one(session, name)
-    return IntegrationKeyOut(integration=out, key=key, endpoint=ENDPOINTS[out.type].format(key=key))
+    out = _one(session, name, request, tocsin)
+    return IntegrationKeyOut(
+        integration=out, key=key, endpoint=send_to.endpoint(request, tocsin, out.type, key)
+    )
 
 
 @router.get("/integrations", response_model=list[IntegrationOut], summary="List integrations")
-def list_integrations(_: Viewer, tocsin: TocsinDep) -> list[IntegrationOut]:
+def list_integrations(_: Viewer, tocsin: TocsinDep, request: Request) -> list[IntegrationOut]:
     with tocsin.database.sessions() as session:
-        return [integration_out(listed) for listed in integrations.listing(session)]
+        return [
+            integration_out(listed, send_to.endpoint(request, tocsin, listed.config.type))
+            for listed in integrations.listing(session)
+        ]
 
 
 @router.get(
@@ -467,9 +483,11 @@ def list_integrations(_: Viewer, tocsin: TocsinDep) -> list[IntegrationOut]:
     summary="One integration (keys show only their last four characters)",
     responses={404: {"description": "No such integration"}},
 )
-def get_integration(name: IntegrationName, _: Viewer, tocsin: TocsinDep) -> IntegrationOut:
+def get_integration(
+    name: IntegrationName, _: Viewer, tocsin: TocsinDep, request: Request
+) -> IntegrationOut:
     with tocsin.database.sessions() as session:
-        return _one(session, name)
+        return _one(session, name, request, tocsin)
 
 
 @router.post(
@@ -499,6 +517,9 @@ def create_integration(
             ],
         ) from error
     with tocsin.database.transaction() as session:
+        unknown = known_names.undefined_service(session, [body.service])
+        if unknown is not None:
+            raise _invalid("service", unknown[1])
         try:
             key = integrations.create(
                 session,
@@ -510,7 +531,7 @@ def create_integration(
             )
         except integrations.IntegrationExists as error:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from error
-        return _with_key(session, body.name, key)
+        return _with_key(session, body.name, key, request, tocsin)
 
 
 @router.post(
@@ -533,7 +554,7 @@ def rotate_integration(
             )
         except integrations.IntegrationNotFound as error:
             raise _not_found(f"integration named {name!r}") from error
-        return _with_key(session, name, key)
+        return _with_key(session, name, key, request, tocsin)
 
 
 @router.post(
@@ -691,6 +712,9 @@ def report(body: ReportIn, principal: Viewer, tocsin: TocsinDep, request: Reques
         declare=body.declare,
     )
     with _refusals(), tocsin.database.transaction() as session:
+        unknown = known_names.undefined_service(session, [body.service] if body.service else [])
+        if unknown is not None:
+            raise _invalid("service", unknown[1])
         alerting = cache_for(tocsin.database).get(session)
         refused = user_report.refusal(alerting, new, principal.role)
         if refused is not None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.api.checked import CheckedRoute
@@ -47,7 +48,8 @@ from tocsin.domain.lifecycle import Status
 from tocsin.domain.timeline import Order, TimelineEntry, ordered
 from tocsin.incidents import definitions, export, records, service
 from tocsin.incidents.errors import Conflict, IncidentNotFound, InvalidInput, NotAllowed
-from tocsin.store.incidents import Incident, IncidentChecklistItem
+from tocsin.store import known_names
+from tocsin.store.incidents import Incident, IncidentChecklistItem, IncidentService
 
 router = APIRouter(prefix="/api/v1/incidents", route_class=CheckedRoute, tags=["incidents"])
 
@@ -206,8 +208,20 @@ def declare(
         reported_by=body.reported_by,
     )
     with refusals(), tocsin.database.transaction() as session:
+        _check_services(session, body.services)
         incident = service.declare(session, new, _actor(principal, request), tocsin.clock.now())
         return incident_out(session, incident)
+
+
+def _check_services(session: Session, names: list[str] | None) -> None:
+    """422 naming the first service that configuration does not define (once it defines any)."""
+    unknown = known_names.undefined_service(session, [name.strip() for name in names or []])
+    if unknown is not None:
+        index, message = unknown
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["body", "services", index], "msg": message, "type": "value_error"}],
+        )
 
 
 def _statuses(values: list[str]) -> list[str]:
@@ -268,6 +282,15 @@ def list_incidents(
 ) -> IncidentPage:
     statuses = _statuses(status_)
     with tocsin.database.sessions() as session:
+        if service_name is not None:
+            problem = known_names.unknown_service_filter(
+                session, service_name, select(IncidentService.name)
+            )
+            if problem is not None:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
+                    detail=[{"loc": ["query", "service"], "msg": problem, "type": "value_error"}],
+                )
         filters = records.Filters(
             statuses=statuses,
             severities=_severities(session, severity),
@@ -319,6 +342,7 @@ def update_incident(
                 detail=[{"loc": ["body", name], "msg": "cannot be null", "type": "value_error"}],
             )
     with refusals(), tocsin.database.transaction() as session:
+        _check_services(session, body.services)
         incident = records.find(session, reference, lock=True)
         entries = service.update_fields(
             session, incident, changes, _actor(principal, request), tocsin.clock.now()

@@ -11,6 +11,7 @@ from tocsin.api.params import Id
 from tocsin.api.schemas import TokenCreate, TokenCreated, TokenOut
 from tocsin.auth import accounts
 from tocsin.auth.roles import allows
+from tocsin.store import known_names
 from tocsin.store.tables import ApiToken, User
 
 router = APIRouter(prefix="/api/v1/tokens", route_class=CheckedRoute, tags=["tokens"])
@@ -45,7 +46,9 @@ def create_token(
             )
         owner = accounts.find_user(session, owner_name)
         if owner is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {owner_name!r}")
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail=known_names.unknown_user(session, owner_name)
+            )
         token, plain = accounts.create_token(
             session,
             owner,

@@ -19,6 +19,7 @@ from tocsin.auth.accounts import Principal
 from tocsin.auth.roles import allows
 from tocsin.config.desired import NOTIFICATION_RULES
 from tocsin.config.paging_schema import NotificationRulesConfig
+from tocsin.store import known_names
 from tocsin.store.audit import record
 from tocsin.store.tables import Definition, User
 
@@ -36,8 +37,8 @@ def managed_conflict(kind: str, name: str, managed_by: str) -> HTTPException:
     )
 
 
-def _not_found(name: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user named {name!r}")
+def _not_found(session: Session, name: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=known_names.unknown_user(session, name))
 
 
 RULES_EXAMPLE = {
@@ -112,7 +113,7 @@ def get_user(name: str, principal: Viewer, tocsin: TocsinDep) -> UserOut:
     with tocsin.database.sessions() as session:
         user = accounts.find_user(session, name)
         if user is None:
-            raise _not_found(name)
+            raise _not_found(session, name)
         return _shown(user, principal)
 
 
@@ -157,7 +158,7 @@ def update_user(
     with tocsin.database.transaction() as session:
         user = accounts.find_user(session, name)
         if user is None:
-            raise _not_found(name)
+            raise _not_found(session, name)
         if user.managed_by:
             raise managed_conflict("user", name, user.managed_by)
         changed = body.model_dump(exclude_unset=True, mode="json")
@@ -199,7 +200,7 @@ def get_notification_rules(name: str, principal: Viewer, tocsin: TocsinDep) -> N
     with tocsin.database.sessions() as session:
         user = accounts.find_user(session, name)
         if user is None:
-            raise _not_found(name)
+            raise _not_found(session, name)
         return _rules_out(user, _rules_row(session, name))
 
 
@@ -227,7 +228,7 @@ def put_notification_rules(
     with tocsin.database.transaction() as session:
         user = accounts.find_user(session, name)
         if user is None:
-            raise _not_found(name)
+            raise _not_found(session, name)
         row = _rules_row(session, name)
         managed_by = (row.managed_by if row is not None else None) or user.managed_by
         if managed_by:
@@ -259,7 +260,7 @@ def delete_user(name: str, principal: Admin, tocsin: TocsinDep, request: Request
     with tocsin.database.transaction() as session:
         user = accounts.find_user(session, name)
         if user is None:
-            raise _not_found(name)
+            raise _not_found(session, name)
         if user.managed_by:
             raise managed_conflict("user", name, user.managed_by)
         if user.id == principal.user_id:

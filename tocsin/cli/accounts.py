@@ -26,6 +26,7 @@ from tocsin.auth.roles import ROLES
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, open_database
 from tocsin.cli.remote import DEFAULT_URL, Remote, TokenOption, UrlOption
 from tocsin.clock import SystemClock
+from tocsin.store import known_names
 from tocsin.store.tables import ApiToken, User
 
 users = typer.Typer(help="People who use Tocsin.", no_args_is_help=True)
@@ -94,7 +95,7 @@ def set_password(
         with database.transaction() as session:
             user = accounts.find_user(session, name)
             if user is None:
-                fail(f"no user named {name!r}")
+                fail(known_names.unknown_user(session, name))
             accounts.set_password(session, user, password, now=SystemClock().now(), actor=CLI_ACTOR)
     except accounts.AccountError as exc:
         fail(str(exc))
@@ -200,7 +201,10 @@ def create_token(
     with database.transaction() as session:
         owner = accounts.find_user(session, user)
         if owner is None:
-            fail(f"no user named {user!r}; create it with: tocsin user create {user}")
+            fail(
+                f"--user: {known_names.unknown_user(session, user)} "
+                f"(create it with: tocsin user create {user})"
+            )
         _, plain = accounts.create_token(
             session, owner, now=SystemClock().now(), actor=CLI_ACTOR, name=name
         )

@@ -41,7 +41,7 @@ DatabaseUrlOption = Annotated[
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error for a person and exit."""
-    errors.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    errors.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -95,7 +95,12 @@ class Remote:
                 headers=headers,
                 timeout=self.timeout,
             )
-        except httpx.ConnectError:
+        except httpx.ConnectError as error:
+            if "CERTIFICATE_VERIFY_FAILED" in str(error):
+                fail(
+                    f"cannot reach Tocsin at {self.url}: its TLS certificate is not trusted "
+                    "(set SSL_CERT_FILE to the certificate, or to the CA that signed it)"
+                )
             fail(f"cannot reach Tocsin at {self.url}: connection refused (is the server running?)")
         except httpx.TimeoutException:
             fail(f"Tocsin at {self.url} did not answer within {self.timeout:g} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,8 +14,10 @@ from tocsin.cli.common import (
     LogLevel,
     LogLevelOption,
     console,
+    fail,
     start_process,
 )
+from tocsin.cli.listen import address, bind, check_public_url, check_tls
 
 
 def serve(
@@ -36,6 +39,14 @@ def serve(
         str | None,
         typer.Option(envvar="TOCSIN_SMTP_DOMAIN", help="Accept mail only for <key>@this domain."),
     ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(help="Serve HTTPS with this PEM certificate (chain).", show_default=False),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(help="The certificate's PEM private key.", show_default=False),
+    ] = None,
 ) -> None:
     """Run Tocsin: HTTP API, web console, public status page and the job engine."""
     # Imported here so that other commands start without loading the whole server.
@@ -49,13 +60,30 @@ def serve(
 
     if demo:  # the demo records messages in its outbox unless told otherwise
         os.environ.setdefault("TOCSIN_DELIVERY", OUTBOX)
+    check_tls(tls_cert, tls_key)
+    check_public_url(os.environ.get("TOCSIN_PUBLIC_URL"))
+    listening = bind(host, port)
     tocsin = start_process(data_dir, database_url, log_level)
     if demo:
-        for line in load_demo(tocsin, base_url=f"http://{host}:{port}"):
+        base_url = address(host, port, tls=tls_cert is not None)
+        for line in load_demo(tocsin, base_url=base_url):
             console.print(line, highlight=False, soft_wrap=True)  # commands stay one line
     console.print(
-        f"Tocsin on http://{host}:{port}  (database {tocsin.settings.redacted_url()})",
+        f"Tocsin on {address(host, port, tls=tls_cert is not None)}"
+        f"  (database {tocsin.settings.redacted_url()})",
         highlight=False,
+        soft_wrap=True,
+    )
+    app = create_app(tocsin)
+    app.state.smtp_domain = smtp_domain  # for the mail addresses the API shows
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level=log_level.value,
+            access_log=False,
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+        )
     )
     smtp = None
     if smtp_port:
@@ -64,9 +92,11 @@ def serve(
         )
         console.print(f"Inbound email on smtp://{host}:{smtp_port}", highlight=False)
     try:
-        uvicorn.run(
-            create_app(tocsin), host=host, port=port, log_level=log_level.value, access_log=False
-        )
+        server.run(sockets=[listening])
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        pass
     finally:
         if smtp is not None:
             smtp.stop()
+    if not server.started:
+        fail("the server did not start; see the log above")

@@ -97,7 +97,15 @@ def load_demo(tocsin: Tocsin, *, base_url: str = DEFAULT_BASE_URL) -> list[str]:
             accounts.set_password(session, admin, password, now=now, actor="demo")
             _private_file(password_file, password)
         key = demo_key(session, tocsin.settings.data_dir / KEY_FILE, now)
-    lines.append(f"Log in to the console as {DEMO_ADMIN}; the password is in {password_file}")
+    people = ", ".join(
+        user.name if user.role == "responder" else f"{user.name} ({user.role})"
+        for user in validation.configuration.users
+    )
+    lines.append(f"Demo users: {people}.")
+    lines.append(
+        f"Only {DEMO_ADMIN} can log in to the console (the other demo users have no password); "
+        f"{DEMO_ADMIN}'s password is in {password_file}"
+    )
     if NotifySettings.from_env().outbox:
         lines.append(
             "Messages are not sent (TOCSIN_DELIVERY=outbox): see them in the outbox, "

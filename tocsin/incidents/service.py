@@ -29,6 +29,7 @@ from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind, TimelineEntr
 from tocsin.incidents import changes, declaration, definitions, recorder, records, stakeholders
 from tocsin.incidents.custom_fields import CustomFieldError, merge
 from tocsin.incidents.errors import Conflict, InvalidInput, NotAllowed
+from tocsin.store import known_names
 from tocsin.store.audit import record
 from tocsin.store.incidents import (
     Incident,
@@ -382,7 +383,7 @@ def assign_role(
     _require_open_record(incident)
     role = _parse_role(role_name)
     if accounts.find_user(session, user) is None:
-        raise InvalidInput("user", f"no user named {user!r}")
+        raise InvalidInput("user", known_names.unknown_user(session, user))
     _, handover = roles.assign(records.roster(session, incident.id), role, user)
     if not handover.changed:
         return None

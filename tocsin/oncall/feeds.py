@@ -21,7 +21,7 @@ from tocsin.auth.accounts import find_user
 from tocsin.auth.secrets import digest
 from tocsin.oncall import schedules
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tocsin.store import audit
+from tocsin.store import audit, known_names
 from tocsin.store.oncall import CalendarFeed
 from tocsin.store.tables import Definition, User
 
@@ -53,7 +53,7 @@ def create(
         assert user is not None
         person = find_user(session, user)
         if person is None:
-            raise InvalidInput("user", f"no user named {user!r}")
+            raise InvalidInput("user", known_names.unknown_user(session, user))
         if person.name != actor and not admin:
             raise NotAllowed("only an admin may create a calendar feed of someone else's shifts")
         feed.user_id = person.id

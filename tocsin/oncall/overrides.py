@@ -18,7 +18,7 @@ from tocsin.domain.fairness import Violation, violations_added_by
 from tocsin.domain.schedule import Override
 from tocsin.oncall import handoff, schedules
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tocsin.store import audit
+from tocsin.store import audit, known_names
 from tocsin.store.oncall import OverrideRow
 
 
@@ -56,7 +56,7 @@ def require_layer(loaded: schedules.LoadedSchedule, layer: str) -> None:
 
 def require_user(session: Session, field: str, name: str) -> None:
     if find_user(session, name) is None:
-        raise InvalidInput(field, f"no user named {name!r}")
+        raise InvalidInput(field, known_names.unknown_user(session, name))
 
 
 def create(

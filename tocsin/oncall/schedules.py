@@ -21,6 +21,7 @@ from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.domain.fairness import FairnessPolicies
 from tocsin.domain.schedule import Override, Schedule
 from tocsin.oncall.errors import Conflict, InvalidInput, NotFound
+from tocsin.store import known_names
 from tocsin.store.oncall import OverrideRow
 from tocsin.store.tables import Definition
 
@@ -81,7 +82,7 @@ def definition(session: Session, name: str) -> Definition:
         select(Definition).where(Definition.kind == SCHEDULE, Definition.name == name)
     )
     if row is None:
-        raise NotFound(f"no schedule named {name!r}")
+        raise NotFound(known_names.unknown_definition(session, SCHEDULE, name))
     return row
 
 

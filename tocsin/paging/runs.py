@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tocsin.alerts import history
+from tocsin.config.desired import ESCALATION_POLICY
 from tocsin.domain.escalation import Policy, Urgency
 from tocsin.domain.notification_rules import ContactMethod, plan_notifications
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
@@ -28,8 +29,8 @@ from tocsin.engine import jobs
 from tocsin.incidents import recorder, records
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging.directory import Directory, contact_methods
+from tocsin.store import known_names, prepared
 from tocsin.store import paging as store
-from tocsin.store import prepared
 from tocsin.store.paging import EscalationEvent, EscalationRun, Notification, Page
 from tocsin.store.prepared import Rows, binds, prepare
 from tocsin.store.tables import User
@@ -299,7 +300,7 @@ def start(
         existing = open_run(session, subject_type, subject_key)
         if existing is not None:
             return existing
-        raise PagingError(f"no escalation policy named {policy_name!r}")
+        raise PagingError(known_names.unknown_definition(session, ESCALATION_POLICY, policy_name))
     values = {
         "subject_type": subject_type,
         "subject_key": subject_key,
@@ -430,7 +431,7 @@ def reassign(session: Session, run: EscalationRun, user: str, by: str, now: date
         raise PagingError(f"escalation {run.id} is {run.state}; only open escalations re-assign")
     directory = Directory(session)
     if directory.user(user) is None:
-        raise PagingError(f"no user named {user!r}")
+        raise PagingError(known_names.unknown_user(session, user))
     policy = Policy.from_snapshot(run.policy)
     run.state = store.ACTIVE
     run.acknowledged_at = run.acknowledged_by = None

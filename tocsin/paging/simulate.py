@@ -12,10 +12,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.config.desired import ESCALATION_POLICY, SERVICE
 from tocsin.domain.escalation import StopReason, Urgency, plan
 from tocsin.domain.notification_rules import plan_notifications
 from tocsin.paging.directory import NOBODY, Directory, contact_methods
 from tocsin.paging.runs import PagingError
+from tocsin.store import known_names
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def simulate(
     """Simulate ``policy_name``; None: the policy that pages for ``service``."""
     directory = Directory(session)
     if service is not None and directory.service(service) is None:
-        raise PagingError(f"no service named {service!r}")
+        raise PagingError(known_names.unknown_definition(session, SERVICE, service))
     if policy_name is None:
         if service is None:
             raise PagingError("name an escalation policy or a service")
@@ -83,7 +85,7 @@ def simulate(
             )
     policy = directory.policy(policy_name)
     if policy is None:
-        raise PagingError(f"no escalation policy named {policy_name!r}")
+        raise PagingError(known_names.unknown_definition(session, ESCALATION_POLICY, policy_name))
     team = directory.owning_team(service, policy_name)
     outcomes, stopped = plan(policy, start, directory.resolver(team), urgency=urgency)
     steps = []
