@@ -19,7 +19,7 @@ from fastapi import HTTPException, Request, Response, status
 from fastapi.routing import APIRoute
 
 from tocsin.api.errors import text
-from tocsin.api.inbound import BodyTooLarge, LimitedRequest
+from tocsin.api.inbound_bodies import BodyTooLarge, LimitedRequest
 
 MAX_BODY_ENV = "TOCSIN_MAX_API_BODY_BYTES"
 DEFAULT_MAX_BODY = 1024 * 1024
