@@ -44,9 +44,9 @@ from sqlalchemy.engine import make_url
 
 from tocsin.alerts import integrations
 from tocsin.alerts.statements import ALERTS
+from tocsin.app.service import Tocsin
 from tocsin.config.alerting_schema import IntegrationConfig
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
+from tocsin.kernel.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -57,18 +57,18 @@ sys.path.insert(0, str(REPO))
 from tests.support.databases import database_url  # noqa: E402
 from tests.support.processes import environment, free_port, start, stop, wait_for  # noqa: E402
 from tocsin.alerts import integrations  # noqa: E402
+from tocsin.app.service import Tocsin  # noqa: E402
 from tocsin.config.alerting_schema import IntegrationConfig  # noqa: E402
 from tocsin.config.apply import apply  # noqa: E402
 from tocsin.config.validate import validate_directory  # noqa: E402
+from tocsin.db import migrate  # noqa: E402
+from tocsin.db.database import Database  # noqa: E402
 from tocsin.domain.escalation import Urgency  # noqa: E402
+from tocsin.engine.tables import Job  # noqa: E402
+from tocsin.kernel.settings import Settings  # noqa: E402
 from tocsin.notify.posting import ConnectionPool  # noqa: E402
 from tocsin.paging import runs  # noqa: E402
-from tocsin.service import Tocsin  # noqa: E402
-from tocsin.settings import Settings  # noqa: E402
-from tocsin.store import migrate  # noqa: E402
-from tocsin.store.db import Database  # noqa: E402
-from tocsin.store.paging import EscalationRun  # noqa: E402
-from tocsin.store.tables import Job  # noqa: E402
+from tocsin.paging.tables import EscalationRun  # noqa: E402
 
 PEOPLE = 50
 SECRET = "bench-secret"

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.databases import backends, database_url
-from tocsin.app import create_app
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
+from tocsin.kernel.clock import FakeClock
+from tocsin.kernel.settings import Settings
 
 # Rich wraps tables to the terminal width; without a terminal (pytest-xdist
 # workers) that is 80 columns, which would split the cells tests look for.

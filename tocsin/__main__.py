@@ -1,5 +1,5 @@
 """``python -m tocsin`` runs the command line."""
 
-from tocsin.cli import main
+from tocsin.app.cli import main
 
 main()

@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 
 from tests.conftest import Caller
 from tests.support.processes import free_port, wait_for
-from tocsin.app import create_app
+from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.config import apply, validate_directory
-from tocsin.service import Tocsin
-from tocsin.store.alerts import Alert, AlertEvent, AlertGroup
-from tocsin.store.tables import Job
+from tocsin.engine.tables import Job
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "inbound" / "payloads"
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from tests.alerts.support import alerts, payload, served
 from tests.conftest import Caller
-from tocsin.cli import app
-from tocsin.service import Tocsin
+from tocsin.app.cli import app
+from tocsin.app.service import Tocsin
 
 runner = CliRunner()
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from tests.support.faults import Fault, break_connection, faultable_tocsin
 from tocsin.alerts.committer import GroupCommitter, Refusal, Unavailable
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.engine import jobs
-from tocsin.service import Tocsin
-from tocsin.store.tables import Job
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import FakeClock
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, configure, groups, payload
+from tocsin.app.service import Tocsin
 from tocsin.config import validate_directory
-from tocsin.service import Tocsin
 
 SERVICES = """\
 services:

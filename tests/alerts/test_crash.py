@@ -22,12 +22,13 @@ from sqlalchemy import func, select
 
 from tests.alerts.support import configure
 from tests.support import processes
-from tocsin.alerts import integrations, paging
+from tocsin.alerts import group_hooks as paging
+from tocsin.alerts import integrations
+from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
+from tocsin.app.service import Tocsin
 from tocsin.config.alerting_schema import IntegrationConfig
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
-from tocsin.store.alerts import Alert, AlertEvent, AlertGroup
-from tocsin.store.tables import Job
+from tocsin.engine.tables import Job
+from tocsin.kernel.settings import Settings
 
 pytestmark = pytest.mark.slow
 

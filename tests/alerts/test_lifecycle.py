@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, configure, events, groups, integration, jobs_of
 from tests.conftest import Caller
-from tocsin.alerts import paging
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.alerts import group_hooks as paging
+from tocsin.app.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 POLICY = """\
 alert_policies:

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tocsin.app import create_app
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.kernel.settings import Settings
 
 
 def create(client: TestClient, admin: Caller, name: str, type_: str) -> tuple[str, str]:

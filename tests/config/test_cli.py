@@ -10,9 +10,9 @@ from typer.testing import CliRunner, Result
 
 from tests.config.test_plan_apply import NO_CHANGES, SEED_PLAN
 from tests.config.test_schema import SEED_WARNINGS
-from tocsin.cli import app
+from tocsin.app.cli import app
 from tocsin.config.kinds import READERS
-from tocsin.settings import Settings
+from tocsin.kernel.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 BROKEN_LINE = (

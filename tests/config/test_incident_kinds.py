@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
+from tocsin.app.service import Tocsin
 from tocsin.config import apply, validate_directory
-from tocsin.service import Tocsin
 
 INCIDENTS_YAML = """\
 incident_checklist:

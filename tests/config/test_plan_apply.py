@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tocsin.auth.tables import User
 from tocsin.config import (
     Configuration,
     Plan,
@@ -19,10 +20,11 @@ from tocsin.config import (
     severity_scale,
     validate_directory,
 )
-from tocsin.settings import Settings
-from tocsin.store import migrate
-from tocsin.store.db import Database
-from tocsin.store.tables import AuditEntry, Definition, User
+from tocsin.config.tables import Definition
+from tocsin.db import migrate
+from tocsin.db.audit import AuditEntry
+from tocsin.db.database import Database
+from tocsin.kernel.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

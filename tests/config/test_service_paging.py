@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tocsin.cli import app
-from tocsin.clock import FakeClock
+from tocsin.app.cli import app
 from tocsin.config.validate import validate_directory
-from tocsin.settings import Settings
+from tocsin.kernel.clock import FakeClock
+from tocsin.kernel.settings import Settings
 
 PEOPLE = """\
 users:

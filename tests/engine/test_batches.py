@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
+from tocsin.db.audit import AuditEntry
 from tocsin.engine import jobs
 from tocsin.engine.registry import Batch, JobContext, LeaseLost, batched
-from tocsin.service import Tocsin
-from tocsin.store.tables import AuditEntry, Job
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import FakeClock
 
 EFFECT = "test.effect"
 FAILING = "test.failing"

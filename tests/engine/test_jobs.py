@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
+from tocsin.db.audit import AuditEntry
 from tocsin.engine import jobs
 from tocsin.engine.registry import JobContext, LeaseLost, PermanentFailure
-from tocsin.service import Tocsin
-from tocsin.store.tables import AuditEntry, Job
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import FakeClock
 
 
 def job_row(tocsin: Tocsin, job_id: int) -> Job:

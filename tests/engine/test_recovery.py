@@ -21,9 +21,9 @@ from tests.paging.conftest import apply_files
 from tests.support.faults import Fault, ServerDown, advance_until, faultable_tocsin
 from tests.support.processes import wait_for
 from tests.support.sinks import HttpSink, http_sink
-from tocsin.app import create_app
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.kernel.clock import FakeClock
 
 #: Real threads run the engine here: how long a test waits for them (real seconds).
 WAIT = 30

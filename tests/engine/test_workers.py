@@ -13,11 +13,11 @@ from sqlalchemy import func, insert, select, text
 from tests.support import processes
 from tests.support.databases import backends, database_url
 from tests.support.recording_handlers import EFFECTS_DDL
-from tocsin.clock import SystemClock
-from tocsin.settings import Settings
-from tocsin.store import migrate
-from tocsin.store.db import Database
-from tocsin.store.tables import Job
+from tocsin.db import migrate
+from tocsin.db.database import Database
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import SystemClock
+from tocsin.kernel.settings import Settings
 
 pytestmark = pytest.mark.slow
 

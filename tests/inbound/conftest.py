@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.alerts.support import quiet_client
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
 
 
 @pytest.fixture

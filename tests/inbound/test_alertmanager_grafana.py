@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, events, groups, integration, jobs_of, payload
 from tests.conftest import Caller
-from tocsin.alerts import paging
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.alerts import group_hooks as paging
+from tocsin.app.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 
 def test_alertmanager_notifications_create_deduplicate_and_resolve(

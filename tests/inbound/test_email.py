@@ -15,10 +15,10 @@ from tests.conftest import Caller
 from tests.support import processes
 from tests.support.processes import free_port
 from tocsin.alerts import integrations
+from tocsin.app.service import Tocsin
 from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.inbound.email import start_listener
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
+from tocsin.kernel.settings import Settings
 
 DOMAIN = "alerts.example.com"
 

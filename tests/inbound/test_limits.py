@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, count, integration, payload
 from tests.conftest import Caller
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
-from tocsin.store.alerts import AlertEvent, AlertGroup
+from tocsin.alerts.tables import AlertEvent, AlertGroup
+from tocsin.app.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 
 def test_bodies_over_the_limit_get_413_before_parsing(

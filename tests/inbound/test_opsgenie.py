@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, events, integration, served
 from tests.conftest import Caller
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
 
 
 def _api(url: str, key: str) -> opsgenie_sdk.AlertApi:

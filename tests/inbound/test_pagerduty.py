@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, certificate, events, integration, served
 from tests.conftest import Caller
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 
 def test_the_pagerduty_client_triggers_acknowledges_and_resolves(

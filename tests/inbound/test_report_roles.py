@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, configure, count, groups
 from tests.conftest import Caller
-from tocsin.service import Tocsin
-from tocsin.store.incidents import Incident
-from tocsin.store.tables import Job
+from tocsin.app.service import Tocsin
+from tocsin.engine.tables import Job
+from tocsin.incidents.tables import Incident
 
 REPORTS = "/api/v1/reports"
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, groups, integration, payload
 from tests.conftest import Caller
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.domain.alert_lifecycle import resolution_time
-from tocsin.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 STARTED = datetime(2026, 1, 5, 8, 56, 40, 1000, tzinfo=UTC)
 ENDED = datetime(2026, 1, 5, 9, 20, 10, 1000, tzinfo=UTC)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, integration, payload
 from tests.conftest import Caller
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
 
 RUNBOOK = "https://runbooks.example.com/checkout"
 

@@ -21,11 +21,11 @@ from typer.testing import CliRunner
 from tests.alerts.support import alerts, integration, payload, served
 from tests.conftest import Caller
 from tests.support.processes import free_port
-from tocsin.cli import app
+from tocsin.alerts.tables import Alert, AlertEvent
+from tocsin.app.cli import app
+from tocsin.app.service import Tocsin
 from tocsin.domain.untrusted import MAX_DEPTH, TOO_DEEP
 from tocsin.inbound.email import start_listener
-from tocsin.service import Tocsin
-from tocsin.store.alerts import Alert, AlertEvent
 
 BAD = "a\\u0000b\\ud800c"
 CLEAN = "a\ufffdb\ufffdc"

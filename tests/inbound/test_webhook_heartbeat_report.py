@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from tests.alerts.support import alerts, events, groups, integration, jobs_of
 from tests.conftest import Caller
 from tocsin.alerts import timers
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 MAPPING = {
     "alerts": "checks",

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tocsin.app import create_app
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 
 API = "/api/v1/incidents"
 

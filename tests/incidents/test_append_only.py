@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.incidents import records, service
-from tocsin.service import Tocsin
-from tocsin.store.incidents import TIMELINE_APPEND_ONLY, TimelineRow
+from tocsin.incidents.tables import TIMELINE_APPEND_ONLY, TimelineRow
+from tocsin.kernel.clock import FakeClock
 
 
 def declared(tocsin: Tocsin, clock: FakeClock) -> int:

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Caller
 from tests.incidents.support import API, client_without_engine, declare, timeline
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.engine import jobs
+from tocsin.engine.tables import Job
 from tocsin.incidents import declaration
-from tocsin.service import Tocsin
-from tocsin.store.tables import Job
+from tocsin.kernel.clock import FakeClock
 
 
 @pytest.fixture

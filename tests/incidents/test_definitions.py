@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.incidents.support import API, client_without_engine, declare, get
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
+from tocsin.config.tables import Definition
 from tocsin.domain.roles import Role
-from tocsin.incidents import definitions
-from tocsin.service import Tocsin
-from tocsin.store.tables import Definition
+from tocsin.incidents import configured as definitions
+from tocsin.kernel.clock import FakeClock
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from tests.conftest import Caller
 from tests.incidents.support import API, client_without_engine, declare
+from tocsin.app.service import Tocsin
+from tocsin.engine.tables import Job
 from tocsin.incidents import stakeholders
-from tocsin.service import Tocsin
-from tocsin.store.tables import Job
 
 
 @pytest.fixture

@@ -11,18 +11,18 @@ from typer.testing import CliRunner
 
 from tests.paging.conftest import configure
 from tests.support.sinks import HttpSink, http_sink
-from tocsin.app import create_app
+from tocsin.app.cli import app as cli
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
-from tocsin.cli import app as cli
+from tocsin.auth.tables import User
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.notification_rules import ContactMethod
 from tocsin.engine import jobs
 from tocsin.notify import outbox
 from tocsin.notify.message import Message
 from tocsin.paging import runs
-from tocsin.service import Tocsin
-from tocsin.store.paging import Notification
-from tocsin.store.tables import User
+from tocsin.paging.tables import Notification
 
 SLACK_SECRET = "T0000/B0000/XXXXsecretXXXX"
 TELEGRAM_TOKEN = "123456:bot-token-secret"

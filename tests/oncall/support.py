@@ -12,13 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import Caller
-from tocsin.app import create_app
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
+from tocsin.auth.tables import User
 from tocsin.config import apply, validate_directory
 from tocsin.config.desired import SCHEDULE
 from tocsin.config.schedule_schema import ScheduleConfig
-from tocsin.service import Tocsin
-from tocsin.store.tables import Definition, User
+from tocsin.config.tables import Definition
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "config"
 #: The seed schedule's name: its file's.

@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from tests.paging.conftest import configure
 from tests.support.sinks import HttpSink, SmtpSink, http_sink, smtp_sink
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.engine import jobs
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import FakeClock
 from tocsin.notify import outbox
 from tocsin.notify.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tocsin.oncall import handoff_notices
-from tocsin.service import Tocsin
-from tocsin.store.oncall import HandoffReport
-from tocsin.store.tables import Job
+from tocsin.oncall.tables import HandoffReport
 
 SECRET = "handoff-signing-secret"
 HANDOFF = datetime(2026, 1, 6, 6, 0, tzinfo=UTC)

@@ -20,13 +20,13 @@ from tests.oncall.support import (
     put_schedule,
     user,
 )
-from tocsin.clock import FakeClock
+from tocsin.alerts.tables import Alert
+from tocsin.app.service import Tocsin
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import FakeClock
+from tocsin.kernel.settings import Settings
 from tocsin.oncall.handoff import HANDOFF_JOB
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
-from tocsin.store.alerts import Alert
-from tocsin.store.oncall import HandoffReport
-from tocsin.store.tables import Job
+from tocsin.oncall.tables import HandoffReport
 
 HANDOFFS = f"/api/v1/schedules/{SEED_SCHEDULE}/handoffs"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.sinks import HttpSink, SmtpSink, http_sink, smtp_sink
+from tocsin.app.service import Tocsin
 from tocsin.config.apply import apply
 from tocsin.config.validate import validate_directory
-from tocsin.service import Tocsin
-from tocsin.store.db import Database
+from tocsin.db.database import Database
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 WEBHOOK_SECRET = "test-signing-secret"

@@ -10,18 +10,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.support.sinks import HttpSink, SmtpSink, handoff
-from tocsin.app import create_app
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
-from tocsin.clock import FakeClock
+from tocsin.auth.tables import User
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.schedule import oncall_at
 from tocsin.engine import jobs
+from tocsin.kernel.clock import FakeClock
 from tocsin.oncall import overrides
 from tocsin.paging import runs
 from tocsin.paging.directory import Directory
-from tocsin.service import Tocsin
-from tocsin.store.paging import EscalationEvent, EscalationRun
-from tocsin.store.tables import User
+from tocsin.paging.tables import EscalationEvent, EscalationRun
 
 #: Where each test person's messages arrive: (sink path or None, email address or None).
 DEVICES = {

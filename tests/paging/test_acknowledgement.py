@@ -23,10 +23,10 @@ from tests.paging.test_subjects import (
     setup,
 )
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.app import create_app
-from tocsin.cli import app
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.app.cli import app
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.kernel.clock import FakeClock
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import Caller, make_caller
 from tests.paging.conftest import configure, people_yaml
 from tests.support.sinks import HttpSink
-from tocsin.app import create_app
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.kernel.clock import FakeClock
 
 SEED_TEAM = """
 teams:

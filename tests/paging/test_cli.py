@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 from tests.conftest import Caller
 from tests.paging.conftest import configure, people_yaml
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.app import create_app
-from tocsin.cli import app
+from tocsin.app.cli import app
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.domain.escalation import Urgency
 from tocsin.paging import runs
-from tocsin.service import Tocsin
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.paging.conftest import SEEDS
-from tocsin.cli import app
-from tocsin.clock import FakeClock
+from tocsin.app.cli import app
 from tocsin.config.validate import validate_directory
+from tocsin.kernel.clock import FakeClock
 
 TEAM = """
 teams:

@@ -11,9 +11,9 @@ import pytest
 from tests.paging.conftest import configure, people_yaml
 from tests.paging.harness import Harness
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.domain.escalation import Urgency
-from tocsin.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 #: ``ghost`` is named but not defined: a user without contact methods, whose pages die at once.
 POLICIES = """

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from tests.conftest import Caller
 from tests.paging.conftest import configure, people_yaml
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.alerts.paging import GroupOpened
-from tocsin.app import create_app
-from tocsin.clock import FakeClock
+from tocsin.alerts.group_hooks import GroupOpened
+from tocsin.alerts.tables import AlertGroup
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.kernel.clock import FakeClock
 from tocsin.paging import hooks, runs
-from tocsin.service import Tocsin
-from tocsin.store.alerts import AlertGroup
-from tocsin.store.paging import EscalationRun
+from tocsin.paging.tables import EscalationRun
 
 STAKEHOLDERS = """
 paging:

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import Caller
 from tests.paging.test_subjects import declare, page_messages, setup
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.app import create_app
-from tocsin.clock import FakeClock
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.kernel.clock import FakeClock
 
 
 @pytest.fixture

@@ -21,16 +21,16 @@ from sqlalchemy import create_engine, select, text
 from tests.paging.conftest import configure, people_yaml
 from tests.paging.harness import Harness
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.domain.bundling import RateLimit, next_free
 from tocsin.domain.escalation import Urgency
 from tocsin.engine import jobs
 from tocsin.engine.registry import Batch, JobContext
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import FakeClock
 from tocsin.paging import delivery, runs, steps
-from tocsin.service import Tocsin
-from tocsin.store import paging as store
-from tocsin.store.paging import DeliveryAttempt, Notification, Page
-from tocsin.store.tables import Job
+from tocsin.paging import tables as store
+from tocsin.paging.tables import DeliveryAttempt, Notification, Page
 
 STEPS_IN_B_ONLY = ["started", "step", "paged", "finished", "notified"]
 

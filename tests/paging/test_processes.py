@@ -28,17 +28,18 @@ from tests.support import processes
 from tests.support.databases import backends, database_url
 from tests.support.sinks import HttpSink, SmtpSink, handoff, http_sink, smtp_sink
 from tocsin.auth import accounts
+from tocsin.auth.tables import User
+from tocsin.db import migrate
+from tocsin.db.database import Database
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.schedule import oncall_at
-from tocsin.file_clock import FileClock
+from tocsin.engine.tables import Job
+from tocsin.kernel.file_clock import FileClock
+from tocsin.kernel.settings import Settings
 from tocsin.notify.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tocsin.paging import runs
 from tocsin.paging.directory import Directory
-from tocsin.settings import Settings
-from tocsin.store import migrate
-from tocsin.store.db import Database
-from tocsin.store.paging import EscalationEvent
-from tocsin.store.tables import Job, User
+from tocsin.paging.tables import EscalationEvent
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ import pytest
 from tests.paging.conftest import SEEDS, configure, people_yaml
 from tests.paging.harness import Harness
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
 from tocsin.domain.escalation import Urgency
-from tocsin.service import Tocsin
+from tocsin.kernel.clock import FakeClock
 
 
 @pytest.fixture

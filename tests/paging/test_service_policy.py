@@ -15,13 +15,13 @@ from tests.conftest import Caller
 from tests.paging.conftest import configure, people_yaml
 from tests.paging.test_subjects import integration, only_group, page_messages, send
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.app import create_app
-from tocsin.cli import app
+from tocsin.app.cli import app
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.kernel.settings import Settings
 from tocsin.paging import simulate
 from tocsin.paging.directory import Directory
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
-from tocsin.store.paging import EscalationRun
+from tocsin.paging.tables import EscalationRun
 
 #: ``teamed`` names no policy but its team (platform: on-call-schedule) does; ``loner`` has
 #: neither and falls to the default, which pages engineer-b.

@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from tests.conftest import Caller
 from tests.paging.conftest import configure, people_yaml
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.app import create_app
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.engine.tables import Job
 from tocsin.incidents import stakeholders
+from tocsin.kernel.clock import FakeClock
 from tocsin.paging import notices
-from tocsin.service import Tocsin
-from tocsin.store.paging import EscalationRun
-from tocsin.store.tables import Job
+from tocsin.paging.tables import EscalationRun
 
 #: SEV-1's VP is root (by email), SEV-2's manager is engineer-c (by email); SEV-3's team
 #: lead is platform's ``lead`` (by webhook) or, for the search service, ``seeker``.

@@ -20,14 +20,14 @@ from typer.testing import CliRunner
 from tests.conftest import Caller
 from tests.paging.conftest import configure, people_yaml
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.alerts.paging import GroupOpened
-from tocsin.app import create_app
-from tocsin.cli import app
-from tocsin.clock import FakeClock
+from tocsin.alerts.group_hooks import GroupOpened
+from tocsin.app.cli import app
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.engine.tables import Job
+from tocsin.kernel.clock import FakeClock
 from tocsin.paging import hooks, runs
-from tocsin.service import Tocsin
-from tocsin.store.paging import EscalationRun
-from tocsin.store.tables import Job
+from tocsin.paging.tables import EscalationRun
 
 #: ``web`` pages engineer-b (by webhook); ``gap`` first tries a lunch-time layer nobody holds at 9.
 SERVICES = """

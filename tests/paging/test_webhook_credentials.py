@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from tests.paging.conftest import configure, people_yaml
 from tests.paging.harness import Harness
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.app import create_app
-from tocsin.clock import FakeClock
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.domain.notification_rules import ContactMethod
+from tocsin.kernel.clock import FakeClock
 from tocsin.notify.channels import deliver
 from tocsin.notify.message import Message
 from tocsin.notify.settings import NotifySettings
-from tocsin.service import Tocsin
 
 PASSWORD = "pa%40ss:w0rd"  # percent-encoded "pa@ss:w0rd"
 MESSAGE = Message("[Tocsin] Page #1: x", "x", "tocsin-notification-1", {"pages": []})

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from tests.support.databases import database_url, postgres_base_url
 from tests.support.processes import wait_for
-from tocsin.clock import Clock, FakeClock
-from tocsin.service import Tocsin
-from tocsin.settings import Settings
-from tocsin.store.db import Database
+from tocsin.app.service import Tocsin
+from tocsin.db.database import Database
+from tocsin.kernel.clock import Clock, FakeClock
+from tocsin.kernel.settings import Settings
 
 
 class Fault(Protocol):

@@ -17,7 +17,7 @@ Isolation between the requests of a batch:
   transaction and with retries, so one bad request cannot fail the others.
 
 A connection the database broke (a read-only or full disk, a restart) is
-discarded by :mod:`tocsin.store.db`, so the retries run on fresh ones and
+discarded by :mod:`tocsin.db.database`, so the retries run on fresh ones and
 ingest works again as soon as the database does. While the database refuses
 every attempt, requests are answered :class:`Unavailable` (503) and the
 outage is logged once, as is its end.
@@ -37,8 +37,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import history
-from tocsin.store.db import Database
-from tocsin.store.outage import Outage
+from tocsin.db.database import Database
+from tocsin.db.outage import Outage
 
 log = logging.getLogger("tocsin.alerts")
 

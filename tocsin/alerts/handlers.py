@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tocsin.alerts import heartbeats, paging, timers
-from tocsin.alerts.definitions import cache_for
+from tocsin.alerts import group_hooks as paging
+from tocsin.alerts import heartbeats, timers
+from tocsin.alerts.configured import cache_for
 from tocsin.alerts.ingest import SYSTEM, Ingest
+from tocsin.alerts.tables import Alert
 from tocsin.domain.alert_lifecycle import Action, AlertStatus, auto_resolve_at
 from tocsin.engine.registry import HandlerRegistry, JobContext
-from tocsin.store.alerts import Alert
 
 
 def suppression_ended(ctx: JobContext) -> None:

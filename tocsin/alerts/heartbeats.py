@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import timers
-from tocsin.alerts.definitions import Alerting, Integration
+from tocsin.alerts.configured import Alerting, Integration
 from tocsin.alerts.ingest import Ingest, Origin
 from tocsin.alerts.statements import insert_for
+from tocsin.alerts.tables import Heartbeat
 from tocsin.domain.alert_lifecycle import Action, Severity, Signal
 from tocsin.domain.durations import spoken
-from tocsin.store.alerts import Heartbeat
 
 #: The dedup key of a heartbeat's alert within its service.
 DEDUP_PREFIX = "heartbeat:"

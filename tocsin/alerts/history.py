@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.statements import INSERT_EVENTS
-from tocsin.store import prepared
-from tocsin.store.prepared import Rows
+from tocsin.db import prepared
+from tocsin.db.prepared import Rows
 
 _MAX_TEXT = 2000
 

@@ -32,10 +32,13 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import history, paging, silences, statements, timers
+from tocsin.alerts import group_hooks as paging
+from tocsin.alerts import history, silences, statements, timers
 from tocsin.alerts.committer import Conflict
-from tocsin.alerts.definitions import Alerting
+from tocsin.alerts.configured import Alerting
 from tocsin.alerts.history import Events
+from tocsin.alerts.tables import Alert, AlertGroup
+from tocsin.db.prepared import prepare
 from tocsin.domain import alert_body, grouping, routing
 from tocsin.domain.alert_body import Body
 from tocsin.domain.alert_lifecycle import (
@@ -54,8 +57,6 @@ from tocsin.domain.flapping import FlappingPolicy, is_flapping, lookback
 from tocsin.domain.silences import Silence, Suppression, SuppressionKind, suppression
 from tocsin.incidents import service as incident_service
 from tocsin.incidents.errors import IncidentError
-from tocsin.store.alerts import Alert, AlertGroup
-from tocsin.store.prepared import prepare
 
 log = logging.getLogger("tocsin.alerts")
 

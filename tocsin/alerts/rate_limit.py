@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from tocsin.store.db import Database
+from tocsin.db.database import Database
 
 
 @dataclass

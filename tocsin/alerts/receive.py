@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts import integrations
 from tocsin.alerts.committer import Refusal, Unavailable
-from tocsin.alerts.definitions import Alerting, Integration, cache_for, key_digest
+from tocsin.alerts.configured import Alerting, Integration, cache_for, key_digest
 from tocsin.alerts.ingest import Origin, Result, ingest
 from tocsin.alerts.rate_limit import limiter_for
+from tocsin.app.service import Tocsin
 from tocsin.domain.alert_lifecycle import Signal
-from tocsin.service import Tocsin
 
 __all__ = [
     "InvalidSignal",

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import statements, timers
+from tocsin.alerts.tables import AlertGroup, SilenceRow
+from tocsin.db.audit import record
+from tocsin.db.prepared import prepare
 from tocsin.domain.matchers import MatcherError, parse_all
 from tocsin.domain.silences import Silence, SuppressionKind
-from tocsin.store.alerts import AlertGroup, SilenceRow
-from tocsin.store.audit import record
-from tocsin.store.prepared import prepare
 
 
 class SilenceError(Exception):

@@ -3,8 +3,8 @@
 Building an INSERT ... ON CONFLICT with SQLAlchemy costs more than running it
 (each build makes an ``excluded`` alias and a fresh cache key), so the
 statements every alert runs are built once here;
-:func:`~tocsin.store.prepared.prepare` compiles each once per dialect into a
-:class:`~tocsin.store.prepared.Prepared` statement that runs on the driver's
+:func:`~tocsin.db.prepared.prepare` compiles each once per dialect into a
+:class:`~tocsin.db.prepared.Prepared` statement that runs on the driver's
 cursor.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Executable
 
-from tocsin.store.alerts import (
+from tocsin.alerts.tables import (
     OPEN_ALERT,
     Alert,
     AlertEvent,
@@ -26,7 +26,7 @@ from tocsin.store.alerts import (
     IntegrationKey,
     SilenceRow,
 )
-from tocsin.store.prepared import binds
+from tocsin.db.prepared import binds
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]

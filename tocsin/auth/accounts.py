@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth import secrets
 from tocsin.auth.roles import Role, parse_role
+from tocsin.auth.tables import ApiToken, User, WebSession
 from tocsin.auth.throttle import Throttled
-from tocsin.store.audit import record
-from tocsin.store.tables import ApiToken, User, WebSession
+from tocsin.db.audit import record
 
 SESSION_LIFETIME = timedelta(hours=12)
 #: How precisely a token's last use is recorded.

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from tocsin.settings import Settings
+from tocsin.kernel.settings import Settings
 
 if TYPE_CHECKING:
-    from tocsin.service import Tocsin
-    from tocsin.store.db import Database
+    from tocsin.app.service import Tocsin
+    from tocsin.db.database import Database
 
 console = Console()
 errors = Console(stderr=True)
@@ -57,8 +57,8 @@ def open_database(
     data_dir: Path | None, database_url: str | None, *, upgrade: bool = True
 ) -> Database:
     """Open the configured database and (unless told not to) bring its schema up to date."""
-    from tocsin.store import migrate
-    from tocsin.store.db import Database
+    from tocsin.db import migrate
+    from tocsin.db.database import Database
 
     settings = load_settings(data_dir, database_url)
     database = Database(settings)
@@ -84,8 +84,8 @@ LogLevelOption = Annotated[LogLevel, typer.Option(help="How much the process log
 
 def start_process(data_dir: Path | None, database_url: str | None, log_level: LogLevel) -> Tocsin:
     """Set up logging and open a migrated Tocsin for a long-running command."""
+    from tocsin.app.service import Tocsin
     from tocsin.notify.settings import NotifySettings
-    from tocsin.service import Tocsin
 
     logging.basicConfig(
         level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

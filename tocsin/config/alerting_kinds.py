@@ -77,7 +77,7 @@ ALERTING_READERS = {key: _reader(kind) for kind, key in _KEYS.items()}
 def _severity_labels(catalog: Catalog) -> set[str]:
     if catalog.severities:
         return set(catalog.severities)
-    from tocsin.incidents.definitions import DEFAULT_SCALE
+    from tocsin.incidents.configured import DEFAULT_SCALE
 
     return {level_key(level.level) for level in DEFAULT_SCALE}
 

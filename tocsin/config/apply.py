@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.auth.tables import User
 from tocsin.config.desired import USER, Configuration, DesiredDefinition, DesiredUser
 from tocsin.config.plan import Action, Change, Plan, plan
-from tocsin.store import audit
-from tocsin.store.tables import Definition, User
+from tocsin.config.tables import Definition
+from tocsin.db import audit
 
 ACTOR = "config"
 

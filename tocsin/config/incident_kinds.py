@@ -3,7 +3,7 @@
 ``incident_checklist`` replaces the seed's Incident Response Template,
 ``resolve_policy`` says who may resolve an incident, and ``incident_fields``
 defines the custom fields incidents may carry. They are stored as the
-definition kinds :mod:`tocsin.incidents.definitions` reads.
+definition kinds :mod:`tocsin.incidents.configured` reads.
 """
 
 from __future__ import annotations

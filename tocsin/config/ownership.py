@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.auth.tables import User
 from tocsin.config.desired import USER
-from tocsin.store.tables import Definition, User
+from tocsin.config.tables import Definition
 
 
 def managed_by(session: Session, kind: str, name: str) -> str | None:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.auth.tables import User
 from tocsin.config.desired import (
     DEFINITION_KINDS,
     USER,
@@ -32,7 +33,7 @@ from tocsin.config.desired import (
     DesiredDefinition,
     DesiredUser,
 )
-from tocsin.store.tables import Definition, User
+from tocsin.config.tables import Definition
 
 _SHOWN_CHARACTERS = 60
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from tocsin.config.desired import SEVERITY
 from tocsin.config.schema import SeverityConfig
+from tocsin.config.tables import Definition
 from tocsin.domain.severity import SeverityLevel, SeverityScale, level_key
-from tocsin.store.tables import Definition
 
 log = logging.getLogger("tocsin.config")
 

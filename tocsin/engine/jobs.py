@@ -16,9 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from tocsin.store import prepared
-from tocsin.store.prepared import binds, prepare
-from tocsin.store.tables import Job
+from tocsin.db import prepared
+from tocsin.db.prepared import binds, prepare
+from tocsin.engine.tables import Job
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 STATES = (PENDING, RUNNING, DONE, DEAD)

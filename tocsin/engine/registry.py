@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from tocsin.clock import Clock
+from tocsin.db.database import Database
 from tocsin.engine import jobs
-from tocsin.store.db import Database
+from tocsin.kernel.clock import Clock
 
 
 class LeaseLost(Exception):

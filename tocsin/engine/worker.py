@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from tocsin.clock import Clock
+from tocsin.db.database import Database
+from tocsin.db.outage import Failing, Outage
 from tocsin.engine import jobs
 from tocsin.engine.backoff import retry_delay
 from tocsin.engine.registry import (
@@ -31,8 +32,7 @@ from tocsin.engine.registry import (
     LeaseLost,
     PermanentFailure,
 )
-from tocsin.store.db import Database
-from tocsin.store.outage import Failing, Outage
+from tocsin.kernel.clock import Clock
 
 log = logging.getLogger("tocsin.engine")
 #: When the next pending job is due and the next lease runs out (None: none).

@@ -30,7 +30,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 
 from tocsin.alerts import integrations
-from tocsin.alerts.definitions import cache_for
+from tocsin.alerts.configured import cache_for
 from tocsin.alerts.receive import (
     Received,
     Throttled,
@@ -39,10 +39,10 @@ from tocsin.alerts.receive import (
     in_transaction,
     receive,
 )
+from tocsin.app.service import Tocsin
 from tocsin.config.alerting_schema import EmailConfig
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
-from tocsin.service import Tocsin
 
 log = logging.getLogger("tocsin.inbound.email")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tocsin.alerts import heartbeats
 from tocsin.alerts.receive import Context, receive_with
-from tocsin.service import Tocsin
+from tocsin.app.service import Tocsin
 
 TYPES = ("heartbeat",)
 

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.definitions import Alerting
+from tocsin.alerts.configured import Alerting
 from tocsin.alerts.ingest import Origin, ingest
 from tocsin.auth.roles import allows
 from tocsin.domain import routing

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.engine import jobs
-from tocsin.store.incidents import Incident
+from tocsin.incidents.tables import Incident
 
 JOB_KIND = "incident.changed"
 

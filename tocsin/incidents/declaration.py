@@ -26,9 +26,10 @@ from tocsin.domain.severity import SeverityLevel, level_key
 from tocsin.domain.timeline import EntryDraft, EntryKind
 from tocsin.engine import jobs
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
-from tocsin.incidents import definitions, recorder, records
+from tocsin.incidents import configured as definitions
+from tocsin.incidents import recorder, records
 from tocsin.incidents.errors import IncidentNotFound
-from tocsin.store.incidents import Incident
+from tocsin.incidents.tables import Incident
 
 JOB_KIND = "incident.declared"
 #: The author of timeline entries Tocsin writes itself.

@@ -11,7 +11,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.timeline import IncidentSummary, Order
 from tocsin.incidents import records
 from tocsin.incidents.service import role_title
-from tocsin.store.incidents import Incident
+from tocsin.incidents.tables import Incident
 
 
 def summary(session: Session, incident: Incident) -> IncidentSummary:

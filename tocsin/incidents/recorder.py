@@ -10,7 +10,7 @@ from tocsin.domain import timeline
 from tocsin.domain.timeline import EntryDraft, TimelineEntry, TimelineError
 from tocsin.incidents import records
 from tocsin.incidents.errors import InvalidInput
-from tocsin.store.incidents import TimelineRow
+from tocsin.incidents.tables import TimelineRow
 
 
 def append(session: Session, incident_id: int, draft: EntryDraft, now: datetime) -> TimelineEntry:

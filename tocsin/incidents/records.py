@@ -15,7 +15,7 @@ from tocsin.domain.lifecycle import Milestones
 from tocsin.domain.roles import Assignment, Role, Roster
 from tocsin.domain.timeline import EntryKind, NoteKind, TimelineEntry
 from tocsin.incidents.errors import IncidentNotFound
-from tocsin.store.incidents import (
+from tocsin.incidents.tables import (
     Incident,
     IncidentChecklistItem,
     IncidentRoleHolder,

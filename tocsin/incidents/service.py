@@ -21,17 +21,18 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tocsin.auth import accounts
+from tocsin.config import known_names
+from tocsin.db.audit import record
 from tocsin.domain import checklist, lifecycle, roles
 from tocsin.domain.lifecycle import Milestones, Status
 from tocsin.domain.roles import Assignment, Role, RoleDefinition, Roster
 from tocsin.domain.severity import SeverityLevel
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind, TimelineEntry
-from tocsin.incidents import changes, declaration, definitions, recorder, records, stakeholders
+from tocsin.incidents import changes, declaration, recorder, records, stakeholders
+from tocsin.incidents import configured as definitions
 from tocsin.incidents.custom_fields import CustomFieldError, merge
 from tocsin.incidents.errors import Conflict, InvalidInput, NotAllowed
-from tocsin.store import known_names
-from tocsin.store.audit import record
-from tocsin.store.incidents import (
+from tocsin.incidents.tables import (
     Incident,
     IncidentChecklistItem,
     IncidentRoleHolder,

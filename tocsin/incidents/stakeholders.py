@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.domain.severity import SeverityLevel, level_key
 from tocsin.engine import jobs
-from tocsin.store.incidents import Incident
+from tocsin.incidents.tables import Incident
 
 JOB_KIND = "incident.stakeholders"
 

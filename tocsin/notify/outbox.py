@@ -1,7 +1,7 @@
 """Recording messages in the outbox instead of sending them (``TOCSIN_DELIVERY=outbox``).
 
 What is recorded is what would have been sent, to whom, when and on which
-channel, without secrets (see :mod:`tocsin.store.outbox`): email addresses
+channel, without secrets (see :mod:`tocsin.notify.tables`): email addresses
 and phone numbers are kept, since they are what an admin needs to see who
 would have been reached; URL targets are shortened to their host, and the
 token of every acknowledge link is hidden.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.domain.notification_rules import ContactMethod, redact
 from tocsin.notify.message import Message
-from tocsin.store.outbox import OutboxMessage
+from tocsin.notify.tables import OutboxMessage
 
 #: Contact method types whose address is a personal address shown as it is.
 PERSONAL = frozenset({"email", "sms", "voice"})

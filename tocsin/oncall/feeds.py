@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth.accounts import find_user
 from tocsin.auth.secrets import digest
+from tocsin.auth.tables import User
+from tocsin.config import known_names
+from tocsin.config.tables import Definition
+from tocsin.db import audit
 from tocsin.oncall import schedules
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tocsin.store import audit, known_names
-from tocsin.store.oncall import CalendarFeed
-from tocsin.store.tables import Definition, User
+from tocsin.oncall.tables import CalendarFeed
 
 TOKEN_PREFIX = "tcf_"
 

@@ -39,19 +39,20 @@ from typing import Any
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.tables import Alert
 from tocsin.config.desired import SCHEDULE
+from tocsin.config.tables import Definition
+from tocsin.db import audit
 from tocsin.domain.lifecycle import OPEN_STATUSES
 from tocsin.engine import jobs
 from tocsin.engine.registry import HandlerRegistry, JobContext
+from tocsin.engine.tables import Job
+from tocsin.incidents.tables import Incident
 from tocsin.oncall import handoff_notices, schedules
 from tocsin.oncall.errors import InvalidInput, NotFound
 from tocsin.oncall.handoff_points import LOOKBACK, SEARCH_LIMIT, HandoffPoint, handoff_point
 from tocsin.oncall.handoff_points import next_handoff as next_instant
-from tocsin.store import audit
-from tocsin.store.alerts import Alert
-from tocsin.store.incidents import Incident
-from tocsin.store.oncall import HandoffNote, HandoffReport
-from tocsin.store.tables import Definition, Job
+from tocsin.oncall.tables import HandoffNote, HandoffReport
 
 HANDOFF_JOB = "oncall.handoff"
 PLAN_JOB = "oncall.handoff.plan"

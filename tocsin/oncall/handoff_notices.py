@@ -28,10 +28,10 @@ from tocsin.engine import jobs
 from tocsin.engine.registry import JobContext, PermanentFailure
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
+from tocsin.notify.tables import HANDOFF
+from tocsin.oncall.tables import HandoffReport
 from tocsin.paging.directory import Directory, Person, contact_methods
 from tocsin.paging.notices import send_notice
-from tocsin.store.oncall import HandoffReport
-from tocsin.store.outbox import HANDOFF
 
 NOTIFY_JOB = "oncall.handoff.notify"
 OUTGOING, INCOMING = "outgoing", "incoming"

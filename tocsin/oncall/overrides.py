@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.accounts import find_user
+from tocsin.config import known_names
+from tocsin.db import audit
 from tocsin.domain.fairness import Violation, violations_added_by
 from tocsin.domain.schedule import Override
 from tocsin.oncall import handoff, schedules
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tocsin.store import audit, known_names
-from tocsin.store.oncall import OverrideRow
+from tocsin.oncall.tables import OverrideRow
 
 
 class FairnessViolation(Conflict):

@@ -32,15 +32,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tocsin.auth.tables import User
 from tocsin.config.schema import WEEKDAYS, WorkingHoursConfig
 from tocsin.domain.restriction import Restriction, windows_for
 from tocsin.domain.rotation import local_wall
 from tocsin.domain.schedule import Shift, shifts
 from tocsin.domain.timeline import EntryKind
+from tocsin.incidents.tables import Incident, IncidentRoleHolder, TimelineRow
 from tocsin.oncall import schedules
-from tocsin.store.incidents import Incident, IncidentRoleHolder, TimelineRow
-from tocsin.store.paging import Page
-from tocsin.store.tables import User
+from tocsin.paging.tables import Page
 
 Span = tuple[datetime, datetime]
 HOUR = timedelta(hours=1)

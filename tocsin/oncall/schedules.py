@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.config import known_names
 from tocsin.config.desired import SCHEDULE
 from tocsin.config.schedule_schema import ScheduleConfig
+from tocsin.config.tables import Definition
 from tocsin.domain.fairness import FairnessPolicies
 from tocsin.domain.schedule import Override, Schedule
 from tocsin.oncall.errors import Conflict, InvalidInput, NotFound
-from tocsin.store import known_names
-from tocsin.store.oncall import OverrideRow
-from tocsin.store.tables import Definition
+from tocsin.oncall.tables import OverrideRow
 
 #: The longest range one request may ask shifts, reports or fairness for.
 MAX_RANGE = timedelta(days=366)

@@ -15,18 +15,18 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tocsin.config.tables import Definition
+from tocsin.db import audit
 from tocsin.domain.schedule import shifts
 from tocsin.oncall import overrides, schedules
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tocsin.store import audit
-from tocsin.store.oncall import (
+from tocsin.oncall.tables import (
     SWAP_ACCEPTED,
     SWAP_CANCELLED,
     SWAP_DECLINED,
     SWAP_REQUESTED,
     SwapRow,
 )
-from tocsin.store.tables import Definition
 
 
 def _audit(

@@ -20,9 +20,9 @@ from typing import cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from tocsin.db.prepared import binds, prepare
 from tocsin.paging import runs, subjects
-from tocsin.store.paging import AckToken, EscalationRun, Page
-from tocsin.store.prepared import binds, prepare
+from tocsin.paging.tables import AckToken, EscalationRun, Page
 
 
 class AckLinkError(Exception):

@@ -31,7 +31,9 @@ from typing import cast
 from sqlalchemy import Connection, Integer, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.auth.tables import User
 from tocsin.config.paging_schema import PagingConfig
+from tocsin.db.prepared import binds, prepare
 from tocsin.domain.bundling import (
     PageSummary,
     RateLimit,
@@ -43,17 +45,15 @@ from tocsin.domain.notification_rules import ContactMethod, fallback
 from tocsin.engine import jobs
 from tocsin.engine.registry import JobContext, batched
 from tocsin.notify import outbox
+from tocsin.notify import tables as outbox_store
 from tocsin.notify.channels import deliver, provider
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging import acks, runs, unreached
+from tocsin.paging import tables as store
 from tocsin.paging.directory import Directory, contact_methods, parse_contact_methods
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
-from tocsin.store import outbox as outbox_store
-from tocsin.store import paging as store
-from tocsin.store.paging import DeliveryAttempt, EscalationRun, Notification, Page
-from tocsin.store.prepared import binds, prepare
-from tocsin.store.tables import User
+from tocsin.paging.tables import DeliveryAttempt, EscalationRun, Notification, Page
 
 BUNDLE_JOB = "paging.bundle"
 #: The provider of delivery attempts recorded in the outbox.

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from tocsin.auth.tables import User
 from tocsin.config.desired import (
     ESCALATION_POLICY,
     NOTIFICATION_RULES,
@@ -27,14 +28,14 @@ from tocsin.config.desired import (
 from tocsin.config.paging_schema import PAGING_NAME, NotificationRulesConfig, PagingConfig
 from tocsin.config.schema import ServiceConfig, TeamConfig
 from tocsin.config.service_policy import escalation_policy_of
+from tocsin.config.tables import Definition
+from tocsin.db import prepared
+from tocsin.db.prepared import prepare
 from tocsin.domain.escalation import Policy, Resolution, Resolver, Target
 from tocsin.domain.notification_rules import ContactMethod, UserRules
 from tocsin.domain.schedule import Schedule, oncall_at
 from tocsin.oncall import schedules
 from tocsin.oncall.errors import Conflict, NotFound
-from tocsin.store import prepared
-from tocsin.store.prepared import prepare
-from tocsin.store.tables import Definition, User
 
 NOBODY = "nobody assigned"
 _INSTANT = timedelta(seconds=1)

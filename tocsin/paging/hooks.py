@@ -22,21 +22,21 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import group_hooks as alert_paging
 from tocsin.alerts import history
-from tocsin.alerts import paging as alert_paging
-from tocsin.alerts.paging import GroupOpened
+from tocsin.alerts.group_hooks import GroupOpened
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine.registry import HandlerRegistry, PermanentFailure
 from tocsin.incidents import changes, declaration, recorder, records, stakeholders
 from tocsin.incidents.declaration import Declaration
 from tocsin.incidents.errors import IncidentNotFound
+from tocsin.incidents.tables import IncidentService
 from tocsin.paging import delivery, notices, runs, steps, subjects
+from tocsin.paging import tables as store
 from tocsin.paging.directory import Directory
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT
-from tocsin.store import paging as store
-from tocsin.store.incidents import IncidentService
-from tocsin.store.paging import EscalationRun
+from tocsin.paging.tables import EscalationRun
 
 PAGING_HOOK = "page the on-call"
 

@@ -22,23 +22,25 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.auth.tables import User
 from tocsin.config.desired import TEAM
+from tocsin.config.tables import Definition
 from tocsin.domain.notification_rules import ContactMethod
 from tocsin.domain.severity import level_key
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.engine.registry import JobContext, PermanentFailure
-from tocsin.incidents import definitions, recorder, records
+from tocsin.incidents import configured as definitions
+from tocsin.incidents import recorder, records
 from tocsin.incidents.errors import IncidentNotFound
 from tocsin.incidents.stakeholders import Reached
 from tocsin.notify import outbox
+from tocsin.notify import tables as outbox_store
 from tocsin.notify.channels import deliver
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.paging.runs import AUTHOR
-from tocsin.store import outbox as outbox_store
-from tocsin.store.tables import Definition, User
 
 STAKEHOLDER_JOB = "paging.stakeholder"
 

@@ -21,19 +21,20 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tocsin.alerts import history
+from tocsin.auth.tables import User
+from tocsin.config import known_names
 from tocsin.config.desired import ESCALATION_POLICY
+from tocsin.db import prepared
+from tocsin.db.prepared import Rows, binds, prepare
 from tocsin.domain.escalation import Policy, Urgency
 from tocsin.domain.notification_rules import ContactMethod, plan_notifications
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.incidents import recorder, records
 from tocsin.incidents.errors import IncidentNotFound
+from tocsin.paging import tables as store
 from tocsin.paging.directory import Directory, contact_methods
-from tocsin.store import known_names, prepared
-from tocsin.store import paging as store
-from tocsin.store.paging import EscalationEvent, EscalationRun, Notification, Page
-from tocsin.store.prepared import Rows, binds, prepare
-from tocsin.store.tables import User
+from tocsin.paging.tables import EscalationEvent, EscalationRun, Notification, Page
 
 STEP_JOB = "paging.step"
 DELIVER_JOB = "paging.deliver"

@@ -12,12 +12,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.config import known_names
 from tocsin.config.desired import ESCALATION_POLICY, SERVICE
 from tocsin.domain.escalation import StopReason, Urgency, plan
 from tocsin.domain.notification_rules import plan_notifications
 from tocsin.paging.directory import NOBODY, Directory, contact_methods
 from tocsin.paging.runs import PagingError
-from tocsin.store import known_names
 
 
 @dataclass(frozen=True)

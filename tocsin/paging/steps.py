@@ -19,10 +19,10 @@ from tocsin.domain.notification_rules import ContactMethod
 from tocsin.engine.registry import JobContext, batched
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging import delivery, runs
+from tocsin.paging import tables as store
 from tocsin.paging.directory import Directory
 from tocsin.paging.subjects import synchronise
-from tocsin.store import paging as store
-from tocsin.store.paging import EscalationRun
+from tocsin.paging.tables import EscalationRun
 
 
 @batched

@@ -37,6 +37,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.history import Events
+from tocsin.alerts.tables import Alert, AlertGroup
+from tocsin.db import prepared
+from tocsin.db.prepared import prepare
 from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.domain.lifecycle import Status
 from tocsin.domain.timeline import EntryKind
@@ -44,13 +47,10 @@ from tocsin.engine.registry import JobContext, batched
 from tocsin.incidents import records
 from tocsin.incidents import service as incidents
 from tocsin.incidents.errors import IncidentNotFound
+from tocsin.incidents.tables import Incident, TimelineRow
 from tocsin.paging import runs
-from tocsin.store import paging as store
-from tocsin.store import prepared
-from tocsin.store.alerts import Alert, AlertGroup
-from tocsin.store.incidents import Incident, TimelineRow
-from tocsin.store.paging import EscalationEvent, EscalationRun
-from tocsin.store.prepared import prepare
+from tocsin.paging import tables as store
+from tocsin.paging.tables import EscalationEvent, EscalationRun
 
 INCIDENT = "incident"
 ALERT_GROUP = "alert_group"

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from tocsin.domain.escalation import Policy
 from tocsin.paging import runs
-from tocsin.store import paging as store
-from tocsin.store.paging import EscalationRun, Page
+from tocsin.paging import tables as store
+from tocsin.paging.tables import EscalationRun, Page
 
 
 def lock_run(session: Session, run_id: int) -> EscalationRun | None:

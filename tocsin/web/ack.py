@@ -14,9 +14,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from tocsin.api.deps import TocsinDep
+from tocsin.auth.deps import TocsinDep
 from tocsin.paging.acks import AckLinkError, find_token, redeem
-from tocsin.store.paging import EscalationRun, Page
+from tocsin.paging.tables import EscalationRun, Page
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)

@@ -11,17 +11,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
-from tocsin.api.deps import SESSION_COOKIE, TocsinDep, remote_addr
 from tocsin.auth import accounts
 from tocsin.auth.accounts import SESSION_LIFETIME
+from tocsin.auth.deps import SESSION_COOKIE, TocsinDep, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.secrets import same, verify_password
+from tocsin.auth.tables import User
 from tocsin.auth.throttle import LoginThrottle
 from tocsin.config.desired import STATUS_PAGE_COMPONENT
+from tocsin.config.tables import Definition
 from tocsin.engine import jobs
 from tocsin.notify import outbox
 from tocsin.notify.settings import NotifySettings
-from tocsin.store.tables import Definition, User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,67 @@
+"""The job queue as operators see it: dead letters and retries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+
+from tocsin.admin.schemas import JobOut
+from tocsin.auth.deps import Admin, TocsinDep, Viewer, remote_addr
+from tocsin.db.audit import record
+from tocsin.engine import jobs
+from tocsin.engine.tables import Job
+from tocsin.http.checked import CheckedRoute
+from tocsin.http.params import Id, Offset
+
+router = APIRouter(prefix="/api/v1/jobs", route_class=CheckedRoute, tags=["jobs"])
+
+State = Literal["pending", "running", "done", "dead"]
+
+
+@router.get("", response_model=list[JobOut], summary="List jobs, e.g. the dead ones")
+def list_jobs(
+    _: Viewer,
+    tocsin: TocsinDep,
+    state: Annotated[State | None, Query(description="Only jobs in this state")] = None,
+    kind: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+) -> list[Job]:
+    with tocsin.database.sessions() as session:
+        return jobs.list_jobs(session, state=state, kind=kind, limit=limit, offset=offset)
+
+
+@router.get("/summary", summary="How many jobs are in each state")
+def summary(_: Viewer, tocsin: TocsinDep) -> dict[str, int]:
+    with tocsin.database.sessions() as session:
+        return jobs.count_by_state(session)
+
+
+@router.post(
+    "/{job_id}/retry",
+    response_model=JobOut,
+    summary="Retry a dead job with a fresh set of attempts",
+)
+def retry(job_id: Id, principal: Admin, tocsin: TocsinDep, request: Request) -> Job:
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job {job_id}")
+        if not jobs.retry_dead(session, job_id, now=now):
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"job {job_id} is {job.state}; only dead jobs are retried",
+            )
+        record(
+            session,
+            at=now,
+            actor=principal.name,
+            action="job.retry",
+            object_type="job",
+            object_key=str(job_id),
+            remote_addr=remote_addr(request),
+        )
+        session.refresh(job)
+        return job

@@ -1,0 +1,269 @@
+"""Request and response bodies of the alert, integration, silence and report APIs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from tocsin.config.alerting_schema import (
+    DEFAULT_RATE_LIMIT,
+    EmailConfig,
+    HeartbeatConfig,
+    IntegrationType,
+    WebhookMapping,
+)
+from tocsin.config.fields import ObjectName
+from tocsin.domain import untrusted
+from tocsin.http.params import Instant
+
+AlertStatusName = Literal["triggered", "acknowledged", "resolved"]
+SeverityName = Literal["critical", "error", "warning", "info"]
+#: Text from a person: NUL and lone surrogates become U+FFFD, as in every inbound format.
+ReportText = Annotated[str, BeforeValidator(untrusted.cleaned)]
+
+
+class IngestedAlert(BaseModel):
+    dedup_key: str
+    #: open (a new alert), repeat, acknowledge, resolve or nothing.
+    result: str
+    alert_id: int | None
+    group_id: int | None
+
+
+class IngestOut(BaseModel):
+    """What an inbound request did; a 2xx means all of it is committed."""
+
+    status: Literal["accepted"] = "accepted"
+    integration: str
+    alerts: list[IngestedAlert]
+
+
+class HeartbeatOut(BaseModel):
+    status: Literal["ok"] = "ok"
+    integration: str
+    #: new, up or down before... now always up after a ping.
+    heartbeat: str
+    next_check_at: datetime | None
+
+
+class AlertOut(BaseModel):
+    id: int
+    service: str
+    dedup_key: str
+    status: AlertStatusName
+    severity: SeverityName
+    summary: str
+    integration: str
+    source_type: str
+    source: str
+    labels: dict[str, Any]
+    annotations: dict[str, Any]
+    details: dict[str, Any]
+    links: list[Any]
+    runbook_url: str | None
+    occurrences: int
+    flapping: bool
+    suppressed_by: str | None
+    urgency: str
+    group_id: int | None
+    incident_id: int | None
+    incident_reference: str | None
+    started_at: datetime | None
+    triggered_at: datetime
+    last_event_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+class EventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    text: str
+    alert_id: int | None
+    group_id: int | None
+    detail: dict[str, Any]
+
+
+class AlertDetail(AlertOut):
+    events: list[EventOut]
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    total: int
+
+
+class GroupOut(BaseModel):
+    id: int
+    service: str
+    status: Literal["open", "resolved"]
+    title: str
+    rule: str
+    labels: dict[str, Any]
+    escalation_policy: str | None
+    urgency: str
+    routing_rule: str | None
+    alert_count: int
+    paging: bool
+    suppressed_by: str | None
+    suppressed_until: datetime | None
+    incident_id: int | None
+    opened_at: datetime
+    last_alert_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    outcome: str | None
+
+
+class GroupDetail(GroupOut):
+    alerts: list[AlertOut]
+    events: list[EventOut]
+
+
+class GroupPage(BaseModel):
+    items: list[GroupOut]
+    total: int
+
+
+class AccuracyOut(BaseModel):
+    """Alert accuracy of one rule on one service: what its resolved groups turned out to be."""
+
+    service: str
+    rule: str
+    groups: int
+    incidents: int
+    acknowledged: int
+    noise: int
+    #: Share of groups that were real (an incident or acknowledged).
+    precision: float
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class IntegrationCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "checkout-prometheus", "service": "checkout", "type": "alertmanager"}
+            ]
+        },
+    )
+
+    name: ObjectName
+    service: ObjectName
+    type: IntegrationType
+    description: str = Field(default="", max_length=2000)
+    rate_limit_per_minute: int = Field(default=DEFAULT_RATE_LIMIT, ge=1, le=10_000_000)
+    heartbeat: HeartbeatConfig | None = None
+    email: EmailConfig | None = None
+    mapping: WebhookMapping | None = None
+
+
+class KeyOut(BaseModel):
+    hint: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+
+class IntegrationOut(BaseModel):
+    name: str
+    service: str
+    type: str
+    description: str
+    rate_limit_per_minute: int
+    #: The file that defines it, or None when made through the API.
+    managed_by: str | None
+    key_env: str | None
+    keys: list[KeyOut]
+    settings: dict[str, Any]
+    #: Where senders send, with ``{key}`` standing for the integration key.
+    endpoint: str
+
+
+class IntegrationKeyOut(BaseModel):
+    """A new key: shown once, never again (only its last four characters are kept visible)."""
+
+    integration: IntegrationOut
+    key: str
+    #: Where the sending tool sends: a full URL (or mail address) with this key.
+    endpoint: str
+
+
+class RevokedOut(BaseModel):
+    integration: str
+    revoked: int
+
+
+class SilenceCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "matchers": ['alertname="DiskFull"', 'instance=~"db-.*"'],
+                    "ends_at": "2026-01-05T12:00:00Z",
+                    "comment": "Resizing the volumes",
+                }
+            ]
+        },
+    )
+
+    matchers: list[str] = Field(min_length=1, max_length=50)
+    starts_at: Instant | None = None
+    ends_at: Instant
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class SilenceOut(BaseModel):
+    id: int
+    matchers: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    created_at: datetime
+    expired_by: str | None
+    active: bool
+
+
+class MaintenanceWindowOut(BaseModel):
+    name: str
+    services: list[str]
+    start: datetime
+    end: datetime
+    comment: str
+    active: bool
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "checkout is failing for EU users"}]},
+    )
+
+    text: ReportText = Field(min_length=1, max_length=1000)
+    details: ReportText = Field(default="", max_length=20_000)
+    service: ObjectName | None = None
+    severity: SeverityName = "error"
+    #: Declare an incident at this severity (e.g. "SEV-2") instead of raising an alert.
+    declare: ReportText | None = Field(default=None, min_length=1, max_length=50)
+
+
+class ReportOut(BaseModel):
+    alert_id: int | None
+    group_id: int | None
+    incident_id: int | None
+    incident_reference: str | None

@@ -1,1 +1,0 @@
-"""The HTTP API: FastAPI routers and their request and response schemas."""

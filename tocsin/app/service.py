@@ -1,0 +1,74 @@
+"""One running Tocsin: settings, database, clock, job handlers and engine together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tocsin.alerts.committer import GroupCommitter
+from tocsin.app.handlers import builtin_registry
+from tocsin.app.outbound_heartbeat import Heartbeat
+from tocsin.app.readiness import readiness
+from tocsin.db import migrate
+from tocsin.db.database import Database
+from tocsin.engine.registry import HandlerRegistry
+from tocsin.engine.worker import Engine
+from tocsin.kernel.clock import Clock, SystemClock
+from tocsin.kernel.file_clock import FileClock
+from tocsin.kernel.settings import Settings
+
+
+@dataclass
+class Tocsin:
+    settings: Settings
+    database: Database
+    clock: Clock
+    registry: HandlerRegistry
+    engine: Engine
+    #: Inbound alerts' writer: requests arriving together commit in one transaction.
+    committer: GroupCommitter
+    #: Pings ``settings.heartbeat_url`` while ready (None: no URL configured).
+    heartbeat: Heartbeat | None = None
+
+    @classmethod
+    def open(
+        cls, settings: Settings, clock: Clock | None = None, *, upgrade: bool = True
+    ) -> Tocsin:
+        """Open the database (migrating it unless told not to) and build the engine."""
+        database = Database(settings)
+        if upgrade:
+            migrate.upgrade(database.engine)
+        registry = builtin_registry()
+        registry.load_modules(settings.handler_modules)
+        if clock is None:
+            clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+        engine = Engine(
+            database,
+            clock,
+            registry,
+            lease=timedelta(seconds=settings.job_lease_seconds),
+            poll=timedelta(seconds=settings.engine_poll_seconds),
+        )
+        tocsin = cls(settings, database, clock, registry, engine, GroupCommitter(database))
+        if settings.heartbeat_url:
+            tocsin.heartbeat = Heartbeat(
+                settings.heartbeat_url,
+                interval=timedelta(seconds=settings.heartbeat_interval_seconds),
+                method=settings.heartbeat_method,
+                clock=clock,
+                ready=lambda: readiness(tocsin),
+            )
+        return tocsin
+
+    def start(self) -> None:
+        """Start the job engine, and the outbound heartbeat if one is configured."""
+        self.engine.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+
+    def close(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        self.engine.stop()
+        self.committer.close()
+        self.database.dispose()

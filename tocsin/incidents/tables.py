@@ -1,0 +1,149 @@
+"""Incident tables: the incident, its services and tags, roles, checklist and timeline.
+
+The timeline table is append-only: migration 0002 installs triggers that make
+the database refuse UPDATE and DELETE on it, so not even a bug in Tocsin can
+rewrite history. Incidents are never deleted for the same reason (their
+timeline rows reference them without a cascade).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base
+
+#: The message the append-only triggers raise; tests and errors match on it.
+TIMELINE_APPEND_ONLY = "incident_timeline is append-only"
+
+
+class Incident(Base):
+    """A declared incident; ``id`` doubles as its human number (``INC-<id>``)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_detected_at", "detected_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: triage, responding, mitigated, resolved or closed (tocsin.domain.lifecycle.Status).
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    #: The level label as configured, e.g. "SEV-2".
+    severity: Mapped[str] = mapped_column(String(50), index=True)
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: manual, user_report or alert.
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    created_by: Mapped[str] = mapped_column(String(100))
+    impact_started_at: Mapped[datetime | None]
+    detected_at: Mapped[datetime]
+    declared_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    mitigated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    users_affected: Mapped[int | None] = mapped_column(Integer)
+    #: As people write it: "$45,000".
+    revenue_impact: Mapped[str | None] = mapped_column(String(100))
+    #: As people write it: "35%".
+    error_budget_consumed: Mapped[str | None] = mapped_column(String(50))
+    #: [{"kind": "dashboard" | "ticket" | "war_room" | "other", "url": ..., "title": ...}]
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.id}"
+
+
+class IncidentService(Base):
+    """An affected service, one row per name so lists can filter on an index."""
+
+    __tablename__ = "incident_services"
+    __table_args__ = (
+        PrimaryKeyConstraint("incident_id", "name"),
+        Index("ix_incident_services_name", "name"),
+    )
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class IncidentTag(Base):
+    __tablename__ = "incident_tags"
+    __table_args__ = (
+        PrimaryKeyConstraint("incident_id", "name"),
+        Index("ix_incident_tags_name", "name"),
+    )
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class IncidentRoleHolder(Base):
+    """A current role holder; handovers are on the timeline, not kept here."""
+
+    __tablename__ = "incident_roles"
+    __table_args__ = (UniqueConstraint("incident_id", "role", "user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    user_name: Mapped[str] = mapped_column(String(100))
+    assigned_at: Mapped[datetime]
+    assigned_by: Mapped[str] = mapped_column(String(100))
+
+
+class IncidentChecklistItem(Base):
+    """One item of an incident's copy of the response checklist or of a role's duties.
+
+    ``role`` is None for the response checklist and the role name for duties.
+    """
+
+    __tablename__ = "incident_checklist_items"
+    __table_args__ = (UniqueConstraint("incident_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(300))
+    section: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(40))
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    done_at: Mapped[datetime | None]
+
+
+class TimelineRow(Base):
+    """One timeline entry; never updated or deleted (the database refuses)."""
+
+    __tablename__ = "incident_timeline"
+    __table_args__ = (UniqueConstraint("incident_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    #: tocsin.domain.timeline.EntryKind
+    kind: Mapped[str] = mapped_column(String(30))
+    note_kind: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+    occurred_at: Mapped[datetime]
+    corrects: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,113 @@
+"""Process settings: where data lives and which database to use.
+
+Every command that touches the database takes the same settings as
+``tocsin serve``: ``--data-dir`` / ``TOCSIN_DATA_DIR`` and
+``TOCSIN_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATA_DIR = "tocsin-data"
+HEARTBEAT_METHODS = ("GET", "HEAD", "POST", "PUT")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    #: Extra modules imported at start-up that register job handlers.
+    handler_modules: tuple[str, ...] = field(default_factory=tuple)
+    #: Seconds a claimed job stays leased to its worker before another may take it.
+    job_lease_seconds: float = 60.0
+    #: Seconds between engine polls when nothing wakes it sooner.
+    engine_poll_seconds: float = 1.0
+    #: Cookies marked Secure (turn off only for plain-HTTP local development).
+    secure_cookies: bool = True
+    #: Test facility: read the current instant from this file (tocsin.kernel.file_clock).
+    clock_file: Path | None = None
+    #: PostgreSQL: seconds a statement may run before it is cancelled (0: no limit).
+    statement_timeout_seconds: float = 30.0
+    #: ``/readyz`` fails while a job is overdue by more than this many seconds.
+    ready_overdue_seconds: float = 60.0
+    #: Outbound heartbeat (``tocsin.app.outbound_heartbeat``): pinged while the engine is
+    #: healthy; None: off. A secret: never shown in full.
+    heartbeat_url: str | None = field(default=None, repr=False)
+    heartbeat_interval_seconds: float = 60.0
+    heartbeat_method: str = "POST"
+    #: Tocsin's address as senders and people reach it (e.g. behind a proxy);
+    #: None: the address each request reached.
+    public_url: str | None = None
+
+    @classmethod
+    def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
+        directory = Path(data_dir or os.environ.get("TOCSIN_DATA_DIR") or DEFAULT_DATA_DIR)
+        url = database_url or os.environ.get("TOCSIN_DATABASE_URL") or ""
+        if not url:
+            url = f"sqlite:///{directory.resolve() / 'tocsin.db'}"
+        modules = tuple(
+            m.strip() for m in os.environ.get("TOCSIN_HANDLER_MODULES", "").split(",") if m.strip()
+        )
+        return cls(
+            data_dir=directory,
+            database_url=url,
+            handler_modules=modules,
+            job_lease_seconds=float(os.environ.get("TOCSIN_JOB_LEASE_SECONDS", "60")),
+            engine_poll_seconds=float(os.environ.get("TOCSIN_ENGINE_POLL_SECONDS", "1")),
+            secure_cookies=os.environ.get("TOCSIN_INSECURE_COOKIES", "") != "1",
+            clock_file=Path(os.environ["TOCSIN_CLOCK_FILE"])
+            if os.environ.get("TOCSIN_CLOCK_FILE")
+            else None,
+            statement_timeout_seconds=_seconds("TOCSIN_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30, 0),
+            ready_overdue_seconds=_seconds("TOCSIN_READY_OVERDUE_SECONDS", 60, 1),
+            heartbeat_url=_heartbeat_url(),
+            heartbeat_interval_seconds=_seconds("TOCSIN_HEARTBEAT_INTERVAL_SECONDS", 60, 1),
+            heartbeat_method=_choice("TOCSIN_HEARTBEAT_METHOD", "POST", HEARTBEAT_METHODS),
+            public_url=os.environ.get("TOCSIN_PUBLIC_URL", "").rstrip("/") or None,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def redacted_url(self) -> str:
+        """The database URL with any password hidden, for logs and errors."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def _seconds(name: str, default: float, minimum: float) -> float:
+    """A number of seconds from the environment variable ``name``, at least ``minimum``."""
+    given = os.environ.get(name, "").strip()
+    if not given:
+        return default
+    try:
+        value = float(given)
+    except ValueError:
+        value = float("nan")
+    if not value >= minimum or value == float("inf"):
+        raise ValueError(f"{name} must be a number of seconds, at least {minimum:g}; got {given!r}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().upper() or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _heartbeat_url() -> str | None:
+    """``TOCSIN_HEARTBEAT_URL``, checked without ever repeating it (it is a secret)."""
+    url = os.environ.get("TOCSIN_HEARTBEAT_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("TOCSIN_HEARTBEAT_URL must be an http:// or https:// URL with a host")
+    return url
