@@ -16,7 +16,7 @@ from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
 from tocsin.auth.tables import User
-from tocsin.config import apply, validate_directory
+from tocsin.config import apply, changes, validate_directory
 from tocsin.config.desired import SCHEDULE
 from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.tables import Definition
@@ -51,7 +51,7 @@ def apply_seed(tocsin: Tocsin) -> None:
 
 
 def put_schedule(tocsin: Tocsin, name: str, spec: dict[str, Any]) -> None:
-    """Create or replace a schedule definition directly, as the definitions API stores it."""
+    """Create or replace a schedule definition directly, announced as the definitions API does."""
     stored = ScheduleConfig.model_validate(spec).model_dump(mode="json", exclude_none=True)
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
@@ -59,11 +59,11 @@ def put_schedule(tocsin: Tocsin, name: str, spec: dict[str, Any]) -> None:
             select(Definition).where(Definition.kind == SCHEDULE, Definition.name == name)
         )
         if row is None:
-            session.add(
-                Definition(kind=SCHEDULE, name=name, spec=stored, created_at=now, updated_at=now)
-            )
+            row = Definition(kind=SCHEDULE, name=name, spec=stored, created_at=now, updated_at=now)
+            session.add(row)
         else:
             row.spec, row.updated_at = stored, now
+        changes.announce(session, [row], now)
 
 
 def user(

@@ -79,7 +79,7 @@ def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpSink]:
 def notify_jobs(tocsin: Tocsin) -> list[tuple[str, str, datetime]]:
     with tocsin.database.sessions() as session:
         rows = session.scalars(
-            select(Job).where(Job.kind == handoff_notices.NOTIFY_JOB).order_by(Job.id)
+            select(Job).where(Job.kind == handoff_notices.NOTIFY.name).order_by(Job.id)
         )
         return [(row.payload["user"], row.state, row.run_at) for row in rows]
 

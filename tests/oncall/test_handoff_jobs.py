@@ -25,7 +25,7 @@ from tocsin.app.service import Tocsin
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 from tocsin.kernel.settings import Settings
-from tocsin.oncall.handoff import HANDOFF_JOB
+from tocsin.oncall.handoff import HANDOFF
 from tocsin.oncall.tables import HandoffReport
 
 HANDOFFS = f"/api/v1/schedules/{SEED_SCHEDULE}/handoffs"
@@ -41,7 +41,7 @@ def pending_handoffs(tocsin: Tocsin) -> list[tuple[str, str]]:
     """(layer, instant) of every handoff job not yet run."""
     with tocsin.database.sessions() as session:
         rows = session.scalars(
-            select(Job).where(Job.kind == HANDOFF_JOB, Job.state == "pending").order_by(Job.id)
+            select(Job).where(Job.kind == HANDOFF.name, Job.state == "pending").order_by(Job.id)
         )
         return sorted((row.payload["layer"], row.payload["at"]) for row in rows)
 

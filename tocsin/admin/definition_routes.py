@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth.deps import Admin, Viewer, remote_addr
 from tocsin.auth.tables import User
-from tocsin.config import desired
+from tocsin.config import changes, desired
 from tocsin.config.fields import Spec, incident_role_name, object_name
 from tocsin.config.references import missing_layer, missing_team_role
 from tocsin.config.schedule_schema import ScheduleConfig
@@ -177,10 +177,12 @@ def store_definition(
 ) -> tuple[Definition, str]:
     """Replace ``row``'s spec, or (no row) add the definition after the others of its kind.
 
+    Announces the write (:mod:`tocsin.config.changes`) in the same transaction.
     Returns the row and the audit action: ``definition.change`` or ``definition.create``.
     """
     if row is not None:
         row.spec, row.updated_at = spec, now
+        changes.announce(session, [row], now)
         return row, "definition.change"
     position = session.scalar(
         select(func.coalesce(func.max(Definition.position) + 1, 0)).where(Definition.kind == kind)
@@ -194,6 +196,7 @@ def store_definition(
         updated_at=now,
     )
     session.add(row)
+    changes.announce(session, [row], now)
     return row, "definition.create"
 
 

@@ -214,7 +214,7 @@ def load_report(
     session: Session, start: datetime, end: datetime, schedule: str | None = None
 ) -> list[PersonLoad]:
     """The load of everyone over [start, end), on one schedule or all of them."""
-    schedules.check_range(start, end, start_field="from", end_field="to")
+    schedules.check_range(start, end, start_field="from", end_field="to", where="query")
     window = (start, end)
     loaded = (
         [schedules.load(session, schedule, window)]

@@ -21,8 +21,8 @@ from tocsin.config.desired import SCHEDULE
 from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.tables import Definition
 from tocsin.domain.fairness import FairnessPolicies
+from tocsin.domain.refusals import Conflict, Invalid, NotFound
 from tocsin.domain.schedule import Override, Schedule
-from tocsin.oncall.errors import Conflict, InvalidInput, NotFound
 from tocsin.oncall.tables import OverrideRow
 
 #: The longest range one request may ask shifts, reports or fairness for.
@@ -48,12 +48,18 @@ class LoadedSchedule:
         return None if policies is None else policies.to_policies()
 
 
-def check_range(start: datetime, end: datetime, *, start_field: str, end_field: str) -> None:
-    """Refuse an empty, backwards or too long range, naming the field at fault."""
+def check_range(
+    start: datetime, end: datetime, *, start_field: str, end_field: str, where: str
+) -> None:
+    """Refuse an empty, backwards or too long range, naming the field at fault.
+
+    ``where`` is the part of the request holding the fields (``body`` or ``query``).
+    """
     if end <= start:
-        raise InvalidInput(end_field, f"must be after {start_field}")
+        raise Invalid(end_field, f"must be after {start_field}", where=where)
     if end - start > MAX_RANGE:
-        raise InvalidInput(end_field, f"must be at most {MAX_RANGE.days} days after {start_field}")
+        message = f"must be at most {MAX_RANGE.days} days after {start_field}"
+        raise Invalid(end_field, message, where=where)
 
 
 def _compile(

@@ -33,9 +33,9 @@ from tocsin.db import prepared
 from tocsin.db.prepared import prepare
 from tocsin.domain.escalation import Policy, Resolution, Resolver, Target
 from tocsin.domain.notification_rules import ContactMethod, UserRules
+from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.domain.schedule import Schedule, oncall_at
 from tocsin.oncall import schedules
-from tocsin.oncall.errors import Conflict, NotFound
 
 NOBODY = "nobody assigned"
 _INSTANT = timedelta(seconds=1)
