@@ -20,10 +20,12 @@ from tocsin.config import apply, changes, validate_directory
 from tocsin.config.desired import SCHEDULE
 from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.tables import Definition
+from tocsin.db.audit import AuditEntry
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "config"
 #: The seed schedule's name: its file's.
 SEED_SCHEDULE = "on-call-schedule"
+SEED_SHIFTS = f"/api/v1/schedules/{SEED_SCHEDULE}/shifts"
 
 
 def at(text: str) -> datetime:
@@ -96,3 +98,33 @@ def client_without_engine(tocsin: Tocsin) -> Iterator[TestClient]:
         create_app(tocsin, start_engine=False), base_url="https://testserver"
     ) as client:
         yield client
+
+
+def override(layer: str, who: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
+    """A request body putting ``who`` on ``layer`` from ``start`` to ``end``."""
+    return {"layer": layer, "user": who, "start": iso(start), "end": iso(end), **extra}
+
+
+def primary(client: TestClient, caller: Caller, start: str, end: str) -> list[tuple[Any, ...]]:
+    """The seed schedule's primary shifts in a range: (person, start, end, override)."""
+    answer = client.get(
+        SEED_SHIFTS, params={"from": iso(start), "to": iso(end)}, headers=caller.headers
+    )
+    assert answer.status_code == 200, answer.text
+    return [
+        (s["person"], s["start"], s["end"], s["override"])
+        for s in answer.json()
+        if s["layer"] == "primary"
+    ]
+
+
+def audit(tocsin: Tocsin, prefix: str) -> list[AuditEntry]:
+    """The audit entries whose action starts with ``prefix``, oldest first."""
+    with tocsin.database.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action.startswith(prefix))
+                .order_by(AuditEntry.id)
+            )
+        )

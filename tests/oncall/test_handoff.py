@@ -262,3 +262,15 @@ def test_a_deleted_schedule_ends_its_chain(
     tocsin.engine.run_until_idle()
     assert pending_handoffs(tocsin) == []
     assert stored(tocsin) == []
+
+
+def test_a_schedule_written_through_the_definitions_api_gets_its_handoffs(
+    client: TestClient, tocsin: Tocsin, admin: Caller
+) -> None:
+    spec = {"layers": [{"name": "l", "rotation": "hourly", "participants": ["rex", "vic"]}]}
+    for name in ("rex", "vic"):
+        user(tocsin, name)
+    answer = client.put("/api/v1/schedules/hourly", json=spec, headers=admin.headers)
+    assert answer.status_code in (200, 201), answer.text
+    tocsin.engine.run_until_idle()
+    assert len(pending_handoffs(tocsin)) == 1
