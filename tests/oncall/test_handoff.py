@@ -85,22 +85,13 @@ def declare(client: TestClient, caller: Caller, title: str, detected: str) -> di
     return incident
 
 
-def test_the_seed_hands_off_every_monday_with_a_report(
-    client: TestClient,
-    tocsin: Tocsin,
-    clock: FakeClock,
-    admin: Caller,
-    responder: Caller,
-    viewer: Caller,
-) -> None:
-    apply_seed(tocsin)
-    tocsin.engine.run_until_idle()
-    first = at("2026-01-05T10:00Z")
-    assert pending_handoffs(tocsin) == [
-        ("primary", first.isoformat()),
-        ("secondary", first.isoformat()),
-    ]
+def first_shift(
+    client: TestClient, tocsin: Tocsin, clock: FakeClock, admin: Caller, responder: Caller
+) -> dict[str, Any]:
+    """The seed's first week: an old incident resolved, one declared, notes, two alerts.
 
+    Returns the incident declared during the shift.
+    """
     outgoing = user(tocsin, "engineer-c")
     earlier = declare(client, responder, "Old outage", "2025-12-20T08:00Z")
     resolved = client.post(
@@ -125,6 +116,26 @@ def test_the_seed_hands_off_every_monday_with_a_report(
 
     add_alert(tocsin, "Checkout 5xx above 2%", "triggered")
     add_alert(tocsin, "Disk almost full", "resolved")
+    return during
+
+
+def test_the_seed_hands_off_every_monday_with_a_report(
+    client: TestClient,
+    tocsin: Tocsin,
+    clock: FakeClock,
+    admin: Caller,
+    responder: Caller,
+    viewer: Caller,
+) -> None:
+    apply_seed(tocsin)
+    tocsin.engine.run_until_idle()
+    first = at("2026-01-05T10:00Z")
+    assert pending_handoffs(tocsin) == [
+        ("primary", first.isoformat()),
+        ("secondary", first.isoformat()),
+    ]
+
+    during = first_shift(client, tocsin, clock, admin, responder)
     clock.set(first - timedelta(seconds=1))
     tocsin.engine.run_until_idle()
     assert stored(tocsin) == []
