@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tests.conftest import Caller
 from tests.oncall.support import (
@@ -25,7 +25,7 @@ from tocsin.app.service import Tocsin
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 from tocsin.kernel.settings import Settings
-from tocsin.oncall.handoff import HANDOFF
+from tocsin.oncall.handoff import HANDOFF, PLAN
 from tocsin.oncall.tables import HandoffReport
 
 HANDOFFS = f"/api/v1/schedules/{SEED_SCHEDULE}/handoffs"
@@ -283,5 +283,32 @@ def test_a_schedule_written_through_the_definitions_api_gets_its_handoffs(
         user(tocsin, name)
     answer = client.put("/api/v1/schedules/hourly", json=spec, headers=admin.headers)
     assert answer.status_code in (200, 201), answer.text
+    tocsin.engine.run_until_idle()
+    assert len(pending_handoffs(tocsin)) == 1
+
+
+def test_a_plan_job_queued_by_an_earlier_release_naming_the_schedule_still_plans(
+    tocsin: Tocsin, clock: FakeClock
+) -> None:
+    spec = {"layers": [{"name": "l", "rotation": "hourly", "participants": ["ada", "vic"]}]}
+    put_schedule(tocsin, "short", spec)
+    tocsin.engine.run_until_idle()
+    with tocsin.database.transaction() as session:
+        session.execute(delete(Job).where(Job.kind == HANDOFF.name))
+    now = clock.now()
+    with tocsin.database.transaction() as session:
+        # As the session hook of earlier releases wrote it, before the row had an id.
+        session.add(
+            Job(
+                kind=PLAN.name,
+                payload={"schedule": "short", "since": now.isoformat()},
+                run_at=now,
+                attempts=0,
+                max_attempts=10,
+                state="pending",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     tocsin.engine.run_until_idle()
     assert len(pending_handoffs(tocsin)) == 1
