@@ -114,13 +114,14 @@ def request_plan(session: Session, schedule_id: int, since: datetime, cause: str
     )
 
 
-def _find_schedule(session: Session, payload: PlanHandoffs | Handoff) -> Definition | None:
-    schedule_id = payload.schedule_id
+def _find_schedule(
+    session: Session, schedule_id: int | None, name: str | None = None
+) -> Definition | None:
+    """The schedule's definition, by id or else by name; None once it is deleted."""
     if schedule_id is not None:
         row = session.get(Definition, schedule_id)
         return row if row is not None and row.kind == SCHEDULE else None
-    assert isinstance(payload, PlanHandoffs) and payload.schedule is not None
-    return _named(session, payload.schedule)
+    return _named(session, name) if name is not None else None
 
 
 def _named(session: Session, name: str) -> Definition | None:
@@ -148,7 +149,7 @@ def _plan(session: Session, row: Definition, since: datetime, now: datetime) -> 
 def plan(ctx: JobContext, payload: PlanHandoffs) -> None:
     """The ``oncall.handoff.plan`` job: enqueue each layer's first handoff from the change on."""
     with ctx.transaction() as session:
-        row = _find_schedule(session, payload)
+        row = _find_schedule(session, payload.schedule_id, payload.schedule)
         if row is not None:
             _plan(session, row, payload.since, ctx.clock.now())
 
@@ -165,7 +166,7 @@ def run_handoff(ctx: JobContext, payload: Handoff) -> None:
     """The ``oncall.handoff`` job: store the report if this is still a handoff, then chain on."""
     at, layer = payload.at, payload.layer
     with ctx.transaction() as session:
-        row = _find_schedule(session, payload)
+        row = _find_schedule(session, payload.schedule_id)
         if row is None:
             return
         loaded = schedules.load(session, row.name, _window(at))
