@@ -15,9 +15,9 @@ incident_field      the field key               ``{type, description, choices}``
 ==================  ==========================  =========================================
 
 Whatever is not configured falls back to the seeds: the SEV-1..SEV-4 scale of
-``severity-definitions.yaml`` (:data:`tocsin.domain.severity.DEFAULT_SCALE`), the four lead roles of ``incident-roles.yaml``,
-the Incident Response Template, and "the Incident Commander or an admin may
-resolve".
+``severity-definitions.yaml`` (:data:`tocsin.domain.severity.DEFAULT_SCALE`),
+the four lead roles of ``incident-roles.yaml``, the Incident Response Template,
+and "the Incident Commander or an admin may resolve".
 """
 
 from __future__ import annotations
