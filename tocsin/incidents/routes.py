@@ -17,11 +17,9 @@ from sqlalchemy.orm import Session
 from tocsin.auth.accounts import Principal
 from tocsin.auth.deps import Responder, Viewer, remote_addr
 from tocsin.config import known_names
-from tocsin.domain import lifecycle, roles
-from tocsin.domain.checklist import progress
-from tocsin.domain.lifecycle import Status
+from tocsin.domain import lifecycle
 from tocsin.domain.refusals import Invalid
-from tocsin.domain.timeline import Order, TimelineEntry, ordered
+from tocsin.domain.timeline import Order, ordered
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Instant, Offset
 from tocsin.http.runtime import RuntimeDep
@@ -32,6 +30,7 @@ from tocsin.incidents import (
     export,
     field_changes,
     notes,
+    outputs,
     records,
     role_changes,
     severity_changes,
@@ -41,26 +40,20 @@ from tocsin.incidents.editing import Actor
 from tocsin.incidents.schemas import (
     ChangeOut,
     ChecklistChange,
-    ChecklistItemOut,
     ChecklistOut,
-    DutiesOut,
     ErrorOut,
-    Impact,
     IncidentCreate,
     IncidentOut,
     IncidentPage,
     IncidentPatch,
-    Link,
     NoteCreate,
-    Progress,
     RoleAssign,
-    RoleHolderOut,
     SeverityChange,
     StatusChange,
     TimelineEntryOut,
     ValidationErrorOut,
 )
-from tocsin.incidents.tables import Incident, IncidentChecklistItem, IncidentService
+from tocsin.incidents.tables import IncidentService
 
 router = APIRouter(prefix="/api/v1/incidents", route_class=CheckedRoute, tags=["incidents"])
 
@@ -96,80 +89,6 @@ def _actor(principal: Principal, request: Request) -> Actor:
     )
 
 
-def entry_out(entry: TimelineEntry) -> TimelineEntryOut:
-    return TimelineEntryOut(
-        sequence=entry.sequence,
-        kind=entry.kind.value,
-        note_kind=entry.note_kind.value if entry.note_kind else None,
-        text=entry.text,
-        author=entry.author,
-        occurred_at=entry.occurred_at,
-        recorded_at=entry.recorded_at,
-        corrects=entry.corrects,
-        details=dict(entry.details),
-    )
-
-
-def incident_out(session: Session, incident: Incident) -> IncidentOut:
-    items = [
-        records.checklist_item(row)
-        for row in records.checklist_rows(session, incident.id)
-        if row.role is None
-    ]
-    done, total = progress(items)
-    return IncidentOut(
-        id=incident.id,
-        reference=incident.reference,
-        title=incident.title,
-        summary=incident.summary,
-        status=incident.status,
-        severity=incident.severity,
-        drill=incident.drill,
-        source=incident.source,
-        created_by=incident.created_by,
-        impact_started_at=incident.impact_started_at,
-        detected_at=incident.detected_at,
-        declared_at=incident.declared_at,
-        acknowledged_at=incident.acknowledged_at,
-        mitigated_at=incident.mitigated_at,
-        resolved_at=incident.resolved_at,
-        closed_at=incident.closed_at,
-        reopen_count=incident.reopen_count,
-        services=records.services(session, incident.id),
-        tags=records.tags(session, incident.id),
-        impact=Impact(
-            users_affected=incident.users_affected,
-            revenue_impact=incident.revenue_impact,
-            error_budget_consumed=incident.error_budget_consumed,
-        ),
-        links=[Link.model_validate(link) for link in incident.links],
-        custom_fields=incident.custom_fields,
-        roles=[
-            RoleHolderOut(
-                role=row.role,
-                user=row.user_name,
-                assigned_at=row.assigned_at,
-                assigned_by=row.assigned_by,
-            )
-            for row in records.role_rows(session, incident.id)
-        ],
-        allowed_transitions=[s.value for s in lifecycle.allowed_targets(Status(incident.status))],
-        checklist=Progress(done=done, total=total),
-        created_at=incident.created_at,
-        updated_at=incident.updated_at,
-    )
-
-
-def _changed(
-    session: Session, incident: Incident, entries: list[TimelineEntry | None]
-) -> ChangeOut:
-    session.flush()
-    return ChangeOut(
-        incident=incident_out(session, incident),
-        entries=[entry_out(entry) for entry in entries if entry is not None],
-    )
-
-
 @router.post(
     "",
     status_code=201,
@@ -200,7 +119,7 @@ def declare(
     with tocsin.database.transaction() as session:
         _check_services(session, body.services)
         incident = declaring.declare(session, new, _actor(principal, request), tocsin.clock.now())
-        return incident_out(session, incident)
+        return outputs.incident_out(session, incident)
 
 
 def _check_services(session: Session, names: list[str] | None) -> None:
@@ -286,7 +205,7 @@ def list_incidents(
         )
         found, total = records.search(session, filters, limit=limit, offset=offset)
         return IncidentPage(
-            items=[incident_out(session, incident) for incident in found],
+            items=[outputs.incident_out(session, incident) for incident in found],
             total=total,
             limit=limit,
             offset=offset,
@@ -298,7 +217,7 @@ def list_incidents(
 )
 def get_incident(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> IncidentOut:
     with tocsin.database.sessions() as session:
-        return incident_out(session, records.find(session, reference))
+        return outputs.incident_out(session, records.find(session, reference))
 
 
 @router.patch(
@@ -328,7 +247,7 @@ def update_incident(
         entries = field_changes.update_fields(
             session, incident, changes, _actor(principal, request), tocsin.clock.now()
         )
-        return _changed(session, incident, list(entries))
+        return outputs.changed(session, incident, list(entries))
 
 
 @router.post(
@@ -359,7 +278,7 @@ def change_status(
             _actor(principal, request),
             tocsin.clock.now(),
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.post(
@@ -385,7 +304,7 @@ def change_severity(
             _actor(principal, request),
             tocsin.clock.now(),
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.post(
@@ -412,7 +331,7 @@ def assign_role(
             _actor(principal, request),
             tocsin.clock.now(),
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.delete(
@@ -437,7 +356,7 @@ def unassign_role(
         entry = role_changes.unassign_role(
             session, incident, role, user, _actor(principal, request), tocsin.clock.now()
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.post(
@@ -468,7 +387,7 @@ def add_note(
             occurred_at=body.occurred_at,
             corrects=body.corrects,
         )
-        return entry_out(entry)
+        return outputs.entry_out(entry)
 
 
 @router.get(
@@ -487,34 +406,9 @@ def get_timeline(
 ) -> list[TimelineEntryOut]:
     with tocsin.database.sessions() as session:
         incident = records.find(session, reference)
-        return [entry_out(e) for e in ordered(records.timeline(session, incident.id), order)]
-
-
-def _checklist(session: Session, incident: Incident) -> ChecklistOut:
-    rows = records.checklist_rows(session, incident.id)
-    by_key: dict[str, IncidentChecklistItem] = {row.key: row for row in rows}
-
-    def item_out(row: IncidentChecklistItem) -> ChecklistItemOut:
-        return ChecklistItemOut(
-            key=row.key,
-            section=row.section,
-            text=row.text,
-            done=row.done_at is not None,
-            done_by=row.done_by,
-            done_at=row.done_at,
-        )
-
-    response = [row for row in rows if row.role is None]
-    done, total = progress([records.checklist_item(row) for row in response])
-    duties = roles.duties(records.roster(session, incident.id), checklists.duty_definitions(rows))
-    return ChecklistOut(
-        items=[item_out(row) for row in response],
-        progress=Progress(done=done, total=total),
-        duties=[
-            DutiesOut(user=user, items=[item_out(by_key[duty.key]) for duty in items])
-            for user, items in duties.items()
-        ],
-    )
+        return [
+            outputs.entry_out(e) for e in ordered(records.timeline(session, incident.id), order)
+        ]
 
 
 @router.get(
@@ -525,7 +419,7 @@ def _checklist(session: Session, incident: Incident) -> ChecklistOut:
 )
 def get_checklist(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> ChecklistOut:
     with tocsin.database.sessions() as session:
-        return _checklist(session, records.find(session, reference))
+        return outputs.checklist(session, records.find(session, reference))
 
 
 @router.post(
@@ -552,7 +446,7 @@ def change_checklist(
             tocsin.clock.now(),
         )
         session.flush()
-        return _checklist(session, incident)
+        return outputs.checklist(session, incident)
 
 
 @router.get(
