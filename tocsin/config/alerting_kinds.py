@@ -29,7 +29,7 @@ from tocsin.config.errors import Level
 from tocsin.config.loader import SourceFile
 from tocsin.config.messages import validate_into
 from tocsin.domain.routing import NO_INCIDENT
-from tocsin.domain.severity import level_key
+from tocsin.domain.severity import DEFAULT_SCALE, level_key
 
 #: Which model validates each kind, and what one object is called in messages.
 _MODELS: dict[str, tuple[type[BaseModel], str]] = {
@@ -77,8 +77,6 @@ ALERTING_READERS = {key: _reader(kind) for kind, key in _KEYS.items()}
 def _severity_labels(catalog: Catalog) -> set[str]:
     if catalog.severities:
         return set(catalog.severities)
-    from tocsin.incidents.configured import DEFAULT_SCALE
-
     return {level_key(level.level) for level in DEFAULT_SCALE}
 
 

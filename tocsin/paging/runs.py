@@ -28,10 +28,10 @@ from tocsin.db import prepared
 from tocsin.db.prepared import Rows, binds, prepare
 from tocsin.domain.escalation import Policy, Urgency
 from tocsin.domain.notification_rules import ContactMethod, plan_notifications
+from tocsin.domain.refusals import NotFound
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.incidents import recorder, records
-from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging import tables as store
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.paging.tables import EscalationEvent, EscalationRun, Notification, Page
@@ -170,7 +170,7 @@ def record(
     if run.incident_id is not None:
         try:
             records.find(session, str(run.incident_id), lock=True)
-        except IncidentNotFound:
+        except NotFound:
             return
         draft = EntryDraft(
             kind=EntryKind.NOTE,
