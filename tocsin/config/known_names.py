@@ -9,24 +9,17 @@ refused without a clue.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.desired import ESCALATION_POLICY, SCHEDULE, SERVICE, TEAM
+from tocsin.config.catalog import Kind
 from tocsin.config.tables import Definition
 
 #: At most this many names are listed; a longer list ends with "and N more".
 LISTED = 20
-
-#: How each kind of definition is called in messages: (one, many).
-WORDS = {
-    SERVICE: ("service", "services"),
-    SCHEDULE: ("schedule", "schedules"),
-    ESCALATION_POLICY: ("escalation policy", "escalation policies"),
-    TEAM: ("team", "teams"),
-}
 
 
 def defined(session: Session, kind: str) -> list[str]:
@@ -55,10 +48,9 @@ def unknown(one: str, many: str, name: str, known: Sequence[str]) -> str:
     return f"no {one} named {name!r}; {many}: {listing(known)}"
 
 
-def unknown_definition(session: Session, kind: str, name: str) -> str:
+def unknown_definition(session: Session, kind: Kind[Any], name: str) -> str:
     """The message for a ``kind`` (service, schedule, ...) that is not defined."""
-    one, many = WORDS[kind]
-    return unknown(one, many, name, defined(session, kind))
+    return unknown(kind.one, kind.many, name, defined(session, kind.name))
 
 
 def unknown_user(session: Session, name: str) -> str:
@@ -66,28 +58,29 @@ def unknown_user(session: Session, name: str) -> str:
     return unknown("user", "users", name, users(session))
 
 
-def undefined_service(session: Session, names: Sequence[str]) -> tuple[int, str] | None:
-    """The first of ``names`` that is not a defined service: its index and the message.
+def undefined(session: Session, kind: Kind[Any], names: Sequence[str]) -> tuple[int, str] | None:
+    """The first of ``names`` that is not a defined ``kind`` (a service): its index and
+    the message.
 
-    Until configuration defines a service, any name goes (there is nothing to
-    check against); from then on, only defined services do.
+    Until configuration defines one of the kind, any name goes (there is
+    nothing to check against); from then on, only defined ones do.
     """
-    known = defined(session, SERVICE)
+    known = defined(session, kind.name)
     if not known:
         return None
     for index, name in enumerate(names):
         if name not in known:
-            return index, unknown("service", "services", name, known)
+            return index, unknown(kind.one, kind.many, name, known)
     return None
 
 
-def unknown_service_filter(session: Session, name: str, seen: Select[str]) -> str | None:
-    """None when ``name`` is a defined service or one that records carry (``seen``:
-    their distinct service names); otherwise the message listing both."""
-    known = defined(session, SERVICE)
+def unknown_filter(session: Session, kind: Kind[Any], name: str, seen: Select[str]) -> str | None:
+    """None when ``name`` is a defined ``kind`` (a service) or one that records carry
+    (``seen``: their distinct names); otherwise the message listing both."""
+    known = defined(session, kind.name)
     if name in known:
         return None
     recorded = set(session.scalars(seen.distinct()))
     if name in recorded:
         return None
-    return unknown("service", "services", name, sorted({*known, *recorded}))
+    return unknown(kind.one, kind.many, name, sorted({*known, *recorded}))

@@ -40,7 +40,6 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.tables import Alert
-from tocsin.config.desired import SCHEDULE
 from tocsin.config.tables import Definition
 from tocsin.db import audit
 from tocsin.domain.lifecycle import OPEN_STATUSES
@@ -49,6 +48,7 @@ from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.engine.tables import Job
 from tocsin.incidents.tables import Incident
 from tocsin.oncall import handoff_notices, schedules
+from tocsin.oncall.config_schema import SCHEDULE
 from tocsin.oncall.errors import InvalidInput, NotFound
 from tocsin.oncall.handoff_points import LOOKBACK, SEARCH_LIMIT, HandoffPoint, handoff_point
 from tocsin.oncall.handoff_points import next_handoff as next_instant
