@@ -4,7 +4,7 @@ They are plain kinds: configuration validates and stores them, and the API
 lists them (:mod:`tocsin.admin.definition_routes`), but no capability acts on
 them yet. They stay here until the status page and postmortem capabilities
 exist; each then takes its kind into its own folder, as paging and on-call did.
-Services name components (checked by :mod:`tocsin.paging.config_kinds`);
+Services name components (checked by :mod:`tocsin.config.organisation`);
 postmortem templates name people (their authors and action item owners).
 """
 
