@@ -34,7 +34,6 @@ from tocsin.domain.routing import NO_INCIDENT
 from tocsin.domain.severity import level_key
 from tocsin.incidents.config_schema import SEVERITY_KIND
 from tocsin.incidents.configured import DEFAULT_SCALE
-from tocsin.paging.config_schema import ESCALATION_POLICY_KIND
 
 
 def _reader(kind: Kind[Any], model: type[BaseModel], what: str, ordered: bool = False) -> Reader:
@@ -85,27 +84,23 @@ def _check_severity(catalog: Catalog, entry: Entry[Any], label: str | None) -> N
 
 
 def check_alerting(catalog: Catalog) -> None:
-    """Cross-check references from alerting objects to services, policies and severities."""
+    """Cross-check references from alerting objects to services and severities.
+
+    The escalation policies routing rules name are paging's to check
+    (:func:`tocsin.paging.config_kinds.check_routing_rules`).
+    """
     for integration in catalog.entries(INTEGRATION_KIND).values():
         if integration.model is not None:
             _check_service(catalog, integration, integration.model.service, ("service",))
     for name, policy in catalog.entries(ALERT_POLICY_KIND).items():
         if name != DEFAULT_POLICY and policy.model is not None:
             _check_service(catalog, policy, name, ())
-    policies = catalog.entries(ESCALATION_POLICY_KIND)
     for entry in catalog.entries(ROUTING_RULE_KIND).values():
         rule = entry.model
         if rule is None:
             continue
         if rule.service is not None:
             _check_service(catalog, entry, rule.service, ("service",))
-        if rule.escalation_policy is not None and rule.escalation_policy not in policies:
-            catalog.issues.append(
-                entry.issue(
-                    f"unknown escalation policy {rule.escalation_policy!r}",
-                    at=("escalation_policy",),
-                )
-            )
         _check_severity(catalog, entry, rule.incident_severity)
     for auto in catalog.entries(AUTO_INCIDENT_RULE_KIND).values():
         if auto.model is not None:

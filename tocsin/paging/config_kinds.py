@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from tocsin.alerts.config_schema import ROUTING_RULE_KIND
 from tocsin.config.catalog import Catalog, Entry
 from tocsin.config.errors import FieldPath, Level
 from tocsin.config.fields import user_name
@@ -142,6 +143,16 @@ def check_services(catalog: Catalog) -> None:
             _check_policy(catalog, entry, entry.model.escalation_policy)
 
 
+def check_routing_rules(catalog: Catalog) -> None:
+    """The escalation policy a routing rule chooses must be defined."""
+    policies = catalog.entries(ESCALATION_POLICY_KIND)
+    for entry in catalog.entries(ROUTING_RULE_KIND).values():
+        policy = entry.model.escalation_policy if entry.model is not None else None
+        if policy is not None and policy not in policies:
+            message = f"unknown escalation policy {policy!r}"
+            catalog.issues.append(entry.issue(message, at=("escalation_policy",)))
+
+
 def policy_people(catalog: Catalog) -> Iterator[tuple[str, Entry[Any], FieldPath]]:
     """People escalation steps page by name."""
     for policy in catalog.entries(ESCALATION_POLICY_KIND).values():
@@ -158,6 +169,6 @@ PAGING_KINDS = KindSet(
         "paging": read_paging,
         "notification_rules": read_notification_rules,
     },
-    checks=(check_teams, check_policies, check_services, check_service_paging),
+    checks=(check_teams, check_policies, check_services, check_routing_rules, check_service_paging),
     people=(policy_people,),
 )
