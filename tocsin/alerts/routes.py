@@ -46,7 +46,6 @@ from tocsin.app.service import Tocsin
 from tocsin.auth.deps import Admin, Responder, TocsinDep, Viewer, remote_addr
 from tocsin.config import known_names
 from tocsin.config.messages import message_for
-from tocsin.config.organisation import SERVICE_KIND
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Change, Severity
 from tocsin.domain.grouping import AccuracyRow, Outcome, rank_noisy
@@ -82,7 +81,7 @@ def _check_service_filter(session: Session, service: str | None) -> None:
     """422 for a filter naming neither a defined service nor one that alerts carry."""
     if service is None:
         return
-    problem = known_names.unknown_filter(session, SERVICE_KIND, service, select(AlertGroup.service))
+    problem = known_names.unknown_service_filter(session, service, select(AlertGroup.service))
     if problem is not None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -517,7 +516,7 @@ def create_integration(
             ],
         ) from error
     with tocsin.database.transaction() as session:
-        unknown = known_names.undefined(session, SERVICE_KIND, [body.service])
+        unknown = known_names.undefined_service(session, [body.service])
         if unknown is not None:
             raise _invalid("service", unknown[1])
         try:
@@ -712,9 +711,7 @@ def report(body: ReportIn, principal: Viewer, tocsin: TocsinDep, request: Reques
         declare=body.declare,
     )
     with _refusals(), tocsin.database.transaction() as session:
-        unknown = known_names.undefined(
-            session, SERVICE_KIND, [body.service] if body.service else []
-        )
+        unknown = known_names.undefined_service(session, [body.service] if body.service else [])
         if unknown is not None:
             raise _invalid("service", unknown[1])
         alerting = cache_for(tocsin.database).get(session)

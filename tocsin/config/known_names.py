@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
 from tocsin.config.catalog import Kind
+from tocsin.config.organisation import SERVICE, SERVICE_KIND
 from tocsin.config.tables import Definition
 
 #: At most this many names are listed; a longer list ends with "and N more".
@@ -58,29 +59,28 @@ def unknown_user(session: Session, name: str) -> str:
     return unknown("user", "users", name, users(session))
 
 
-def undefined(session: Session, kind: Kind[Any], names: Sequence[str]) -> tuple[int, str] | None:
-    """The first of ``names`` that is not a defined ``kind`` (a service): its index and
-    the message.
+def undefined_service(session: Session, names: Sequence[str]) -> tuple[int, str] | None:
+    """The first of ``names`` that is not a defined service: its index and the message.
 
-    Until configuration defines one of the kind, any name goes (there is
-    nothing to check against); from then on, only defined ones do.
+    Until configuration defines a service, any name goes (there is nothing to
+    check against); from then on, only defined services do.
     """
-    known = defined(session, kind.name)
+    known = defined(session, SERVICE)
     if not known:
         return None
     for index, name in enumerate(names):
         if name not in known:
-            return index, unknown(kind.one, kind.many, name, known)
+            return index, unknown(SERVICE_KIND.one, SERVICE_KIND.many, name, known)
     return None
 
 
-def unknown_filter(session: Session, kind: Kind[Any], name: str, seen: Select[str]) -> str | None:
-    """None when ``name`` is a defined ``kind`` (a service) or one that records carry
-    (``seen``: their distinct names); otherwise the message listing both."""
-    known = defined(session, kind.name)
+def unknown_service_filter(session: Session, name: str, seen: Select[str]) -> str | None:
+    """None when ``name`` is a defined service or one that records carry (``seen``:
+    their distinct service names); otherwise the message listing both."""
+    known = defined(session, SERVICE)
     if name in known:
         return None
     recorded = set(session.scalars(seen.distinct()))
     if name in recorded:
         return None
-    return unknown(kind.one, kind.many, name, sorted({*known, *recorded}))
+    return unknown(SERVICE_KIND.one, SERVICE_KIND.many, name, sorted({*known, *recorded}))

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from tocsin.auth.accounts import Principal
 from tocsin.auth.deps import Responder, TocsinDep, Viewer, remote_addr
 from tocsin.config import known_names
-from tocsin.config.organisation import SERVICE_KIND
 from tocsin.domain import lifecycle, roles
 from tocsin.domain.checklist import progress
 from tocsin.domain.lifecycle import Status
@@ -217,7 +216,7 @@ def declare(
 
 def _check_services(session: Session, names: list[str] | None) -> None:
     """422 naming the first service that configuration does not define (once it defines any)."""
-    unknown = known_names.undefined(session, SERVICE_KIND, [name.strip() for name in names or []])
+    unknown = known_names.undefined_service(session, [name.strip() for name in names or []])
     if unknown is not None:
         index, message = unknown
         raise HTTPException(
@@ -285,8 +284,8 @@ def list_incidents(
     statuses = _statuses(status_)
     with tocsin.database.sessions() as session:
         if service_name is not None:
-            problem = known_names.unknown_filter(
-                session, SERVICE_KIND, service_name, select(IncidentService.name)
+            problem = known_names.unknown_service_filter(
+                session, service_name, select(IncidentService.name)
             )
             if problem is not None:
                 raise HTTPException(
