@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import Caller
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
 from tocsin.auth.tables import User
 from tocsin.config import apply, changes, validate_directory
-from tocsin.config.desired import SCHEDULE
-from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.tables import Definition
 from tocsin.db.audit import AuditEntry
+from tocsin.oncall.config_schema import SCHEDULE, ScheduleConfig
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "config"
 #: The seed schedule's name: its file's.
@@ -46,7 +46,7 @@ def iso(text: str) -> str:
 
 def apply_seed(tocsin: Tocsin) -> None:
     """Apply ``examples/config`` as ``tocsin config apply`` would."""
-    validation = validate_directory(SEED, now=tocsin.clock.now())
+    validation = validate_directory(SEED, CONFIG_KINDS, now=tocsin.clock.now())
     assert validation.ok
     with tocsin.database.transaction() as session:
         apply(session, validation.configuration, now=tocsin.clock.now())

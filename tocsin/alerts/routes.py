@@ -17,6 +17,7 @@ from sqlalchemy import Integer, Select, func, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import integrations, send_to, silences
+from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.alerts.configured import cache_for
 from tocsin.alerts.ingest import Ingest
 from tocsin.alerts.runtime import AlertsRuntime, AlertsRuntimeDep
@@ -44,7 +45,6 @@ from tocsin.alerts.schemas import (
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup, SilenceRow
 from tocsin.auth.deps import Admin, Responder, Viewer, remote_addr
 from tocsin.config import known_names
-from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.config.messages import message_for
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Change, Severity

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.config.changes import DEFINITIONS_WRITTEN, DefinitionsWritten
-from tocsin.config.desired import SCHEDULE
 from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.oncall import handoff
+from tocsin.oncall.config_schema import SCHEDULE
 
 #: (the job's transaction, the names written, when they were, now) -> None.
 Reaction = Callable[[Session, Sequence[str], datetime, datetime], None]

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.config.stored import loaded, severity_scale
+from tocsin.config.stored import loaded
 from tocsin.config.tables import Definition
 from tocsin.domain.checklist import DEFAULT_TEMPLATE, ChecklistTemplate, template_from_config
 from tocsin.domain.classification import ClassificationRules
@@ -39,7 +39,12 @@ from tocsin.domain.roles import (
     RoleError,
     definitions_from_dict,
 )
-from tocsin.domain.severity import DEFAULT_SCALE, SeverityLevel, SeverityScale
+from tocsin.domain.severity import (
+    DEFAULT_SCALE,
+    SeverityLevel,
+    SeverityScale,
+)
+from tocsin.incidents.config_schema import severity_scale
 from tocsin.incidents.custom_fields import FieldDefinition, field_definition
 
 SEVERITY = "severity"

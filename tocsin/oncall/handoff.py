@@ -43,13 +43,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tocsin.config.desired import SCHEDULE
 from tocsin.config.tables import Definition
 from tocsin.domain.refusals import NotFound
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.oncall import handoff_notices, schedules
+from tocsin.oncall.config_schema import SCHEDULE
 from tocsin.oncall.handoff_points import LOOKBACK, SEARCH_LIMIT, handoff_point
 from tocsin.oncall.handoff_points import next_handoff as next_instant
 from tocsin.oncall.handoff_reports import store_report

@@ -33,7 +33,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.schema import WEEKDAYS, WorkingHoursConfig
+from tocsin.config.users import WEEKDAYS, WorkingHoursConfig
 from tocsin.domain.restriction import Restriction, windows_for
 from tocsin.domain.rotation import local_wall
 from tocsin.domain.schedule import Shift, shifts

@@ -1,7 +1,7 @@
 """Loading schedules from the database: the configured schedule with its stored overrides.
 
 A schedule is a ``definitions`` row of kind ``schedule`` holding a
-:class:`~tocsin.config.schedule_schema.ScheduleConfig`. Overrides come from two
+:class:`~tocsin.oncall.config_schema.ScheduleConfig`. Overrides come from two
 places: the schedule's own ``overrides:`` (configuration) and the
 ``oncall_overrides`` table (API, CLI, accepted swaps). Stored overrides are laid
 on top in the order they were created, so the latest one wins where two
@@ -17,12 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.config import known_names
-from tocsin.config.desired import SCHEDULE
-from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.tables import Definition
 from tocsin.domain.fairness import FairnessPolicies
 from tocsin.domain.refusals import Conflict, Invalid, NotFound
 from tocsin.domain.schedule import Override, Schedule
+from tocsin.oncall.config_schema import SCHEDULE, SCHEDULE_KIND, ScheduleConfig
 from tocsin.oncall.tables import OverrideRow
 
 #: The longest range one request may ask shifts, reports or fairness for.
@@ -88,7 +87,7 @@ def definition(session: Session, name: str) -> Definition:
         select(Definition).where(Definition.kind == SCHEDULE, Definition.name == name)
     )
     if row is None:
-        raise NotFound(known_names.unknown_definition(session, SCHEDULE, name))
+        raise NotFound(known_names.unknown_definition(session, SCHEDULE_KIND, name))
     return row
 
 

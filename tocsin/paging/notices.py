@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.desired import TEAM
+from tocsin.config.organisation import TEAM
 from tocsin.config.tables import Definition
 from tocsin.domain.notification_rules import ContactMethod
 from tocsin.domain.refusals import NotFound

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.config import apply, validate_directory
 
@@ -25,7 +26,7 @@ incident_fields:
 def configure(tocsin: Tocsin, directory: Path, text: str) -> None:
     directory.mkdir(exist_ok=True)
     (directory / "incidents.yaml").write_text(text)
-    validation = validate_directory(directory, now=tocsin.clock.now())
+    validation = validate_directory(directory, CONFIG_KINDS, now=tocsin.clock.now())
     assert validation.ok, [str(issue) for issue in validation.issues]
     with tocsin.database.transaction() as session:
         apply(session, validation.configuration, now=tocsin.clock.now())

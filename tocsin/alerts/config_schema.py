@@ -30,6 +30,7 @@ from jmespath.exceptions import JMESPathError
 from pydantic import AwareDatetime, Field, PlainSerializer, PlainValidator, field_validator
 from pydantic import model_validator as model_check
 
+from tocsin.config.catalog import Kind
 from tocsin.config.fields import ObjectName, PositiveInteger, Spec, describe
 from tocsin.domain.alert_lifecycle import Severity
 from tocsin.domain.matchers import MatcherError, parse
@@ -243,3 +244,14 @@ class MaintenanceWindowConfig(Spec):
         if start is not None and end <= start:
             raise ValueError("must be after start")
         return end
+
+
+INTEGRATION_KIND: Kind[IntegrationConfig] = Kind(INTEGRATION, "integration", "integrations")
+ALERT_POLICY_KIND: Kind[AlertPolicyConfig] = Kind(ALERT_POLICY, "alert policy", "alert policies")
+ROUTING_RULE_KIND: Kind[RoutingRuleConfig] = Kind(ROUTING_RULE, "routing rule", "routing rules")
+AUTO_INCIDENT_RULE_KIND: Kind[AutoIncidentRuleConfig] = Kind(
+    AUTO_INCIDENT_RULE, "auto-incident rule", "auto-incident rules"
+)
+MAINTENANCE_WINDOW_KIND: Kind[MaintenanceWindowConfig] = Kind(
+    MAINTENANCE_WINDOW, "maintenance window", "maintenance windows"
+)

@@ -3,7 +3,7 @@
 A service is reachable by alerts when an integration belongs to it or a
 routing rule sends alerts to it. Its pages reach nobody when no escalation
 policy applies to it (its own, its team's, ``paging.default_escalation_policy``:
-see :mod:`tocsin.config.service_policy`), or when no step of that policy
+see :func:`tocsin.paging.config_schema.escalation_policy_of`), or when no step of that policy
 targets anybody who can be paged: a person defined under ``users:`` with a
 contact method, named directly, in a schedule's layer, as a team member or
 as a team role holder (a bare ``role`` target means the service's team's).
@@ -11,19 +11,22 @@ as a team role holder (a bare ``role`` target means the service's team's).
 
 from __future__ import annotations
 
-from tocsin.config.alerting_kinds import entries
-from tocsin.config.alerting_schema import (
-    INTEGRATION,
-    ROUTING_RULE,
-    IntegrationConfig,
-    RoutingRuleConfig,
+from tocsin.alerts.config_schema import (
+    INTEGRATION_KIND,
+    ROUTING_RULE_KIND,
 )
 from tocsin.config.catalog import Catalog
 from tocsin.config.errors import Level
-from tocsin.config.paging_schema import PAGING_NAME
+from tocsin.config.organisation import SERVICE_KIND, TEAM_KIND
 from tocsin.config.references import unknown
-from tocsin.config.schema import TargetConfig
-from tocsin.config.service_policy import escalation_policy_of
+from tocsin.oncall.config_schema import SCHEDULE_KIND
+from tocsin.paging.config_schema import (
+    ESCALATION_POLICY_KIND,
+    PAGING_KIND,
+    PAGING_NAME,
+    TargetConfig,
+    escalation_policy_of,
+)
 
 _NO_POLICY = (
     "no escalation policy applies to it (none of its own, none of its team's, "
@@ -32,19 +35,19 @@ _NO_POLICY = (
 
 
 def default_policy(catalog: Catalog) -> str | None:
-    entry = catalog.paging.get(PAGING_NAME)
+    entry = catalog.entries(PAGING_KIND).get(PAGING_NAME)
     return entry.model.default_escalation_policy if entry is not None and entry.model else None
 
 
 def _reached_through(catalog: Catalog) -> dict[str, list[str]]:
     """Service name -> what sends alerts to it ("integration 'prometheus'", ...)."""
     found: dict[str, list[str]] = {}
-    for name, entry in entries(catalog, INTEGRATION).items():
-        if isinstance(entry.model, IntegrationConfig):
-            found.setdefault(entry.model.service, []).append(f"integration {name!r}")
-    for name, entry in entries(catalog, ROUTING_RULE).items():
-        if isinstance(entry.model, RoutingRuleConfig) and entry.model.service is not None:
-            found.setdefault(entry.model.service, []).append(f"routing rule {name!r}")
+    for name, integration in catalog.entries(INTEGRATION_KIND).items():
+        if integration.model is not None:
+            found.setdefault(integration.model.service, []).append(f"integration {name!r}")
+    for name, rule in catalog.entries(ROUTING_RULE_KIND).items():
+        if rule.model is not None and rule.model.service is not None:
+            found.setdefault(rule.model.service, []).append(f"routing rule {name!r}")
     return found
 
 
@@ -59,7 +62,7 @@ def _people(catalog: Catalog, target: TargetConfig, team_name: str | None) -> li
     if target.user is not None:
         return [target.user]
     if target.schedule is not None:
-        entry = catalog.schedules.get(target.schedule)
+        entry = catalog.entries(SCHEDULE_KIND).get(target.schedule)
         schedule = entry.model if entry is not None else None
         if schedule is None:
             return []
@@ -68,7 +71,7 @@ def _people(catalog: Catalog, target: TargetConfig, team_name: str | None) -> li
         for week in schedule.weeks or []:
             people += [p for name, p in week.items() if target.layer in (None, name)]
         return people
-    team_entry = catalog.teams.get(target.team or team_name or "")
+    team_entry = catalog.entries(TEAM_KIND).get(target.team or team_name or "")
     team = team_entry.model if team_entry is not None else None
     if team is None:
         return []
@@ -80,17 +83,19 @@ def _people(catalog: Catalog, target: TargetConfig, team_name: str | None) -> li
 def check_service_paging(catalog: Catalog) -> None:
     """Warn about every service whose pages would reach nobody (see the module's rules)."""
     default = default_policy(catalog)
-    paging = catalog.paging.get(PAGING_NAME)
-    if paging is not None and default is not None and default not in catalog.policies:
-        message = unknown("escalation policy", default, catalog.policies)
+    paging = catalog.entries(PAGING_KIND).get(PAGING_NAME)
+    policies = catalog.entries(ESCALATION_POLICY_KIND)
+    if paging is not None and default is not None and default not in policies:
+        message = unknown("escalation policy", default, policies)
         catalog.issues.append(paging.issue(message, at=("default_escalation_policy",)))
         return
     reached = _reached_through(catalog)
-    for entry in catalog.services.values():
+    teams = catalog.entries(TEAM_KIND)
+    for entry in catalog.entries(SERVICE_KIND).values():
         service = entry.model
         if service is None:
             continue
-        team_entry = catalog.teams.get(service.team) if service.team is not None else None
+        team_entry = teams.get(service.team) if service.team is not None else None
         if service.team is not None and (team_entry is None or team_entry.model is None):
             continue  # an unknown or invalid team is an error of its own
         team = team_entry.model if team_entry is not None else None
@@ -105,7 +110,7 @@ def check_service_paging(catalog: Catalog) -> None:
                 )
             catalog.issues.append(entry.issue(message, level=Level.WARNING))
             continue
-        policy_entry = catalog.policies.get(policy)
+        policy_entry = policies.get(policy)
         if not how or policy_entry is None or policy_entry.model is None:
             continue
         targets = [target for step in policy_entry.model.steps for target in step.targets]

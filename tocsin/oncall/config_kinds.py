@@ -1,7 +1,8 @@
-"""Schedules in configuration: the policy a schedule's ``escalation`` implies, its people, fairness.
+"""Reading schedules from configuration: the policy a schedule's ``escalation`` implies,
+its people, fairness.
 
 The schedule model itself (both the seed's week-by-week form and the native
-form) is :class:`tocsin.config.schedule_schema.ScheduleConfig`.
+form) is :class:`tocsin.oncall.config_schema.ScheduleConfig`.
 
 A schedule's embedded ``escalation: {timeout_minutes, chain}`` becomes an
 escalation policy named after the schedule: step 1 pages the schedule's
@@ -15,18 +16,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tocsin.config.catalog import Catalog, Entry
 from tocsin.config.errors import FieldPath
-from tocsin.config.loader import SourceFile
+from tocsin.config.kinds import KindSet, named_items
+from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
-from tocsin.config.schedule_schema import ChainStepConfig, EscalationConfig, ScheduleConfig
-from tocsin.config.schema import EscalationPolicyConfig, StepConfig, TargetConfig
 from tocsin.domain.fairness import check_fairness
+from tocsin.oncall.config_schema import (
+    SCHEDULE_KIND,
+    ChainStepConfig,
+    EscalationConfig,
+    ScheduleConfig,
+)
+from tocsin.paging.config_schema import (
+    ESCALATION_POLICY_KIND,
+    EscalationPolicyConfig,
+    StepConfig,
+    TargetConfig,
+)
 
 
 def _chain_target(schedule: str, layers: list[str], link: ChainStepConfig) -> TargetConfig:
@@ -70,11 +81,20 @@ def add_schedule(
     """Validate and register one schedule, and the escalation policy it embeds."""
     model = validate_into(ScheduleConfig, data, source, path, catalog.issues)
     entry = Entry(name, model, source, path)
-    catalog.add(catalog.schedules, "schedule", entry)
+    catalog.add(catalog.entries(SCHEDULE_KIND), "schedule", entry)
     if model is not None and model.escalation is not None:
-        catalog.add(
-            catalog.policies, "escalation policy", _derived_policy(entry, model, model.escalation)
-        )
+        derived = _derived_policy(entry, model, model.escalation)
+        catalog.add(catalog.entries(ESCALATION_POLICY_KIND), "escalation policy", derived)
+
+
+def read_schedule(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
+    """The file's one schedule, named after the file (on-call-schedule.yaml: on-call-schedule)."""
+    add_schedule(catalog, source, source.stem, to_plain(node), (key,))
+
+
+def read_schedules(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
+    for name, data, path in named_items(catalog, source, key, node, "schedules"):
+        add_schedule(catalog, source, name, data, path)
 
 
 def _scalar_paths(node: Any, path: FieldPath) -> Iterator[tuple[Any, FieldPath]]:
@@ -96,25 +116,24 @@ def _node_at(source: SourceFile, path: FieldPath) -> Any:
     return node
 
 
-def schedule_people(entry: Entry[ScheduleConfig]) -> list[tuple[str, FieldPath]]:
-    """The people a schedule names, each with the first field (relative) that names them."""
-    if entry.model is None:
-        return []
-    scalars = list(_scalar_paths(_node_at(entry.source, entry.path), ()))
-    found = []
-    for person in sorted(entry.model.people()):
-        at = next((path for value, path in scalars if value == person), ())
-        found.append((person, at))
-    return found
+def schedule_people(catalog: Catalog) -> Iterator[tuple[str, Entry[Any], FieldPath]]:
+    """The people each schedule names, each with the first field (relative) that names them."""
+    for entry in catalog.entries(SCHEDULE_KIND).values():
+        if entry.model is None:
+            continue
+        scalars = list(_scalar_paths(_node_at(entry.source, entry.path), ()))
+        for person in sorted(entry.model.people()):
+            at = next((path for value, path in scalars if value == person), ())
+            yield person, entry, at
 
 
-def check_fairness_of_schedules(catalog: Catalog, now: datetime) -> None:
-    """Fairness policies over the next 26 weeks from ``now``, as errors on the policy's line.
+def check_fairness_of_schedules(catalog: Catalog) -> None:
+    """Fairness policies over the 26 weeks after ``catalog.now``, as errors on the policy line.
 
     A rule broken every rotation cycle would fill the screen, so each
     (policy, person, layer) is reported once, at its first occurrence.
     """
-    for entry in catalog.schedules.values():
+    for entry in catalog.entries(SCHEDULE_KIND).values():
         model = entry.model
         if model is None or model.policies is None:
             continue
@@ -123,7 +142,7 @@ def check_fairness_of_schedules(catalog: Catalog, now: datetime) -> None:
         except ValueError as error:
             catalog.issues.append(entry.issue(str(error)))
             continue
-        violations = check_fairness(schedule, model.policies.to_policies(), now)
+        violations = check_fairness(schedule, model.policies.to_policies(), catalog.now)
         counts = Counter((v.policy, v.person, v.layer) for v in violations)
         for violation in violations:
             count = counts.pop((violation.policy, violation.person, violation.layer), 0)
@@ -133,3 +152,10 @@ def check_fairness_of_schedules(catalog: Catalog, now: datetime) -> None:
             if count > 1:
                 message += f" (and {count - 1} more time{'s' if count > 2 else ''})"
             catalog.issues.append(entry.issue(message, at=("policies", violation.policy)))
+
+
+ONCALL_KINDS = KindSet(
+    readers={"schedule": read_schedule, "schedules": read_schedules},
+    checks=(check_fairness_of_schedules,),
+    people=(schedule_people,),
+)

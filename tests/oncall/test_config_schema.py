@@ -10,9 +10,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 
-from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.domain.fairness import check_fairness
 from tocsin.domain.schedule import oncall_at
+from tocsin.oncall.config_schema import ScheduleConfig
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 

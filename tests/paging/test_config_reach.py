@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tocsin.app.cli import app
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.config.validate import validate_directory
 from tocsin.kernel.clock import FakeClock
 from tocsin.kernel.settings import Settings
@@ -79,7 +80,7 @@ def write(tmp_path: Path, **files: str) -> Path:
 
 
 def warnings(directory: Path) -> list[str]:
-    validation = validate_directory(directory, now=FakeClock().now())
+    validation = validate_directory(directory, CONFIG_KINDS, now=FakeClock().now())
     assert validation.ok, [str(issue) for issue in validation.errors]
     return [str(issue) for issue in validation.warnings if "services." in issue.path]
 
@@ -101,7 +102,7 @@ def test_a_default_escalation_policy_covers_services_without_one(tmp_path: Path)
 def test_an_unknown_default_escalation_policy_is_an_error(tmp_path: Path) -> None:
     paging = "paging:\n  default_escalation_policy: ana-frist\n"
     validation = validate_directory(
-        write(tmp_path, **{"paging.yaml": paging}), now=FakeClock().now()
+        write(tmp_path, **{"paging.yaml": paging}), CONFIG_KINDS, now=FakeClock().now()
     )
     assert [str(issue) for issue in validation.errors] == [
         "paging.yaml:2: paging.default_escalation_policy: unknown escalation policy "
