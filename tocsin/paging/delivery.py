@@ -13,7 +13,7 @@ Both work in three steps:
    permanent failure or the last attempt marks the notification failed and
    falls back to the person's next contact method; when none is left and
    nothing reached the person, the page is dead and admins are alarmed (and
-   a step whose pages are all dead moves on: :mod:`tocsin.paging.unreached`).
+   a step whose pages are all dead moves on: :func:`tocsin.paging.runs.move_on`).
 
 A worker that dies between 1 and 3 leaves the notification *sending*; the
 job's retry sends it again (at least once), with the same delivery id so

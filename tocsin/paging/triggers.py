@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import handover, history
 from tocsin.alerts.handover import GroupToPage, OpenedGroup
 from tocsin.domain.escalation import Urgency
-from tocsin.domain.escalation_run import OPEN_STATES
 from tocsin.domain.refusals import Refusal
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure, batched
@@ -41,7 +40,7 @@ from tocsin.incidents.errors import IncidentNotFound
 from tocsin.incidents.tables import IncidentService
 from tocsin.paging import delivery, jobs, notices, runs, steps, subjects
 from tocsin.paging.directory import Directory
-from tocsin.paging.tables import ALERT_GROUP, INCIDENT, EscalationRun
+from tocsin.paging.tables import ALERT_GROUP, INCIDENT, OPEN_RUN, EscalationRun
 from tocsin.paging.timeline import AUTHOR, deferring
 
 PAGING_HOOK = "page the on-call"
@@ -56,7 +55,7 @@ def _paging_at_high_urgency(
         .where(
             EscalationRun.incident_id == incident_id,
             EscalationRun.subject_type == subject_type,
-            EscalationRun.state.in_(OPEN_STATES),
+            OPEN_RUN,
             EscalationRun.urgency == Urgency.HIGH.value,
         )
         .order_by(EscalationRun.id)

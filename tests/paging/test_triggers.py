@@ -1,4 +1,4 @@
-"""Paging hooked into incidents (formal declaration, stakeholders) and alert groups."""
+"""What starts paging: incidents formally declared (and their stakeholders), alert groups opened."""
 
 from __future__ import annotations
 
