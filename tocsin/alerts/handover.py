@@ -16,13 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import history
-from tocsin.alerts.tables import AlertGroup
-from tocsin.db import prepared
-from tocsin.db.prepared import prepare
+from tocsin.alerts import history, statements
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 
@@ -88,25 +84,8 @@ class OpenedGroup:
     opened_at: datetime
 
 
-#: Read as plain columns, prepared: every alert that opens a group reads it.
-_OPENED = select(
-    AlertGroup.id,
-    AlertGroup.service,
-    AlertGroup.title,
-    AlertGroup.escalation_policy,
-    AlertGroup.urgency,
-    AlertGroup.incident_id,
-    AlertGroup.opened_at,
-).where(AlertGroup.id == bindparam("group_id"))
-#: What an escalation step needs to know of its alert group.
-_STATE = select(
-    AlertGroup.resolved_at, AlertGroup.acknowledged_at, AlertGroup.acknowledged_by
-).where(AlertGroup.id == bindparam("group_id"))
-
-
 def opened_group(session: Session, group_id: int) -> OpenedGroup | None:
-    connection = prepared.reading(session)
-    row = prepare(connection, _OPENED).first(connection, {"group_id": group_id})
+    row = statements.opened_group(session, group_id)
     return None if row is None else OpenedGroup(*row)
 
 
@@ -114,8 +93,7 @@ def group_state(
     session: Session, group_id: int
 ) -> tuple[datetime | None, datetime | None, str | None] | None:
     """(resolved at, acknowledged at, acknowledged by) of the group; None if it does not exist."""
-    connection = prepared.reading(session)
-    row = prepare(connection, _STATE).first(connection, {"group_id": group_id})
+    row = statements.group_state(session, group_id)
     return None if row is None else (row[0], row[1], row[2])
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Integer, Table, bindparam, case, or_, select,
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
+from tocsin.config.tables import Definition
 from tocsin.db import prepared
 from tocsin.db.prepared import PerDialect, Rows, binds, prepare
 from tocsin.domain.escalation_run import RunState, RunStatus
@@ -49,6 +50,32 @@ _ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
 _TOKENS = cast(Table, AckToken.__table__)
 _USERS = cast(Table, User.__table__)
 _N = _NOTIFICATIONS.c
+
+
+# -- Reads of configuration and people (the directory's, run for every step) ------------------
+
+_DEFINITIONS = cast(Table, Definition.__table__)
+_SPEC = select(_DEFINITIONS.c.spec).where(
+    _DEFINITIONS.c.kind == bindparam("kind"), _DEFINITIONS.c.name == bindparam("name")
+)
+_PERSON = select(_USERS.c.name, _USERS.c.email, _USERS.c.time_zone, _USERS.c.contact_methods).where(
+    _USERS.c.name == bindparam("name")
+)
+
+
+def definition_spec(session: Session, kind: str, name: str) -> dict[str, Any] | None:
+    """The stored spec of the definition ``kind``/``name``; None if it is not defined."""
+    connection = prepared.reading(session)
+    row = prepare(connection, _SPEC).first(connection, {"kind": kind, "name": name})
+    spec: dict[str, Any] | None = None if row is None else row[0]
+    return spec
+
+
+def person(session: Session, name: str) -> tuple[str, str | None, str, list[Any]] | None:
+    """(name, email, time zone, stored contact methods) of user ``name``, if there is one."""
+    connection = prepared.reading(session)
+    row = prepare(connection, _PERSON).first(connection, {"name": name})
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 # -- Escalation runs ---------------------------------------------------------------------------
