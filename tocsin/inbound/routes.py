@@ -38,11 +38,15 @@ from tocsin.inbound import (
     webhook,
 )
 
+#: The wire formats' endpoints, each also listed under "inbound" in the API documentation.
+formats = APIRouter(tags=["inbound"])
+formats.include_router(alertmanager.router)
+formats.include_router(grafana.router)
+formats.include_router(webhook.router)
+formats.include_router(heartbeat.router)
+formats.include_router(pagerduty.router)
+formats.include_router(opsgenie.router)
+
 router = APIRouter()
-router.include_router(alertmanager.router)
-router.include_router(grafana.router)
-router.include_router(webhook.router)
-router.include_router(heartbeat.router)
-router.include_router(pagerduty.router)
-router.include_router(opsgenie.router)
+router.include_router(formats)
 router.include_router(user_report.router)
