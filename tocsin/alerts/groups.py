@@ -28,7 +28,6 @@ from tocsin.alerts.committer import Collision
 from tocsin.alerts.configured import cache_for
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.alerts.writer import OPEN, RESOLVED, SYSTEM, Opening, Writer
-from tocsin.db.prepared import prepare
 from tocsin.domain import grouping, routing
 from tocsin.domain.alert_lifecycle import Severity
 from tocsin.engine import jobs
@@ -59,9 +58,7 @@ def place(
     group_key = grouping.group_key(opening.labels, policy, key)
     connection = writer.connection
     for _ in range(_ATTEMPTS):
-        found = prepare(connection, statements.JOINABLE_GROUP).first(
-            connection, {"service": opening.service, "join_key": group_key}
-        )
+        found = statements.joinable_group(connection, opening.service, group_key)
         existing = _Joinable(*found) if found is not None else None
         if existing is not None and not grouping.joins(
             existing.last_alert_at, writer.now, policy.window
@@ -83,9 +80,8 @@ def _insert(
 ) -> int | None:
     """Open a group accepting ``group_key``; None if another writer opened one first."""
     held = opening.suppression
-    connection = writer.connection
-    inserted = prepare(connection, statements.insert_group(writer.dialect)).first(
-        connection,
+    return statements.open_group(
+        writer.connection,
         {
             "service": opening.service,
             "group_key": group_key,
@@ -108,7 +104,6 @@ def _insert(
             "updated_at": writer.now,
         },
     )
-    return None if inserted is None else int(inserted[0])
 
 
 def _opened(writer: Writer, opening: Opening, group_id: int) -> int | None:
@@ -133,9 +128,7 @@ def _opened(writer: Writer, opening: Opening, group_id: int) -> int | None:
 
 
 def _join(writer: Writer, opening: Opening, group: _Joinable) -> tuple[int, bool, int | None]:
-    prepare(writer.connection, statements.JOIN_GROUP).run(
-        writer.connection, {"group": group.id, "now": writer.now}
-    )
+    statements.join_group(writer.connection, group.id, writer.now)
     writer.events.add(
         writer.now,
         "grouped",
@@ -162,9 +155,7 @@ def _join(writer: Writer, opening: Opening, group: _Joinable) -> tuple[int, bool
 def _activate(writer: Writer, group_id: int, opening: Opening) -> int | None:
     """Hand the group to paging and declare its incident when the rules say so."""
     paging.enqueue(writer.session, group_id, writer.now)
-    prepare(writer.connection, statements.START_PAGING).run(
-        writer.connection, {"group_id": group_id, "now": writer.now}
-    )
+    statements.start_paging(writer.connection, group_id, writer.now)
     return auto_incidents.declare(writer, group_id, opening)
 
 

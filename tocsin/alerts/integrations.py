@@ -18,13 +18,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import statements
 from tocsin.alerts.configured import Alerting, Integration, key_digest
-from tocsin.alerts.statements import FIND_KEY
 from tocsin.alerts.tables import IntegrationKey
 from tocsin.config.alerting_schema import INTEGRATION, IntegrationConfig
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
-from tocsin.db.prepared import prepare
 from tocsin.domain.refusals import Conflict, NotFound
 
 
@@ -197,9 +196,7 @@ def key_owner(session: Session, alerting: Alerting, key: str) -> str | None:
         known = (transaction, {})
         session.info[_KNOWN_KEYS] = known
     if digest not in known[1]:
-        connection = session.connection()
-        row = prepare(connection, FIND_KEY).first(connection, {"digest": digest})
-        known[1][digest] = row[0] if row is not None else None
+        known[1][digest] = statements.key_owner(session.connection(), digest)
     found: str | None = known[1][digest]
     return found
 

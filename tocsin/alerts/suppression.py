@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts import statements
 from tocsin.alerts.writer import Writer
-from tocsin.db.prepared import prepare
 from tocsin.domain.matchers import parse_all
 from tocsin.domain.silences import Silence, Suppression, suppression
 
@@ -31,8 +30,7 @@ def active_silences(session: Session, now: datetime) -> list[Silence]:
     transaction = session.get_transaction()
     cached = session.info.get(_UNEXPIRED)
     if cached is None or cached[0] is not transaction or now < cached[1]:
-        connection = session.connection()
-        rows = prepare(connection, statements.UNEXPIRED_SILENCES).all(connection, {"now": now})
+        rows = statements.unexpired_silences(session.connection(), now)
         found = [Silence(key, parse_all(texts), starts, ends) for key, texts, starts, ends in rows]
         cached = (transaction, now, found)
         session.info[_UNEXPIRED] = cached

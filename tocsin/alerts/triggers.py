@@ -16,7 +16,6 @@ from typing import NamedTuple
 from tocsin.alerts import auto_resolve, groups, statements, suppression
 from tocsin.alerts.configured import ServicePolicy
 from tocsin.alerts.writer import SYSTEM, Opening, Origin, Result, Writer
-from tocsin.db.prepared import prepare
 from tocsin.domain import alert_body, routing
 from tocsin.domain.alert_body import Body
 from tocsin.domain.alert_lifecycle import (
@@ -49,9 +48,7 @@ def trigger(
     if row.occurrences > 1:
         changed = alert_body.merged(row.body, sent).changes(row.body)
         if changed:
-            prepare(writer.connection, statements.update_body(tuple(changed))).run(
-                writer.connection, {"alert": row.id, **changed}
-            )
+            statements.set_body(writer.connection, row.id, changed)
         writer.events.add(
             writer.now,
             "repeated",
@@ -87,15 +84,13 @@ def trigger(
         suppression=held,
     )
     group_id, opened, incident_id = groups.place(writer, opening, key, policy.grouping)
-    prepare(writer.connection, statements.PLACE_ALERT).run(
+    statements.place(
         writer.connection,
-        {
-            "alert": row.id,
-            "group_id": group_id,
-            "incident_id": incident_id,
-            "flapping": flapping,
-            "suppressed_by": str(held) if held else None,
-        },
+        row.id,
+        group_id=group_id,
+        incident_id=incident_id,
+        flapping=flapping,
+        suppressed_by=str(held) if held else None,
     )
     if policy.auto_resolve_after is not None:
         auto_resolve.schedule(
@@ -160,24 +155,19 @@ def _upsert(
         "triggered_at": writer.now,
         "last_event_at": writer.now,
     }
-    row = prepare(writer.connection, statements.upsert_alert(writer.dialect)).first(
-        writer.connection, params
-    )
-    assert row is not None, "an upsert always returns its row"
+    row = statements.upsert(writer.connection, params)
     return _Upserted(row[0], row[1], row[2], Body(*row[3:]))
 
 
 def _flapping(
     writer: Writer, service: str, key: str, alert_id: int, policy: FlappingPolicy
 ) -> bool:
-    earlier = prepare(writer.connection, statements.EARLIER_OPENINGS).all(
+    earlier = statements.earlier_openings(
         writer.connection,
-        {
-            "service": service,
-            "dedup_key": key,
-            "since": lookback(writer.now, policy),
-            "alert": alert_id,
-            "cycles": policy.cycles,
-        },
+        service=service,
+        dedup_key=key,
+        since=lookback(writer.now, policy),
+        alert_id=alert_id,
+        cycles=policy.cycles,
     )
-    return is_flapping([row[0] for row in earlier], writer.now, policy)
+    return is_flapping(earlier, writer.now, policy)

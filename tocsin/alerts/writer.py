@@ -74,7 +74,6 @@ class Writer:
         self.now = now
         #: Core statements run on the connection itself, skipping the ORM session's layers.
         self.connection = session.connection()
-        self.dialect = self.connection.dialect.name
         batch = history.deferred(session)
         #: Inside a committer batch the batch inserts the events; otherwise :meth:`flush` does.
         self.events = batch if batch is not None else Events()
