@@ -230,8 +230,10 @@ def check_suppression(session: Session, group_id: int, *, at: datetime, now: dat
 def reconsider(writer: Writer, group_id: int) -> None:
     """Page a held-back group whose suppression has ended, or look again when it will."""
     group = writer.session.execute(
-        select(AlertGroup).where(AlertGroup.id == group_id).with_for_update()
-    ).scalar_one_or_none()
+        select(AlertGroup.status, AlertGroup.paging)
+        .where(AlertGroup.id == group_id)
+        .with_for_update()
+    ).first()
     if group is None or group.status != OPEN or group.paging:
         return
     alerts = writer.session.scalars(
@@ -255,7 +257,9 @@ def reconsider(writer: Writer, group_id: int) -> None:
         if opening is not None and (latest is None or opening > latest):
             latest = opening
     if latest is not None:
-        group.suppressed_until = latest
+        writer.session.execute(
+            update(AlertGroup).where(AlertGroup.id == group_id).values(suppressed_until=latest)
+        )
         check_suppression(writer.session, group_id, at=latest, now=writer.now)
 
 
