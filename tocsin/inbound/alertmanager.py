@@ -157,17 +157,22 @@ def signals(payload: AlertmanagerPayload) -> list[Signal]:
     return found
 
 
-router = APIRouter(route_class=PlainRoute, tags=["inbound"])
-
-
-@router.post(
-    "/api/v1/integrations/{key}/alertmanager",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=IngestOut,
-    summary="Receive a Prometheus Alertmanager webhook (payload version 4)",
-    responses=ERRORS,
-)
 async def receive_alertmanager(
     key: Key, payload: AlertmanagerPayload, tocsin: AlertsRuntimeDep
 ) -> IngestOut:
     return await receive_plain(tocsin, key, ("alertmanager",), lambda _: signals(payload))
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/api/v1/integrations/{key}/alertmanager",
+        receive_alertmanager,
+        methods=["POST"],
+        route_class_override=PlainRoute,
+        tags=["inbound"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=IngestOut,
+        summary="Receive a Prometheus Alertmanager webhook (payload version 4)",
+        responses=ERRORS,
+    )

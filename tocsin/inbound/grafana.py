@@ -102,15 +102,20 @@ def signals(payload: GrafanaPayload) -> list[Signal]:
     return found
 
 
-router = APIRouter(route_class=PlainRoute, tags=["inbound"])
-
-
-@router.post(
-    "/api/v1/integrations/{key}/grafana",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=IngestOut,
-    summary="Receive a Grafana unified alerting webhook",
-    responses=ERRORS,
-)
 async def receive_grafana(key: Key, payload: GrafanaPayload, tocsin: AlertsRuntimeDep) -> IngestOut:
     return await receive_plain(tocsin, key, ("grafana",), lambda _: signals(payload))
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/api/v1/integrations/{key}/grafana",
+        receive_grafana,
+        methods=["POST"],
+        route_class_override=PlainRoute,
+        tags=["inbound"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=IngestOut,
+        summary="Receive a Grafana unified alerting webhook",
+        responses=ERRORS,
+    )

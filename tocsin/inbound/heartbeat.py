@@ -51,8 +51,6 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     k: v for k, v in ERRORS.items() if k in (404, 413, 429, 503)
 }
 
-router = APIRouter(route_class=PlainRoute, tags=["inbound"])
-
 
 def _ping(tocsin: AlertsRuntime, key: str) -> HeartbeatOut:
     pinged = ping(tocsin, key)
@@ -61,21 +59,31 @@ def _ping(tocsin: AlertsRuntime, key: str) -> HeartbeatOut:
     )
 
 
-@router.get(
-    "/api/v1/heartbeats/{key}",
-    response_model=HeartbeatOut,
-    summary="Ping a heartbeat (dead man's switch) with GET",
-    responses=RESPONSES,
-)
 def ping_heartbeat_get(key: Key, tocsin: AlertsRuntimeDep) -> HeartbeatOut:
     return _ping(tocsin, key)
 
 
-@router.post(
-    "/api/v1/heartbeats/{key}",
-    response_model=HeartbeatOut,
-    summary="Ping a heartbeat (dead man's switch) with POST; any body is ignored",
-    responses=RESPONSES,
-)
 def ping_heartbeat_post(key: Key, tocsin: AlertsRuntimeDep) -> HeartbeatOut:
     return _ping(tocsin, key)
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoints to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    for method, endpoint, summary in (
+        ("GET", ping_heartbeat_get, "Ping a heartbeat (dead man's switch) with GET"),
+        (
+            "POST",
+            ping_heartbeat_post,
+            "Ping a heartbeat (dead man's switch) with POST; any body is ignored",
+        ),
+    ):
+        router.add_api_route(
+            "/api/v1/heartbeats/{key}",
+            endpoint,
+            methods=[method],
+            route_class_override=PlainRoute,
+            tags=["inbound"],
+            response_model=HeartbeatOut,
+            summary=summary,
+            responses=RESPONSES,
+        )

@@ -224,7 +224,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": OpsgenieRefused, "description": "Unavailable; retry"},
 }
 
-router = APIRouter(route_class=source_route(_invalid, _too_large), tags=["opsgenie"])
+OpsgenieRoute = source_route(_invalid, _too_large)
 
 GenieKey = Annotated[
     str | None,
@@ -297,13 +297,6 @@ def _acting(
     return work
 
 
-@router.post(
-    "/v2/alerts",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=OpsgenieAccepted,
-    summary="Opsgenie Alert API: create an alert",
-    responses=ERRORS,
-)
 async def opsgenie_create(
     body: OpsgenieCreate, tocsin: AlertsRuntimeDep, authorization: GenieKey = None
 ) -> Response:
@@ -314,13 +307,6 @@ async def opsgenie_create(
     return await _receive(tocsin, authorization, work)
 
 
-@router.post(
-    "/v2/alerts/{identifier}/close",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=OpsgenieAccepted,
-    summary="Opsgenie Alert API: close an alert",
-    responses=ERRORS,
-)
 async def opsgenie_close(
     identifier: Identifier,
     tocsin: AlertsRuntimeDep,
@@ -333,13 +319,6 @@ async def opsgenie_close(
     )
 
 
-@router.post(
-    "/v2/alerts/{identifier}/acknowledge",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=OpsgenieAccepted,
-    summary="Opsgenie Alert API: acknowledge an alert",
-    responses=ERRORS,
-)
 async def opsgenie_acknowledge(
     identifier: Identifier,
     tocsin: AlertsRuntimeDep,
@@ -352,13 +331,6 @@ async def opsgenie_acknowledge(
     )
 
 
-@router.post(
-    "/v2/alerts/{identifier}/notes",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=OpsgenieAccepted,
-    summary="Opsgenie Alert API: add a note to an alert",
-    responses=ERRORS,
-)
 async def opsgenie_note(
     identifier: Identifier,
     body: OpsgenieNote,
@@ -374,3 +346,32 @@ async def opsgenie_note(
             writer.flush()
 
     return await _receive(tocsin, authorization, work)
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoints to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    for path, endpoint, summary in (
+        ("/v2/alerts", opsgenie_create, "Opsgenie Alert API: create an alert"),
+        ("/v2/alerts/{identifier}/close", opsgenie_close, "Opsgenie Alert API: close an alert"),
+        (
+            "/v2/alerts/{identifier}/acknowledge",
+            opsgenie_acknowledge,
+            "Opsgenie Alert API: acknowledge an alert",
+        ),
+        (
+            "/v2/alerts/{identifier}/notes",
+            opsgenie_note,
+            "Opsgenie Alert API: add a note to an alert",
+        ),
+    ):
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            route_class_override=OpsgenieRoute,
+            tags=["inbound", "opsgenie"],
+            status_code=status.HTTP_202_ACCEPTED,
+            response_model=OpsgenieAccepted,
+            summary=summary,
+            responses=ERRORS,
+        )

@@ -201,21 +201,9 @@ class PagerDutyRefused(BaseModel):
     errors: list[str] = []
 
 
-router = APIRouter(route_class=source_route(_invalid, _too_large), tags=["pagerduty"])
+PagerDutyRoute = source_route(_invalid, _too_large)
 
 
-@router.post(
-    "/v2/enqueue",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=PagerDutyAccepted,
-    summary="PagerDuty Events API v2: trigger, acknowledge or resolve",
-    responses={
-        400: {"model": PagerDutyRefused, "description": "Invalid event or routing key"},
-        413: {"model": PagerDutyRefused, "description": "Event too large"},
-        429: {"model": PagerDutyRefused, "description": "Throttled; see Retry-After"},
-        503: {"model": PagerDutyRefused, "description": "Unavailable; retry"},
-    },
-)
 async def pagerduty_enqueue(event: PagerDutyEvent, tocsin: AlertsRuntimeDep) -> Response:
     try:
         received = await receive_async(
@@ -239,4 +227,24 @@ async def pagerduty_enqueue(event: PagerDutyEvent, tocsin: AlertsRuntimeDep) -> 
         )
     return JSONResponse(
         {**SUCCESS, "dedup_key": received.results[0].dedup_key}, status.HTTP_202_ACCEPTED
+    )
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/v2/enqueue",
+        pagerduty_enqueue,
+        methods=["POST"],
+        route_class_override=PagerDutyRoute,
+        tags=["inbound", "pagerduty"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=PagerDutyAccepted,
+        summary="PagerDuty Events API v2: trigger, acknowledge or resolve",
+        responses={
+            400: {"model": PagerDutyRefused, "description": "Invalid event or routing key"},
+            413: {"model": PagerDutyRefused, "description": "Event too large"},
+            429: {"model": PagerDutyRefused, "description": "Throttled; see Retry-After"},
+            503: {"model": PagerDutyRefused, "description": "Unavailable; retry"},
+        },
     )

@@ -20,8 +20,9 @@ alert. The PagerDuty and Opsgenie endpoints answer in those services' own
 formats.
 
 Each source's module holds its parser, its endpoint and its wire format's
-errors; what they share is in :mod:`tocsin.inbound.endpoints`. This router
-gathers them, in the order they are matched and documented.
+errors, and adds the endpoint to this router (``add_routes``); what they
+share is in :mod:`tocsin.inbound.endpoints`. The order here is the order they
+are matched and documented in.
 """
 
 from __future__ import annotations
@@ -38,15 +39,13 @@ from tocsin.inbound import (
     webhook,
 )
 
-#: The wire formats' endpoints, each also listed under "inbound" in the API documentation.
-formats = APIRouter(tags=["inbound"])
-formats.include_router(alertmanager.router)
-formats.include_router(grafana.router)
-formats.include_router(webhook.router)
-formats.include_router(heartbeat.router)
-formats.include_router(pagerduty.router)
-formats.include_router(opsgenie.router)
-
+#: One router holding every endpoint itself: this FastAPI matches an included
+#: router's routes again for each level of inclusion, on every request.
 router = APIRouter()
-router.include_router(formats)
-router.include_router(user_report.router)
+alertmanager.add_routes(router)
+grafana.add_routes(router)
+webhook.add_routes(router)
+heartbeat.add_routes(router)
+pagerduty.add_routes(router)
+opsgenie.add_routes(router)
+user_report.add_routes(router)

@@ -204,19 +204,6 @@ class ReportOut(BaseModel):
     incident_reference: str | None
 
 
-router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["alerts"])
-
-
-@router.post(
-    "/reports",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ReportOut,
-    summary="Report a problem: raise an alert, or declare an incident",
-    responses={
-        403: {"description": "Declaring an incident (`declare`, or a severity that declares one)"},
-        422: {"description": "A field is invalid; it is named"},
-    },
-)
 def report(
     body: ReportIn, principal: Viewer, tocsin: AlertsRuntimeDep, request: Request
 ) -> ReportOut:
@@ -241,4 +228,24 @@ def report(
         group_id=done.group_id,
         incident_id=done.incident_id,
         incident_reference=done.incident_reference,
+    )
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router, as one of the API's own (``CheckedRoute``)."""
+    router.add_api_route(
+        "/api/v1/reports",
+        report,
+        methods=["POST"],
+        route_class_override=CheckedRoute,
+        tags=["alerts"],
+        status_code=status.HTTP_201_CREATED,
+        response_model=ReportOut,
+        summary="Report a problem: raise an alert, or declare an incident",
+        responses={
+            403: {
+                "description": "Declaring an incident (`declare`, or a severity that declares one)"
+            },
+            422: {"description": "A field is invalid; it is named"},
+        },
     )

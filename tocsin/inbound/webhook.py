@@ -123,17 +123,22 @@ def _mapped(body: Any) -> Callable[[Integration], Sequence[Signal]]:
     return build
 
 
-router = APIRouter(route_class=PlainRoute, tags=["inbound"])
-
-
-@router.post(
-    "/api/v1/integrations/{key}/webhook",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=IngestOut,
-    summary="Receive any JSON, mapped to alerts by the integration's JMESPath mapping",
-    responses=ERRORS,
-)
 async def receive_webhook(
     key: Key, body: Annotated[Any, Body()], tocsin: AlertsRuntimeDep
 ) -> IngestOut:
     return await receive_plain(tocsin, key, ("webhook",), _mapped(body))
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/api/v1/integrations/{key}/webhook",
+        receive_webhook,
+        methods=["POST"],
+        route_class_override=PlainRoute,
+        tags=["inbound"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=IngestOut,
+        summary="Receive any JSON, mapped to alerts by the integration's JMESPath mapping",
+        responses=ERRORS,
+    )
