@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.alerts.writer import SYSTEM, Opening, Writer
 from tocsin.domain import routing
+from tocsin.domain.refusals import Refusal
 from tocsin.incidents import service as incident_service
 from tocsin.incidents.errors import IncidentError
 
@@ -42,7 +43,7 @@ def declare(writer: Writer, group_id: int, opening: Opening) -> int | None:
             incident = incident_service.declare(
                 writer.session, new, incident_service.Actor(SYSTEM), writer.now
             )
-    except (IncidentError, SQLAlchemyError) as error:
+    except (IncidentError, Refusal, SQLAlchemyError) as error:
         log.warning("alert group %s: no incident declared: %s", group_id, error)
         writer.events.add(
             writer.now,
