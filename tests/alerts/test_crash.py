@@ -14,7 +14,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,57 +117,42 @@ def event(key: str, index: int) -> dict[str, object]:
     }
 
 
-def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
-    server: tuple[Server, str], settings: Settings
-) -> None:
-    running, key = server
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    accepted: set[str] = set()
-    lock = threading.Lock()
-    failures: list[str] = []
+@dataclass
+class Sent:
+    """What the sending threads saw: the dedup keys answered 2xx, and what went wrong."""
 
-    def send(indexes: range) -> None:
-        with httpx.Client(base_url=running.url, timeout=5) as client:
-            for index in indexes:
-                body = event(key, index)
-                while True:
-                    if time.monotonic() > deadline:
-                        failures.append(f"alert-{index} never got a 2xx")
-                        return
-                    try:
-                        answer = client.post("/v2/enqueue", json=body)
-                    except httpx.TransportError:
-                        time.sleep(0.05)  # allowed: the server process is restarting
-                        continue
-                    if answer.status_code == 202:
-                        with lock:
-                            accepted.add(answer.json()["dedup_key"])
-                        break
-                    if answer.status_code < 500:
-                        failures.append(f"alert-{index}: {answer.status_code} {answer.text}")
-                        return
-                    time.sleep(0.05)  # allowed: a 503 asks the client to retry
+    deadline: float
+    accepted: set[str] = field(default_factory=set)
+    failures: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    share = ALERTS // THREADS
-    senders = [
-        threading.Thread(target=send, args=(range(n * share, (n + 1) * share),))
-        for n in range(THREADS)
-    ]
-    for sender in senders:
-        sender.start()
-    for threshold in KILL_AFTER:
 
-        def reached(threshold: int = threshold) -> bool:
-            return len(accepted) >= threshold or bool(failures)
+def send(url: str, key: str, indexes: range, sent: Sent) -> None:
+    """Send each alert until it gets a 2xx, through restarts and 503s."""
+    with httpx.Client(base_url=url, timeout=5) as client:
+        for index in indexes:
+            body = event(key, index)
+            while True:
+                if time.monotonic() > sent.deadline:
+                    sent.failures.append(f"alert-{index} never got a 2xx")
+                    return
+                try:
+                    answer = client.post("/v2/enqueue", json=body)
+                except httpx.TransportError:
+                    time.sleep(0.05)  # allowed: the server process is restarting
+                    continue
+                if answer.status_code == 202:
+                    with sent.lock:
+                        sent.accepted.add(answer.json()["dedup_key"])
+                    break
+                if answer.status_code < 500:
+                    sent.failures.append(f"alert-{index}: {answer.status_code} {answer.text}")
+                    return
+                time.sleep(0.05)  # allowed: a 503 asks the client to retry
 
-        processes.wait_for(reached, timeout=DEADLINE_SECONDS, what=f"{threshold} accepted alerts")
-        running.kill()
-        running.start()
-    for sender in senders:
-        sender.join(DEADLINE_SECONDS)
-    assert failures == []
-    assert len(accepted) == ALERTS
 
+def stored_after(settings: Settings) -> tuple[dict[Any, Any], list[int], list[Any], dict[Any, Any]]:
+    """Once every paging job is done: alerts per dedup key, groups, paging jobs, paging events."""
     check = Tocsin.open(settings, upgrade=False)
     try:
 
@@ -185,12 +172,14 @@ def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
                     select(Alert.dedup_key, func.count()).group_by(Alert.dedup_key)
                 ).all()
             )
-            groups = session.scalars(select(AlertGroup.id)).all()
-            jobs = session.execute(
-                select(Job.idempotency_key, Job.state, Job.attempts).where(
-                    Job.kind == handover.OPENED.name
-                )
-            ).all()
+            groups = list(session.scalars(select(AlertGroup.id)).all())
+            jobs = list(
+                session.execute(
+                    select(Job.idempotency_key, Job.state, Job.attempts).where(
+                        Job.kind == handover.OPENED.name
+                    )
+                ).all()
+            )
             paging_events = dict(
                 session.execute(
                     select(AlertEvent.group_id, func.count())
@@ -200,6 +189,38 @@ def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
             )
     finally:
         check.close()
+    return stored, groups, jobs, paging_events
+
+
+def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
+    server: tuple[Server, str], settings: Settings
+) -> None:
+    running, key = server
+    sent = Sent(deadline=time.monotonic() + DEADLINE_SECONDS)
+    accepted, failures = sent.accepted, sent.failures
+    share = ALERTS // THREADS
+    senders = [
+        threading.Thread(
+            target=send, args=(running.url, key, range(n * share, (n + 1) * share), sent)
+        )
+        for n in range(THREADS)
+    ]
+    for sender in senders:
+        sender.start()
+    for threshold in KILL_AFTER:
+
+        def reached(threshold: int = threshold) -> bool:
+            return len(accepted) >= threshold or bool(failures)
+
+        processes.wait_for(reached, timeout=DEADLINE_SECONDS, what=f"{threshold} accepted alerts")
+        running.kill()
+        running.start()
+    for sender in senders:
+        sender.join(DEADLINE_SECONDS)
+    assert failures == []
+    assert len(accepted) == ALERTS
+
+    stored, groups, jobs, paging_events = stored_after(settings)
     assert set(stored) == accepted
     assert set(stored.values()) == {1}
     assert len(groups) == SHARDS
