@@ -36,7 +36,15 @@ from tocsin.alerts.config_schema import (
     MaintenanceWindowConfig,
     RoutingRuleConfig,
 )
-from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
+from tocsin.config.organisation import (
+    PAGING_SETTINGS,
+    SERVICE,
+    TEAM,
+    ServiceConfig,
+    TeamConfig,
+    default_escalation_policy,
+    escalation_policy_of,
+)
 from tocsin.config.tables import Definition
 from tocsin.db.database import Database
 from tocsin.domain.flapping import FlappingPolicy
@@ -46,11 +54,10 @@ from tocsin.domain.routing import AutoIncidentRule, RoutingRule, Urgency
 from tocsin.domain.silences import MaintenanceWindow
 from tocsin.incidents import configured as incident_definitions
 from tocsin.incidents.config_schema import SEVERITY
-from tocsin.paging.config_schema import PAGING, PagingConfig, escalation_policy_of
 
 log = logging.getLogger("tocsin.alerts")
 
-WATCHED_KINDS = (*ALERTING_KINDS, SERVICE, SEVERITY, TEAM, PAGING)
+WATCHED_KINDS = (*ALERTING_KINDS, SERVICE, SEVERITY, TEAM, PAGING_SETTINGS)
 #: Seconds a snapshot is used before the definitions' version is checked again.
 RECHECK_SECONDS = 1.0
 #: Shortest key accepted from an environment variable (generated keys have 32 characters).
@@ -155,10 +162,8 @@ def _env_keys(integrations: dict[str, Integration]) -> dict[str, str]:
 def _service_policies(session: Session) -> dict[str, str | None]:
     """Each service's escalation policy: its own, its team's, or the default."""
     teams = {row.name: TeamConfig.model_validate(row.spec) for row in _rows(session, TEAM)}
-    paging = _rows(session, PAGING)
-    default = (
-        PagingConfig.model_validate(paging[0].spec).default_escalation_policy if paging else None
-    )
+    paging = _rows(session, PAGING_SETTINGS)
+    default = default_escalation_policy(paging[0].spec if paging else None)
     policies = {}
     for row in _rows(session, SERVICE):
         service = ServiceConfig.model_validate(row.spec)

@@ -16,7 +16,7 @@ services               service               what alerts and incidents are about
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -32,6 +32,11 @@ from tocsin.config.references import unknown
 
 TEAM = "team"
 SERVICE = "service"
+#: The kind of the one ``paging:`` definition. Its schema is paging's
+#: (:class:`tocsin.paging.config_schema.PagingConfig`, which validates it when it is
+#: written); the organisation reads one setting of it, :func:`default_escalation_policy`,
+#: so that capabilities below paging (alerts) find a service's policy without paging.
+PAGING_SETTINGS = "paging"
 
 
 class TeamConfig(Spec):
@@ -61,6 +66,34 @@ class ServiceConfig(Spec):
     escalation_policy: ObjectName | None = None
     runbooks: list[WebUrl] = Field(default_factory=list)
     components: list[ObjectName] = Field(default_factory=list)
+
+
+def escalation_policy_of(
+    service: ServiceConfig, team: TeamConfig | None, default: str | None
+) -> str | None:
+    """The policy that pages for ``service`` (``team`` is its team, if defined).
+
+    A service's own ``escalation_policy``; else its team's; else the
+    ``paging.default_escalation_policy`` (``default``); else none (its pages
+    reach nobody). Alert groups freeze this when they open, formal incident
+    declaration pages it, and configuration validation warns when it is
+    missing: one rule, used by every part of Tocsin.
+    """
+    if service.escalation_policy is not None:
+        return service.escalation_policy
+    if team is not None and team.escalation_policy is not None:
+        return team.escalation_policy
+    return default
+
+
+def default_escalation_policy(paging: Mapping[str, Any] | None) -> str | None:
+    """``default_escalation_policy`` of the stored ``paging`` definition's spec (None: none).
+
+    The spec was validated by paging's schema when it was written, so the
+    setting is a policy name or absent.
+    """
+    policy = paging.get("default_escalation_policy") if paging is not None else None
+    return str(policy) if policy is not None else None
 
 
 TEAM_KIND: Kind[TeamConfig] = Kind(TEAM, "team", "teams")

@@ -3,7 +3,7 @@
 A service is reachable by alerts when an integration belongs to it or a
 routing rule sends alerts to it. Its pages reach nobody when no escalation
 policy applies to it (its own, its team's, ``paging.default_escalation_policy``:
-see :func:`tocsin.paging.config_schema.escalation_policy_of`), or when no step of that policy
+see :func:`tocsin.config.organisation.escalation_policy_of`), or when no step of that policy
 targets anybody who can be paged: a person defined under ``users:`` with a
 contact method, named directly, in a schedule's layer, as a team member or
 as a team role holder (a bare ``role`` target means the service's team's).
@@ -17,7 +17,7 @@ from tocsin.alerts.config_schema import (
 )
 from tocsin.config.catalog import Catalog
 from tocsin.config.errors import Level
-from tocsin.config.organisation import SERVICE_KIND, TEAM_KIND
+from tocsin.config.organisation import SERVICE_KIND, TEAM_KIND, escalation_policy_of
 from tocsin.config.references import unknown
 from tocsin.oncall.config_schema import SCHEDULE_KIND
 from tocsin.paging.config_schema import (
@@ -25,7 +25,6 @@ from tocsin.paging.config_schema import (
     PAGING_KIND,
     PAGING_NAME,
     TargetConfig,
-    escalation_policy_of,
 )
 
 _NO_POLICY = (

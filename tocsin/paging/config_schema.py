@@ -8,9 +8,10 @@ paging                 paging                organisation-wide settings (one fil
 notification_rules     notification_rules    how one person wants to be notified
 =====================  ====================  ==========================================
 
-Which policy pages for a service is paging's rule (:func:`escalation_policy_of`);
-teams and services themselves are named by every capability, so they are
-configuration's own (:mod:`tocsin.config.organisation`). Schedules
+Teams and services are named by every capability, so they are configuration's
+own (:mod:`tocsin.config.organisation`), and so is the rule of which policy
+pages for a service (:func:`~tocsin.config.organisation.escalation_policy_of`),
+which alerts use too. Schedules
 (:mod:`tocsin.oncall`) derive policies from their ``escalation`` section.
 
 .. code-block:: yaml
@@ -45,13 +46,14 @@ from pydantic import model_validator as model_check
 
 from tocsin.config.catalog import Kind
 from tocsin.config.fields import NonNegativeInteger, ObjectName, PositiveInteger, Spec, UserName
-from tocsin.config.organisation import ServiceConfig, TeamConfig
+from tocsin.config.organisation import PAGING_SETTINGS
 from tocsin.config.users import ContactType, TimeOfDay
 from tocsin.domain.bundling import RateLimit
 from tocsin.domain.notification_rules import QuietHours, Rule, UserRules
 
 ESCALATION_POLICY = "escalation_policy"
-PAGING = "paging"
+#: The organisation reads this kind's default escalation policy (see its constant).
+PAGING = PAGING_SETTINGS
 NOTIFICATION_RULES = "notification_rules"
 #: The name of the single ``paging`` definition.
 PAGING_NAME = "paging"
@@ -98,24 +100,6 @@ class EscalationPolicyConfig(Spec):
     description: str = ""
     steps: list[StepConfig] = Field(min_length=1)
     repeat: NonNegativeInteger = 0
-
-
-def escalation_policy_of(
-    service: ServiceConfig, team: TeamConfig | None, default: str | None
-) -> str | None:
-    """The policy that pages for ``service`` (``team`` is its team, if defined).
-
-    A service's own ``escalation_policy``; else its team's; else the
-    ``paging.default_escalation_policy``; else none (its pages reach nobody).
-    Alert groups freeze this when they open, formal incident declaration pages
-    it, and configuration validation warns when it is missing: one rule, used
-    by every part of Tocsin.
-    """
-    if service.escalation_policy is not None:
-        return service.escalation_policy
-    if team is not None and team.escalation_policy is not None:
-        return team.escalation_policy
-    return default
 
 
 class NotificationRuleConfig(Spec):

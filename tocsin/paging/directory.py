@@ -18,7 +18,13 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
+from tocsin.config.organisation import (
+    SERVICE,
+    TEAM,
+    ServiceConfig,
+    TeamConfig,
+    escalation_policy_of,
+)
 from tocsin.config.tables import Definition
 from tocsin.domain.escalation import Policy, Resolution, Resolver, Target
 from tocsin.domain.notification_rules import ContactMethod, UserRules
@@ -33,7 +39,6 @@ from tocsin.paging.config_schema import (
     PAGING_NAME,
     NotificationRulesConfig,
     PagingConfig,
-    escalation_policy_of,
 )
 
 NOBODY = "nobody assigned"
