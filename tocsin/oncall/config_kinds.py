@@ -1,15 +1,9 @@
-"""Reading schedules from configuration: the policy a schedule's ``escalation`` implies,
-its people, fairness.
+"""Reading schedules from configuration: their people, fairness.
 
 The schedule model itself (both the seed's week-by-week form and the native
-form) is :class:`tocsin.oncall.config_schema.ScheduleConfig`.
-
-A schedule's embedded ``escalation: {timeout_minutes, chain}`` becomes an
-escalation policy named after the schedule: step 1 pages the schedule's
-primary layer; each chain entry is a further step after ``timeout_minutes``.
-A chain ``role`` that names one of the schedule's layers (``secondary``) pages
-that layer; any other role (``team_lead``, ``engineering_manager``) pages that
-role in the team owning the alerting service.
+form) is :class:`tocsin.oncall.config_schema.ScheduleConfig`. The escalation
+policy a schedule's embedded ``escalation`` section implies is paging's:
+:func:`tocsin.paging.config_kinds.derive_schedule_policies`.
 """
 
 from __future__ import annotations
@@ -26,65 +20,15 @@ from tocsin.config.kinds import KindSet, named_items
 from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
 from tocsin.domain.fairness import check_fairness
-from tocsin.oncall.config_schema import (
-    SCHEDULE_KIND,
-    ChainStepConfig,
-    EscalationConfig,
-    ScheduleConfig,
-)
-from tocsin.paging.config_schema import (
-    ESCALATION_POLICY_KIND,
-    EscalationPolicyConfig,
-    StepConfig,
-    TargetConfig,
-)
-
-
-def _chain_target(schedule: str, layers: list[str], link: ChainStepConfig) -> TargetConfig:
-    if link.role is not None:
-        if link.role in layers:
-            return TargetConfig(schedule=schedule, layer=link.role)
-        return TargetConfig(role=link.role)
-    if link.user is not None:
-        return TargetConfig(user=link.user)
-    return TargetConfig(schedule=link.schedule, layer=link.layer)
-
-
-def _derived_policy(
-    entry: Entry[ScheduleConfig], model: ScheduleConfig, escalation: EscalationConfig
-) -> Entry[EscalationPolicyConfig]:
-    """The escalation policy a valid schedule's ``escalation`` section describes."""
-    layers = model.layer_names()
-    first = "primary" if "primary" in layers else layers[0]
-    timeout = escalation.timeout_minutes
-    at: FieldPath = (*entry.path, "escalation")
-    steps = [
-        StepConfig(
-            targets=[TargetConfig(schedule=entry.name, layer=first)], timeout_minutes=timeout
-        )
-    ]
-    paths: dict[tuple[int, int], FieldPath] = {(0, 0): at}
-    for index, link in enumerate(escalation.chain):
-        target = _chain_target(entry.name, layers, link)
-        steps.append(StepConfig(targets=[target], timeout_minutes=timeout))
-        paths[(index + 1, 0)] = (*at, "chain", index)
-    policy = EscalationPolicyConfig(
-        description=f"Escalation of schedule {entry.name!r}, defined with the schedule.",
-        steps=steps,
-    )
-    return Entry(entry.name, policy, entry.source, at, target_paths=paths)
+from tocsin.oncall.config_schema import SCHEDULE_KIND, ScheduleConfig
 
 
 def add_schedule(
     catalog: Catalog, source: SourceFile, name: str, data: Any, path: FieldPath
 ) -> None:
-    """Validate and register one schedule, and the escalation policy it embeds."""
+    """Validate and register one schedule (paging derives the policy it embeds)."""
     model = validate_into(ScheduleConfig, data, source, path, catalog.issues)
-    entry = Entry(name, model, source, path)
-    catalog.add(catalog.entries(SCHEDULE_KIND), "schedule", entry)
-    if model is not None and model.escalation is not None:
-        derived = _derived_policy(entry, model, model.escalation)
-        catalog.add(catalog.entries(ESCALATION_POLICY_KIND), "escalation policy", derived)
+    catalog.add(catalog.entries(SCHEDULE_KIND), "schedule", Entry(name, model, source, path))
 
 
 def read_schedule(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:

@@ -19,7 +19,12 @@ from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
 from tocsin.config.organisation import SERVICE_KIND, TEAM_KIND
 from tocsin.config.references import unknown
-from tocsin.oncall.config_schema import SCHEDULE_KIND
+from tocsin.oncall.config_schema import (
+    SCHEDULE_KIND,
+    ChainStepConfig,
+    EscalationConfig,
+    ScheduleConfig,
+)
 from tocsin.paging.config_reach import check_service_paging
 from tocsin.paging.config_schema import (
     ESCALATION_POLICY_KIND,
@@ -29,6 +34,7 @@ from tocsin.paging.config_schema import (
     EscalationPolicyConfig,
     NotificationRulesConfig,
     PagingConfig,
+    StepConfig,
     TargetConfig,
 )
 
@@ -45,6 +51,58 @@ def read_paging(catalog: Catalog, source: SourceFile, key: str, node: Any) -> No
         return
     model = validate_into(PagingConfig, to_plain(node), source, (key,), catalog.issues)
     catalog.entries(PAGING_KIND)[PAGING_NAME] = Entry(PAGING_NAME, model, source, (key,))
+
+
+def _chain_target(schedule: str, layers: list[str], link: ChainStepConfig) -> TargetConfig:
+    if link.role is not None:
+        if link.role in layers:
+            return TargetConfig(schedule=schedule, layer=link.role)
+        return TargetConfig(role=link.role)
+    if link.user is not None:
+        return TargetConfig(user=link.user)
+    return TargetConfig(schedule=link.schedule, layer=link.layer)
+
+
+def _derived_policy(
+    entry: Entry[ScheduleConfig], model: ScheduleConfig, escalation: EscalationConfig
+) -> Entry[EscalationPolicyConfig]:
+    """The escalation policy a valid schedule's ``escalation`` section describes."""
+    layers = model.layer_names()
+    first = "primary" if "primary" in layers else layers[0]
+    timeout = escalation.timeout_minutes
+    at: FieldPath = (*entry.path, "escalation")
+    steps = [
+        StepConfig(
+            targets=[TargetConfig(schedule=entry.name, layer=first)], timeout_minutes=timeout
+        )
+    ]
+    paths: dict[tuple[int, int], FieldPath] = {(0, 0): at}
+    for index, link in enumerate(escalation.chain):
+        target = _chain_target(entry.name, layers, link)
+        steps.append(StepConfig(targets=[target], timeout_minutes=timeout))
+        paths[(index + 1, 0)] = (*at, "chain", index)
+    policy = EscalationPolicyConfig(
+        description=f"Escalation of schedule {entry.name!r}, defined with the schedule.",
+        steps=steps,
+    )
+    return Entry(entry.name, policy, entry.source, at, target_paths=paths)
+
+
+def derive_schedule_policies(catalog: Catalog) -> None:
+    """Register the escalation policy each valid schedule's ``escalation`` section describes.
+
+    Named after the schedule: step 1 pages the schedule's primary layer; each
+    chain entry is a further step after ``timeout_minutes``. A chain ``role``
+    that names one of the schedule's layers (``secondary``) pages that layer;
+    any other role (``team_lead``, ``engineering_manager``) pages that role in
+    the team owning the alerting service. Runs first of paging's checks, once
+    every file is read, so the other checks see these policies.
+    """
+    for entry in catalog.entries(SCHEDULE_KIND).values():
+        model = entry.model
+        if model is not None and model.escalation is not None:
+            derived = _derived_policy(entry, model, model.escalation)
+            catalog.add(catalog.entries(ESCALATION_POLICY_KIND), "escalation policy", derived)
 
 
 def read_notification_rules(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
@@ -169,6 +227,13 @@ PAGING_KINDS = KindSet(
         "paging": read_paging,
         "notification_rules": read_notification_rules,
     },
-    checks=(check_teams, check_policies, check_services, check_routing_rules, check_service_paging),
+    checks=(
+        derive_schedule_policies,
+        check_teams,
+        check_policies,
+        check_services,
+        check_routing_rules,
+        check_service_paging,
+    ),
     people=(policy_people,),
 )
