@@ -1,4 +1,4 @@
-"""On-call at runtime: schedules with their overrides, swaps, calendar feeds, handoffs, load.
+"""On-call at runtime: schedules with their overrides, swaps, calendar feeds, handoffs.
 
 The pure model (rotations, layers, restrictions, overrides, fairness) is in
 :mod:`tocsin.domain.schedule` and its neighbours; this package loads it from
@@ -10,7 +10,8 @@ handoff notes) with their audit entries, and runs the handoff jobs.
 - ``overrides``, ``swaps``, ``feeds``: the runtime changes, checked and audited.
 - ``handoff_points`` (pure), ``handoff`` (the job kinds and their handlers),
   ``handoff_reports`` (what a report holds; notes), ``handoff_notices`` (telling both people).
-- ``report``: the load report; ``ical``: calendar rendering.
+- ``ical``: calendar rendering. The load report counts pages, so it is paging's
+  (:mod:`tocsin.paging.load_report`).
 - ``*_routes``: the API, one module per concept (``routes.ROUTERS`` lists them;
   ``route_params`` holds what they share); ``cli``: ``tocsin oncall``.
 """

@@ -10,7 +10,6 @@ from tocsin.oncall import (
     feed_routes,
     handoff_routes,
     override_routes,
-    report_routes,
     schedule_routes,
     swap_routes,
 )
@@ -21,5 +20,4 @@ ROUTERS = (
     swap_routes.router,
     feed_routes.router,
     handoff_routes.router,
-    report_routes.router,
 )

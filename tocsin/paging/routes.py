@@ -17,7 +17,7 @@ from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import LenientInstant
 from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
-from tocsin.paging import runs, simulate, statements, subjects
+from tocsin.paging import load_report_routes, runs, simulate, statements, subjects
 from tocsin.paging.acks import acknowledge_page
 from tocsin.paging.statements import Run
 from tocsin.paging.tables import (
@@ -441,3 +441,7 @@ def acknowledge_page_route(page_id: PageId, tocsin: RuntimeDep, caller: Responde
             found = statements.find_run(session, page.run_id)
             raise Conflict(f"escalation is {found.state if found else 'gone'}")
         return _escalation(run)
+
+
+#: The on-call load report counts pages, so it is paging's (its path stays under /oncall).
+router.include_router(load_report_routes.router)

@@ -1,4 +1,4 @@
-"""The API of the on-call load report, as JSON or CSV."""
+"""The API of the on-call load report, as JSON or CSV (included in :mod:`tocsin.paging.routes`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from tocsin.auth.deps import Viewer
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
-from tocsin.oncall import report
 from tocsin.oncall.route_params import ERRORS, ScheduleFilter, instant
+from tocsin.paging import load_report as report
 
 router = APIRouter(route_class=CheckedRoute, tags=["on-call"])
 
@@ -42,7 +42,7 @@ class LoadReportOut(BaseModel):
 
 
 @router.get(
-    "/api/v1/oncall/report",
+    "/oncall/report",
     response_model=LoadReportOut,
     summary="On-call load per person over [from, to): hours, after-hours, incidents, pages",
     responses={

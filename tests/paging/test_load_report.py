@@ -7,7 +7,7 @@ from datetime import time, timedelta
 from tests.oncall.support import at
 from tocsin.domain.restriction import Restriction
 from tocsin.domain.schedule import Shift
-from tocsin.oncall.report import PersonLoad, WorkingTime, compute, merge, working_spans
+from tocsin.paging.load_report import PersonLoad, WorkingTime, compute, merge, working_spans
 
 
 def test_working_hours_follow_the_persons_zone_across_dst() -> None:

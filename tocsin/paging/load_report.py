@@ -15,7 +15,8 @@ incident in it:
   hours.
 
 The arithmetic is pure (:func:`compute`); :func:`load_report` gathers its
-inputs from the database.
+inputs from the database. It lives in paging, the lowest capability that sees
+schedules (on-call), incidents and the pages it counts.
 """
 
 from __future__ import annotations
