@@ -9,7 +9,8 @@ handoff notes) with their audit entries, and runs the handoff jobs.
 - ``schedules``: a schedule definition compiled with its stored overrides.
 - ``overrides``, ``swaps``, ``feeds``: the runtime changes, checked and audited.
 - ``handoff_points`` (pure), ``handoff`` (the job kinds and their handlers),
-  ``handoff_reports`` (what a report holds; notes), ``handoff_notices`` (telling both people).
+  ``handoff_reports`` (what a report holds; notes). Telling both people is paging's
+  (:mod:`tocsin.paging.handoff_notices`).
 - ``ical``: calendar rendering. The load report counts pages, so it is paging's
   (:mod:`tocsin.paging.load_report`).
 - ``*_routes``: the API, one module per concept (``routes.ROUTERS`` lists them;

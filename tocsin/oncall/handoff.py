@@ -9,7 +9,8 @@ enqueueing the same handoff twice is a no-op. A handoff job, when it runs:
 1. reloads the schedule as it is now and checks that its instant is still a
    handoff on its layer (an edit may have moved it); if so, builds the report
    and stores it (once: reports are unique per schedule, layer and instant),
-   queueing its delivery to both people (:mod:`tocsin.oncall.handoff_notices`);
+   queueing its delivery to both people (an ``oncall.handoff.stored`` job, which
+   paging handles: :mod:`tocsin.paging.handoff_notices`);
 2. enqueues the layer's next handoff after its instant, whether or not it was
    still a handoff, so the chain carries on by itself.
 
@@ -48,7 +49,7 @@ from tocsin.domain.refusals import NotFound
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext
-from tocsin.oncall import handoff_notices, schedules
+from tocsin.oncall import schedules
 from tocsin.oncall.config_schema import SCHEDULE
 from tocsin.oncall.handoff_points import LOOKBACK, SEARCH_LIMIT, handoff_point
 from tocsin.oncall.handoff_points import next_handoff as next_instant
@@ -183,7 +184,6 @@ def run_handoff(ctx: JobContext, payload: Handoff) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    """Register the handoff job handlers: planning, handoffs, and telling both people."""
+    """Register the handoff job handlers: planning and handoffs (paging tells the people)."""
     registry.register(PLAN, plan)
     registry.register(HANDOFF, run_handoff)
-    registry.register(handoff_notices.NOTIFY, handoff_notices.send_report)

@@ -1,14 +1,16 @@
 """Handoff reports: what the outgoing and incoming person of a handoff need, and notes for it.
 
 A handoff job (:mod:`tocsin.oncall.handoff`) stores the report once per
-schedule, layer and instant, and queues its delivery to both people
-(:mod:`tocsin.oncall.handoff_notices`) in the same transaction. Anyone on the
+schedule, layer and instant, and queues an ``oncall.handoff.stored`` job in the
+same transaction; paging handles it by telling both people
+(:mod:`tocsin.paging.handoff_notices`). Anyone on the
 schedule may leave a note beforehand; the next report on its layer (or on
 every layer) carries it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,13 +21,26 @@ from tocsin.alerts.tables import Alert
 from tocsin.db import audit
 from tocsin.domain.lifecycle import OPEN_STATUSES
 from tocsin.domain.refusals import Invalid
+from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.incidents.tables import Incident
-from tocsin.oncall import handoff_notices, schedules
+from tocsin.oncall import schedules
 from tocsin.oncall.handoff_points import HandoffPoint
 from tocsin.oncall.tables import HandoffNote, HandoffReport
 
 #: At most this many incidents, alerts and notes of each kind go into one report.
 REPORT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class HandoffStored:
+    """Handoff report ``report_id`` was stored: its outgoing and incoming person are to be told."""
+
+    report_id: int
+
+
+#: Handled by paging (:mod:`tocsin.paging.handoff_notices`), which tells people.
+STORED = JobKind("oncall.handoff.stored", HandoffStored)
 
 
 def _when(instant: datetime | None) -> str | None:
@@ -143,7 +158,13 @@ def store_report(
     )
     session.add(report)
     session.flush()
-    handoff_notices.queue(session, report, now)
+    jobs.enqueue(
+        session,
+        STORED,
+        HandoffStored(report_id=report.id),
+        now=now,
+        idempotency_key=f"{STORED.name}:{report.id}",
+    )
 
 
 def reports(

@@ -5,5 +5,5 @@ Which file owns what: ``tables`` the tables, ``statements`` every write to them,
 ``steps`` the step jobs, ``pages`` paging a person, ``delivery`` sending,
 ``subjects`` following alert groups and incidents, ``triggers`` what starts a run,
 ``jobs`` the job kinds, ``load_report`` (and its routes) the on-call load report,
-which counts pages.
+which counts pages, ``handoff_notices`` telling both people of an on-call handoff.
 """

@@ -37,7 +37,7 @@ from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
 from tocsin.incidents import changes, recorder, records, stakeholders
 from tocsin.incidents.declaration import Declaration, Hook
 from tocsin.incidents.tables import IncidentService
-from tocsin.paging import delivery, jobs, notices, runs, steps, subjects
+from tocsin.paging import delivery, handoff_notices, jobs, notices, runs, steps, subjects
 from tocsin.paging.directory import Directory
 from tocsin.paging.tables import ALERT_GROUP, INCIDENT, OPEN_RUN, EscalationRun
 from tocsin.paging.timeline import AUTHOR, deferring
@@ -192,7 +192,7 @@ DECLARATION_HOOK = Hook(PAGING_HOOK, page_for_incident)
 
 
 def register(registry: HandlerRegistry) -> None:
-    """Paging's job handlers: its own kinds, and those of alerts and incidents it handles."""
+    """Paging's job handlers: its own kinds, and those of alerts, incidents, on-call it handles."""
     registry.register(jobs.STEP, steps.run_step)
     registry.register(jobs.ACK_TIMEOUT, steps.acknowledgement_timeout)
     registry.register(jobs.DELIVER, delivery.deliver_notification)
@@ -203,3 +203,4 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(changes.INCIDENT_CHANGED, subjects.follow_incident)
     registry.register(handover.OPENED, page_opened_group)
     registry.register(handover.CHANGED, subjects.follow_group)
+    handoff_notices.register(registry)

@@ -1,9 +1,12 @@
 """Delivering each handoff report to its outgoing and incoming person.
 
-When a handoff report is stored (:func:`tocsin.oncall.handoff.store_report`),
-the same transaction queues one ``oncall.handoff.notify`` job per person,
-keyed by report and person, so each of them is told once per handoff, and a
-report is never lost between being stored and being sent.
+Telling people is paging's (their contact methods, notification rules and
+notices are here), so on-call only says a report was stored: the
+transaction storing it (:func:`tocsin.oncall.handoff_reports.store_report`)
+queues an ``oncall.handoff.stored`` job, whose handler here queues one
+``oncall.handoff.notify`` job per person, keyed by report and person, so each
+of them is told once per handoff, and a report is never lost between being
+stored and being sent.
 
 A report is not urgent: it goes where the person's **low-urgency**
 notification rules send things, when they would (quiet hours hold it until
@@ -27,10 +30,11 @@ from tocsin.domain.escalation import Urgency
 from tocsin.domain.notification_rules import ContactMethod, plan_notifications
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
-from tocsin.engine.registry import JobContext, PermanentFailure
+from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.notify.tables import HANDOFF
+from tocsin.oncall.handoff_reports import STORED, HandoffStored
 from tocsin.oncall.tables import HandoffReport
 from tocsin.paging.directory import Directory, Person, contact_methods
 from tocsin.paging.notices import send_notice
@@ -79,6 +83,14 @@ def queue(session: Session, report: HandoffReport, now: datetime) -> None:
             run_at=due,
             idempotency_key=f"{NOTIFY.name}:{report.id}:{name}",
         )
+
+
+def queue_stored(ctx: JobContext, stored: HandoffStored) -> None:
+    """The ``oncall.handoff.stored`` job: queue the stored report's delivery to both people."""
+    with ctx.transaction() as session:
+        report = session.get(HandoffReport, stored.report_id)
+        if report is not None:  # else its schedule was deleted, and its reports with it
+            queue(session, report, ctx.clock.now())
 
 
 def _when(instant: datetime, zone: ZoneInfo) -> str:
@@ -159,3 +171,9 @@ def send_report(ctx: JobContext, notice: HandoffNotice) -> None:
         if error.permanent:  # no gateway configured, a 4xx: retrying cannot help
             raise PermanentFailure(str(error)) from error
         raise
+
+
+def register(registry: HandlerRegistry) -> None:
+    """Queue both people's notices when a handoff report is stored, and send each one."""
+    registry.register(STORED, queue_stored)
+    registry.register(NOTIFY, send_report)

@@ -20,8 +20,8 @@ from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 from tocsin.notify import outbox
 from tocsin.notify.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from tocsin.oncall import handoff_notices
 from tocsin.oncall.tables import HandoffReport
+from tocsin.paging import handoff_notices
 
 SECRET = "handoff-signing-secret"
 HANDOFF = datetime(2026, 1, 6, 6, 0, tzinfo=UTC)
