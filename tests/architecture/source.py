@@ -162,6 +162,25 @@ def package_cycles() -> list[tuple[str, list[Import]]]:
     return found
 
 
+def describe_cycle(group: str, edges: list[Import], detail: int = 3) -> list[str]:
+    """One line per imported pair in a cycle; the modules too where few imports make it.
+
+    The pairs made of few imports are usually where a cycle is to be cut.
+    """
+    parent_depth = group.partition(" ")[0].count(".")
+    by_pair: dict[tuple[str, str], list[Import]] = defaultdict(list)
+    for edge in edges:
+        source = ".".join(edge.importer.name.split(".")[: parent_depth + 1])
+        target = ".".join(edge.imported.split(".")[: parent_depth + 1])
+        by_pair[(source, target)].append(edge)
+    lines = [f"cycle: {group}"]
+    for (source, target), pair_edges in sorted(by_pair.items()):
+        lines.append(f"  {source} -> {target} ({len(pair_edges)} imports)")
+        if len(pair_edges) <= detail:
+            lines.extend(f"      {edge}" for edge in pair_edges)
+    return lines
+
+
 def _strongly_connected(pairs: set[tuple[str, str]]) -> list[set[str]]:
     """The groups of more than one node that reach each other (a cycle)."""
     following: dict[str, set[str]] = defaultdict(set)

@@ -14,6 +14,7 @@ from tests.architecture.source import (
     MAX_FUNCTION_LINES,
     MIGRATIONS,
     REPOSITORY,
+    describe_cycle,
     imports_of,
     internal_imports,
     long_files,
@@ -38,9 +39,7 @@ def test_no_function_is_longer_than_the_limit() -> None:
 
 
 def test_no_import_cycle_between_packages() -> None:
-    cycles = [
-        f"{group}: " + "; ".join(str(edge) for edge in edges) for group, edges in package_cycles()
-    ]
+    cycles = [line for group, edges in package_cycles() for line in describe_cycle(group, edges)]
     assert not cycles, "import cycles between packages:\n" + "\n".join(cycles)
 
 
