@@ -22,6 +22,7 @@ from tocsin.alerts import routes as alerts_api
 from tocsin.app import health
 from tocsin.app.service import Tocsin
 from tocsin.auth.throttle import LoginThrottle
+from tocsin.domain.refusals import Refusal
 from tocsin.http import errors as api_errors
 from tocsin.inbound import routes as inbound_api
 from tocsin.incidents import classify_routes as classify
@@ -85,6 +86,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     # The database refused or cancelled the transaction: retry later, not a bug.
     app.add_exception_handler(OperationalError, health.database_unavailable)
     app.add_exception_handler(RequestValidationError, api_errors.invalid_request)
+    app.add_exception_handler(Refusal, api_errors.refused)
     for router in ROUTERS:
         app.include_router(router)
     api_docs.mount_assets(app)

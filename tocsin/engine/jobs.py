@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Integer, Result, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 
 from tocsin.db import prepared
 from tocsin.db.prepared import binds, prepare
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
+
+P = TypeVar("P")
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 STATES = (PENDING, RUNNING, DONE, DEAD)
@@ -175,8 +178,8 @@ _NEXT_EVENTS = select(
 
 def enqueue(
     session: Session,
-    kind: str,
-    payload: dict[str, Any],
+    kind: JobKind[P] | str,
+    payload: P | dict[str, Any],
     *,
     now: datetime,
     run_at: datetime | None = None,
@@ -191,8 +194,8 @@ def enqueue(
     """
     due = run_at or now
     values = {
-        "kind": kind,
-        "payload": payload,
+        "kind": kind_name(kind),
+        "payload": stored_payload(kind, payload),
         "run_at": due,
         "attempts": 0,
         "max_attempts": max_attempts,
@@ -216,8 +219,8 @@ def enqueue(
 
 def enqueue_claimed(
     session: Session,
-    kind: str,
-    payload: dict[str, Any],
+    kind: JobKind[P] | str,
+    payload: P | dict[str, Any],
     *,
     owner: str,
     now: datetime,
@@ -231,9 +234,10 @@ def enqueue_claimed(
     row is as durable as any job's: if the worker dies first, the lease runs
     out and another worker runs it. None when the idempotency key was taken.
     """
+    name, stored = kind_name(kind), stored_payload(kind, payload)
     values = {
-        "kind": kind,
-        "payload": payload,
+        "kind": name,
+        "payload": stored,
         "run_at": now,
         "attempts": 1,
         "max_attempts": max_attempts,
@@ -247,7 +251,20 @@ def enqueue_claimed(
     job_id = _insert(session, values)
     if job_id is None:
         return None
-    return ClaimedJob(job_id, kind, payload, 1, max_attempts, now)
+    return ClaimedJob(job_id, name, stored, 1, max_attempts, now)
+
+
+def kind_name(kind: JobKind[Any] | str) -> str:
+    """The name stored in ``jobs.kind``."""
+    return kind if isinstance(kind, str) else kind.name
+
+
+def stored_payload(kind: JobKind[P] | str, payload: P | dict[str, Any]) -> dict[str, Any]:
+    """The JSON object stored in ``jobs.payload``."""
+    if isinstance(kind, str):
+        assert isinstance(payload, dict)
+        return payload
+    return kind.dump(payload)  # type: ignore[arg-type]
 
 
 def _insert(session: Session, values: dict[str, Any]) -> int | None:

@@ -23,13 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar, cast, overload
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from tocsin.db.database import Database
 from tocsin.engine import jobs
+from tocsin.engine.kinds import BadPayload, JobKind
 from tocsin.kernel.clock import Clock
 
 
@@ -41,6 +42,7 @@ class PermanentFailure(Exception):
     """A failure that retrying cannot fix: the job goes straight to dead."""
 
 
+P = TypeVar("P")
 _SAVEPOINT = "tocsin_job"
 DEFAULT_LEASE = timedelta(seconds=60)
 
@@ -255,8 +257,8 @@ class JobContext:
     def follow_up(
         self,
         session: Session,
-        kind: str,
-        payload: dict[str, Any],
+        kind: JobKind[P] | str,
+        payload: P | dict[str, Any],
         *,
         idempotency_key: str | None = None,
         max_attempts: int = jobs.DEFAULT_MAX_ATTEMPTS,
@@ -338,9 +340,10 @@ class JobContext:
 
 Handler = Callable[[JobContext], None]
 _BATCHED = "tocsin_batched"
+H = TypeVar("H", bound=Callable[..., None])
 
 
-def batched(handler: Handler) -> Handler:
+def batched(handler: H) -> H:
     """Mark ``handler`` as reaching the database only through its context.
 
     Its jobs then share one transaction with the other batched jobs of a
@@ -350,21 +353,27 @@ def batched(handler: Handler) -> Handler:
     """
 
     @functools.wraps(handler)
-    def run(ctx: JobContext) -> None:
-        handler(ctx)
+    def run(*args: Any) -> None:
+        handler(*args)
 
     setattr(run, _BATCHED, True)
-    return run
+    return cast(H, run)
 
 
 class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
-        if kind in self._handlers:
-            raise ValueError(f"a handler for job kind {kind!r} is already registered")
-        self._handlers[kind] = handler
+    @overload
+    def register(self, kind: JobKind[P], handler: Callable[[JobContext, P], None]) -> None: ...
+    @overload
+    def register(self, kind: str, handler: Handler) -> None: ...
+    def register(self, kind: JobKind[Any] | str, handler: Callable[..., None]) -> None:
+        """Run ``handler`` for jobs of ``kind``; a :class:`JobKind`'s handler gets its payload."""
+        name = kind if isinstance(kind, str) else kind.name
+        if name in self._handlers:
+            raise ValueError(f"a handler for job kind {name!r} is already registered")
+        self._handlers[name] = handler if isinstance(kind, str) else _typed(kind, handler)
 
     def handler(self, kind: str) -> Handler | None:
         return self._handlers.get(kind)
@@ -384,3 +393,19 @@ class HandlerRegistry:
             if not callable(register):
                 raise ValueError(f"handler module {name} has no register(registry) function")
             register(self)
+
+
+def _typed(kind: JobKind[P], handler: Callable[[JobContext, P], None]) -> Handler:
+    """``handler`` called with the job's payload read as ``kind``'s dataclass."""
+
+    @functools.wraps(handler)
+    def run(ctx: JobContext) -> None:
+        try:
+            payload = kind.load(ctx.job.payload)
+        except BadPayload as error:
+            raise PermanentFailure(str(error)) from None
+        handler(ctx, payload)
+
+    if getattr(handler, _BATCHED, False):
+        setattr(run, _BATCHED, True)
+    return run

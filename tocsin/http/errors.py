@@ -17,6 +17,16 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from tocsin.domain.refusals import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Refusal,
+    Throttled,
+    Unavailable,
+)
+
 #: The most characters of an invalid value, or of a field name, an error repeats.
 MAX_ECHO = 200
 #: The most characters of an error message.
@@ -80,3 +90,48 @@ async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
         {"detail": [_error(error) for error in exc.errors()]},
         status.HTTP_422_UNPROCESSABLE_CONTENT,
     )
+
+
+#: The HTTP status of each kind of refusal (the first base class found wins).
+REFUSAL_STATUS: tuple[tuple[type[Refusal], int], ...] = (
+    (NotFound, status.HTTP_404_NOT_FOUND),
+    (Forbidden, status.HTTP_403_FORBIDDEN),
+    (Conflict, status.HTTP_409_CONFLICT),
+    (Invalid, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (Throttled, status.HTTP_429_TOO_MANY_REQUESTS),
+    (Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+)
+
+
+def refusal_status(error: Refusal) -> int:
+    """The HTTP status that answers ``error``."""
+    for kind, code in REFUSAL_STATUS:
+        if isinstance(error, kind):
+            return code
+    return status.HTTP_400_BAD_REQUEST
+
+
+async def refused(_: Request, exc: Exception) -> JSONResponse:
+    """The one answer to a :class:`Refusal`, whichever capability raised it.
+
+    ``{"detail": message}``; for :class:`Invalid`, FastAPI's own shape of a
+    validation error, naming the field: ``{"detail": [{"loc": [where,
+    ...field], "msg": reason, "type": "value_error"}]}``. Throttled and
+    unavailable answers carry ``Retry-After`` when they know it.
+    """
+    assert isinstance(exc, Refusal)
+    code = refusal_status(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Throttled | Unavailable) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Invalid):
+        detail: Any = [
+            {
+                "loc": [exc.where, *exc.field.split(".")],
+                "msg": text(exc.reason, MAX_MESSAGE),
+                "type": "value_error",
+            }
+        ]
+    else:
+        detail = text(str(exc), MAX_MESSAGE)
+    return JSONResponse({"detail": detail}, code, headers=headers or None)
