@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from tocsin.admin.schemas import AuditOut
-from tocsin.auth.deps import Admin, TocsinDep
+from tocsin.auth.deps import Admin
 from tocsin.db.audit import AuditEntry
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import LenientInstant, Offset
+from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
 
 router = APIRouter(prefix="/api/v1/audit", route_class=CheckedRoute, tags=["audit"])
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1/audit", route_class=CheckedRoute, tags=["audi
 @router.get("", response_model=list[AuditOut], summary="Who changed what, newest first")
 def list_audit(
     _: Admin,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     object_type: Annotated[str | None, Query(max_length=50)] = None,
     since: Annotated[LenientInstant | None, Query(description="At or after")] = None,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tocsin.auth.deps import Admin, TocsinDep, Viewer, remote_addr
+from tocsin.auth.deps import Admin, Viewer, remote_addr
 from tocsin.auth.tables import User
 from tocsin.config import desired
 from tocsin.config.fields import Spec, incident_role_name, object_name
@@ -39,6 +39,7 @@ from tocsin.config.tables import Definition
 from tocsin.db.audit import record
 from tocsin.domain.severity import level_key
 from tocsin.http.checked import CheckedRoute
+from tocsin.http.runtime import RuntimeDep
 
 
 @dataclass(frozen=True)
@@ -380,7 +381,7 @@ def _router_for(kind: Kind) -> APIRouter:
         prefix=f"/api/v1/{kind.path}", route_class=CheckedRoute, tags=["definitions"]
     )
 
-    def list_all(_: Viewer, tocsin: TocsinDep) -> list[DefinitionOut]:
+    def list_all(_: Viewer, tocsin: RuntimeDep) -> list[DefinitionOut]:
         with tocsin.database.sessions() as session:
             rows = session.scalars(
                 select(Definition)
@@ -400,7 +401,7 @@ def _router_for(kind: Kind) -> APIRouter:
         summary=f"One {kind.title}",
         responses={404: {"description": f"No such {kind.title}"}},
     )
-    def get_one(name: str, _: Viewer, tocsin: TocsinDep) -> DefinitionOut:
+    def get_one(name: str, _: Viewer, tocsin: RuntimeDep) -> DefinitionOut:
         with tocsin.database.sessions() as session:
             row = _stored(session, kind, name)
             if row is None:
@@ -424,7 +425,7 @@ def _router_for(kind: Kind) -> APIRouter:
     def put(
         name: str,
         principal: Admin,
-        tocsin: TocsinDep,
+        tocsin: RuntimeDep,
         request: Request,
         body: dict[str, Any] = Body(openapi_examples={"example": {"value": kind.example}}),
     ) -> DefinitionOut:
@@ -471,7 +472,7 @@ def _router_for(kind: Kind) -> APIRouter:
             409: {"description": "Managed by a file, or still referred to"},
         },
     )
-    def delete(name: str, principal: Admin, tocsin: TocsinDep, request: Request) -> None:
+    def delete(name: str, principal: Admin, tocsin: RuntimeDep, request: Request) -> None:
         now = tocsin.clock.now()
         with tocsin.database.transaction() as session:
             row = _stored(session, kind, name)

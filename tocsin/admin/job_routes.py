@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from tocsin.admin.schemas import JobOut
-from tocsin.auth.deps import Admin, TocsinDep, Viewer, remote_addr
+from tocsin.auth.deps import Admin, Viewer, remote_addr
 from tocsin.db.audit import record
 from tocsin.engine import jobs
 from tocsin.engine.tables import Job
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Id, Offset
+from tocsin.http.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/jobs", route_class=CheckedRoute, tags=["jobs"])
 
@@ -22,7 +23,7 @@ State = Literal["pending", "running", "done", "dead"]
 @router.get("", response_model=list[JobOut], summary="List jobs, e.g. the dead ones")
 def list_jobs(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     state: Annotated[State | None, Query(description="Only jobs in this state")] = None,
     kind: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -33,7 +34,7 @@ def list_jobs(
 
 
 @router.get("/summary", summary="How many jobs are in each state")
-def summary(_: Viewer, tocsin: TocsinDep) -> dict[str, int]:
+def summary(_: Viewer, tocsin: RuntimeDep) -> dict[str, int]:
     with tocsin.database.sessions() as session:
         return jobs.count_by_state(session)
 
@@ -43,7 +44,7 @@ def summary(_: Viewer, tocsin: TocsinDep) -> dict[str, int]:
     response_model=JobOut,
     summary="Retry a dead job with a fresh set of attempts",
 )
-def retry(job_id: Id, principal: Admin, tocsin: TocsinDep, request: Request) -> Job:
+def retry(job_id: Id, principal: Admin, tocsin: RuntimeDep, request: Request) -> Job:
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
         job = session.get(Job, job_id)

@@ -7,12 +7,13 @@ from sqlalchemy import select
 
 from tocsin.admin.schemas import TokenCreate, TokenCreated, TokenOut
 from tocsin.auth import accounts
-from tocsin.auth.deps import TocsinDep, Viewer, remote_addr
+from tocsin.auth.deps import Viewer, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.tables import ApiToken, User
 from tocsin.config import known_names
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Id
+from tocsin.http.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/tokens", route_class=CheckedRoute, tags=["tokens"])
 
@@ -36,7 +37,7 @@ def _out(token: ApiToken, user: str) -> TokenOut:
     summary="Create an API token (its value is shown only in this answer)",
 )
 def create_token(
-    body: TokenCreate, principal: Viewer, tocsin: TocsinDep, request: Request
+    body: TokenCreate, principal: Viewer, tocsin: RuntimeDep, request: Request
 ) -> TokenCreated:
     with tocsin.database.transaction() as session:
         owner_name = body.user or principal.name
@@ -63,7 +64,7 @@ def create_token(
 @router.get(
     "", response_model=list[TokenOut], summary="List tokens: your own, or everyone's for admins"
 )
-def list_tokens(principal: Viewer, tocsin: TocsinDep) -> list[TokenOut]:
+def list_tokens(principal: Viewer, tocsin: RuntimeDep) -> list[TokenOut]:
     with tocsin.database.sessions() as session:
         query = select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
         if not allows(principal.role, "admin"):
@@ -72,7 +73,7 @@ def list_tokens(principal: Viewer, tocsin: TocsinDep) -> list[TokenOut]:
 
 
 @router.delete("/{token_id}", status_code=204, summary="Revoke a token")
-def revoke_token(token_id: Id, principal: Viewer, tocsin: TocsinDep, request: Request) -> None:
+def revoke_token(token_id: Id, principal: Viewer, tocsin: RuntimeDep, request: Request) -> None:
     with tocsin.database.transaction() as session:
         token = session.get(ApiToken, token_id)
         mine = token is not None and token.user_id == principal.user_id

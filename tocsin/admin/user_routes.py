@@ -14,7 +14,7 @@ from tocsin.admin.definition_routes import store_definition
 from tocsin.admin.schemas import UserCreate, UserOut, UserUpdate
 from tocsin.auth import accounts
 from tocsin.auth.accounts import Principal
-from tocsin.auth.deps import Admin, TocsinDep, Viewer, remote_addr
+from tocsin.auth.deps import Admin, Viewer, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.tables import User
 from tocsin.config import known_names
@@ -23,6 +23,7 @@ from tocsin.config.paging_schema import NotificationRulesConfig
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
 from tocsin.http.checked import CheckedRoute
+from tocsin.http.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["users"])
 
@@ -94,7 +95,7 @@ def _require_self_or_admin(principal: Principal, name: str, verb: str) -> None:
 
 
 @router.get("/me", response_model=UserOut, summary="The authenticated caller")
-def me(principal: Viewer, tocsin: TocsinDep) -> UserOut:
+def me(principal: Viewer, tocsin: RuntimeDep) -> UserOut:
     with tocsin.database.sessions() as session:
         user = session.get(User, principal.user_id)
         if user is None:
@@ -103,14 +104,14 @@ def me(principal: Viewer, tocsin: TocsinDep) -> UserOut:
 
 
 @router.get("/users", response_model=list[UserOut], summary="List users")
-def list_users(principal: Viewer, tocsin: TocsinDep) -> list[UserOut]:
+def list_users(principal: Viewer, tocsin: RuntimeDep) -> list[UserOut]:
     with tocsin.database.sessions() as session:
         users = session.scalars(select(User).order_by(User.name))
         return [_shown(user, principal) for user in users]
 
 
 @router.get("/users/{name}", response_model=UserOut, summary="One user")
-def get_user(name: str, principal: Viewer, tocsin: TocsinDep) -> UserOut:
+def get_user(name: str, principal: Viewer, tocsin: RuntimeDep) -> UserOut:
     with tocsin.database.sessions() as session:
         user = accounts.find_user(session, name)
         if user is None:
@@ -119,7 +120,9 @@ def get_user(name: str, principal: Viewer, tocsin: TocsinDep) -> UserOut:
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Create a user")
-def create_user(body: UserCreate, principal: Admin, tocsin: TocsinDep, request: Request) -> UserOut:
+def create_user(
+    body: UserCreate, principal: Admin, tocsin: RuntimeDep, request: Request
+) -> UserOut:
     try:
         with tocsin.database.transaction() as session:
             return _shown(
@@ -148,7 +151,7 @@ def create_user(body: UserCreate, principal: Admin, tocsin: TocsinDep, request: 
     responses={409: {"description": "Managed by a configuration file"}},
 )
 def update_user(
-    name: str, body: UserUpdate, principal: Viewer, tocsin: TocsinDep, request: Request
+    name: str, body: UserUpdate, principal: Viewer, tocsin: RuntimeDep, request: Request
 ) -> UserOut:
     is_admin = allows(principal.role, "admin")
     if name != principal.name and not is_admin:
@@ -196,7 +199,9 @@ def update_user(
     summary="A person's notification rules (admins: anyone's; others: their own)",
     responses={404: {"description": "No such user"}},
 )
-def get_notification_rules(name: str, principal: Viewer, tocsin: TocsinDep) -> NotificationRulesOut:
+def get_notification_rules(
+    name: str, principal: Viewer, tocsin: RuntimeDep
+) -> NotificationRulesOut:
     _require_self_or_admin(principal, name, "read")
     with tocsin.database.sessions() as session:
         user = accounts.find_user(session, name)
@@ -218,7 +223,7 @@ def get_notification_rules(name: str, principal: Viewer, tocsin: TocsinDep) -> N
 def put_notification_rules(
     name: str,
     principal: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
     body: Annotated[
         NotificationRulesConfig, Body(openapi_examples={"example": {"value": RULES_EXAMPLE}})
@@ -257,7 +262,7 @@ def put_notification_rules(
 
 
 @router.delete("/users/{name}", status_code=204, summary="Delete a user")
-def delete_user(name: str, principal: Admin, tocsin: TocsinDep, request: Request) -> None:
+def delete_user(name: str, principal: Admin, tocsin: RuntimeDep, request: Request) -> None:
     with tocsin.database.transaction() as session:
         user = accounts.find_user(session, name)
         if user is None:

@@ -23,7 +23,7 @@ from tocsin.alerts.committer import Refusal, Unavailable
 from tocsin.alerts.configured import Alerting, Integration, cache_for, key_digest
 from tocsin.alerts.ingest import Origin, Result, ingest
 from tocsin.alerts.rate_limit import limiter_for
-from tocsin.app.service import Tocsin
+from tocsin.alerts.runtime import AlertsRuntime
 from tocsin.domain.alert_lifecycle import Signal
 
 __all__ = [
@@ -59,7 +59,7 @@ class InvalidSignal(Refusal):
         self.message = message
 
 
-def in_transaction(tocsin: Tocsin, work: Callable[[Session], T]) -> T:
+def in_transaction(tocsin: AlertsRuntime, work: Callable[[Session], T]) -> T:
     """Run ``work`` in a transaction shared with concurrent inbound requests; committed on return.
 
     ``work`` must raise :class:`Refusal` only before it writes anything.
@@ -74,7 +74,7 @@ class Received:
 
 
 def authorise(
-    session: Session, tocsin: Tocsin, key: str, types: Collection[str]
+    session: Session, tocsin: AlertsRuntime, key: str, types: Collection[str]
 ) -> tuple[Alerting, Integration]:
     """The current definitions and the key's integration, if it has one of ``types``.
 
@@ -113,7 +113,7 @@ class Context:
 
 
 def keyed(
-    tocsin: Tocsin, key: str, types: Collection[str], work: Callable[[Context], T]
+    tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
 ) -> Callable[[Session], T]:
     """``work`` behind ``key``: authorised (or refused) in the transaction it runs in."""
 
@@ -136,21 +136,21 @@ def ingesting(build: Callable[[Integration], Sequence[Signal]]) -> Callable[[Con
 
 
 def receive_with(
-    tocsin: Tocsin, key: str, types: Collection[str], work: Callable[[Context], T]
+    tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
 ) -> T:
     """Authorise ``key`` and run ``work`` in a transaction; committed when this returns."""
     return in_transaction(tocsin, keyed(tocsin, key, types, work))
 
 
 async def receive_with_async(
-    tocsin: Tocsin, key: str, types: Collection[str], work: Callable[[Context], T]
+    tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
 ) -> T:
     """:func:`receive_with` for the event loop: no thread waits while the batch commits."""
     return await tocsin.committer.run(keyed(tocsin, key, types, work))
 
 
 def receive(
-    tocsin: Tocsin,
+    tocsin: AlertsRuntime,
     key: str,
     types: Collection[str],
     build: Callable[[Integration], Sequence[Signal]],
@@ -160,7 +160,7 @@ def receive(
 
 
 async def receive_async(
-    tocsin: Tocsin,
+    tocsin: AlertsRuntime,
     key: str,
     types: Collection[str],
     build: Callable[[Integration], Sequence[Signal]],

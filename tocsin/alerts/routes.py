@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import integrations, send_to, silences
 from tocsin.alerts.configured import cache_for
 from tocsin.alerts.ingest import Ingest
+from tocsin.alerts.runtime import AlertsRuntime, AlertsRuntimeDep
 from tocsin.alerts.schemas import (
     AccuracyOut,
     ActionIn,
@@ -41,8 +42,7 @@ from tocsin.alerts.schemas import (
     SilenceOut,
 )
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup, SilenceRow
-from tocsin.app.service import Tocsin
-from tocsin.auth.deps import Admin, Responder, TocsinDep, Viewer, remote_addr
+from tocsin.auth.deps import Admin, Responder, Viewer, remote_addr
 from tocsin.config import known_names
 from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.config.messages import message_for
@@ -153,7 +153,7 @@ def _page(session: Session, query: Select[Any], limit: int, offset: int) -> tupl
 @router.get("/alerts", response_model=AlertPage, summary="List alerts, newest first")
 def list_alerts(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
     service: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
@@ -181,7 +181,7 @@ def _events(session: Session, column: Any, value: int) -> list[EventOut]:
     summary="One alert with its history",
     responses={404: {"description": "No such alert"}},
 )
-def get_alert(alert_id: AlertId, _: Viewer, tocsin: TocsinDep) -> AlertDetail:
+def get_alert(alert_id: AlertId, _: Viewer, tocsin: AlertsRuntimeDep) -> AlertDetail:
     with tocsin.database.sessions() as session:
         row = session.get(Alert, alert_id)
         if row is None:
@@ -192,7 +192,7 @@ def get_alert(alert_id: AlertId, _: Viewer, tocsin: TocsinDep) -> AlertDetail:
 
 
 def _act_on_alert(
-    tocsin: TocsinDep, alert_id: int, action: Action, actor: str, note: str | None
+    tocsin: AlertsRuntimeDep, alert_id: int, action: Action, actor: str, note: str | None
 ) -> AlertOut:
     with tocsin.database.transaction() as session:
         if session.get(Alert, alert_id) is None:
@@ -226,7 +226,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=WRITE_RESPONSES,
 )
 def acknowledge_alert(
-    alert_id: AlertId, principal: Responder, tocsin: TocsinDep, body: ActionIn | None = None
+    alert_id: AlertId, principal: Responder, tocsin: AlertsRuntimeDep, body: ActionIn | None = None
 ) -> AlertOut:
     note = body.note if body else None
     return _act_on_alert(tocsin, alert_id, Action.ACKNOWLEDGE, principal.name, note)
@@ -239,7 +239,7 @@ def acknowledge_alert(
     responses=WRITE_RESPONSES,
 )
 def resolve_alert(
-    alert_id: AlertId, principal: Responder, tocsin: TocsinDep, body: ActionIn | None = None
+    alert_id: AlertId, principal: Responder, tocsin: AlertsRuntimeDep, body: ActionIn | None = None
 ) -> AlertOut:
     note = body.note if body else None
     return _act_on_alert(tocsin, alert_id, Action.RESOLVE, principal.name, note)
@@ -276,7 +276,7 @@ def group_out(row: AlertGroup) -> GroupOut:
 @router.get("/alert-groups", response_model=GroupPage, summary="List alert groups, newest first")
 def list_groups(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
     service: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
@@ -310,7 +310,7 @@ def _group_detail(session: Session, row: AlertGroup) -> GroupDetail:
     summary="One alert group with its alerts and history",
     responses={404: {"description": "No such group"}},
 )
-def get_group(group_id: GroupId, _: Viewer, tocsin: TocsinDep) -> GroupDetail:
+def get_group(group_id: GroupId, _: Viewer, tocsin: AlertsRuntimeDep) -> GroupDetail:
     with tocsin.database.sessions() as session:
         row = session.get(AlertGroup, group_id)
         if row is None:
@@ -319,7 +319,7 @@ def get_group(group_id: GroupId, _: Viewer, tocsin: TocsinDep) -> GroupDetail:
 
 
 def _act_on_group(
-    tocsin: TocsinDep, group_id: int, action: Action, actor: str, note: str | None
+    tocsin: AlertsRuntimeDep, group_id: int, action: Action, actor: str, note: str | None
 ) -> GroupDetail:
     with tocsin.database.transaction() as session:
         if session.get(AlertGroup, group_id) is None:
@@ -347,7 +347,7 @@ def _act_on_group(
     responses={404: {"description": "No such group"}},
 )
 def acknowledge_group(
-    group_id: GroupId, principal: Responder, tocsin: TocsinDep, body: ActionIn | None = None
+    group_id: GroupId, principal: Responder, tocsin: AlertsRuntimeDep, body: ActionIn | None = None
 ) -> GroupDetail:
     note = body.note if body else None
     return _act_on_group(tocsin, group_id, Action.ACKNOWLEDGE, principal.name, note)
@@ -360,7 +360,7 @@ def acknowledge_group(
     responses={404: {"description": "No such group"}},
 )
 def resolve_group(
-    group_id: GroupId, principal: Responder, tocsin: TocsinDep, body: ActionIn | None = None
+    group_id: GroupId, principal: Responder, tocsin: AlertsRuntimeDep, body: ActionIn | None = None
 ) -> GroupDetail:
     note = body.note if body else None
     return _act_on_group(tocsin, group_id, Action.RESOLVE, principal.name, note)
@@ -373,7 +373,7 @@ def resolve_group(
 )
 def alert_accuracy(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     since: Annotated[LenientInstant | None, Query(description="Groups opened at or after")] = None,
     service: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[AccuracyOut]:
@@ -449,7 +449,7 @@ def integration_out(listed: integrations.Listed, endpoint: str) -> IntegrationOu
     )
 
 
-def _one(session: Session, name: str, request: Request, tocsin: Tocsin) -> IntegrationOut:
+def _one(session: Session, name: str, request: Request, tocsin: AlertsRuntime) -> IntegrationOut:
     found = integrations.listing(session, name)
     if not found:
         raise _not_found(f"integration named {name!r}")
@@ -458,7 +458,7 @@ def _one(session: Session, name: str, request: Request, tocsin: Tocsin) -> Integ
 
 
 def _with_key(
-    session: Session, name: str, key: str, request: Request, tocsin: Tocsin
+    session: Session, name: str, key: str, request: Request, tocsin: AlertsRuntime
 ) -> IntegrationKeyOut:
     session.flush()
     out = _one(session, name, request, tocsin)
@@ -468,7 +468,9 @@ def _with_key(
 
 
 @router.get("/integrations", response_model=list[IntegrationOut], summary="List integrations")
-def list_integrations(_: Viewer, tocsin: TocsinDep, request: Request) -> list[IntegrationOut]:
+def list_integrations(
+    _: Viewer, tocsin: AlertsRuntimeDep, request: Request
+) -> list[IntegrationOut]:
     with tocsin.database.sessions() as session:
         return [
             integration_out(listed, send_to.endpoint(request, tocsin, listed.config.type))
@@ -483,7 +485,7 @@ def list_integrations(_: Viewer, tocsin: TocsinDep, request: Request) -> list[In
     responses={404: {"description": "No such integration"}},
 )
 def get_integration(
-    name: IntegrationName, _: Viewer, tocsin: TocsinDep, request: Request
+    name: IntegrationName, _: Viewer, tocsin: AlertsRuntimeDep, request: Request
 ) -> IntegrationOut:
     with tocsin.database.sessions() as session:
         return _one(session, name, request, tocsin)
@@ -497,7 +499,7 @@ def get_integration(
     responses={409: {"description": "An integration with that name exists"}},
 )
 def create_integration(
-    body: IntegrationCreate, principal: Admin, tocsin: TocsinDep, request: Request
+    body: IntegrationCreate, principal: Admin, tocsin: AlertsRuntimeDep, request: Request
 ) -> IntegrationKeyOut:
     try:
         config = IntegrationConfig.model_validate(
@@ -540,7 +542,7 @@ def create_integration(
     responses={404: {"description": "No such integration"}},
 )
 def rotate_integration(
-    name: IntegrationName, principal: Admin, tocsin: TocsinDep, request: Request
+    name: IntegrationName, principal: Admin, tocsin: AlertsRuntimeDep, request: Request
 ) -> IntegrationKeyOut:
     with tocsin.database.transaction() as session:
         try:
@@ -563,7 +565,7 @@ def rotate_integration(
     responses={404: {"description": "No such integration"}},
 )
 def revoke_integration(
-    name: IntegrationName, principal: Admin, tocsin: TocsinDep, request: Request
+    name: IntegrationName, principal: Admin, tocsin: AlertsRuntimeDep, request: Request
 ) -> RevokedOut:
     with tocsin.database.transaction() as session:
         try:
@@ -599,7 +601,7 @@ def silence_out(row: SilenceRow, now: datetime) -> SilenceOut:
 @router.get("/silences", response_model=list[SilenceOut], summary="List silences")
 def list_silences(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     include_expired: Annotated[bool, Query(description="Also silences that ended")] = False,
 ) -> list[SilenceOut]:
     now = tocsin.clock.now()
@@ -616,7 +618,7 @@ def list_silences(
     responses={422: {"description": "A matcher or a time is invalid; the field is named"}},
 )
 def create_silence(
-    body: SilenceCreate, principal: Responder, tocsin: TocsinDep, request: Request
+    body: SilenceCreate, principal: Responder, tocsin: AlertsRuntimeDep, request: Request
 ) -> SilenceOut:
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
@@ -643,7 +645,7 @@ def create_silence(
     responses={404: {"description": "No such silence"}},
 )
 def expire_silence(
-    silence_id: SilenceId, principal: Responder, tocsin: TocsinDep, request: Request
+    silence_id: SilenceId, principal: Responder, tocsin: AlertsRuntimeDep, request: Request
 ) -> SilenceOut:
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
@@ -660,7 +662,7 @@ def expire_silence(
     response_model=list[MaintenanceWindowOut],
     summary="Maintenance windows from configuration",
 )
-def list_maintenance_windows(_: Viewer, tocsin: TocsinDep) -> list[MaintenanceWindowOut]:
+def list_maintenance_windows(_: Viewer, tocsin: AlertsRuntimeDep) -> list[MaintenanceWindowOut]:
     now = tocsin.clock.now()
     with tocsin.database.sessions() as session:
         windows = cache_for(tocsin.database).get(session).maintenance_windows
@@ -700,7 +702,9 @@ def _refusals() -> Iterator[None]:
         422: {"description": "A field is invalid; it is named"},
     },
 )
-def report(body: ReportIn, principal: Viewer, tocsin: TocsinDep, request: Request) -> ReportOut:
+def report(
+    body: ReportIn, principal: Viewer, tocsin: AlertsRuntimeDep, request: Request
+) -> ReportOut:
     actor = incident_service.Actor(principal.name, principal.role == "admin", remote_addr(request))
     new = user_report.Report(
         text=body.text.strip(),

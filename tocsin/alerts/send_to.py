@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from tocsin.app.service import Tocsin
+from tocsin.alerts.runtime import AlertsRuntime
 
 #: How each integration type is reached, from the base URL (``{base}``) and key (``{key}``).
 TEMPLATES = {
@@ -27,7 +27,7 @@ TEMPLATES = {
 }
 
 
-def base_url(request: Request, tocsin: Tocsin) -> str:
+def base_url(request: Request, tocsin: AlertsRuntime) -> str:
     """Tocsin's address as senders reach it, without a trailing slash."""
     return (tocsin.settings.public_url or str(request.base_url)).rstrip("/")
 
@@ -46,7 +46,7 @@ def mail_domain(request: Request, base: str) -> str:
     return f"[{host}]" if literal.version == 4 else f"[IPv6:{host}]"
 
 
-def endpoint(request: Request, tocsin: Tocsin, kind: str, key: str = "{key}") -> str:
+def endpoint(request: Request, tocsin: AlertsRuntime, kind: str, key: str = "{key}") -> str:
     """Where an integration of type ``kind`` with ``key`` is sent to."""
     base = base_url(request, tocsin)
     domain = mail_domain(request, base) if kind == "email" else ""

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from tocsin.app.readiness import readiness
-from tocsin.auth.deps import TocsinDep
+from tocsin.app.service import Tocsin
 
 router = APIRouter(tags=["health"])
+
+
+async def get_tocsin(request: Request) -> Tocsin:
+    """The whole running Tocsin: readiness looks at its engine and heartbeat too."""
+    tocsin: Tocsin = request.app.state.tocsin
+    return tocsin
+
+
+TocsinDep = Annotated[Tocsin, Depends(get_tocsin)]
 
 #: Seconds a client is asked to wait before retrying when the database failed.
 RETRY_AFTER_SECONDS = 5

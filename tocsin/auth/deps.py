@@ -1,4 +1,4 @@
-"""Request dependencies: the running Tocsin, the authenticated caller, role checks."""
+"""Request dependencies: the authenticated caller and role checks."""
 
 from __future__ import annotations
 
@@ -8,24 +8,15 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from tocsin.app.service import Tocsin
 from tocsin.auth import accounts
 from tocsin.auth.accounts import Principal
 from tocsin.auth.roles import Role, allows
 from tocsin.auth.secrets import same
+from tocsin.http.runtime import RuntimeDep
 
 SESSION_COOKIE = "tocsin_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-async def get_tocsin(request: Request) -> Tocsin:
-    """The app's :class:`Tocsin`; async so that resolving it never takes a worker thread."""
-    tocsin: Tocsin = request.app.state.tocsin
-    return tocsin
-
-
-TocsinDep = Annotated[Tocsin, Depends(get_tocsin)]
 
 
 def remote_addr(request: Request) -> str | None:
@@ -41,7 +32,7 @@ def _unauthorized() -> HTTPException:
     )
 
 
-def authenticate(request: Request, tocsin: TocsinDep) -> Principal:
+def authenticate(request: Request, tocsin: RuntimeDep) -> Principal:
     """The caller, from a bearer token or a console session cookie; 401 otherwise."""
     now = tocsin.clock.now()
     header = request.headers.get("authorization", "")
@@ -83,5 +74,5 @@ Responder = Annotated[Principal, Depends(require("responder"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 
 
-def now(tocsin: TocsinDep) -> datetime:
+def now(tocsin: RuntimeDep) -> datetime:
     return tocsin.clock.now()

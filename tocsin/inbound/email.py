@@ -39,7 +39,7 @@ from tocsin.alerts.receive import (
     in_transaction,
     receive,
 )
-from tocsin.app.service import Tocsin
+from tocsin.alerts.runtime import AlertsRuntime
 from tocsin.config.alerting_schema import EmailConfig
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
@@ -113,7 +113,7 @@ def parse(content: bytes) -> EmailMessage:
 class MailHandler:
     """aiosmtpd handler: check recipients, turn each accepted message into alerts."""
 
-    def __init__(self, tocsin: Tocsin, domain: str | None) -> None:
+    def __init__(self, tocsin: AlertsRuntime, domain: str | None) -> None:
         self.tocsin = tocsin
         self.domain = domain.lower() if domain else None
 
@@ -183,7 +183,7 @@ class MailHandler:
 
 
 def start_listener(
-    tocsin: Tocsin, *, host: str, port: int, domain: str | None, max_bytes: int
+    tocsin: AlertsRuntime, *, host: str, port: int, domain: str | None, max_bytes: int
 ) -> Controller:
     """Start the SMTP listener in its own thread; stop it with ``.stop()``."""
     controller = Controller(

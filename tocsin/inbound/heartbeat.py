@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tocsin.alerts import heartbeats
 from tocsin.alerts.receive import Context, receive_with
-from tocsin.app.service import Tocsin
+from tocsin.alerts.runtime import AlertsRuntime
 
 TYPES = ("heartbeat",)
 
@@ -19,7 +19,7 @@ class Pinged:
     next_check_at: datetime | None
 
 
-def ping(tocsin: Tocsin, key: str) -> Pinged:
+def ping(tocsin: AlertsRuntime, key: str) -> Pinged:
     """Record a ping for the heartbeat integration with ``key``; committed when this returns."""
 
     def work(context: Context) -> Pinged:

@@ -44,9 +44,9 @@ from tocsin.alerts.receive import (
     receive_async,
     receive_with_async,
 )
+from tocsin.alerts.runtime import AlertsRuntimeDep
 from tocsin.alerts.schemas import HeartbeatOut, IngestedAlert, IngestOut
 from tocsin.alerts.tables import Alert
-from tocsin.auth.deps import TocsinDep
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
 from tocsin.http.bodies import limited_route
@@ -118,7 +118,7 @@ def _alert(result: Result) -> IngestedAlert:
 
 
 async def _plain_receive(
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     key: str,
     types: Collection[str],
     build: Callable[[Integration], Sequence[Signal]],
@@ -154,7 +154,7 @@ async def _plain_receive(
     responses=ERRORS,
 )
 async def receive_alertmanager(
-    key: Key, payload: alertmanager.AlertmanagerPayload, tocsin: TocsinDep
+    key: Key, payload: alertmanager.AlertmanagerPayload, tocsin: AlertsRuntimeDep
 ) -> IngestOut:
     return await _plain_receive(
         tocsin, key, ("alertmanager",), lambda _: alertmanager.signals(payload)
@@ -169,7 +169,7 @@ async def receive_alertmanager(
     responses=ERRORS,
 )
 async def receive_grafana(
-    key: Key, payload: grafana.GrafanaPayload, tocsin: TocsinDep
+    key: Key, payload: grafana.GrafanaPayload, tocsin: AlertsRuntimeDep
 ) -> IngestOut:
     return await _plain_receive(tocsin, key, ("grafana",), lambda _: grafana.signals(payload))
 
@@ -190,7 +190,9 @@ def _mapped(body: Any) -> Callable[[Integration], Sequence[Signal]]:
     summary="Receive any JSON, mapped to alerts by the integration's JMESPath mapping",
     responses=ERRORS,
 )
-async def receive_webhook(key: Key, body: Annotated[Any, Body()], tocsin: TocsinDep) -> IngestOut:
+async def receive_webhook(
+    key: Key, body: Annotated[Any, Body()], tocsin: AlertsRuntimeDep
+) -> IngestOut:
     return await _plain_receive(tocsin, key, ("webhook",), _mapped(body))
 
 
@@ -199,7 +201,7 @@ HEARTBEAT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _ping(tocsin: TocsinDep, key: str) -> HeartbeatOut:
+def _ping(tocsin: AlertsRuntimeDep, key: str) -> HeartbeatOut:
     try:
         pinged = heartbeat.ping(tocsin, key)
     except UnknownKey as error:
@@ -227,7 +229,7 @@ def _ping(tocsin: TocsinDep, key: str) -> HeartbeatOut:
     summary="Ping a heartbeat (dead man's switch) with GET",
     responses=HEARTBEAT_RESPONSES,
 )
-def ping_heartbeat_get(key: Key, tocsin: TocsinDep) -> HeartbeatOut:
+def ping_heartbeat_get(key: Key, tocsin: AlertsRuntimeDep) -> HeartbeatOut:
     return _ping(tocsin, key)
 
 
@@ -237,7 +239,7 @@ def ping_heartbeat_get(key: Key, tocsin: TocsinDep) -> HeartbeatOut:
     summary="Ping a heartbeat (dead man's switch) with POST; any body is ignored",
     responses=HEARTBEAT_RESPONSES,
 )
-def ping_heartbeat_post(key: Key, tocsin: TocsinDep) -> HeartbeatOut:
+def ping_heartbeat_post(key: Key, tocsin: AlertsRuntimeDep) -> HeartbeatOut:
     return _ping(tocsin, key)
 
 
@@ -287,7 +289,7 @@ pagerduty_router = APIRouter(
         503: {"model": PagerDutyRefused, "description": "Unavailable; retry"},
     },
 )
-async def pagerduty_enqueue(event: pagerduty.PagerDutyEvent, tocsin: TocsinDep) -> Response:
+async def pagerduty_enqueue(event: pagerduty.PagerDutyEvent, tocsin: AlertsRuntimeDep) -> Response:
     try:
         received = await receive_async(
             tocsin, event.routing_key, ("pagerduty",), lambda _: [pagerduty.signal(event)]
@@ -392,7 +394,7 @@ def _genie_key(header: str | None) -> str | None:
 
 
 async def _opsgenie(
-    tocsin: TocsinDep, header: str | None, work: Callable[[Context], None]
+    tocsin: AlertsRuntimeDep, header: str | None, work: Callable[[Context], None]
 ) -> Response:
     """Authenticate the GenieKey, run ``work`` in one transaction, answer as Opsgenie does."""
     started = time.perf_counter()
@@ -460,7 +462,7 @@ def _acting(
     responses=OPSGENIE_ERRORS,
 )
 async def opsgenie_create(
-    body: opsgenie.OpsgenieCreate, tocsin: TocsinDep, authorization: GenieKey = None
+    body: opsgenie.OpsgenieCreate, tocsin: AlertsRuntimeDep, authorization: GenieKey = None
 ) -> Response:
     def work(context: Context) -> None:
         signal = opsgenie.create_signal(body)
@@ -478,7 +480,7 @@ async def opsgenie_create(
 )
 async def opsgenie_close(
     identifier: Identifier,
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     identifier_type: IdentifierTypeQuery = "id",
     authorization: GenieKey = None,
     body: opsgenie.OpsgenieAction | None = None,
@@ -497,7 +499,7 @@ async def opsgenie_close(
 )
 async def opsgenie_acknowledge(
     identifier: Identifier,
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     identifier_type: IdentifierTypeQuery = "id",
     authorization: GenieKey = None,
     body: opsgenie.OpsgenieAction | None = None,
@@ -517,7 +519,7 @@ async def opsgenie_acknowledge(
 async def opsgenie_note(
     identifier: Identifier,
     body: opsgenie.OpsgenieNote,
-    tocsin: TocsinDep,
+    tocsin: AlertsRuntimeDep,
     identifier_type: IdentifierTypeQuery = "id",
     authorization: GenieKey = None,
 ) -> Response:

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, status
 
-from tocsin.auth.deps import TocsinDep, Viewer
+from tocsin.auth.deps import Viewer
 from tocsin.domain.classification import ClassificationError, Impact, classify
 from tocsin.http.checked import CheckedRoute
+from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import configured as definitions
 from tocsin.incidents.schemas import (
     ClassifyRequest,
@@ -34,7 +35,7 @@ router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["severity"]
         422: {"model": ValidationErrorOut, "description": "A field is invalid; it is named"},
     },
 )
-def classify_impact(body: ClassifyRequest, _: Viewer, tocsin: TocsinDep) -> ClassifyResponse:
+def classify_impact(body: ClassifyRequest, _: Viewer, tocsin: RuntimeDep) -> ClassifyResponse:
     with tocsin.database.sessions() as session:
         levels = [level.level for level in definitions.scale(session)]
         rules = definitions.classification_rules(session)
@@ -74,7 +75,7 @@ def _seconds(value: timedelta) -> int:
     "its words as written and the typed values Tocsin computes with.",
     responses={401: {"model": ErrorOut, "description": "Not authenticated"}},
 )
-def list_severities(_: Viewer, tocsin: TocsinDep) -> list[SeverityOut]:
+def list_severities(_: Viewer, tocsin: RuntimeDep) -> list[SeverityOut]:
     with tocsin.database.sessions() as session:
         scale = definitions.scale(session)
     return [

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.accounts import Principal
-from tocsin.auth.deps import Responder, TocsinDep, Viewer, remote_addr
+from tocsin.auth.deps import Responder, Viewer, remote_addr
 from tocsin.config import known_names
 from tocsin.domain import lifecycle, roles
 from tocsin.domain.checklist import progress
@@ -25,6 +25,7 @@ from tocsin.domain.lifecycle import Status
 from tocsin.domain.timeline import Order, TimelineEntry, ordered
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Instant, Offset
+from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import configured as definitions
 from tocsin.incidents import export, records, service
 from tocsin.incidents.errors import Conflict, IncidentNotFound, InvalidInput, NotAllowed
@@ -191,7 +192,7 @@ def _changed(
     responses={k: v for k, v in WRITE_ERRORS.items() if k != 404},
 )
 def declare(
-    body: IncidentCreate, principal: Responder, tocsin: TocsinDep, request: Request
+    body: IncidentCreate, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> IncidentOut:
     new = service.NewIncident(
         title=body.title,
@@ -264,7 +265,7 @@ def _severities(session: Session, values: list[str]) -> list[str]:
 )
 def list_incidents(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     status_: Annotated[
         list[str], Query(alias="status", description="Any of these statuses (repeatable)")
     ] = [],  # noqa: B006 (FastAPI copies query defaults)
@@ -313,7 +314,7 @@ def list_incidents(
 @router.get(
     "/{reference}", response_model=IncidentOut, summary="One incident", responses=READ_ERRORS
 )
-def get_incident(reference: Reference, _: Viewer, tocsin: TocsinDep) -> IncidentOut:
+def get_incident(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> IncidentOut:
     with refusals(), tocsin.database.sessions() as session:
         return incident_out(session, records.find(session, reference))
 
@@ -328,7 +329,7 @@ def update_incident(
     reference: Reference,
     body: IncidentPatch,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> ChangeOut:
     changes = body.model_dump(exclude_unset=True)
@@ -366,7 +367,7 @@ def change_status(
     reference: Reference,
     body: StatusChange,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> ChangeOut:
     with refusals(), tocsin.database.transaction() as session:
@@ -392,7 +393,7 @@ def change_severity(
     reference: Reference,
     body: SeverityChange,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> ChangeOut:
     with refusals(), tocsin.database.transaction() as session:
@@ -419,7 +420,7 @@ def assign_role(
     reference: Reference,
     body: RoleAssign,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> ChangeOut:
     with refusals(), tocsin.database.transaction() as session:
@@ -445,7 +446,7 @@ def unassign_role(
     reference: Reference,
     role: Annotated[str, Path(max_length=50, examples=["scribe"])],
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
     user: Annotated[
         str | None,
@@ -473,7 +474,7 @@ def add_note(
     reference: Reference,
     body: NoteCreate,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> TimelineEntryOut:
     with refusals(), tocsin.database.transaction() as session:
@@ -500,7 +501,7 @@ def add_note(
 def get_timeline(
     reference: Reference,
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     order: Annotated[
         Order, Query(description="recorded: as written; occurred: when things happened")
     ] = Order.RECORDED,
@@ -543,7 +544,7 @@ def _checklist(session: Session, incident: Incident) -> ChecklistOut:
     summary="The response checklist and each role holder's duties",
     responses=READ_ERRORS,
 )
-def get_checklist(reference: Reference, _: Viewer, tocsin: TocsinDep) -> ChecklistOut:
+def get_checklist(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> ChecklistOut:
     with refusals(), tocsin.database.sessions() as session:
         return _checklist(session, records.find(session, reference))
 
@@ -558,7 +559,7 @@ def change_checklist(
     reference: Reference,
     body: ChecklistChange,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> ChecklistOut:
     with refusals(), tocsin.database.transaction() as session:
@@ -592,7 +593,7 @@ def change_checklist(
 def export_incident(
     reference: Reference,
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     format: Annotated[Literal["markdown", "json"], Query()] = "markdown",
     order: Annotated[Order, Query()] = Order.RECORDED,
 ) -> Response:

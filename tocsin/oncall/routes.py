@@ -22,12 +22,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from tocsin.auth.accounts import Principal
-from tocsin.auth.deps import Responder, TocsinDep, Viewer, remote_addr
+from tocsin.auth.deps import Responder, Viewer, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.domain.fairness import DEFAULT_HORIZON, check_fairness
 from tocsin.domain.schedule import oncall_at, shifts
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import EARLIEST, LATEST, MAX_INTEGER
+from tocsin.http.runtime import RuntimeDep
 from tocsin.oncall import feeds, handoff, ical, overrides, report, schedules, swaps
 from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tocsin.oncall.tables import CalendarFeed, HandoffReport, OverrideRow, SwapRow
@@ -144,7 +145,7 @@ class FairnessOut(BaseModel):
 )
 def who_is_on_call(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     schedule: Annotated[
         str | None, Query(max_length=200, pattern=NO_NUL, description="Default: every schedule")
     ] = None,
@@ -179,7 +180,7 @@ def who_is_on_call(
     responses=ERRORS,
 )
 def list_shifts(
-    name: ScheduleName, _: Viewer, tocsin: TocsinDep, start: From = None, end: To = None
+    name: ScheduleName, _: Viewer, tocsin: RuntimeDep, start: From = None, end: To = None
 ) -> list[ShiftOut]:
     with refusals("query"), tocsin.database.sessions() as session:
         first, last = _range(start, end, tocsin.clock.now(), DEFAULT_SHIFTS_SPAN)
@@ -199,7 +200,7 @@ def list_shifts(
 def fairness(
     name: ScheduleName,
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     start: From = None,
     weeks: Annotated[int, Query(ge=1, le=52, description="Horizon in weeks")] = (
         DEFAULT_HORIZON.days // 7
@@ -290,7 +291,7 @@ def _override_out(row: OverrideRow) -> OverrideOut:
     responses=ERRORS,
 )
 def list_overrides(
-    name: ScheduleName, _: Viewer, tocsin: TocsinDep, start: From = None, end: To = None
+    name: ScheduleName, _: Viewer, tocsin: RuntimeDep, start: From = None, end: To = None
 ) -> list[OverrideOut]:
     with refusals("query"), tocsin.database.sessions() as session:
         first = _instant(start, "from") if start is not None else None
@@ -309,7 +310,7 @@ def create_override(
     name: ScheduleName,
     body: OverrideCreate,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> OverrideOut:
     with refusals("body"), tocsin.database.transaction() as session:
@@ -340,7 +341,7 @@ def delete_override(
     name: ScheduleName,
     override_id: ItemId,
     principal: Responder,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> None:
     with refusals("body"), tocsin.database.transaction() as session:
@@ -423,7 +424,7 @@ def _swap_out(session: Session, swap: SwapRow) -> SwapOut:
     responses=ERRORS,
 )
 def request_swap(
-    name: ScheduleName, body: SwapCreate, principal: Responder, tocsin: TocsinDep, request: Request
+    name: ScheduleName, body: SwapCreate, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> SwapOut:
     with refusals("body"), tocsin.database.transaction() as session:
         swap = swaps.request(
@@ -449,7 +450,7 @@ def request_swap(
 )
 def list_swaps(
     principal: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     state: Literal["requested", "accepted", "declined", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SwapOut]:
@@ -464,7 +465,7 @@ def _decide(
     action: Literal["accept", "decline", "cancel"],
     swap_id: int,
     principal: Principal,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     request: Request,
 ) -> SwapOut:
     now, addr = tocsin.clock.now(), remote_addr(request)
@@ -492,7 +493,7 @@ def _decide(
     responses=ERRORS,
 )
 def accept_swap(
-    swap_id: ItemId, principal: Responder, tocsin: TocsinDep, request: Request
+    swap_id: ItemId, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> SwapOut:
     return _decide("accept", swap_id, principal, tocsin, request)
 
@@ -504,7 +505,7 @@ def accept_swap(
     responses=ERRORS,
 )
 def decline_swap(
-    swap_id: ItemId, principal: Responder, tocsin: TocsinDep, request: Request
+    swap_id: ItemId, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> SwapOut:
     return _decide("decline", swap_id, principal, tocsin, request)
 
@@ -516,7 +517,7 @@ def decline_swap(
     responses=ERRORS,
 )
 def cancel_swap(
-    swap_id: ItemId, principal: Responder, tocsin: TocsinDep, request: Request
+    swap_id: ItemId, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> SwapOut:
     return _decide("cancel", swap_id, principal, tocsin, request)
 
@@ -568,7 +569,7 @@ def _feed_out(session: Session, feed: CalendarFeed) -> FeedOut:
     responses=ERRORS,
 )
 def create_feed(
-    body: FeedCreate, principal: Viewer, tocsin: TocsinDep, request: Request
+    body: FeedCreate, principal: Viewer, tocsin: RuntimeDep, request: Request
 ) -> FeedCreated:
     with refusals("body"), tocsin.database.transaction() as session:
         feed, token = feeds.create(
@@ -591,7 +592,7 @@ def create_feed(
     summary="Live feeds you created or that show your shifts (all of them for admins)",
     responses={401: ERRORS[401]},
 )
-def list_feeds(principal: Viewer, tocsin: TocsinDep) -> list[FeedOut]:
+def list_feeds(principal: Viewer, tocsin: RuntimeDep) -> list[FeedOut]:
     with tocsin.database.sessions() as session:
         found = feeds.listing(session, actor=principal.name, admin=_admin(principal))
         return [_feed_out(session, feed) for feed in found]
@@ -603,7 +604,7 @@ def list_feeds(principal: Viewer, tocsin: TocsinDep) -> list[FeedOut]:
     summary="Revoke a feed: its URL answers 404 from now on",
     responses=ERRORS,
 )
-def revoke_feed(feed_id: ItemId, principal: Viewer, tocsin: TocsinDep, request: Request) -> None:
+def revoke_feed(feed_id: ItemId, principal: Viewer, tocsin: RuntimeDep, request: Request) -> None:
     with refusals("body"), tocsin.database.transaction() as session:
         feeds.revoke(
             session,
@@ -626,7 +627,7 @@ def revoke_feed(feed_id: ItemId, principal: Viewer, tocsin: TocsinDep, request: 
     },
 )
 def calendar_feed(
-    token: Annotated[str, Path(max_length=100, pattern=NO_NUL)], tocsin: TocsinDep
+    token: Annotated[str, Path(max_length=100, pattern=NO_NUL)], tocsin: RuntimeDep
 ) -> Response:
     now = tocsin.clock.now()
     start, end = now - ical.FEED_PAST, now + ical.FEED_AHEAD
@@ -712,7 +713,7 @@ def _handoff_out(row: HandoffReport) -> HandoffOut:
 def list_handoffs(
     name: ScheduleName,
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     layer: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> list[HandoffOut]:
@@ -730,7 +731,7 @@ def list_handoffs(
     responses=ERRORS,
 )
 def create_note(
-    name: ScheduleName, body: NoteCreate, principal: Responder, tocsin: TocsinDep, request: Request
+    name: ScheduleName, body: NoteCreate, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> NoteOut:
     with refusals("body"), tocsin.database.transaction() as session:
         note = handoff.add_note(
@@ -789,7 +790,7 @@ class LoadReportOut(BaseModel):
 )
 def load_report(
     _: Viewer,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     start: Annotated[AwareDatetime, Query(alias="from", description="Start (ISO 8601)")],
     end: Annotated[AwareDatetime, Query(alias="to", description="End, after from")],
     schedule: Annotated[

@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.auth.deps import Responder, TocsinDep, Viewer
+from tocsin.auth.deps import Responder, Viewer
 from tocsin.domain.escalation import Urgency
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import LenientInstant
+from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
 from tocsin.paging import runs, simulate, subjects
 from tocsin.paging.acks import acknowledge_page
@@ -251,7 +252,7 @@ def _refused(error: runs.PagingError) -> HTTPException:
     responses=NOT_FOUND,
 )
 def simulate_policy(
-    name: Annotated[str, Path(max_length=200)], body: SimulateIn, tocsin: TocsinDep, _: Viewer
+    name: Annotated[str, Path(max_length=200)], body: SimulateIn, tocsin: RuntimeDep, _: Viewer
 ) -> SimulationOut:
     start = utc(body.at) if body.at is not None else tocsin.clock.now()
     with tocsin.database.sessions() as session:
@@ -304,7 +305,7 @@ def simulate_policy(
     summary="Page a policy by hand (returns the open escalation if the title is already paging)",
     responses={404: {"description": "No such policy or service"}},
 )
-def start_escalation(body: StartIn, tocsin: TocsinDep, caller: Responder) -> EscalationOut:
+def start_escalation(body: StartIn, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
         try:
@@ -325,7 +326,7 @@ def start_escalation(body: StartIn, tocsin: TocsinDep, caller: Responder) -> Esc
 
 @router.get("/escalations", response_model=list[EscalationOut], summary="Escalations, newest first")
 def list_escalations(
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     _: Viewer,
     state: Annotated[Literal["active", "acknowledged", "resolved"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -343,7 +344,7 @@ def list_escalations(
     summary="One escalation with its frozen policy, timeline and pages",
     responses=NOT_FOUND,
 )
-def get_escalation(run_id: RunId, tocsin: TocsinDep, _: Viewer) -> EscalationDetailOut:
+def get_escalation(run_id: RunId, tocsin: RuntimeDep, _: Viewer) -> EscalationDetailOut:
     with tocsin.database.sessions() as session:
         run = session.get(EscalationRun, run_id)
         if run is None:
@@ -357,7 +358,7 @@ def get_escalation(run_id: RunId, tocsin: TocsinDep, _: Viewer) -> EscalationDet
     summary="Acknowledge: no further step; its alert group or incident is acknowledged too",
     responses={**NOT_FOUND, **REFUSED},
 )
-def acknowledge_escalation(run_id: RunId, tocsin: TocsinDep, caller: Responder) -> EscalationOut:
+def acknowledge_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
         if not subjects.acknowledge(session, run, caller.name, tocsin.clock.now()):
@@ -371,7 +372,7 @@ def acknowledge_escalation(run_id: RunId, tocsin: TocsinDep, caller: Responder) 
     summary="Resolve: stop everything",
     responses={**NOT_FOUND, **REFUSED},
 )
-def resolve_escalation(run_id: RunId, tocsin: TocsinDep, caller: Responder) -> EscalationOut:
+def resolve_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
         if not runs.resolve(session, run, caller.name, tocsin.clock.now()):
@@ -385,7 +386,7 @@ def resolve_escalation(run_id: RunId, tocsin: TocsinDep, caller: Responder) -> E
     summary="Escalate now: run the next step without waiting",
     responses={**NOT_FOUND, **REFUSED},
 )
-def escalate_escalation(run_id: RunId, tocsin: TocsinDep, caller: Responder) -> EscalationOut:
+def escalate_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
         try:
@@ -402,7 +403,7 @@ def escalate_escalation(run_id: RunId, tocsin: TocsinDep, caller: Responder) -> 
     responses={**NOT_FOUND, **REFUSED},
 )
 def reassign_escalation(
-    run_id: RunId, body: ReassignIn, tocsin: TocsinDep, caller: Responder
+    run_id: RunId, body: ReassignIn, tocsin: RuntimeDep, caller: Responder
 ) -> EscalationOut:
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
@@ -415,7 +416,7 @@ def reassign_escalation(
 
 @router.get("/pages", response_model=list[PageOut], summary="Pages with their delivery attempts")
 def list_pages(
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     _: Viewer,
     state: Annotated[Literal["open", "acknowledged", "closed", "dead"] | None, Query()] = None,
     user: Annotated[str | None, Query(max_length=100)] = None,
@@ -431,7 +432,7 @@ def list_pages(
 
 
 @router.get("/pages/{page_id}", response_model=PageOut, summary="One page", responses=NOT_FOUND)
-def get_page(page_id: PageId, tocsin: TocsinDep, _: Viewer) -> PageOut:
+def get_page(page_id: PageId, tocsin: RuntimeDep, _: Viewer) -> PageOut:
     with tocsin.database.sessions() as session:
         page = session.get(Page, page_id)
         if page is None:
@@ -445,7 +446,7 @@ def get_page(page_id: PageId, tocsin: TocsinDep, _: Viewer) -> PageOut:
     summary="Acknowledge the escalation this page belongs to (and its alert group or incident)",
     responses={**NOT_FOUND, **REFUSED},
 )
-def acknowledge_page_route(page_id: PageId, tocsin: TocsinDep, caller: Responder) -> EscalationOut:
+def acknowledge_page_route(page_id: PageId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
         page = session.get(Page, page_id)
         if page is None:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from tocsin.auth.deps import TocsinDep
+from tocsin.http.runtime import RuntimeDep
 from tocsin.paging.acks import AckLinkError, find_token, redeem
 from tocsin.paging.tables import EscalationRun, Page
 
@@ -24,7 +24,7 @@ Token = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 @router.get("/ack/{token}", response_class=HTMLResponse)
-def ack_form(request: Request, token: Token, tocsin: TocsinDep) -> Response:
+def ack_form(request: Request, token: Token, tocsin: RuntimeDep) -> Response:
     with tocsin.database.sessions() as session:
         try:
             found = find_token(session, token, tocsin.clock.now())
@@ -38,7 +38,7 @@ def ack_form(request: Request, token: Token, tocsin: TocsinDep) -> Response:
 
 
 @router.post("/ack/{token}", response_class=HTMLResponse)
-def ack(request: Request, token: Token, tocsin: TocsinDep) -> Response:
+def ack(request: Request, token: Token, tocsin: RuntimeDep) -> Response:
     try:
         with tocsin.database.transaction() as session:
             page, run, acknowledged = redeem(session, token, tocsin.clock.now())

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tocsin.auth import accounts
 from tocsin.auth.accounts import SESSION_LIFETIME
-from tocsin.auth.deps import SESSION_COOKIE, TocsinDep, remote_addr
+from tocsin.auth.deps import SESSION_COOKIE, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.secrets import same, verify_password
 from tocsin.auth.tables import User
@@ -21,6 +21,7 @@ from tocsin.auth.throttle import LoginThrottle
 from tocsin.config.desired import STATUS_PAGE_COMPONENT
 from tocsin.config.tables import Definition
 from tocsin.engine import jobs
+from tocsin.http.runtime import RuntimeDep
 from tocsin.notify import outbox
 from tocsin.notify.settings import NotifySettings
 
@@ -70,7 +71,7 @@ def _too_many(
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, tocsin: TocsinDep) -> Response:
+def login_form(request: Request, tocsin: RuntimeDep) -> Response:
     return _login_page(request, tocsin.settings.secure_cookies)
 
 
@@ -83,7 +84,7 @@ def login_throttle(request: Request) -> LoginThrottle:
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    tocsin: TocsinDep,
+    tocsin: RuntimeDep,
     throttle: Annotated[LoginThrottle, Depends(login_throttle)],
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
@@ -152,7 +153,7 @@ def login(
 
 @router.post("/logout")
 def logout(
-    request: Request, tocsin: TocsinDep, csrf_token: Annotated[str, Form(max_length=100)]
+    request: Request, tocsin: RuntimeDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
@@ -173,7 +174,7 @@ def logout(
 
 
 @router.get("/", response_class=HTMLResponse)
-def console(request: Request, tocsin: TocsinDep) -> Response:
+def console(request: Request, tocsin: RuntimeDep) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     with tocsin.database.sessions() as session:
         principal = (
@@ -207,7 +208,7 @@ OUTBOX_SHOWN = 100
 
 
 @router.get("/outbox", response_class=HTMLResponse)
-def outbox_page(request: Request, tocsin: TocsinDep) -> Response:
+def outbox_page(request: Request, tocsin: RuntimeDep) -> Response:
     """Messages recorded instead of sent: every one for admins, their own for others."""
     cookie = request.cookies.get(SESSION_COOKIE)
     with tocsin.database.sessions() as session:
@@ -236,7 +237,7 @@ def outbox_page(request: Request, tocsin: TocsinDep) -> Response:
 
 
 @router.get("/status", response_class=HTMLResponse)
-def status_page(request: Request, tocsin: TocsinDep) -> Response:
+def status_page(request: Request, tocsin: RuntimeDep) -> Response:
     with tocsin.database.sessions() as session:
         components = list(
             session.scalars(
