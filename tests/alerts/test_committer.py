@@ -14,8 +14,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tests.support.faults import Fault, break_connection, faultable_tocsin
-from tocsin.alerts.committer import GroupCommitter, Refusal, Unavailable
+from tocsin.alerts.committer import GroupCommitter
 from tocsin.app.service import Tocsin
+from tocsin.domain.refusals import Refusal, Unavailable
 from tocsin.engine import jobs
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock

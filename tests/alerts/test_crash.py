@@ -14,7 +14,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +24,7 @@ from sqlalchemy import func, select
 
 from tests.alerts.support import configure
 from tests.support import processes
-from tocsin.alerts import group_hooks as paging
-from tocsin.alerts import integrations
+from tocsin.alerts import handover, integrations
 from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.app.service import Tocsin
@@ -116,40 +117,92 @@ def event(key: str, index: int) -> dict[str, object]:
     }
 
 
+@dataclass
+class Sent:
+    """What the sending threads saw: the dedup keys answered 2xx, and what went wrong."""
+
+    deadline: float
+    accepted: set[str] = field(default_factory=set)
+    failures: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def send(url: str, key: str, indexes: range, sent: Sent) -> None:
+    """Send each alert until it gets a 2xx, through restarts and 503s."""
+    with httpx.Client(base_url=url, timeout=5) as client:
+        for index in indexes:
+            body = event(key, index)
+            while True:
+                if time.monotonic() > sent.deadline:
+                    sent.failures.append(f"alert-{index} never got a 2xx")
+                    return
+                try:
+                    answer = client.post("/v2/enqueue", json=body)
+                except httpx.TransportError:
+                    time.sleep(0.05)  # allowed: the server process is restarting
+                    continue
+                if answer.status_code == 202:
+                    with sent.lock:
+                        sent.accepted.add(answer.json()["dedup_key"])
+                    break
+                if answer.status_code < 500:
+                    sent.failures.append(f"alert-{index}: {answer.status_code} {answer.text}")
+                    return
+                time.sleep(0.05)  # allowed: a 503 asks the client to retry
+
+
+def stored_after(settings: Settings) -> tuple[dict[Any, Any], list[int], list[Any], dict[Any, Any]]:
+    """Once every paging job is done: alerts per dedup key, groups, paging jobs, paging events."""
+    check = Tocsin.open(settings, upgrade=False)
+    try:
+
+        def paged() -> bool:
+            with check.database.sessions() as session:
+                pending = session.scalar(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(Job.kind == handover.OPENED.name, Job.state != "done")
+                )
+            return pending == 0
+
+        processes.wait_for(paged, timeout=60, what="every paging job to finish")
+        with check.database.sessions() as session:
+            stored = dict(
+                session.execute(
+                    select(Alert.dedup_key, func.count()).group_by(Alert.dedup_key)
+                ).all()
+            )
+            groups = list(session.scalars(select(AlertGroup.id)).all())
+            jobs = list(
+                session.execute(
+                    select(Job.idempotency_key, Job.state, Job.attempts).where(
+                        Job.kind == handover.OPENED.name
+                    )
+                ).all()
+            )
+            paging_events = dict(
+                session.execute(
+                    select(AlertEvent.group_id, func.count())
+                    .where(AlertEvent.kind == "paging")
+                    .group_by(AlertEvent.group_id)
+                ).all()
+            )
+    finally:
+        check.close()
+    return stored, groups, jobs, paging_events
+
+
 def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
     server: tuple[Server, str], settings: Settings
 ) -> None:
     running, key = server
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    accepted: set[str] = set()
-    lock = threading.Lock()
-    failures: list[str] = []
-
-    def send(indexes: range) -> None:
-        with httpx.Client(base_url=running.url, timeout=5) as client:
-            for index in indexes:
-                body = event(key, index)
-                while True:
-                    if time.monotonic() > deadline:
-                        failures.append(f"alert-{index} never got a 2xx")
-                        return
-                    try:
-                        answer = client.post("/v2/enqueue", json=body)
-                    except httpx.TransportError:
-                        time.sleep(0.05)  # allowed: the server process is restarting
-                        continue
-                    if answer.status_code == 202:
-                        with lock:
-                            accepted.add(answer.json()["dedup_key"])
-                        break
-                    if answer.status_code < 500:
-                        failures.append(f"alert-{index}: {answer.status_code} {answer.text}")
-                        return
-                    time.sleep(0.05)  # allowed: a 503 asks the client to retry
-
+    sent = Sent(deadline=time.monotonic() + DEADLINE_SECONDS)
+    accepted, failures = sent.accepted, sent.failures
     share = ALERTS // THREADS
     senders = [
-        threading.Thread(target=send, args=(range(n * share, (n + 1) * share),))
+        threading.Thread(
+            target=send, args=(running.url, key, range(n * share, (n + 1) * share), sent)
+        )
         for n in range(THREADS)
     ]
     for sender in senders:
@@ -167,45 +220,12 @@ def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
     assert failures == []
     assert len(accepted) == ALERTS
 
-    check = Tocsin.open(settings, upgrade=False)
-    try:
-
-        def paged() -> bool:
-            with check.database.sessions() as session:
-                pending = session.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(Job.kind == paging.JOB_KIND, Job.state != "done")
-                )
-            return pending == 0
-
-        processes.wait_for(paged, timeout=60, what="every paging job to finish")
-        with check.database.sessions() as session:
-            stored = dict(
-                session.execute(
-                    select(Alert.dedup_key, func.count()).group_by(Alert.dedup_key)
-                ).all()
-            )
-            groups = session.scalars(select(AlertGroup.id)).all()
-            jobs = session.execute(
-                select(Job.idempotency_key, Job.state, Job.attempts).where(
-                    Job.kind == paging.JOB_KIND
-                )
-            ).all()
-            paging_events = dict(
-                session.execute(
-                    select(AlertEvent.group_id, func.count())
-                    .where(AlertEvent.kind == "paging")
-                    .group_by(AlertEvent.group_id)
-                ).all()
-            )
-    finally:
-        check.close()
+    stored, groups, jobs, paging_events = stored_after(settings)
     assert set(stored) == accepted
     assert set(stored.values()) == {1}
     assert len(groups) == SHARDS
     assert sorted(str(key) for key, _, _ in jobs) == sorted(
-        paging.idempotency_key(group) for group in groups
+        handover.idempotency_key(group) for group in groups
     )
     assert {state for _, state, _ in jobs} == {"done"}
     assert paging_events == dict.fromkeys(groups, 1)

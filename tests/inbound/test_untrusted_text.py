@@ -58,6 +58,22 @@ def with_bad(body: Any) -> str:
     return json.dumps(body).replace("@BAD@", BAD)
 
 
+def bad_pagerduty_event(key: str) -> dict[str, Any]:
+    """A PagerDuty event with ``@BAD@`` in its key, texts, details and links."""
+    return {
+        "routing_key": key,
+        "event_action": "trigger",
+        "dedup_key": "pd-@BAD@",
+        "payload": {
+            "summary": "@BAD@",
+            "source": "@BAD@",
+            "severity": "error",
+            "custom_details": {"@BAD@": ["@BAD@"]},
+        },
+        "links": [{"href": "@BAD@"}],
+    }
+
+
 def test_nul_and_lone_surrogates_become_replacement_characters_in_every_json_format(
     tocsin: Tocsin, client: TestClient, admin: Caller
 ) -> None:
@@ -77,19 +93,7 @@ def test_nul_and_lone_surrogates_become_replacement_characters_in_every_json_for
     assert answer.status_code == 202, answer.text
 
     pd = integration(client, admin, "pd", "pagerduty")
-    event = {
-        "routing_key": pd,
-        "event_action": "trigger",
-        "dedup_key": "pd-@BAD@",
-        "payload": {
-            "summary": "@BAD@",
-            "source": "@BAD@",
-            "severity": "error",
-            "custom_details": {"@BAD@": ["@BAD@"]},
-        },
-        "links": [{"href": "@BAD@"}],
-    }
-    answer = post_raw(client, "/v2/enqueue", with_bad(event))
+    answer = post_raw(client, "/v2/enqueue", with_bad(bad_pagerduty_event(pd)))
     assert answer.status_code == 202, answer.text
     assert answer.json()["dedup_key"] == f"pd-{CLEAN}"
 

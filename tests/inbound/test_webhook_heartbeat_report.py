@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, events, groups, integration, jobs_of
 from tests.conftest import Caller
-from tocsin.alerts import timers
+from tocsin.alerts.heartbeats import HEARTBEAT_CHECK
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
@@ -93,7 +93,7 @@ def test_a_missing_heartbeat_alerts_and_the_next_ping_resolves(
     assert client.get(url).status_code == 200
     assert alerts(tocsin)[0].status == "resolved"
     assert events(tocsin, alert_id=alert.id)[-1] == "resolved"
-    pending = [job for job in jobs_of(tocsin, timers.HEARTBEAT_CHECK) if job.state == "pending"]
+    pending = [job for job in jobs_of(tocsin, HEARTBEAT_CHECK.name) if job.state == "pending"]
     assert [job.run_at for job in pending] == [clock.now() + timedelta(minutes=65)]
 
 

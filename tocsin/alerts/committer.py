@@ -9,9 +9,9 @@ commit has happened, so a 2xx still means "committed".
 
 Isolation between the requests of a batch:
 
-- A :class:`Refusal` (unknown key, throttled, a body that cannot become a
-  signal) is raised before the work writes anything, so it is handed to its
-  caller and the batch goes on.
+- A :class:`~tocsin.domain.refusals.Refusal` (unknown key, throttled, a body
+  that cannot become a signal) is raised before the work writes anything, so
+  it is handed to its caller and the batch goes on.
 - Any other failure (a conflict with another process, a bug) rolls the
   batch back; each of its pieces then runs again alone, in its own
   transaction and with retries, so one bad request cannot fail the others.
@@ -19,8 +19,8 @@ Isolation between the requests of a batch:
 A connection the database broke (a read-only or full disk, a restart) is
 discarded by :mod:`tocsin.db.database`, so the retries run on fresh ones and
 ingest works again as soon as the database does. While the database refuses
-every attempt, requests are answered :class:`Unavailable` (503) and the
-outage is logged once, as is its end.
+every attempt, requests are refused :class:`~tocsin.domain.refusals.Unavailable`
+(503, ``Retry-After``) and the outage is logged once, as is its end.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import history
 from tocsin.db.database import Database
 from tocsin.db.outage import Outage
+from tocsin.domain.refusals import Refusal, Unavailable
 
 log = logging.getLogger("tocsin.alerts")
 
@@ -47,21 +48,20 @@ T = TypeVar("T")
 MAX_BATCH = 64
 #: Attempts of one piece of work alone before it fails with :class:`Unavailable`.
 ATTEMPTS = 3
+#: Seconds a sender is asked to wait when the database is unavailable.
+RETRY_AFTER = 1
+UNAVAILABLE = "alerts could not be stored right now; nothing was stored, retry"
 
 
-class Refusal(Exception):
-    """A request refused before its work wrote anything (the batch can go on)."""
+class Collision(Exception):
+    """Work that collided with concurrent writers and may succeed when run again.
+
+    Not a refusal: the committer retries the work; only when the collisions
+    persist is its caller refused :class:`Unavailable`.
+    """
 
 
-class Unavailable(Exception):
-    """The database kept refusing the transaction; the sender should retry."""
-
-
-class Conflict(Exception):
-    """Work that collided with concurrent writers and may succeed when run again."""
-
-
-RETRIED = (OperationalError, IntegrityError, Conflict)
+RETRIED = (OperationalError, IntegrityError, Collision)
 
 
 class _Item:
@@ -167,7 +167,7 @@ class GroupCommitter:
                 item.future.set_exception(value)
 
     def _alone(self, item: _Item) -> None:
-        """Run one piece of work in its own transactions, retrying conflicts."""
+        """Run one piece of work in its own transactions, retrying collisions."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.database.transaction() as session, history.deferring(session):
@@ -177,7 +177,9 @@ class GroupCommitter:
                 log.debug("ingest attempt %s of %s failed: %s", attempt, ATTEMPTS, error)
                 if attempt == ATTEMPTS:
                     self.outage.failed(error)
-                    item.future.set_exception(Unavailable(str(error)))
+                    refused = Unavailable(UNAVAILABLE, retry_after=RETRY_AFTER)
+                    refused.__cause__ = error
+                    item.future.set_exception(refused)
                     return
             except Exception as error:  # handed to the caller, who answers for it
                 item.future.set_exception(error)

@@ -1,66 +1,22 @@
-"""Job handlers for alerts: paging hand-over, suppression ends, auto-resolve, heartbeat checks.
+"""The alerts' job handlers, registered at start-up by the composition root.
 
-Each does its database work inside ``ctx.transaction()``, so it commits once,
-together with the job's completion.
+Each kind's payload and handler live with what they do (the paging hand-over
+in :mod:`~tocsin.alerts.handover` is paging's to handle): suppression ends in
+:mod:`~tocsin.alerts.groups`, auto-resolve in :mod:`~tocsin.alerts.auto_resolve`
+and heartbeat checks in :mod:`~tocsin.alerts.heartbeats`. Each does its
+database work inside ``ctx.transaction()``, so it commits once, together with
+the job's completion.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import select
-
-from tocsin.alerts import group_hooks as paging
-from tocsin.alerts import heartbeats, timers
-from tocsin.alerts.configured import cache_for
-from tocsin.alerts.ingest import SYSTEM, Ingest
-from tocsin.alerts.tables import Alert
-from tocsin.domain.alert_lifecycle import Action, AlertStatus, auto_resolve_at
-from tocsin.engine.registry import HandlerRegistry, JobContext
-
-
-def suppression_ended(ctx: JobContext) -> None:
-    with ctx.transaction() as session:
-        now = ctx.clock.now()
-        writer = Ingest(session, cache_for(ctx.database).get(session), now)
-        writer.reconsider(int(ctx.payload["group_id"]))
-        writer.flush()
-
-
-def auto_resolve(ctx: JobContext) -> None:
-    alert_id = int(ctx.payload["alert_id"])
-    quiet = timedelta(seconds=int(ctx.payload["quiet_seconds"]))
-    with ctx.transaction() as session:
-        now = ctx.clock.now()
-        alert = session.execute(
-            select(Alert.status, Alert.last_event_at).where(Alert.id == alert_id).with_for_update()
-        ).first()
-        if alert is None or alert.status == AlertStatus.RESOLVED:
-            return
-        due = auto_resolve_at(alert.last_event_at, quiet)
-        if now < due:
-            timers.auto_resolve(session, alert_id, quiet=quiet, at=due, now=now, first=False)
-            return
-        writer = Ingest(session, cache_for(ctx.database).get(session), now)
-        writer.act(
-            alert_id,
-            Action.RESOLVE,
-            SYSTEM,
-            f"Resolved automatically: no events for {quiet}",
-        )
-        writer.flush()
-
-
-def heartbeat_check(ctx: JobContext) -> None:
-    with ctx.transaction() as session:
-        now = ctx.clock.now()
-        heartbeats.check(
-            session, cache_for(ctx.database).get(session), str(ctx.payload["integration"]), now
-        )
+from tocsin.alerts.auto_resolve import AUTO_RESOLVE, auto_resolve
+from tocsin.alerts.groups import SUPPRESSION_ENDED, suppression_ended
+from tocsin.alerts.heartbeats import HEARTBEAT_CHECK, heartbeat_check
+from tocsin.engine.registry import HandlerRegistry
 
 
 def register(registry: HandlerRegistry) -> None:
-    paging.register(registry)
-    registry.register(timers.SUPPRESSION_ENDED, suppression_ended)
-    registry.register(timers.AUTO_RESOLVE, auto_resolve)
-    registry.register(timers.HEARTBEAT_CHECK, heartbeat_check)
+    registry.register(SUPPRESSION_ENDED, suppression_ended)
+    registry.register(AUTO_RESOLVE, auto_resolve)
+    registry.register(HEARTBEAT_CHECK, heartbeat_check)

@@ -12,22 +12,43 @@ that pings it is set up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import timers
-from tocsin.alerts.configured import Alerting, Integration
-from tocsin.alerts.ingest import Ingest, Origin
+from tocsin.alerts.configured import Alerting, Integration, cache_for
+from tocsin.alerts.ingest import Ingest
 from tocsin.alerts.statements import insert_for
 from tocsin.alerts.tables import Heartbeat
+from tocsin.alerts.writer import Origin
 from tocsin.domain.alert_lifecycle import Action, Severity, Signal
 from tocsin.domain.durations import spoken
+from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
+from tocsin.engine.registry import JobContext
 
 #: The dedup key of a heartbeat's alert within its service.
 DEDUP_PREFIX = "heartbeat:"
 NEW, UP, DOWN = "new", "up", "down"
+
+
+@dataclass(frozen=True)
+class HeartbeatCheck:
+    """Look whether the heartbeat integration named ``integration`` was pinged in time."""
+
+    integration: str
+
+
+HEARTBEAT_CHECK = JobKind("heartbeat.check", HeartbeatCheck)
+
+
+def schedule_check(session: Session, integration: str, *, at: datetime, now: datetime) -> bool:
+    """Queue the heartbeat's next check at ``at``."""
+    return jobs.enqueue(
+        session, HEARTBEAT_CHECK, HeartbeatCheck(integration=integration), now=now, run_at=at
+    )
 
 
 def _origin(integration: Integration) -> Origin:
@@ -69,7 +90,7 @@ def ping(
         writer.flush()
     if row.next_check_at is None:
         deadline = now + config.interval + config.grace
-        timers.heartbeat_check(session, integration.name, at=deadline, now=now)
+        schedule_check(session, integration.name, at=deadline, now=now)
         row.next_check_at = deadline
     return row
 
@@ -87,7 +108,7 @@ def check(session: Session, alerting: Alerting, name: str, now: datetime) -> Non
         return
     deadline = row.last_ping_at + config.interval + config.grace
     if now < deadline:
-        timers.heartbeat_check(session, name, at=deadline, now=now)
+        schedule_check(session, name, at=deadline, now=now)
         row.next_check_at = deadline
         return
     if row.status == DOWN:
@@ -113,3 +134,10 @@ def check(session: Session, alerting: Alerting, name: str, now: datetime) -> Non
         ),
     )
     writer.flush()
+
+
+def heartbeat_check(ctx: JobContext, payload: HeartbeatCheck) -> None:
+    """The ``heartbeat.check`` job (:func:`check`)."""
+    with ctx.transaction() as session:
+        now = ctx.clock.now()
+        check(session, cache_for(ctx.database).get(session), payload.integration, now)

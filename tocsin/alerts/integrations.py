@@ -18,21 +18,23 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import statements
 from tocsin.alerts.config_schema import INTEGRATION, IntegrationConfig
 from tocsin.alerts.configured import Alerting, Integration, key_digest
-from tocsin.alerts.statements import FIND_KEY
 from tocsin.alerts.tables import IntegrationKey
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
-from tocsin.db.prepared import prepare
+from tocsin.domain.refusals import Conflict, NotFound
 
 
-class IntegrationNotFound(Exception):
-    pass
+class IntegrationNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no integration named {name!r}")
 
 
-class IntegrationExists(Exception):
-    pass
+class IntegrationExists(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"an integration named {name!r} already exists")
 
 
 def generate_key() -> str:
@@ -87,7 +89,7 @@ def create(
 ) -> str:
     """Define an integration (managed by the API) and return its first key, shown once."""
     if _definition(session, name) is not None:
-        raise IntegrationExists(f"an integration named {name!r} already exists")
+        raise IntegrationExists(name)
     session.add(
         Definition(
             kind=INTEGRATION,
@@ -118,7 +120,7 @@ def rotate(
 ) -> str:
     """Revoke the integration's current keys and return a new one, shown once."""
     if _definition(session, name) is None:
-        raise IntegrationNotFound(f"no integration named {name!r}")
+        raise IntegrationNotFound(name)
     revoked = _revoke_all(session, name, actor, now)
     key = _add_key(session, name, actor, now)
     record(
@@ -139,7 +141,7 @@ def revoke(
 ) -> int:
     """Revoke every current key of the integration; returns how many were revoked."""
     if _definition(session, name) is None:
-        raise IntegrationNotFound(f"no integration named {name!r}")
+        raise IntegrationNotFound(name)
     revoked = _revoke_all(session, name, actor, now)
     record(
         session,
@@ -194,9 +196,7 @@ def key_owner(session: Session, alerting: Alerting, key: str) -> str | None:
         known = (transaction, {})
         session.info[_KNOWN_KEYS] = known
     if digest not in known[1]:
-        connection = session.connection()
-        row = prepare(connection, FIND_KEY).first(connection, {"digest": digest})
-        known[1][digest] = row[0] if row is not None else None
+        known[1][digest] = statements.key_owner(session.connection(), digest)
     found: str | None = known[1][digest]
     return found
 

@@ -3,10 +3,17 @@
 :func:`receive` looks the key up, applies the key's rate limit, builds the
 signals (a source's parser may refuse the body) and ingests them, in the
 transaction the process's :class:`~tocsin.alerts.committer.GroupCommitter`
-shares between the requests that arrive together. Conflicts between
+shares between the requests that arrive together. Collisions between
 concurrent writers (a deadlock or a race on a unique index on PostgreSQL, a
-busy SQLite) are retried a few times; if they persist the request fails with
-:class:`Unavailable` (503), never half-done, so the sender retries it.
+busy SQLite) are retried a few times; if they persist the request is refused
+:class:`~tocsin.domain.refusals.Unavailable` (503), never half-done, so the
+sender retries it.
+
+The refusals are the tree's (:mod:`tocsin.domain.refusals`), raised before
+the work writes anything: :class:`UnknownKey` (404),
+:class:`~tocsin.domain.refusals.Throttled` (429) and :class:`InvalidSignal`
+(422). Tocsin's own endpoints let the app answer them; the wire formats that
+define their own error bodies (PagerDuty, Opsgenie, SMTP) answer in those.
 """
 
 from __future__ import annotations
@@ -19,50 +26,40 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import integrations
-from tocsin.alerts.committer import Refusal, Unavailable
 from tocsin.alerts.configured import Alerting, Integration, cache_for, key_digest
-from tocsin.alerts.ingest import Origin, Result, ingest
+from tocsin.alerts.ingest import ingest
 from tocsin.alerts.rate_limit import limiter_for
 from tocsin.alerts.runtime import AlertsRuntime
+from tocsin.alerts.writer import Origin, Result
 from tocsin.domain.alert_lifecycle import Signal
-
-__all__ = [
-    "InvalidSignal",
-    "Throttled",
-    "Unavailable",
-    "UnknownKey",
-    "receive",
-    "receive_async",
-    "receive_with",
-    "receive_with_async",
-]
+from tocsin.domain.refusals import Invalid, NotFound, Throttled
 
 T = TypeVar("T")
 
+UNKNOWN_KEY = "unknown or revoked integration key"
 
-class UnknownKey(Refusal):
+
+class UnknownKey(NotFound):
     """No integration of the expected type has this key (or it was revoked)."""
 
-
-class Throttled(Refusal):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
+    def __init__(self) -> None:
+        super().__init__(UNKNOWN_KEY)
 
 
-class InvalidSignal(Refusal):
-    """The body is well-formed JSON but cannot become a signal; ``field`` names what is wrong."""
+class InvalidSignal(Invalid):
+    """The body is well-formed JSON but cannot become a signal; ``field`` names what is wrong.
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    Each source answers it in its own format, as it answers a body Pydantic
+    refuses (:func:`tocsin.inbound.endpoints.source_route`): ``field`` is one
+    name there, not a dotted path.
+    """
 
 
 def in_transaction(tocsin: AlertsRuntime, work: Callable[[Session], T]) -> T:
     """Run ``work`` in a transaction shared with concurrent inbound requests; committed on return.
 
-    ``work`` must raise :class:`Refusal` only before it writes anything.
+    ``work`` must raise a :class:`~tocsin.domain.refusals.Refusal` only before
+    it writes anything.
     """
     return tocsin.committer.submit(work)
 
@@ -94,7 +91,8 @@ def authorise(
         key_digest(key), integration.config.rate_limit_per_minute, tocsin.clock.now()
     )
     if wait is not None:
-        raise Throttled(int(wait))
+        what = "heartbeat" if integration.type == "heartbeat" else "integration key"
+        raise Throttled(int(wait), f"rate limit reached for this {what}")
     return alerting, integration
 
 

@@ -1,11 +1,11 @@
-"""Request and response bodies of the alert, integration, silence and report APIs."""
+"""Request and response bodies of the alert, group, integration and silence APIs."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.alerts.config_schema import (
     DEFAULT_RATE_LIMIT,
@@ -15,37 +15,10 @@ from tocsin.alerts.config_schema import (
     WebhookMapping,
 )
 from tocsin.config.fields import ObjectName
-from tocsin.domain import untrusted
 from tocsin.http.params import Instant
 
 AlertStatusName = Literal["triggered", "acknowledged", "resolved"]
 SeverityName = Literal["critical", "error", "warning", "info"]
-#: Text from a person: NUL and lone surrogates become U+FFFD, as in every inbound format.
-ReportText = Annotated[str, BeforeValidator(untrusted.cleaned)]
-
-
-class IngestedAlert(BaseModel):
-    dedup_key: str
-    #: open (a new alert), repeat, acknowledge, resolve or nothing.
-    result: str
-    alert_id: int | None
-    group_id: int | None
-
-
-class IngestOut(BaseModel):
-    """What an inbound request did; a 2xx means all of it is committed."""
-
-    status: Literal["accepted"] = "accepted"
-    integration: str
-    alerts: list[IngestedAlert]
-
-
-class HeartbeatOut(BaseModel):
-    status: Literal["ok"] = "ok"
-    integration: str
-    #: new, up or down before... now always up after a ping.
-    heartbeat: str
-    next_check_at: datetime | None
 
 
 class AlertOut(BaseModel):
@@ -246,24 +219,3 @@ class MaintenanceWindowOut(BaseModel):
     end: datetime
     comment: str
     active: bool
-
-
-class ReportIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"text": "checkout is failing for EU users"}]},
-    )
-
-    text: ReportText = Field(min_length=1, max_length=1000)
-    details: ReportText = Field(default="", max_length=20_000)
-    service: ObjectName | None = None
-    severity: SeverityName = "error"
-    #: Declare an incident at this severity (e.g. "SEV-2") instead of raising an alert.
-    declare: ReportText | None = Field(default=None, min_length=1, max_length=50)
-
-
-class ReportOut(BaseModel):
-    alert_id: int | None
-    group_id: int | None
-    incident_id: int | None
-    incident_reference: str | None

@@ -1,4 +1,4 @@
-"""Silences: create, list, expire, and the ones in force now.
+"""Silences: create, list and expire (which ones hold paging back now: :mod:`.suppression`).
 
 Expiring a silence early queues a suppression check for every open group it
 held back, so those groups page now instead of when the silence would have
@@ -13,53 +13,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import statements, timers
+from tocsin.alerts.groups import check_suppression
 from tocsin.alerts.tables import AlertGroup, SilenceRow
 from tocsin.db.audit import record
-from tocsin.db.prepared import prepare
 from tocsin.domain.matchers import MatcherError, parse_all
-from tocsin.domain.silences import Silence, SuppressionKind
+from tocsin.domain.refusals import Invalid, NotFound
+from tocsin.domain.silences import SuppressionKind
 
 
-class SilenceError(Exception):
-    """A silence that cannot be created or changed; ``field`` names the culprit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class InvalidSilence(Invalid):
+    """A silence that cannot be created; ``field`` names the culprit."""
 
 
-def to_domain(row: SilenceRow) -> Silence:
-    return Silence(row.id, parse_all(row.matchers), row.starts_at, row.ends_at)
-
-
-def active(session: Session, now: datetime) -> list[Silence]:
-    """Silences in force at ``now`` (the index on ``ends_at`` keeps this to unexpired rows)."""
-    rows = session.scalars(
-        select(SilenceRow).where(SilenceRow.ends_at > now, SilenceRow.starts_at <= now)
-    )
-    return [to_domain(row) for row in rows]
-
-
-_UNEXPIRED = "tocsin.alerts.unexpired_silences"
-
-
-def active_in_transaction(session: Session, now: datetime) -> list[Silence]:
-    """:func:`active`, reading the table once per transaction however many alerts ask.
-
-    Silences not yet ended are read on first use; later calls in the same
-    transaction filter them by their own ``now``.
-    """
-    transaction = session.get_transaction()
-    cached = session.info.get(_UNEXPIRED)
-    if cached is None or cached[0] is not transaction or now < cached[1]:
-        connection = session.connection()
-        rows = prepare(connection, statements.UNEXPIRED_SILENCES).all(connection, {"now": now})
-        found = [Silence(key, parse_all(texts), starts, ends) for key, texts, starts, ends in rows]
-        cached = (transaction, now, found)
-        session.info[_UNEXPIRED] = cached
-    return [silence for silence in cached[2] if silence.active(now)]
+class SilenceNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such silence")
 
 
 def create(
@@ -74,17 +42,17 @@ def create(
     remote_addr: str | None = None,
 ) -> SilenceRow:
     if not matchers:
-        raise SilenceError("matchers", "at least one matcher is required")
+        raise InvalidSilence("matchers", "at least one matcher is required")
     try:
         parsed = parse_all(matchers)
     except MatcherError as error:
-        raise SilenceError("matchers", str(error)) from error
+        raise InvalidSilence("matchers", str(error)) from error
     if ends_at <= starts_at:
-        raise SilenceError("ends_at", "must be after starts_at")
+        raise InvalidSilence("ends_at", "must be after starts_at")
     if ends_at <= now:
-        raise SilenceError("ends_at", "must be in the future")
+        raise InvalidSilence("ends_at", "must be in the future")
     if not comment.strip():
-        raise SilenceError("comment", "say why alerts are silenced")
+        raise InvalidSilence("comment", "say why alerts are silenced")
     row = SilenceRow(
         matchers=[str(matcher) for matcher in parsed],
         starts_at=starts_at,
@@ -117,11 +85,11 @@ def listing(session: Session, *, now: datetime, include_expired: bool) -> list[S
 
 def expire(
     session: Session, silence_id: int, *, actor: str, now: datetime, remote_addr: str | None = None
-) -> SilenceRow | None:
-    """End a silence now; None if there is no such silence. Expiring an ended one is a no-op."""
+) -> SilenceRow:
+    """End a silence now (:class:`SilenceNotFound` if none). Expiring an ended one is a no-op."""
     row = session.scalar(select(SilenceRow).where(SilenceRow.id == silence_id).with_for_update())
     if row is None:
-        return None
+        raise SilenceNotFound()
     if row.ends_at <= now:
         return row
     row.ends_at = now
@@ -135,7 +103,7 @@ def expire(
         )
     )
     for group_id in held:
-        timers.check_suppression(session, group_id, at=now, now=now)
+        check_suppression(session, group_id, at=now, now=now)
     record(
         session,
         at=now,

@@ -1,21 +1,27 @@
-"""The ingest path's SQL, built once per dialect with bound parameters.
+"""The ingest path's SQL, built once per dialect with bound parameters, run by name.
 
 Building an INSERT ... ON CONFLICT with SQLAlchemy costs more than running it
 (each build makes an ``excluded`` alias and a fresh cache key), so the
 statements every alert runs are built once here;
 :func:`~tocsin.db.prepared.prepare` compiles each once per dialect into a
 :class:`~tocsin.db.prepared.Prepared` statement that runs on the driver's
-cursor.
+cursor. The rest of the capability runs them through the functions at the
+end of this module (:func:`upsert`, :func:`open_group`, ...), on the
+connection of the session's transaction: this module is the only one that
+touches the prepared statements of alerts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from tocsin.alerts.tables import (
@@ -26,7 +32,8 @@ from tocsin.alerts.tables import (
     IntegrationKey,
     SilenceRow,
 )
-from tocsin.db.prepared import binds
+from tocsin.db import prepared
+from tocsin.db.prepared import binds, prepare
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
@@ -193,3 +200,134 @@ EARLIER_OPENINGS = (
 UNEXPIRED_SILENCES = select(
     SILENCES.c.id, SILENCES.c.matchers, SILENCES.c.starts_at, SILENCES.c.ends_at
 ).where(SILENCES.c.ends_at > bindparam("now", type_=SILENCES.c.ends_at.type))
+
+
+# -- What paging reads of a group it escalates (see tocsin.alerts.handover) --------------------
+
+_OPENED_GROUP = select(
+    GROUPS.c.id,
+    GROUPS.c.service,
+    GROUPS.c.title,
+    GROUPS.c.escalation_policy,
+    GROUPS.c.urgency,
+    GROUPS.c.incident_id,
+    GROUPS.c.opened_at,
+).where(GROUPS.c.id == bindparam("group_id"))
+_GROUP_STATE = select(
+    GROUPS.c.resolved_at, GROUPS.c.acknowledged_at, GROUPS.c.acknowledged_by
+).where(GROUPS.c.id == bindparam("group_id"))
+
+
+def opened_group(session: Session, group_id: int) -> tuple[Any, ...] | None:
+    """The group's id, service, title, escalation policy, urgency, incident and opening time."""
+    connection = prepared.reading(session)
+    return prepare(connection, _OPENED_GROUP).first(connection, {"group_id": group_id})
+
+
+def group_state(session: Session, group_id: int) -> tuple[Any, ...] | None:
+    """The group's (resolved at, acknowledged at, acknowledged by)."""
+    connection = prepared.reading(session)
+    return prepare(connection, _GROUP_STATE).first(connection, {"group_id": group_id})
+
+
+# --- running them ------------------------------------------------------------------
+
+
+def upsert(connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Insert an alert (``values``: :data:`ALERT_COLUMNS`) or repeat the open one.
+
+    Returns its id, occurrences, group id and stored body (:data:`BODY_COLUMNS`).
+    """
+    row = prepare(connection, upsert_alert(connection.dialect.name)).first(connection, values)
+    assert row is not None, "an upsert always returns its row"
+    return row
+
+
+def set_body(connection: Connection, alert_id: int, changed: Mapping[str, Any]) -> None:
+    """Set the :data:`BODY_COLUMNS` in ``changed`` on alert ``alert_id``."""
+    prepare(connection, update_body(tuple(changed))).run(connection, {"alert": alert_id, **changed})
+
+
+def place(
+    connection: Connection,
+    alert_id: int,
+    *,
+    group_id: int,
+    incident_id: int | None,
+    flapping: bool,
+    suppressed_by: str | None,
+) -> None:
+    """Record a new alert's group, incident and hold."""
+    prepare(connection, PLACE_ALERT).run(
+        connection,
+        {
+            "alert": alert_id,
+            "group_id": group_id,
+            "incident_id": incident_id,
+            "flapping": flapping,
+            "suppressed_by": suppressed_by,
+        },
+    )
+
+
+def earlier_openings(
+    connection: Connection,
+    *,
+    service: str,
+    dedup_key: str,
+    since: datetime,
+    alert_id: int,
+    cycles: int,
+) -> list[datetime]:
+    """When other alerts with this key opened since ``since``, newest first (at most ``cycles``)."""
+    rows = prepare(connection, EARLIER_OPENINGS).all(
+        connection,
+        {
+            "service": service,
+            "dedup_key": dedup_key,
+            "since": since,
+            "alert": alert_id,
+            "cycles": cycles,
+        },
+    )
+    return [row[0] for row in rows]
+
+
+def joinable_group(
+    connection: Connection, service: str, join_key: str
+) -> tuple[int, datetime, int | None, bool] | None:
+    """The group accepting ``join_key`` on ``service``, locked: id, last alert, incident, paging."""
+    found = prepare(connection, JOINABLE_GROUP).first(
+        connection, {"service": service, "join_key": join_key}
+    )
+    return None if found is None else (found[0], found[1], found[2], found[3])
+
+
+def open_group(connection: Connection, values: Mapping[str, Any]) -> int | None:
+    """Open a group (``values``: :data:`GROUP_COLUMNS`); None if one accepts its key already."""
+    row = prepare(connection, insert_group(connection.dialect.name)).first(connection, values)
+    return None if row is None else int(row[0])
+
+
+def join_group(connection: Connection, group_id: int, now: datetime) -> None:
+    """Count one more alert in the group."""
+    prepare(connection, JOIN_GROUP).run(connection, {"group": group_id, "now": now})
+
+
+def start_paging(connection: Connection, group_id: int, now: datetime) -> None:
+    """Mark the group as handed to paging, no longer held back."""
+    prepare(connection, START_PAGING).run(connection, {"group_id": group_id, "now": now})
+
+
+def unexpired_silences(
+    connection: Connection, now: datetime
+) -> list[tuple[int, list[str], datetime, datetime]]:
+    """Every silence not ended at ``now``: id, matchers, start and end."""
+    rows = prepare(connection, UNEXPIRED_SILENCES).all(connection, {"now": now})
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def key_owner(connection: Connection, digest: str) -> str | None:
+    """The integration whose unrevoked generated key has this digest."""
+    row = prepare(connection, FIND_KEY).first(connection, {"digest": digest})
+    return None if row is None else str(row[0])

@@ -54,8 +54,8 @@ def serve(
 
     from tocsin.app.demo import load_demo
     from tocsin.app.web_app import create_app
+    from tocsin.http.bodies import max_body_bytes
     from tocsin.inbound.email import start_listener
-    from tocsin.inbound.routes import max_body_bytes
     from tocsin.notify.settings import OUTBOX
 
     if demo:  # the demo records messages in its outbox unless told otherwise

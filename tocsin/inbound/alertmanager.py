@@ -1,4 +1,4 @@
-"""Prometheus Alertmanager's webhook (payload version 4) as signals.
+"""Prometheus Alertmanager's webhook (payload version 4) as signals, and its endpoint.
 
 Alertmanager posts one notification per alert group with every alert of the
 group in ``alerts``; each alert becomes one signal deduplicated by its
@@ -20,9 +20,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.alerts.runtime import AlertsRuntimeDep
 from tocsin.domain.alert_lifecycle import Action, Signal, parse_severity
+from tocsin.inbound.endpoints import ERRORS, IngestOut, Key, PlainRoute, receive_plain
 
 #: Alertmanager's "no end time" (Go's zero time) in ``endsAt``.
 _ZERO_TIME_YEAR = 1
@@ -152,3 +155,24 @@ def signals(payload: AlertmanagerPayload) -> list[Signal]:
         }
         found.append(alert_signal(alert, links=links, details=details))
     return found
+
+
+async def receive_alertmanager(
+    key: Key, payload: AlertmanagerPayload, tocsin: AlertsRuntimeDep
+) -> IngestOut:
+    return await receive_plain(tocsin, key, ("alertmanager",), lambda _: signals(payload))
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/api/v1/integrations/{key}/alertmanager",
+        receive_alertmanager,
+        methods=["POST"],
+        route_class_override=PlainRoute,
+        tags=["inbound"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=IngestOut,
+        summary="Receive a Prometheus Alertmanager webhook (payload version 4)",
+        responses=ERRORS,
+    )

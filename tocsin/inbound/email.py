@@ -32,17 +32,11 @@ from aiosmtpd.smtp import Session as SmtpSession
 from tocsin.alerts import integrations
 from tocsin.alerts.config_schema import EmailConfig
 from tocsin.alerts.configured import cache_for
-from tocsin.alerts.receive import (
-    Received,
-    Throttled,
-    Unavailable,
-    UnknownKey,
-    in_transaction,
-    receive,
-)
+from tocsin.alerts.receive import Received, UnknownKey, in_transaction, receive
 from tocsin.alerts.runtime import AlertsRuntime
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
+from tocsin.domain.refusals import Throttled, Unavailable
 
 log = logging.getLogger("tocsin.inbound.email")
 

@@ -1,4 +1,4 @@
-"""Grafana unified alerting's webhook contact point as signals.
+"""Grafana unified alerting's webhook contact point as signals, and its endpoint.
 
 Grafana's body extends Alertmanager's (``version: "1"``, ``orgId``, ``state``,
 ``title``, ``message``) and each alert carries its query ``values``, a
@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import APIRouter, status
 from pydantic import ConfigDict, Field
 
+from tocsin.alerts.runtime import AlertsRuntimeDep
 from tocsin.domain.alert_lifecycle import Signal
 from tocsin.inbound.alertmanager import AlertmanagerAlert, AlertmanagerPayload, alert_signal
+from tocsin.inbound.endpoints import ERRORS, IngestOut, Key, PlainRoute, receive_plain
 
 
 class GrafanaAlert(AlertmanagerAlert):
@@ -97,3 +100,22 @@ def signals(payload: GrafanaPayload) -> list[Signal]:
             details["imageURL"] = alert.imageURL
         found.append(alert_signal(alert, links=links, details=details))
     return found
+
+
+async def receive_grafana(key: Key, payload: GrafanaPayload, tocsin: AlertsRuntimeDep) -> IngestOut:
+    return await receive_plain(tocsin, key, ("grafana",), lambda _: signals(payload))
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/api/v1/integrations/{key}/grafana",
+        receive_grafana,
+        methods=["POST"],
+        route_class_override=PlainRoute,
+        tags=["inbound"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=IngestOut,
+        summary="Receive a Grafana unified alerting webhook",
+        responses=ERRORS,
+    )

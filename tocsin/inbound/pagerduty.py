@@ -7,7 +7,10 @@ PagerDuty's:
 - 202 ``{"status": "success", "message": "Event processed", "dedup_key": ...}``;
 - 400 ``{"status": "invalid event", "message": "Event object is invalid",
   "errors": [...]}`` for a malformed event or an unknown routing key;
-- 429 when the key sends faster than its rate limit.
+- 413 in the same shape for a body over the limit;
+- 429 ``{"status": "throttle event", ...}`` when the key sends faster than
+  its rate limit, and 503 ``{"status": "unavailable", ...}`` when the
+  database keeps refusing, each with ``Retry-After``.
 
 ``trigger`` without ``dedup_key`` opens a new alert and answers with the key
 Tocsin generated (32 hex digits, as PagerDuty does); ``acknowledge`` and
@@ -20,10 +23,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import ErrorDetails
 
+from tocsin.alerts.committer import RETRY_AFTER
+from tocsin.alerts.receive import UnknownKey, receive_async
+from tocsin.alerts.runtime import AlertsRuntimeDep
 from tocsin.domain.alert_lifecycle import Action, Severity, Signal, label_values
+from tocsin.domain.refusals import Throttled, Unavailable
+from tocsin.inbound.endpoints import source_route
 
 SUCCESS = {"status": "success", "message": "Event processed"}
 INVALID = {"status": "invalid event", "message": "Event object is invalid"}
@@ -31,6 +41,7 @@ THROTTLED = {
     "status": "throttle event",
     "message": "Requests for this service are arriving too quickly.  Please retry later.",
 }
+UNAVAILABLE = {"status": "unavailable", "message": "Event could not be stored; retry"}
 INVALID_ROUTING_KEY = "Invalid routing key"
 
 
@@ -161,4 +172,79 @@ def signal(event: PagerDutyEvent) -> Signal:
         links=tuple(links),
         started_at=payload.timestamp,
         runbook_url=runbook if isinstance(runbook, str) else None,
+    )
+
+
+# --- the endpoint and its answers ------------------------------------------------
+
+
+def _invalid(errors: Sequence[ErrorDetails]) -> Response:
+    return JSONResponse({**INVALID, "errors": error_messages(errors)}, status.HTTP_400_BAD_REQUEST)
+
+
+def _too_large(limit: int) -> Response:
+    return JSONResponse(
+        {**INVALID, "errors": [f"Event object is larger than {limit} bytes"]},
+        status.HTTP_413_CONTENT_TOO_LARGE,
+    )
+
+
+class PagerDutyAccepted(BaseModel):
+    status: str = "success"
+    message: str = "Event processed"
+    dedup_key: str
+
+
+class PagerDutyRefused(BaseModel):
+    status: str
+    message: str
+    errors: list[str] = []
+
+
+PagerDutyRoute = source_route(_invalid, _too_large)
+
+
+async def pagerduty_enqueue(event: PagerDutyEvent, tocsin: AlertsRuntimeDep) -> Response:
+    try:
+        received = await receive_async(
+            tocsin, event.routing_key, ("pagerduty",), lambda _: [signal(event)]
+        )
+    except UnknownKey:
+        return JSONResponse(
+            {**INVALID, "errors": [INVALID_ROUTING_KEY]}, status.HTTP_400_BAD_REQUEST
+        )
+    except Throttled as error:
+        return JSONResponse(
+            THROTTLED,
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(error.retry_after)},
+        )
+    except Unavailable as error:
+        return JSONResponse(
+            {**UNAVAILABLE, "errors": []},
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(error.retry_after or RETRY_AFTER)},
+        )
+    return JSONResponse(
+        {**SUCCESS, "dedup_key": received.results[0].dedup_key}, status.HTTP_202_ACCEPTED
+    )
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/v2/enqueue",
+        pagerduty_enqueue,
+        methods=["POST"],
+        route_class_override=PagerDutyRoute,
+        tags=["inbound", "pagerduty"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=PagerDutyAccepted,
+        summary="PagerDuty Events API v2: trigger, acknowledge or resolve",
+        responses={
+            400: {"model": PagerDutyRefused, "description": "Invalid event or routing key"},
+            413: {"model": PagerDutyRefused, "description": "Event too large"},
+            429: {"model": PagerDutyRefused, "description": "Throttled; see Retry-After"},
+            503: {"model": PagerDutyRefused, "description": "Unavailable; retry"},
+        },
     )

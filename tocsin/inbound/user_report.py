@@ -11,8 +11,12 @@ service within the grouping window share a group and page once.
 
 Anyone signed in may report; only responders and admins may cause a
 declaration, whether with ``declare`` or with a severity the routing and
-auto-incident rules turn into one. :func:`refusal` says why a viewer's report
-that would declare is refused, before anything is written.
+auto-incident rules turn into one. :func:`check_role` refuses a viewer's
+report that would declare (:class:`DeclaringForbidden`, 403) before anything
+is written.
+
+``POST /api/v1/reports`` is part of Tocsin's own API (signed in, with the
+API's route class and its refusals), not a wire format.
 """
 
 from __future__ import annotations
@@ -20,14 +24,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.configured import Alerting
-from tocsin.alerts.ingest import Origin, ingest
+from tocsin.alerts.configured import Alerting, cache_for
+from tocsin.alerts.ingest import ingest
+from tocsin.alerts.runtime import AlertsRuntimeDep
+from tocsin.alerts.schemas import SeverityName
+from tocsin.alerts.writer import Origin
+from tocsin.auth.deps import Viewer, remote_addr
 from tocsin.auth.roles import allows
-from tocsin.domain import routing
+from tocsin.config import known_names
+from tocsin.config.fields import ObjectName
+from tocsin.domain import routing, untrusted
 from tocsin.domain.alert_lifecycle import Action, Severity, Signal
+from tocsin.domain.refusals import Forbidden, Invalid
+from tocsin.http.checked import CheckedRoute
 from tocsin.incidents import declaring
 from tocsin.incidents.editing import Actor
 
@@ -36,6 +51,10 @@ INTEGRATION = "user-reports"
 SOURCE_TYPE = "user_report"
 #: The service of reports that name none and that no routing rule routes.
 UNASSIGNED = "unassigned"
+
+
+class DeclaringForbidden(Forbidden):
+    """The account may not declare an incident, which the report would."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,7 @@ class Reported:
     incident_reference: str | None = None
 
 
-def report(
+def submit(
     session: Session,
     alerting: Alerting,
     new: Report,
@@ -66,24 +85,12 @@ def report(
 ) -> Reported:
     """Raise the report as an alert, or declare it as an incident; in the caller's transaction.
 
-    Declaring raises :class:`~tocsin.domain.refusals.Invalid` when the
-    incident is refused (an unknown severity, an empty title).
+    Declaring is refused when the incidents service refuses (an unknown
+    severity: :class:`~tocsin.domain.refusals.Invalid`, 422; otherwise
+    :class:`~tocsin.domain.refusals.Conflict`, 409).
     """
     if new.declare is not None:
-        incident = declaring.declare(
-            session,
-            declaring.NewIncident(
-                title=new.text[:200],
-                severity=new.declare,
-                summary=new.details,
-                source="user_report",
-                services=[new.service] if new.service else [],
-                reported_by=new.reporter,
-            ),
-            actor,
-            now,
-        )
-        return Reported(incident_id=incident.id, incident_reference=incident.reference)
+        return _declare(session, new, new.declare, actor, now)
     signal = Signal(
         action=Action.TRIGGER,
         dedup_key=f"report:{uuid.uuid4().hex}",
@@ -96,6 +103,19 @@ def report(
     )
     [result] = ingest(session, alerting, _origin(new), [signal], now)
     return Reported(alert_id=result.alert_id, group_id=result.group_id)
+
+
+def _declare(session: Session, new: Report, severity: str, actor: Actor, now: datetime) -> Reported:
+    incident = declaring.NewIncident(
+        title=new.text[:200],
+        severity=severity,
+        summary=new.details,
+        source="user_report",
+        services=[new.service] if new.service else [],
+        reported_by=new.reporter,
+    )
+    declared = declaring.declare(session, incident, actor, now)
+    return Reported(incident_id=declared.id, incident_reference=declared.reference)
 
 
 def declaration(alerting: Alerting, new: Report) -> str | None:
@@ -126,16 +146,16 @@ def declaration(alerting: Alerting, new: Report) -> str | None:
     )
 
 
-def refusal(alerting: Alerting, new: Report, role: str) -> str | None:
-    """Why an account with ``role`` may not make report ``new``, or None when it may."""
+def check_role(alerting: Alerting, new: Report, role: str) -> None:
+    """Refuse a report ``role`` may not make, one that declares (:class:`DeclaringForbidden`)."""
     if allows(role, "responder"):
-        return None
+        return
     if new.declare is not None:
-        return DECLARING_NEEDS_RESPONDER
+        raise DeclaringForbidden(DECLARING_NEEDS_RESPONDER)
     level = declaration(alerting, new)
     if level is None:
-        return None
-    return (
+        return
+    raise DeclaringForbidden(
         f"{DECLARING_NEEDS_RESPONDER}: a report with severity {new.severity.value} declares "
         f"{level} under the routing and auto-incident rules; report it at a lower severity, "
         "or ask a responder"
@@ -148,3 +168,77 @@ def _labels(new: Report) -> dict[str, str]:
 
 def _origin(new: Report) -> Origin:
     return Origin(INTEGRATION, new.service or UNASSIGNED, SOURCE_TYPE)
+
+
+# --- POST /api/v1/reports -------------------------------------------------------------
+
+#: Text from a person: NUL and lone surrogates become U+FFFD, as in every inbound format.
+ReportText = Annotated[str, BeforeValidator(untrusted.cleaned)]
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "checkout is failing for EU users"}]},
+    )
+
+    text: ReportText = Field(min_length=1, max_length=1000)
+    details: ReportText = Field(default="", max_length=20_000)
+    service: ObjectName | None = None
+    severity: SeverityName = "error"
+    #: Declare an incident at this severity (e.g. "SEV-2") instead of raising an alert.
+    declare: ReportText | None = Field(default=None, min_length=1, max_length=50)
+
+
+class ReportOut(BaseModel):
+    alert_id: int | None
+    group_id: int | None
+    incident_id: int | None
+    incident_reference: str | None
+
+
+def report(
+    body: ReportIn, principal: Viewer, tocsin: AlertsRuntimeDep, request: Request
+) -> ReportOut:
+    actor = Actor(principal.name, principal.role == "admin", remote_addr(request))
+    new = Report(
+        text=body.text.strip(),
+        reporter=principal.name,
+        details=body.details,
+        service=body.service,
+        severity=Severity(body.severity),
+        declare=body.declare,
+    )
+    with tocsin.database.transaction() as session:
+        unknown = known_names.undefined_service(session, [body.service] if body.service else [])
+        if unknown is not None:
+            raise Invalid("service", unknown[1])
+        alerting = cache_for(tocsin.database).get(session)
+        check_role(alerting, new, principal.role)
+        done = submit(session, alerting, new, actor, tocsin.clock.now())
+    return ReportOut(
+        alert_id=done.alert_id,
+        group_id=done.group_id,
+        incident_id=done.incident_id,
+        incident_reference=done.incident_reference,
+    )
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router, as one of the API's own (``CheckedRoute``)."""
+    router.add_api_route(
+        "/api/v1/reports",
+        report,
+        methods=["POST"],
+        route_class_override=CheckedRoute,
+        tags=["alerts"],
+        status_code=status.HTTP_201_CREATED,
+        response_model=ReportOut,
+        summary="Report a problem: raise an alert, or declare an incident",
+        responses={
+            403: {
+                "description": "Declaring an incident (`declare`, or a severity that declares one)"
+            },
+            422: {"description": "A field is invalid; it is named"},
+        },
+    )

@@ -1,24 +1,32 @@
 """Generic JSON webhooks: any body, turned into alerts by the integration's JMESPath mapping.
 
-The mapping (see :class:`tocsin.alerts.config_schema.WebhookMapping`) names
-an expression for each field. ``alerts`` may select a list, each item of
-which is one alert; otherwise the whole body is one. ``dedup_key`` and
-``summary`` must give a value for every item; the others are optional.
+``POST /api/v1/integrations/{key}/webhook`` takes any JSON. The mapping (see
+:class:`tocsin.alerts.config_schema.WebhookMapping`) names an expression
+for each field. ``alerts`` may select a list, each item of which is one
+alert; otherwise the whole body is one. ``dedup_key`` and ``summary`` must
+give a value for every item; the others are optional. A body the mapping
+cannot turn into alerts is refused (:class:`~tocsin.alerts.receive.InvalidSignal`,
+422 naming the item or the mapping's expression).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import jmespath
+from fastapi import APIRouter, Body, status
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 
 from tocsin.alerts.config_schema import WebhookMapping
+from tocsin.alerts.configured import Integration
 from tocsin.alerts.receive import InvalidSignal
+from tocsin.alerts.runtime import AlertsRuntimeDep
 from tocsin.domain.alert_lifecycle import Action, Signal, label_values, parse_severity
+from tocsin.inbound.endpoints import ERRORS, IngestOut, Key, PlainRoute, receive_plain
 
 #: Most alerts one webhook body may carry.
 MAX_ITEMS = 10_000
@@ -104,3 +112,33 @@ def signals(mapping: WebhookMapping, body: Any) -> list[Signal]:
             )
         )
     return found
+
+
+def _mapped(body: Any) -> Callable[[Integration], Sequence[Signal]]:
+    def build(integration: Integration) -> Sequence[Signal]:
+        mapping = integration.config.mapping
+        assert mapping is not None, "webhook integrations always have a mapping"
+        return signals(mapping, body)
+
+    return build
+
+
+async def receive_webhook(
+    key: Key, body: Annotated[Any, Body()], tocsin: AlertsRuntimeDep
+) -> IngestOut:
+    return await receive_plain(tocsin, key, ("webhook",), _mapped(body))
+
+
+def add_routes(router: APIRouter) -> None:
+    """Add the endpoint to the inbound router (:mod:`tocsin.inbound.routes`)."""
+    router.add_api_route(
+        "/api/v1/integrations/{key}/webhook",
+        receive_webhook,
+        methods=["POST"],
+        route_class_override=PlainRoute,
+        tags=["inbound"],
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=IngestOut,
+        summary="Receive any JSON, mapped to alerts by the integration's JMESPath mapping",
+        responses=ERRORS,
+    )
