@@ -14,6 +14,7 @@ touches the prepared statements of alerts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -33,7 +34,7 @@ from tocsin.alerts.tables import (
     SilenceRow,
 )
 from tocsin.db import prepared
-from tocsin.db.prepared import binds, prepare
+from tocsin.db.prepared import Rows, binds, prepare
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
@@ -331,3 +332,47 @@ def key_owner(connection: Connection, digest: str) -> str | None:
     """The integration whose unrevoked generated key has this digest."""
     row = prepare(connection, FIND_KEY).first(connection, {"digest": digest})
     return None if row is None else str(row[0])
+
+
+# --- history events, gathered and inserted together (see tocsin.alerts.history) -----------
+
+_MAX_TEXT = 2000
+
+
+class Events(Rows):
+    """Events gathered while handling one request, inserted together with :meth:`flush`."""
+
+    statement = INSERT_EVENTS
+
+    def add(
+        self,
+        at: datetime,
+        kind: str,
+        actor: str,
+        text: str,
+        *,
+        alert_id: int | None = None,
+        group_id: int | None = None,
+        **detail: Any,
+    ) -> None:
+        self.rows.append(
+            {
+                "alert_id": alert_id,
+                "group_id": group_id,
+                "at": at,
+                "kind": kind,
+                "actor": actor[:100],
+                "text": text[:_MAX_TEXT],
+                "detail": detail,
+            }
+        )
+
+
+def deferred_events(session: Session) -> Events | None:
+    """The events a surrounding :func:`deferring_events` block will insert, if there is one."""
+    return prepared.deferred(session, Events)
+
+
+def deferring_events(session: Session) -> AbstractContextManager[Events]:
+    """Gather the events written in this block; insert them in one statement at its end."""
+    return prepared.deferring(session, Events)
