@@ -9,14 +9,12 @@ from typing import Annotated
 import typer
 
 from tocsin.app.listen import address, bind, check_public_url, check_tls
+from tocsin.app.process import LogLevel, LogLevelOption, start_process
 from tocsin.cli.common import (
     DatabaseUrlOption,
     DataDirOption,
-    LogLevel,
-    LogLevelOption,
     console,
     fail,
-    start_process,
 )
 
 
@@ -55,7 +53,6 @@ def serve(
     from tocsin.app.demo import load_demo
     from tocsin.app.web_app import create_app
     from tocsin.inbound.email import start_listener
-    from tocsin.inbound.routes import max_body_bytes
     from tocsin.notify.settings import OUTBOX
 
     if demo:  # the demo records messages in its outbox unless told otherwise
@@ -88,7 +85,11 @@ def serve(
     smtp = None
     if smtp_port:
         smtp = start_listener(
-            tocsin, host=host, port=smtp_port, domain=smtp_domain, max_bytes=max_body_bytes()
+            tocsin,
+            host=host,
+            port=smtp_port,
+            domain=smtp_domain,
+            max_bytes=tocsin.settings.max_alert_body_bytes,
         )
         console.print(f"Inbound email on smtp://{host}:{smtp_port}", highlight=False)
     try:

@@ -50,7 +50,6 @@ from tocsin.alerts.tables import Alert
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
 from tocsin.http.bodies import limited_route
-from tocsin.http.bodies import max_body_bytes as max_body_bytes
 from tocsin.inbound import alertmanager, grafana, heartbeat, opsgenie, pagerduty, webhook
 
 #: Seconds a sender is asked to wait when the database is unavailable.
