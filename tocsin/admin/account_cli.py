@@ -72,7 +72,7 @@ def create_user(
                 time_zone=time_zone,
                 password=password,
             )
-    except ValueError as exc:
+    except (ValueError, accounts.AccountError) as exc:  # a bad role or time zone, a taken name
         fail(str(exc))
     console.print(f"created user {user.name} ({user.role})", highlight=False)
 

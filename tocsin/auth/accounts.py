@@ -19,6 +19,7 @@ from tocsin.auth.roles import Role, parse_role
 from tocsin.auth.tables import ApiToken, User, WebSession
 from tocsin.auth.throttle import Throttled
 from tocsin.db.audit import record
+from tocsin.domain.refusals import Conflict
 
 SESSION_LIFETIME = timedelta(hours=12)
 #: How precisely a token's last use is recorded.
@@ -28,8 +29,12 @@ MIN_PASSWORD_LENGTH = 8
 ANONYMOUS = "(anonymous)"
 
 
-class AccountError(ValueError):
-    """Input a person must correct; the message says what and where."""
+class AccountError(Conflict):
+    """An account change refused (a name taken, a password too short); the message says why.
+
+    A :class:`Conflict` (409) through the API, whose schemas check a password's
+    length before it gets here; the CLI prints the message.
+    """
 
 
 @dataclass(frozen=True)
