@@ -43,9 +43,9 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from tocsin.alerts import integrations
+from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.alerts.statements import ALERTS
 from tocsin.app.service import Tocsin
-from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.kernel.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -57,8 +57,9 @@ sys.path.insert(0, str(REPO))
 from tests.support.databases import database_url  # noqa: E402
 from tests.support.processes import environment, free_port, start, stop, wait_for  # noqa: E402
 from tocsin.alerts import integrations  # noqa: E402
+from tocsin.alerts.config_schema import IntegrationConfig  # noqa: E402
+from tocsin.app.config_kinds import CONFIG_KINDS  # noqa: E402
 from tocsin.app.service import Tocsin  # noqa: E402
-from tocsin.config.alerting_schema import IntegrationConfig  # noqa: E402
 from tocsin.config.apply import apply  # noqa: E402
 from tocsin.config.validate import validate_directory  # noqa: E402
 from tocsin.db import migrate  # noqa: E402
@@ -149,7 +150,7 @@ def configure(database: Database, sink: Receiver, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "bench.yaml").write_text(config(sink))
     now = datetime.now(UTC)
-    validation = validate_directory(directory, now=now)
+    validation = validate_directory(directory, CONFIG_KINDS, now=now)
     assert validation.ok, validation.errors
     with database.transaction() as session:
         apply(session, validation.configuration, now=now)

@@ -15,11 +15,17 @@ from fastapi.testclient import TestClient
 from tests.alerts.support import alerts, groups, integration, payload
 from tests.conftest import Caller
 from tests.incidents.support import client_without_engine, declare
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.config import validate_directory
-from tocsin.config.desired import INCIDENT_ROLE, SEVERITY
-from tocsin.config.incident_schema import CHECKLIST, INCIDENT_FIELD, RESOLVE_POLICY
 from tocsin.config.tables import Definition
+from tocsin.incidents.config_schema import (
+    CHECKLIST,
+    INCIDENT_FIELD,
+    INCIDENT_ROLE,
+    RESOLVE_POLICY,
+    SEVERITY,
+)
 
 ROLES = "/api/v1/incident-roles"
 
@@ -33,7 +39,7 @@ def client(tocsin: Tocsin) -> Iterator[TestClient]:
 def _config_error(tmp_path: Path, now: datetime, text: str) -> str:
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "roles.yaml").write_text(text)
-    validation = validate_directory(tmp_path / "config", now=now)
+    validation = validate_directory(tmp_path / "config", CONFIG_KINDS, now=now)
     (error,) = validation.errors
     return error.message
 

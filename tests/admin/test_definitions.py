@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.config import apply, validate_directory
 
@@ -14,7 +15,7 @@ SEED = Path(__file__).resolve().parents[2] / "examples" / "config"
 
 
 def apply_seed(tocsin: Tocsin) -> None:
-    validation = validate_directory(SEED, now=tocsin.clock.now())
+    validation = validate_directory(SEED, CONFIG_KINDS, now=tocsin.clock.now())
     assert validation.ok
     with tocsin.database.transaction() as session:
         apply(session, validation.configuration, now=tocsin.clock.now())

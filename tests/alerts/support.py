@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from tests.conftest import Caller
 from tests.support.processes import free_port, wait_for
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.config import apply, validate_directory
@@ -56,7 +57,7 @@ def configure(tocsin: Tocsin, directory: Path, files: dict[str, str]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (directory / name).write_text(text)
-    validation = validate_directory(directory, now=tocsin.clock.now())
+    validation = validate_directory(directory, CONFIG_KINDS, now=tocsin.clock.now())
     assert validation.ok, [str(issue) for issue in validation.errors]
     with tocsin.database.transaction() as session:
         apply(session, validation.configuration, now=tocsin.clock.now())

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, configure, groups, payload
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.config import validate_directory
 
@@ -132,7 +133,7 @@ def test_mistakes_are_reported_with_file_line_and_field(
 ) -> None:
     (tmp_path / "services.yaml").write_text(SERVICES)
     (tmp_path / "alerting.yaml").write_text(text)
-    validation = validate_directory(tmp_path, now=tocsin_now())
+    validation = validate_directory(tmp_path, CONFIG_KINDS, now=tocsin_now())
     messages = [str(issue) for issue in validation.errors]
     assert any(message.startswith(expected) for message in messages), messages
 
@@ -144,7 +145,7 @@ def test_unknown_services_are_warnings_and_rules_live_in_one_file(tmp_path: Path
         "routing_rules:\n  r: {service: checkout}\n"
     )
     (tmp_path / "b.yaml").write_text("routing_rules:\n  s: {service: checkout}\n")
-    validation = validate_directory(tmp_path, now=tocsin_now())
+    validation = validate_directory(tmp_path, CONFIG_KINDS, now=tocsin_now())
     assert [str(issue) for issue in validation.warnings if issue.file == "a.yaml"] == [
         "a.yaml:3: warning: integrations.x.service: service 'chekout' is not defined in this "
         "configuration; its alerts are recorded under that name, but nothing pages until the "

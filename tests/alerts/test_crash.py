@@ -24,9 +24,9 @@ from tests.alerts.support import configure
 from tests.support import processes
 from tocsin.alerts import group_hooks as paging
 from tocsin.alerts import integrations
+from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.app.service import Tocsin
-from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.engine.tables import Job
 from tocsin.kernel.settings import Settings
 

@@ -20,10 +20,10 @@ from schemathesis import Case
 
 from tests.alerts import fuzzing as alerting_fuzz
 from tocsin.alerts import integrations
+from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
-from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.kernel.clock import FakeClock
 from tocsin.kernel.settings import Settings
 

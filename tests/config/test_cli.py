@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 from tests.config.test_plan_apply import NO_CHANGES, SEED_PLAN
 from tests.config.test_schema import SEED_WARNINGS
 from tocsin.app.cli import app
-from tocsin.config.kinds import READERS
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.kernel.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
@@ -21,7 +21,7 @@ BROKEN_LINE = (
 )
 
 #: Every top-level key a configuration file may have, as error messages list them.
-ACCEPTED = ", ".join(sorted(READERS))
+ACCEPTED = ", ".join(sorted(CONFIG_KINDS.readers))
 
 
 @pytest.fixture

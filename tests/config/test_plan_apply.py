@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.auth.tables import User
 from tocsin.config import (
     Configuration,
@@ -17,13 +18,13 @@ from tocsin.config import (
     apply,
     managed_by,
     plan,
-    severity_scale,
     validate_directory,
 )
 from tocsin.config.tables import Definition
 from tocsin.db import migrate
 from tocsin.db.audit import AuditEntry
 from tocsin.db.database import Database
+from tocsin.incidents.config_schema import severity_scale
 from tocsin.kernel.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
@@ -46,7 +47,7 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 def load(directory: Path) -> Configuration:
-    validation = validate_directory(directory, now=NOW)
+    validation = validate_directory(directory, CONFIG_KINDS, now=NOW)
     assert validation.ok, [str(issue) for issue in validation.errors]
     return validation.configuration
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.config import validate_directory
 from tocsin.config.desired import DesiredUser
-from tocsin.config.kinds import READERS
-from tocsin.config.schema import SeverityConfig, UserConfig
+from tocsin.config.users import UserConfig
 from tocsin.domain.severity import NEXT_BUSINESS_DAY
+from tocsin.incidents.config_schema import SeverityConfig
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "config"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -35,17 +36,17 @@ SEED_WARNINGS = [
 ]
 
 #: Every top-level key a configuration file may have, as error messages list them.
-ACCEPTED = ", ".join(sorted(READERS))
+ACCEPTED = ", ".join(sorted(CONFIG_KINDS.readers))
 
 
 def issues(directory: Path, files: dict[str, str], now: datetime = NOW) -> list[str]:
     for name, text in files.items():
         (directory / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return [str(issue) for issue in validate_directory(directory, now=now).issues]
+    return [str(issue) for issue in validate_directory(directory, CONFIG_KINDS, now=now).issues]
 
 
 def test_the_seed_files_validate_unchanged_with_warnings_only() -> None:
-    validation = validate_directory(SEEDS, now=NOW)
+    validation = validate_directory(SEEDS, CONFIG_KINDS, now=NOW)
     assert validation.ok
     assert [str(issue) for issue in validation.issues] == SEED_WARNINGS
     assert validation.warnings == validation.issues
@@ -74,12 +75,14 @@ def test_the_seed_files_validate_unchanged_with_warnings_only() -> None:
 
 @pytest.mark.parametrize("weeks", [0, 1, 2, 5, 11, 30])
 def test_the_seed_schedule_is_fair_whenever_it_is_checked(weeks: int) -> None:
-    validation = validate_directory(SEEDS, now=NOW + timedelta(weeks=weeks, hours=weeks * 7))
+    validation = validate_directory(
+        SEEDS, CONFIG_KINDS, now=NOW + timedelta(weeks=weeks, hours=weeks * 7)
+    )
     assert validation.ok, validation.errors
 
 
 def _seed_spec(kind: str, name: str) -> dict[str, object]:
-    configuration = validate_directory(SEEDS, now=NOW).configuration
+    configuration = validate_directory(SEEDS, CONFIG_KINDS, now=NOW).configuration
     return next(d.spec for d in configuration.definitions if (d.kind, d.name) == (kind, name))
 
 
@@ -324,7 +327,7 @@ def test_users_as_a_list_and_their_stored_fields(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    validation = validate_directory(tmp_path, now=NOW)
+    validation = validate_directory(tmp_path, CONFIG_KINDS, now=NOW)
     assert [str(issue) for issue in validation.issues] == [
         "people.yaml:9: users[1].name: must be a user name: letters, digits and . _ - @ +, "
         "starting with a letter or digit, at most 100 characters; got nothing",
@@ -335,7 +338,7 @@ def test_users_as_a_list_and_their_stored_fields(tmp_path: Path) -> None:
         .replace("  - full_name: Nameless\n", ""),
         encoding="utf-8",
     )
-    validation = validate_directory(tmp_path, now=NOW)
+    validation = validate_directory(tmp_path, CONFIG_KINDS, now=NOW)
     assert validation.issues == ()
     (alice,) = validation.configuration.users
     assert alice == DesiredUser(
@@ -545,7 +548,7 @@ def test_classification_thresholds(tmp_path: Path) -> None:
         "classification:\n  critical_users_share: 0.4\n  important_functions: [payments]\n",
         encoding="utf-8",
     )
-    validation = validate_directory(tmp_path, now=NOW)
+    validation = validate_directory(tmp_path, CONFIG_KINDS, now=NOW)
     assert validation.issues == ()
     (definition,) = validation.configuration.definitions
     assert (definition.kind, definition.name) == ("classification", "classification")

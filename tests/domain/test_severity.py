@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tocsin.domain.severity import (
+    DEFAULT_SCALE,
     NEXT_BUSINESS_DAY,
     BusinessDay,
     SeverityLevel,
@@ -161,3 +162,17 @@ def test_scale_finds_levels_by_any_spelling() -> None:
 def test_scale_rejects_two_spellings_of_one_level() -> None:
     with pytest.raises(ValueError, match="distinct"):
         SeverityScale([_level("SEV-1", 0), _level("SEV1", 1)])
+
+
+def test_default_scale_is_the_seeds_four_levels_most_severe_first() -> None:
+    assert [level.level for level in DEFAULT_SCALE] == ["SEV-1", "SEV-2", "SEV-3", "SEV-4"]
+    assert [level.rank for level in DEFAULT_SCALE] == [0, 1, 2, 3]
+    critical = DEFAULT_SCALE.most_severe
+    assert critical.name == "Critical"
+    assert critical.response_time.within == timedelta(minutes=5)
+    assert critical.communication.every == timedelta(minutes=15)
+    assert critical.escalation.roles == ("vp_of_engineering",)
+    low = DEFAULT_SCALE.least_severe
+    assert low.response_time.within is NEXT_BUSINESS_DAY
+    assert low.communication.every == timedelta(days=1)
+    assert low.escalation.roles == ()

@@ -15,8 +15,8 @@ from tests.conftest import Caller
 from tests.support import processes
 from tests.support.processes import free_port
 from tocsin.alerts import integrations
+from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.app.service import Tocsin
-from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.inbound.email import start_listener
 from tocsin.kernel.settings import Settings
 

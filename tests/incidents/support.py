@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,6 +14,11 @@ from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 
 API = "/api/v1/incidents"
+
+
+def iso(value: datetime) -> str:
+    """A time as the API writes it: ISO 8601 with a Z."""
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def declare(client: TestClient, caller: Caller, **fields: Any) -> dict[str, Any]:

@@ -7,22 +7,21 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from tocsin.app.service import Tocsin
-from tocsin.incidents import records, service
+from tocsin.incidents import declaring, notes, records
+from tocsin.incidents.editing import Actor
 from tocsin.incidents.tables import TIMELINE_APPEND_ONLY, TimelineRow
 from tocsin.kernel.clock import FakeClock
 
 
 def declared(tocsin: Tocsin, clock: FakeClock) -> int:
     with tocsin.database.transaction() as session:
-        incident = service.declare(
+        incident = declaring.declare(
             session,
-            service.NewIncident(title="Disk full", severity="SEV-3"),
-            service.Actor("ada"),
+            declaring.NewIncident(title="Disk full", severity="SEV-3"),
+            Actor("ada"),
             clock.now(),
         )
-        service.add_note(
-            session, incident, "df shows 100%", "observation", service.Actor("ada"), clock.now()
-        )
+        notes.add_note(session, incident, "df shows 100%", "observation", Actor("ada"), clock.now())
         return incident.id
 
 
@@ -83,12 +82,12 @@ def test_appending_still_works_and_numbers_entries(tocsin: Tocsin, clock: FakeCl
     incident_id = declared(tocsin, clock)
     with tocsin.database.transaction() as session:
         incident = records.find(session, str(incident_id), lock=True)
-        service.add_note(
+        notes.add_note(
             session,
             incident,
             "the first was wrong",
             "observation",
-            service.Actor("ada"),
+            Actor("ada"),
             clock.now(),
             corrects=2,
         )

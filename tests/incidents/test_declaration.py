@@ -40,7 +40,9 @@ def seen() -> Iterator[list[tuple[str, str, bool]]]:
 
 def declaration_jobs(tocsin: Tocsin) -> list[Job]:
     with tocsin.database.sessions() as session:
-        return list(session.scalars(select(Job).where(Job.kind == declaration.JOB_KIND)))
+        return list(
+            session.scalars(select(Job).where(Job.kind == declaration.INCIDENT_DECLARED.name))
+        )
 
 
 def formal_entries(client: TestClient, caller: Caller, reference: str) -> list[dict[str, Any]]:
@@ -136,4 +138,4 @@ def test_hook_names_are_unique() -> None:
 
 
 def test_the_handler_is_built_in(tocsin: Tocsin) -> None:
-    assert declaration.JOB_KIND in tocsin.registry.kinds()
+    assert declaration.INCIDENT_DECLARED.name in tocsin.registry.kinds()

@@ -25,7 +25,7 @@ def queued(tocsin: Tocsin) -> list[tuple[str, str]]:
     """(level, how) of every queued stakeholder job, oldest first."""
     with tocsin.database.sessions() as session:
         rows = session.scalars(
-            select(Job).where(Job.kind == stakeholders.JOB_KIND).order_by(Job.id)
+            select(Job).where(Job.kind == stakeholders.INCIDENT_STAKEHOLDERS.name).order_by(Job.id)
         ).all()
     return [(str(job.payload["level"]), str(job.payload["how"])) for job in rows]
 

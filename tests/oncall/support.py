@@ -12,18 +12,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import Caller
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
 from tocsin.auth.tables import User
-from tocsin.config import apply, validate_directory
-from tocsin.config.desired import SCHEDULE
-from tocsin.config.schedule_schema import ScheduleConfig
+from tocsin.config import apply, changes, validate_directory
 from tocsin.config.tables import Definition
+from tocsin.db.audit import AuditEntry
+from tocsin.oncall.config_schema import SCHEDULE, ScheduleConfig
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "config"
 #: The seed schedule's name: its file's.
 SEED_SCHEDULE = "on-call-schedule"
+SEED_SHIFTS = f"/api/v1/schedules/{SEED_SCHEDULE}/shifts"
 
 
 def at(text: str) -> datetime:
@@ -44,14 +46,14 @@ def iso(text: str) -> str:
 
 def apply_seed(tocsin: Tocsin) -> None:
     """Apply ``examples/config`` as ``tocsin config apply`` would."""
-    validation = validate_directory(SEED, now=tocsin.clock.now())
+    validation = validate_directory(SEED, CONFIG_KINDS, now=tocsin.clock.now())
     assert validation.ok
     with tocsin.database.transaction() as session:
         apply(session, validation.configuration, now=tocsin.clock.now())
 
 
 def put_schedule(tocsin: Tocsin, name: str, spec: dict[str, Any]) -> None:
-    """Create or replace a schedule definition directly, as the definitions API stores it."""
+    """Create or replace a schedule definition directly, announced as the definitions API does."""
     stored = ScheduleConfig.model_validate(spec).model_dump(mode="json", exclude_none=True)
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
@@ -59,11 +61,11 @@ def put_schedule(tocsin: Tocsin, name: str, spec: dict[str, Any]) -> None:
             select(Definition).where(Definition.kind == SCHEDULE, Definition.name == name)
         )
         if row is None:
-            session.add(
-                Definition(kind=SCHEDULE, name=name, spec=stored, created_at=now, updated_at=now)
-            )
+            row = Definition(kind=SCHEDULE, name=name, spec=stored, created_at=now, updated_at=now)
+            session.add(row)
         else:
             row.spec, row.updated_at = stored, now
+        changes.announce(session, [row], now)
 
 
 def user(
@@ -96,3 +98,33 @@ def client_without_engine(tocsin: Tocsin) -> Iterator[TestClient]:
         create_app(tocsin, start_engine=False), base_url="https://testserver"
     ) as client:
         yield client
+
+
+def override(layer: str, who: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
+    """A request body putting ``who`` on ``layer`` from ``start`` to ``end``."""
+    return {"layer": layer, "user": who, "start": iso(start), "end": iso(end), **extra}
+
+
+def primary(client: TestClient, caller: Caller, start: str, end: str) -> list[tuple[Any, ...]]:
+    """The seed schedule's primary shifts in a range: (person, start, end, override)."""
+    answer = client.get(
+        SEED_SHIFTS, params={"from": iso(start), "to": iso(end)}, headers=caller.headers
+    )
+    assert answer.status_code == 200, answer.text
+    return [
+        (s["person"], s["start"], s["end"], s["override"])
+        for s in answer.json()
+        if s["layer"] == "primary"
+    ]
+
+
+def audit(tocsin: Tocsin, prefix: str) -> list[AuditEntry]:
+    """The audit entries whose action starts with ``prefix``, oldest first."""
+    with tocsin.database.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action.startswith(prefix))
+                .order_by(AuditEntry.id)
+            )
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.oncall.support import at
-from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.domain.schedule import Schedule
+from tocsin.oncall.config_schema import ScheduleConfig
 from tocsin.oncall.handoff_points import HandoffPoint, handoff_point, is_handoff, next_handoff
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.sinks import HttpSink, SmtpSink, http_sink, smtp_sink
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.config.apply import apply
 from tocsin.config.validate import validate_directory
@@ -120,7 +121,7 @@ def apply_files(
             shutil.copy(seed, directory / seed.name)
     for name, text in files.items():
         (directory / name).write_text(text)
-    validation = validate_directory(directory, now=now)
+    validation = validate_directory(directory, CONFIG_KINDS, now=now)
     assert validation.ok, [str(issue) for issue in validation.errors]
     with database.transaction() as session:
         apply(session, validation.configuration, now=now)

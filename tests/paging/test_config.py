@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from tests.paging.conftest import SEEDS
 from tocsin.app.cli import app
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.config.validate import validate_directory
 from tocsin.kernel.clock import FakeClock
 
@@ -48,7 +49,7 @@ def seed_directory(tmp_path: Path, **files: str) -> Path:
 
 def test_paging_keys_validate_and_become_definitions(tmp_path: Path) -> None:
     directory = seed_directory(tmp_path, team=TEAM, rules=RULES)
-    validation = validate_directory(directory, now=FakeClock().now())
+    validation = validate_directory(directory, CONFIG_KINDS, now=FakeClock().now())
     assert validation.ok, validation.errors
     kinds = {(d.kind, d.name) for d in validation.configuration.definitions}
     assert {("paging", "paging"), ("notification_rules", "tess")} <= kinds
@@ -59,7 +60,10 @@ def test_bad_paging_fields_are_reported_at_their_line(tmp_path: Path) -> None:
         "acknowledgement_timeout_minutes: 30", "acknowledgement_timeout_minutes: -1"
     )
     directory = seed_directory(tmp_path, rules=bad)
-    messages = [str(issue) for issue in validate_directory(directory, now=FakeClock().now()).errors]
+    messages = [
+        str(issue)
+        for issue in validate_directory(directory, CONFIG_KINDS, now=FakeClock().now()).errors
+    ]
     assert any(
         m.startswith("rules.yaml:11: notification_rules.tess.high_urgency[1].method")
         for m in messages
@@ -71,7 +75,7 @@ def test_bad_paging_fields_are_reported_at_their_line(tmp_path: Path) -> None:
 
 def test_paging_may_be_defined_in_one_file_only(tmp_path: Path) -> None:
     directory = seed_directory(tmp_path, one="paging: {}\n", two="paging: {}\n")
-    errors = validate_directory(directory, now=FakeClock().now()).errors
+    errors = validate_directory(directory, CONFIG_KINDS, now=FakeClock().now()).errors
     assert any("already defined at one.yaml:1" in str(issue) for issue in errors)
 
 

@@ -96,7 +96,9 @@ def runs(tocsin: Tocsin) -> int:
 
 def level_jobs(tocsin: Tocsin) -> list[Job]:
     with tocsin.database.sessions() as session:
-        query = select(Job).where(Job.kind == stakeholders.JOB_KIND).order_by(Job.id)
+        query = (
+            select(Job).where(Job.kind == stakeholders.INCIDENT_STAKEHOLDERS.name).order_by(Job.id)
+        )
         return list(session.scalars(query))
 
 
@@ -225,5 +227,5 @@ def test_drills_tell_the_audience_like_real_incidents(
 
 
 def test_the_level_job_is_handled_by_paging(tocsin: Tocsin) -> None:
-    assert stakeholders.JOB_KIND in tocsin.registry.kinds()
-    assert tocsin.registry.handler(stakeholders.JOB_KIND) is notices.notify_level
+    assert stakeholders.INCIDENT_STAKEHOLDERS.name in tocsin.registry.kinds()
+    assert tocsin.registry.handler(stakeholders.INCIDENT_STAKEHOLDERS.name) is notices.notify_level

@@ -21,18 +21,15 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth.deps import Admin, Viewer, remote_addr
 from tocsin.auth.tables import User
-from tocsin.config import desired
+from tocsin.config import changes
+from tocsin.config.desired import USER
 from tocsin.config.fields import Spec, incident_role_name, object_name
-from tocsin.config.references import missing_layer, missing_team_role
-from tocsin.config.schedule_schema import ScheduleConfig
-from tocsin.config.schema import (
+from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
+from tocsin.config.plain_kinds import (
+    POSTMORTEM_TEMPLATE,
+    STATUS_PAGE_COMPONENT,
     ComponentConfig,
-    EscalationPolicyConfig,
-    IncidentRoleConfig,
     PostmortemTemplateConfig,
-    ServiceConfig,
-    SeverityConfig,
-    TeamConfig,
 )
 from tocsin.config.stored import loaded
 from tocsin.config.tables import Definition
@@ -41,6 +38,15 @@ from tocsin.domain.refusals import Conflict, Invalid, NotFound
 from tocsin.domain.severity import level_key
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
+from tocsin.incidents.config_schema import (
+    INCIDENT_ROLE,
+    SEVERITY,
+    IncidentRoleConfig,
+    SeverityConfig,
+)
+from tocsin.oncall.config_schema import SCHEDULE, ScheduleConfig
+from tocsin.paging.config_kinds import missing_layer, missing_team_role
+from tocsin.paging.config_schema import ESCALATION_POLICY, EscalationPolicyConfig
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Kind:
 
 KINDS = (
     Kind(
-        desired.TEAM,
+        TEAM,
         "teams",
         "team",
         TeamConfig,
@@ -72,7 +78,7 @@ KINDS = (
         },
     ),
     Kind(
-        desired.SERVICE,
+        SERVICE,
         "services",
         "service",
         ServiceConfig,
@@ -85,7 +91,7 @@ KINDS = (
         },
     ),
     Kind(
-        desired.ESCALATION_POLICY,
+        ESCALATION_POLICY,
         "escalation-policies",
         "escalation policy",
         EscalationPolicyConfig,
@@ -101,7 +107,7 @@ KINDS = (
         },
     ),
     Kind(
-        desired.SCHEDULE,
+        SCHEDULE,
         "schedules",
         "schedule",
         ScheduleConfig,
@@ -120,7 +126,7 @@ KINDS = (
         },
     ),
     Kind(
-        desired.SEVERITY,
+        SEVERITY,
         "severities",
         "severity",
         SeverityConfig,
@@ -135,7 +141,7 @@ KINDS = (
         name_field="level",
     ),
     Kind(
-        desired.INCIDENT_ROLE,
+        INCIDENT_ROLE,
         "incident-roles",
         "incident role",
         IncidentRoleConfig,
@@ -143,7 +149,7 @@ KINDS = (
         check_name=incident_role_name,
     ),
     Kind(
-        desired.STATUS_PAGE_COMPONENT,
+        STATUS_PAGE_COMPONENT,
         "status-page-components",
         "status page component",
         ComponentConfig,
@@ -151,7 +157,7 @@ KINDS = (
         name_field="name",
     ),
     Kind(
-        desired.POSTMORTEM_TEMPLATE,
+        POSTMORTEM_TEMPLATE,
         "postmortem-templates",
         "postmortem template",
         PostmortemTemplateConfig,
@@ -178,10 +184,12 @@ def store_definition(
 ) -> tuple[Definition, str]:
     """Replace ``row``'s spec, or (no row) add the definition after the others of its kind.
 
+    Announces the write (:mod:`tocsin.config.changes`) in the same transaction.
     Returns the row and the audit action: ``definition.change`` or ``definition.create``.
     """
     if row is not None:
         row.spec, row.updated_at = spec, now
+        changes.announce(session, [row], now)
         return row, "definition.change"
     position = session.scalar(
         select(func.coalesce(func.max(Definition.position) + 1, 0)).where(Definition.kind == kind)
@@ -195,6 +203,7 @@ def store_definition(
         updated_at=now,
     )
     session.add(row)
+    changes.announce(session, [row], now)
     return row, "definition.create"
 
 
@@ -221,37 +230,37 @@ def references(kind: str, spec: Spec) -> Iterator[tuple[tuple[str | int, ...], s
     """(field path, referred kind, name) for every name a definition refers to."""
     if isinstance(spec, ServiceConfig):
         if spec.team:
-            yield ("team",), desired.TEAM, spec.team
+            yield ("team",), TEAM, spec.team
         if spec.escalation_policy:
-            yield ("escalation_policy",), desired.ESCALATION_POLICY, spec.escalation_policy
+            yield ("escalation_policy",), ESCALATION_POLICY, spec.escalation_policy
         for index, component in enumerate(spec.components):
-            yield ("components", index), desired.STATUS_PAGE_COMPONENT, component
+            yield ("components", index), STATUS_PAGE_COMPONENT, component
     elif isinstance(spec, TeamConfig):
         if spec.escalation_policy:
-            yield ("escalation_policy",), desired.ESCALATION_POLICY, spec.escalation_policy
+            yield ("escalation_policy",), ESCALATION_POLICY, spec.escalation_policy
         for index, member in enumerate(spec.members):
-            yield ("members", index), desired.USER, member
+            yield ("members", index), USER, member
         for role, holder in spec.roles.items():
-            yield ("roles", role), desired.USER, holder
+            yield ("roles", role), USER, holder
     elif isinstance(spec, EscalationPolicyConfig):
         for s, step in enumerate(spec.steps):
             for t, target in enumerate(step.targets):
                 at: tuple[str | int, ...] = ("steps", s, "targets", t)
                 if target.user:
-                    yield (*at, "user"), desired.USER, target.user
+                    yield (*at, "user"), USER, target.user
                 if target.schedule:
-                    yield (*at, "schedule"), desired.SCHEDULE, target.schedule
+                    yield (*at, "schedule"), SCHEDULE, target.schedule
                 if target.team:
-                    yield (*at, "team"), desired.TEAM, target.team
+                    yield (*at, "team"), TEAM, target.team
     elif isinstance(spec, ScheduleConfig):
         for person in sorted(spec.people()):
-            yield ("people",), desired.USER, person
+            yield ("people",), USER, person
 
 
 def _target_problems(session: Session, spec: Spec) -> Iterator[dict[str, Any]]:
     """Layers and team roles an escalation policy's targets name that do not exist.
 
-    The messages are configuration validation's (tocsin.config.references).
+    The messages are configuration validation's (tocsin.paging.config_kinds).
     """
     if not isinstance(spec, EscalationPolicyConfig):
         return
@@ -259,12 +268,12 @@ def _target_problems(session: Session, spec: Spec) -> Iterator[dict[str, Any]]:
         for t, target in enumerate(step.targets):
             problem, field = None, ""
             if target.schedule is not None and target.layer is not None:
-                row = _find(session, desired.SCHEDULE, target.schedule)
+                row = _find(session, SCHEDULE, target.schedule)
                 for _, schedule in loaded([row] if row else [], _schedule):
                     problem = missing_layer(target.schedule, target.layer, schedule.layer_names())
                     field = "layer"
             elif target.team is not None and target.role is not None:
-                row = _find(session, desired.TEAM, target.team)
+                row = _find(session, TEAM, target.team)
                 for _, team in loaded([row] if row else [], _team):
                     problem = missing_team_role(target.team, target.role, list(team.roles))
                     field = "role"
@@ -282,7 +291,7 @@ def _team(row: Definition) -> TeamConfig:
 
 
 def _exists(session: Session, kind: str, name: str) -> bool:
-    if kind == desired.USER:
+    if kind == USER:
         return session.scalar(select(User.id).where(User.name == name)) is not None
     return _find(session, kind, name) is not None
 
@@ -319,7 +328,7 @@ def _validate(kind: Kind, name: str, body: dict[str, Any]) -> Spec:
 
 def _same_level(session: Session, kind: Kind, name: str) -> str | None:
     """Another severity with the same label as ``name`` ("sev 1" and "SEV-1"), if any."""
-    if kind.kind != desired.SEVERITY:
+    if kind.kind != SEVERITY:
         return None
     rows = session.scalars(select(Definition.name).where(Definition.kind == kind.kind))
     return next(

@@ -11,7 +11,7 @@ from tocsin.auth.redaction import redact_contact, shorten_email
 from tocsin.auth.roles import Role
 from tocsin.auth.tables import User
 from tocsin.config.fields import TimeZoneName
-from tocsin.config.schema import ContactMethodConfig, WorkingHoursConfig
+from tocsin.config.users import ContactMethodConfig, WorkingHoursConfig
 
 
 class UserOut(BaseModel):

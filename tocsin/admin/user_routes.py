@@ -18,13 +18,12 @@ from tocsin.auth.deps import Admin, Viewer, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.tables import User
 from tocsin.config import known_names
-from tocsin.config.desired import NOTIFICATION_RULES
-from tocsin.config.paging_schema import NotificationRulesConfig
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
 from tocsin.domain.refusals import Conflict, Forbidden, NotFound
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
+from tocsin.paging.config_schema import NOTIFICATION_RULES, NotificationRulesConfig
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["users"])
 

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from tocsin.alerts.config_schema import INTEGRATION_TYPES, duration
 from tocsin.cli.common import console, fail
 from tocsin.cli.remote import DEFAULT_URL, Remote, TokenOption, UrlOption
-from tocsin.config.alerting_schema import INTEGRATION_TYPES, duration
 
 alerts = typer.Typer(help="List, acknowledge and resolve alerts.", no_args_is_help=True)
 integrations = typer.Typer(

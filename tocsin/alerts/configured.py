@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Table, func, literal, select
 from sqlalchemy.orm import Session
 
-from tocsin.config.alerting_schema import (
+from tocsin.alerts.config_schema import (
     ALERT_POLICY,
     ALERTING_KINDS,
     AUTO_INCIDENT_RULE,
@@ -36,10 +36,7 @@ from tocsin.config.alerting_schema import (
     MaintenanceWindowConfig,
     RoutingRuleConfig,
 )
-from tocsin.config.desired import PAGING, SERVICE, SEVERITY, TEAM
-from tocsin.config.paging_schema import PagingConfig
-from tocsin.config.schema import ServiceConfig, TeamConfig
-from tocsin.config.service_policy import escalation_policy_of
+from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
 from tocsin.config.tables import Definition
 from tocsin.db.database import Database
 from tocsin.domain.flapping import FlappingPolicy
@@ -48,6 +45,8 @@ from tocsin.domain.matchers import parse_all
 from tocsin.domain.routing import AutoIncidentRule, RoutingRule, Urgency
 from tocsin.domain.silences import MaintenanceWindow
 from tocsin.incidents import configured as incident_definitions
+from tocsin.incidents.config_schema import SEVERITY
+from tocsin.paging.config_schema import PAGING, PagingConfig, escalation_policy_of
 
 log = logging.getLogger("tocsin.alerts")
 

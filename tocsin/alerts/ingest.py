@@ -54,9 +54,10 @@ from tocsin.domain.alert_lifecycle import (
     transition,
 )
 from tocsin.domain.flapping import FlappingPolicy, is_flapping, lookback
+from tocsin.domain.refusals import Refusal
 from tocsin.domain.silences import Silence, Suppression, SuppressionKind, suppression
-from tocsin.incidents import service as incident_service
-from tocsin.incidents.errors import IncidentError
+from tocsin.incidents import declaring
+from tocsin.incidents.editing import Actor
 
 log = logging.getLogger("tocsin.alerts")
 
@@ -450,7 +451,7 @@ class Ingest:
         if opening.runbook_url and opening.runbook_url.startswith(("http://", "https://")):
             links.append({"kind": "runbook", "url": opening.runbook_url, "title": "Runbook"})
         started = opening.started_at
-        new = incident_service.NewIncident(
+        new = declaring.NewIncident(
             title=opening.summary[:_TITLE_LENGTH],
             severity=level,
             summary=f"Declared from alert group {group_id} on {opening.service}.",
@@ -462,10 +463,8 @@ class Ingest:
         )
         try:
             with self.session.begin_nested():
-                incident = incident_service.declare(
-                    self.session, new, incident_service.Actor(SYSTEM), self.now
-                )
-        except (IncidentError, SQLAlchemyError) as error:
+                incident = declaring.declare(self.session, new, Actor(SYSTEM), self.now)
+        except (Refusal, SQLAlchemyError) as error:
             log.warning("alert group %s: no incident declared: %s", group_id, error)
             self.events.add(
                 self.now,

@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.config_schema import INTEGRATION, IntegrationConfig
 from tocsin.alerts.configured import Alerting, Integration, key_digest
 from tocsin.alerts.statements import FIND_KEY
 from tocsin.alerts.tables import IntegrationKey
-from tocsin.config.alerting_schema import INTEGRATION, IntegrationConfig
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
 from tocsin.db.prepared import prepare

@@ -17,6 +17,7 @@ from sqlalchemy import Integer, Select, func, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import integrations, send_to, silences
+from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.alerts.configured import cache_for
 from tocsin.alerts.ingest import Ingest
 from tocsin.alerts.runtime import AlertsRuntime, AlertsRuntimeDep
@@ -44,16 +45,15 @@ from tocsin.alerts.schemas import (
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup, SilenceRow
 from tocsin.auth.deps import Admin, Responder, Viewer, remote_addr
 from tocsin.config import known_names
-from tocsin.config.alerting_schema import IntegrationConfig
 from tocsin.config.messages import message_for
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Change, Severity
 from tocsin.domain.grouping import AccuracyRow, Outcome, rank_noisy
+from tocsin.domain.refusals import Invalid, Refusal
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import MAX_INTEGER, LenientInstant
 from tocsin.inbound import user_report
-from tocsin.incidents import service as incident_service
-from tocsin.incidents.errors import IncidentError, InvalidInput
+from tocsin.incidents.editing import Actor
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["alerts"])
 
@@ -686,9 +686,9 @@ def list_maintenance_windows(_: Viewer, tocsin: AlertsRuntimeDep) -> list[Mainte
 def _refusals() -> Iterator[None]:
     try:
         yield
-    except InvalidInput as error:
+    except Invalid as error:
         raise _invalid(error.field, str(error).removeprefix(f"{error.field}: ")) from error
-    except IncidentError as error:
+    except Refusal as error:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from error
 
 
@@ -705,7 +705,7 @@ def _refusals() -> Iterator[None]:
 def report(
     body: ReportIn, principal: Viewer, tocsin: AlertsRuntimeDep, request: Request
 ) -> ReportOut:
-    actor = incident_service.Actor(principal.name, principal.role == "admin", remote_addr(request))
+    actor = Actor(principal.name, principal.role == "admin", remote_addr(request))
     new = user_report.Report(
         text=body.text.strip(),
         reporter=principal.name,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from tocsin.config.alerting_schema import (
+from tocsin.alerts.config_schema import (
     DEFAULT_RATE_LIMIT,
     EmailConfig,
     HeartbeatConfig,

@@ -10,6 +10,7 @@ from tocsin.admin import db_cli as db
 from tocsin.admin import job_cli as jobs
 from tocsin.alerts import cli as alerts_cli
 from tocsin.app import serve, worker
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.incidents import cli as incidents
 from tocsin.notify import cli as outbox
 from tocsin.oncall import cli as oncall
@@ -25,7 +26,7 @@ app = typer.Typer(
 app.command()(serve.serve)
 app.command()(worker.worker)
 app.add_typer(db.app, name="db")
-app.add_typer(config.app, name="config")
+app.add_typer(config.commands(CONFIG_KINDS), name="config")
 app.add_typer(accounts.users, name="user")
 app.add_typer(accounts.tokens, name="token")
 app.add_typer(jobs.app, name="jobs")

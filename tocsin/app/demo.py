@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import integrations
 from tocsin.alerts.configured import key_digest
 from tocsin.alerts.tables import IntegrationKey
+from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
 from tocsin.auth import accounts
 from tocsin.config import apply, validate_directory
@@ -80,7 +81,7 @@ def load_demo(tocsin: Tocsin, *, base_url: str = DEFAULT_BASE_URL) -> list[str]:
     it, and a demo key still valid is kept, so restarting locks nobody out.
     """
     now = tocsin.clock.now()
-    validation = validate_directory(DEMO_DIR, now=now)
+    validation = validate_directory(DEMO_DIR, CONFIG_KINDS, now=now)
     if not validation.ok:
         problems = "\n".join(str(issue) for issue in validation.errors)
         raise RuntimeError(f"the bundled demo configuration is invalid:\n{problems}")

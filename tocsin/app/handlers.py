@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tocsin.alerts import handlers as alert_handlers
+from tocsin.app import definition_reactions
 from tocsin.engine.registry import HandlerRegistry
 from tocsin.incidents import declaration
 from tocsin.oncall import handoff
@@ -16,4 +17,5 @@ def builtin_registry() -> HandlerRegistry:
     alert_handlers.register(registry)
     paging_hooks.register(registry)
     handoff.register(registry)
+    definition_reactions.register(registry)
     return registry

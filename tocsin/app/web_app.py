@@ -44,7 +44,7 @@ ROUTERS = (
     classify.router,
     alerts_api.router,
     *definitions.ROUTERS,
-    oncall.router,
+    *oncall.ROUTERS,
     paging_api.router,
     ack.router,
     pages.router,

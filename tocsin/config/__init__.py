@@ -2,21 +2,27 @@
 
 The usual path::
 
-    validation = validate_directory(directory, now=clock.now())
+    validation = validate_directory(directory, CONFIG_KINDS, now=clock.now())
     if validation.ok:
         with database.transaction() as session:
             done = apply(session, validation.configuration, now=clock.now())
+
+This package knows no capability: the kinds (which top-level keys a file may
+have, how each is read and cross-checked) are registered by the capabilities'
+``config_kinds`` modules and assembled by the composition root into
+:data:`tocsin.app.config_kinds.CONFIG_KINDS`.
 
 ``plan(session, configuration)`` shows the same changes without making them;
 ``managed_by(session, kind, name)`` tells which file owns an object.
 """
 
 from tocsin.config.apply import apply
+from tocsin.config.catalog import Kind
 from tocsin.config.desired import Configuration, DesiredDefinition, DesiredUser, Origin
 from tocsin.config.errors import Issue, Level
+from tocsin.config.kinds import Kinds, KindSet
 from tocsin.config.ownership import managed_by
 from tocsin.config.plan import Action, Change, FieldChange, Plan, plan
-from tocsin.config.stored import severity_scale
 from tocsin.config.validate import Validation, validate_directory, validate_sources
 
 __all__ = [
@@ -27,6 +33,9 @@ __all__ = [
     "DesiredUser",
     "FieldChange",
     "Issue",
+    "Kind",
+    "KindSet",
+    "Kinds",
     "Level",
     "Origin",
     "Plan",
@@ -34,7 +43,6 @@ __all__ = [
     "apply",
     "managed_by",
     "plan",
-    "severity_scale",
     "validate_directory",
     "validate_sources",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
+from tocsin.config import changes
 from tocsin.config.desired import USER, Configuration, DesiredDefinition, DesiredUser
 from tocsin.config.plan import Action, Change, Plan, plan
 from tocsin.config.tables import Definition
@@ -28,12 +29,13 @@ def _definition(session: Session, change: Change) -> Definition | None:
     ).one_or_none()
 
 
-def _apply_definition(session: Session, change: Change, now: datetime) -> None:
+def _apply_definition(session: Session, change: Change, now: datetime) -> Definition | None:
+    """Carry out one change; returns the row written (None for a removal)."""
     row = _definition(session, change)
     if change.action is Action.REMOVE:
         if row is not None:
             session.delete(row)
-        return
+        return None
     wanted = change.desired
     assert isinstance(wanted, DesiredDefinition)
     if row is None:
@@ -43,6 +45,7 @@ def _apply_definition(session: Session, change: Change, now: datetime) -> None:
     row.spec = wanted.spec
     row.managed_by = wanted.origin.file
     row.updated_at = now
+    return row
 
 
 def _apply_user(session: Session, change: Change, now: datetime) -> None:
@@ -67,14 +70,18 @@ def apply(session: Session, configuration: Configuration, *, now: datetime) -> P
     """Make the database match ``configuration``; returns what was done.
 
     Runs in the caller's transaction (``Database.transaction()``): commit and
-    rollback are the caller's, which is what makes apply all-or-nothing.
+    rollback are the caller's, which is what makes apply all-or-nothing. The
+    definitions written are announced in it (:mod:`tocsin.config.changes`).
     """
     done = plan(session, configuration)
+    written: list[Definition] = []
     for change in done.changes:
         if change.kind == USER:
             _apply_user(session, change, now)
         else:
-            _apply_definition(session, change, now)
+            row = _apply_definition(session, change, now)
+            if row is not None:
+                written.append(row)
         audit.record(
             session,
             at=now,
@@ -88,4 +95,5 @@ def apply(session: Session, configuration: Configuration, *, now: datetime) -> P
             },
         )
         session.flush()
+    changes.announce(session, written, now)
     return done

@@ -1,5 +1,9 @@
 """Every object the files define, by kind and name, remembering where each one is.
 
+Kinds are not known here: each capability names its own with a :class:`Kind`
+(``TEAM_KIND = Kind("team", "team", "teams")``) and finds its objects with
+``catalog.entries(TEAM_KIND)``.
+
 Objects whose body fails validation are still registered (with ``model``
 None): their names are known, so references to them are not reported as
 unknown on top of the real error.
@@ -8,23 +12,13 @@ unknown on top of the real error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar, cast
 
 from tocsin.config.desired import Origin
 from tocsin.config.errors import FieldPath, Issue, Level, format_path
 from tocsin.config.loader import SourceFile
-from tocsin.config.paging_schema import NotificationRulesConfig, PagingConfig
-from tocsin.config.schedule_schema import ScheduleConfig
-from tocsin.config.schema import (
-    ComponentConfig,
-    EscalationPolicyConfig,
-    IncidentRoleConfig,
-    PostmortemTemplateConfig,
-    ServiceConfig,
-    SeverityConfig,
-    TeamConfig,
-    UserConfig,
-)
+from tocsin.config.users import UserConfig
 
 T = TypeVar("T")
 
@@ -51,29 +45,34 @@ class Entry(Generic[T]):
         return Issue(self.source.name, self.source.line_of(path), format_path(path), message, level)
 
 
+@dataclass(frozen=True)
+class Kind(Generic[T]):
+    """A kind of definition (``definitions.kind`` is ``name``) whose objects validate as ``T``.
+
+    ``one`` and ``many`` name it in messages: "no team named 'x'; teams: ...".
+    """
+
+    name: str
+    one: str
+    many: str
+
+
 class Catalog:
     """The objects of one configuration directory and the issues found so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime) -> None:
+        #: When validation runs: checks that look ahead (fairness) start here.
+        self.now = now
         self.issues: list[Issue] = []
-        self.severities: dict[str, Entry[SeverityConfig]] = {}
-        self.roles: dict[str, Entry[IncidentRoleConfig]] = {}
-        self.teams: dict[str, Entry[TeamConfig]] = {}
+        #: Users are configuration's own kind: they live in the users table, not in definitions.
         self.users: dict[str, Entry[UserConfig]] = {}
-        self.schedules: dict[str, Entry[ScheduleConfig]] = {}
-        self.policies: dict[str, Entry[EscalationPolicyConfig]] = {}
-        self.services: dict[str, Entry[ServiceConfig]] = {}
-        self.components: dict[str, Entry[ComponentConfig]] = {}
-        self.postmortems: dict[str, Entry[PostmortemTemplateConfig]] = {}
-        self.classification: dict[str, Entry[dict[str, Any]]] = {}
-        self.paging: dict[str, Entry[PagingConfig]] = {}
-        self.notification_rules: dict[str, Entry[NotificationRulesConfig]] = {}
-        #: Alerting objects (tocsin.config.alerting_kinds) by definition kind, then name.
-        self.alerting: dict[str, dict[str, Entry[Any]]] = {}
-        #: Incident objects (tocsin.config.incident_kinds) by definition kind, then name.
-        self.incident: dict[str, dict[str, Entry[Any]]] = {}
         #: Top-level keys that may appear in one file only, and where they first appeared.
         self.singletons: dict[str, Entry[None]] = {}
+        self._tables: dict[str, dict[str, Entry[Any]]] = {}
+
+    def entries(self, kind: Kind[T]) -> dict[str, Entry[T]]:
+        """The objects of ``kind`` by name (or by severity key), in the order they were read."""
+        return cast(dict[str, Entry[T]], self._tables.setdefault(kind.name, {}))
 
     def error(self, source: SourceFile, path: FieldPath, message: str) -> None:
         self.issues.append(Issue(source.name, source.line_of(path), format_path(path), message))

@@ -5,39 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tocsin.config.alerting_schema import ALERTING_KINDS
-from tocsin.config.incident_schema import INCIDENT_KINDS
-
-#: Definition kinds, as stored in ``definitions.kind``.
-SEVERITY = "severity"
-INCIDENT_ROLE = "incident_role"
-TEAM = "team"
-SCHEDULE = "schedule"
-ESCALATION_POLICY = "escalation_policy"
-SERVICE = "service"
-STATUS_PAGE_COMPONENT = "status_page_component"
-POSTMORTEM_TEMPLATE = "postmortem_template"
-CLASSIFICATION = "classification"
-PAGING = "paging"
-NOTIFICATION_RULES = "notification_rules"
 #: Users live in their own table; "user" names them in plans, audit entries and lookups.
 USER = "user"
-
-DEFINITION_KINDS = (
-    SEVERITY,
-    INCIDENT_ROLE,
-    TEAM,
-    SCHEDULE,
-    ESCALATION_POLICY,
-    SERVICE,
-    STATUS_PAGE_COMPONENT,
-    POSTMORTEM_TEMPLATE,
-    CLASSIFICATION,
-    PAGING,
-    NOTIFICATION_RULES,
-    *ALERTING_KINDS,
-    *INCIDENT_KINDS,
-)
 
 
 @dataclass(frozen=True)
@@ -93,7 +62,13 @@ class DesiredUser:
 
 @dataclass(frozen=True)
 class Configuration:
-    """Everything one directory defines, validated and cross-checked."""
+    """Everything one directory defines, validated and cross-checked.
+
+    ``kinds`` are the definition kinds validation knew, in the order plans list
+    them: a stored definition of one of them that a file owns and no file
+    defines any more is removed; other kinds are left alone.
+    """
 
     definitions: tuple[DesiredDefinition, ...] = ()
     users: tuple[DesiredUser, ...] = ()
+    kinds: tuple[str, ...] = ()

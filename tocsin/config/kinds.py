@@ -1,4 +1,10 @@
-"""Reading each top-level key of a configuration file into the catalog.
+"""The kinds configuration knows: which top-level keys a file may have, and what reads them.
+
+Configuration knows no capability. Each capability describes its part in a
+:class:`KindSet` (its ``config_kinds`` module): a reader per top-level YAML
+key, the cross-checks to run once every file is read, and where its objects
+name people. The composition root (:mod:`tocsin.app.config_kinds`) assembles
+the sets into one :class:`Kinds` and passes it to validation.
 
 Each reader checks the container shape (a list of severities, a mapping of
 teams by name...), validates every object with its model and registers it by
@@ -7,34 +13,26 @@ name, reporting problems at the line of the object or field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from tocsin.config.alerting_kinds import ALERTING_READERS
-from tocsin.config.catalog import Catalog, Entry
+from tocsin.config.catalog import Catalog, Entry, Kind
 from tocsin.config.errors import FieldPath
-from tocsin.config.fields import describe, incident_role_name, object_name, user_name
-from tocsin.config.incident_kinds import INCIDENT_READERS
+from tocsin.config.fields import describe, object_name, user_name
 from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
-from tocsin.config.paging_schema import PAGING_NAME, NotificationRulesConfig, PagingConfig
-from tocsin.config.schedules import add_schedule
-from tocsin.config.schema import (
-    EscalationPolicyConfig,
-    IncidentRoleConfig,
-    PostmortemTemplateConfig,
-    ServiceConfig,
-    SeverityConfig,
-    StatusPageConfig,
-    TeamConfig,
-    UserConfig,
-)
-from tocsin.domain.classification import ClassificationError, ClassificationRules
-from tocsin.domain.severity import level_key
+from tocsin.config.users import UserConfig
 
+#: Reads one top-level key of one file into the catalog: (catalog, file, key, node).
 Reader = Callable[[Catalog, SourceFile, str, Any], None]
+#: Cross-checks the catalog once every file is read, appending issues to it.
+Check = Callable[[Catalog], None]
+#: Every (person, object, field relative to the object) where objects name a person.
+People = Callable[[Catalog], Iterable[tuple[str, Entry[Any], FieldPath]]]
 
 
 def named_items(
@@ -72,31 +70,6 @@ def items(
     yield from enumerate(to_plain(node))
 
 
-def read_severities(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    if not catalog.claim_singleton(source, key, "the severity scale"):
-        return
-    for index, data in items(catalog, source, key, node, "severity levels"):
-        path: FieldPath = (key, index)
-        model = validate_into(SeverityConfig, data, source, path, catalog.issues)
-        level = data.get("level") if isinstance(data, dict) else None
-        if isinstance(level, str) and level.strip():
-            entry = Entry(level, model, source, path, position=index)
-            catalog.add(catalog.severities, "severity level", entry, key=level_key(level))
-
-
-def read_roles(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    entries = named_items(catalog, source, key, node, "incident roles", incident_role_name)
-    for position, (name, data, path) in enumerate(entries):
-        model = validate_into(IncidentRoleConfig, data, source, path, catalog.issues)
-        catalog.add(catalog.roles, "incident role", Entry(name, model, source, path, position))
-
-
-def read_teams(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    for name, data, path in named_items(catalog, source, key, node, "teams"):
-        model = validate_into(TeamConfig, data, source, path, catalog.issues)
-        catalog.add(catalog.teams, "team", Entry(name, model, source, path))
-
-
 def read_users(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
     """Users as a mapping by name, or as a list of mappings that each carry ``name``."""
     if isinstance(node, list):
@@ -119,108 +92,72 @@ def read_users(catalog: Catalog, source: SourceFile, key: str, node: Any) -> Non
         catalog.add(catalog.users, "user", Entry(name, model, source, path))
 
 
-def read_schedule(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    """The file's one schedule, named after the file (on-call-schedule.yaml: on-call-schedule)."""
-    add_schedule(catalog, source, source.stem, to_plain(node), (key,))
+@dataclass(frozen=True)
+class KindSet:
+    """What one capability adds to configuration files."""
+
+    #: A reader per top-level YAML key.
+    readers: Mapping[str, Reader]
+    #: Cross-checks run once every file is read (and parsed).
+    checks: tuple[Check, ...] = ()
+    #: Where its objects name people, so people named but never defined get a user.
+    people: tuple[People, ...] = ()
 
 
-def read_schedules(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    for name, data, path in named_items(catalog, source, key, node, "schedules"):
-        add_schedule(catalog, source, name, data, path)
+#: Configuration's own part: the people under ``users:``.
+USERS = KindSet(readers={"users": read_users})
 
 
-def read_policies(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    for name, data, path in named_items(catalog, source, key, node, "escalation policies"):
-        model = validate_into(EscalationPolicyConfig, data, source, path, catalog.issues)
-        catalog.add(catalog.policies, "escalation policy", Entry(name, model, source, path))
+@dataclass(frozen=True)
+class Kinds:
+    """Every kind of definition and every top-level key, assembled by the composition root.
+
+    ``kinds`` is the order plans list changes in (a kind missing from it is
+    neither planned nor removed); ``sets`` are the capabilities' parts, and
+    :data:`USERS` is always one of them.
+    """
+
+    kinds: tuple[Kind[Any], ...]
+    sets: tuple[KindSet, ...]
+
+    def __post_init__(self) -> None:
+        keys = Counter(key for part in (USERS, *self.sets) for key in part.readers)
+        names = Counter(kind.name for kind in self.kinds)
+        for what, counted in (("top-level key", keys), ("definition kind", names)):
+            twice = sorted(name for name, count in counted.items() if count > 1)
+            if twice:
+                raise ValueError(f"{what} registered twice: {', '.join(twice)}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The definition kinds, in plan order."""
+        return tuple(kind.name for kind in self.kinds)
+
+    @property
+    def readers(self) -> dict[str, Reader]:
+        """Every top-level key a file may have, with its reader."""
+        return {key: read for part in (USERS, *self.sets) for key, read in part.readers.items()}
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(check for part in self.sets for check in part.checks)
+
+    @property
+    def people(self) -> tuple[People, ...]:
+        return tuple(named for part in self.sets for named in part.people)
 
 
-def read_services(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    for name, data, path in named_items(catalog, source, key, node, "services"):
-        model = validate_into(ServiceConfig, data, source, path, catalog.issues)
-        catalog.add(catalog.services, "service", Entry(name, model, source, path))
-
-
-def read_status_page(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    if not catalog.claim_singleton(source, key, "the status page"):
-        return
-    page = validate_into(StatusPageConfig, to_plain(node), source, (key,), catalog.issues)
-    if page is None:
-        return
-    for position, component in enumerate(page.components):
-        path: FieldPath = (key, "components", position)
-        entry = Entry(component.name, component, source, path, position)
-        catalog.add(catalog.components, "status page component", entry)
-
-
-def read_postmortem(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    """The file's postmortem template, named after the file."""
-    model = validate_into(PostmortemTemplateConfig, to_plain(node), source, (key,), catalog.issues)
-    entry = Entry(source.stem, model, source, (key,))
-    catalog.add(catalog.postmortems, "postmortem template", entry)
-
-
-def read_classification(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    if not catalog.claim_singleton(source, key, "classification"):
-        return
-    data = to_plain(node)
-    if not isinstance(data, dict):
-        catalog.error(source, (key,), f"must be a mapping of thresholds, got {describe(data)}")
-        return
-    try:
-        ClassificationRules.from_dict(data)
-    except ClassificationError as error:
-        message = str(error).removeprefix(f"{error.field}: ")
-        catalog.error(source, (key, error.field) if error.field in data else (key,), message)
-        return
-    catalog.classification[key] = Entry(key, data, source, (key,))
-
-
-def read_paging(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    if not catalog.claim_singleton(source, key, "paging"):
-        return
-    model = validate_into(PagingConfig, to_plain(node), source, (key,), catalog.issues)
-    catalog.paging[PAGING_NAME] = Entry(PAGING_NAME, model, source, (key,))
-
-
-def read_notification_rules(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    """Rules by person: ``notification_rules: {alice: {high_urgency: [...]}}``."""
-    for name, data, path in named_items(catalog, source, key, node, "people", user_name):
-        model = validate_into(NotificationRulesConfig, data, source, path, catalog.issues)
-        entry = Entry(name, model, source, path)
-        catalog.add(catalog.notification_rules, "notification rules of", entry)
-
-
-READERS: dict[str, Reader] = {
-    "severities": read_severities,
-    "roles": read_roles,
-    "teams": read_teams,
-    "users": read_users,
-    "schedule": read_schedule,
-    "schedules": read_schedules,
-    "escalation_policies": read_policies,
-    "services": read_services,
-    "status_page": read_status_page,
-    "postmortem": read_postmortem,
-    "classification": read_classification,
-    "paging": read_paging,
-    "notification_rules": read_notification_rules,
-    **ALERTING_READERS,
-    **INCIDENT_READERS,
-}
-
-
-def read_file(catalog: Catalog, source: SourceFile) -> None:
+def read_file(catalog: Catalog, source: SourceFile, readers: Mapping[str, Reader]) -> None:
     """Read every top-level key of one file."""
     document = source.document
     if document is None:
         return
-    accepted = ", ".join(sorted(READERS))
+    accepted = ", ".join(sorted(readers))
     if not isinstance(document, CommentedMap):
         catalog.error(source, (), f"must be a mapping with top-level keys ({accepted})")
         return
     for key, node in document.items():
-        reader = READERS.get(key) if isinstance(key, str) else None
+        reader = readers.get(key) if isinstance(key, str) else None
         if reader is None:
             catalog.error(source, (key,), f"unknown top-level key; accepted keys are {accepted}")
             continue

@@ -9,24 +9,18 @@ refused without a clue.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.desired import ESCALATION_POLICY, SCHEDULE, SERVICE, TEAM
+from tocsin.config.catalog import Kind
+from tocsin.config.organisation import SERVICE, SERVICE_KIND
 from tocsin.config.tables import Definition
 
 #: At most this many names are listed; a longer list ends with "and N more".
 LISTED = 20
-
-#: How each kind of definition is called in messages: (one, many).
-WORDS = {
-    SERVICE: ("service", "services"),
-    SCHEDULE: ("schedule", "schedules"),
-    ESCALATION_POLICY: ("escalation policy", "escalation policies"),
-    TEAM: ("team", "teams"),
-}
 
 
 def defined(session: Session, kind: str) -> list[str]:
@@ -55,10 +49,9 @@ def unknown(one: str, many: str, name: str, known: Sequence[str]) -> str:
     return f"no {one} named {name!r}; {many}: {listing(known)}"
 
 
-def unknown_definition(session: Session, kind: str, name: str) -> str:
+def unknown_definition(session: Session, kind: Kind[Any], name: str) -> str:
     """The message for a ``kind`` (service, schedule, ...) that is not defined."""
-    one, many = WORDS[kind]
-    return unknown(one, many, name, defined(session, kind))
+    return unknown(kind.one, kind.many, name, defined(session, kind.name))
 
 
 def unknown_user(session: Session, name: str) -> str:
@@ -77,7 +70,7 @@ def undefined_service(session: Session, names: Sequence[str]) -> tuple[int, str]
         return None
     for index, name in enumerate(names):
         if name not in known:
-            return index, unknown("service", "services", name, known)
+            return index, unknown(SERVICE_KIND.one, SERVICE_KIND.many, name, known)
     return None
 
 
@@ -90,4 +83,4 @@ def unknown_service_filter(session: Session, name: str, seen: Select[str]) -> st
     recorded = set(session.scalars(seen.distinct()))
     if name in recorded:
         return None
-    return unknown("service", "services", name, sorted({*known, *recorded}))
+    return unknown(SERVICE_KIND.one, SERVICE_KIND.many, name, sorted({*known, *recorded}))

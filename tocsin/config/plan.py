@@ -26,13 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.desired import (
-    DEFINITION_KINDS,
-    USER,
-    Configuration,
-    DesiredDefinition,
-    DesiredUser,
-)
+from tocsin.config.desired import USER, Configuration, DesiredDefinition, DesiredUser
 from tocsin.config.tables import Definition
 
 _SHOWN_CHARACTERS = 60
@@ -178,7 +172,9 @@ def _user_document(fields: dict[str, Any]) -> dict[str, Any]:
 def _plan_definitions(session: Session, configuration: Configuration) -> list[Change]:
     rows = {
         (row.kind, row.name): row
-        for row in session.scalars(select(Definition).where(Definition.kind.in_(DEFINITION_KINDS)))
+        for row in session.scalars(
+            select(Definition).where(Definition.kind.in_(configuration.kinds))
+        )
     }
     changes = []
     for wanted in configuration.definitions:
@@ -259,12 +255,15 @@ def _plan_users(session: Session, configuration: Configuration) -> list[Change]:
     return changes
 
 
-def _order(change: Change) -> tuple[int, int, str]:
-    """Kinds in a fixed order; within a kind, file order (severity rank), then name."""
-    return (*DEFINITION_KINDS, USER).index(change.kind), change.position, change.name
-
-
 def plan(session: Session, configuration: Configuration) -> Plan:
-    """What applying ``configuration`` would do to the database ``session`` sees."""
+    """What applying ``configuration`` would do to the database ``session`` sees.
+
+    Kinds in the configuration's order, users last; within a kind, file order
+    (severity rank), then name.
+    """
+    kinds = (*configuration.kinds, USER)
     changes = _plan_definitions(session, configuration) + _plan_users(session, configuration)
-    return Plan(tuple(sorted(changes, key=_order)))
+    order = sorted(
+        changes, key=lambda change: (kinds.index(change.kind), change.position, change.name)
+    )
+    return Plan(tuple(order))

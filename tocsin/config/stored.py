@@ -14,13 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from tocsin.config.desired import SEVERITY
-from tocsin.config.schema import SeverityConfig
 from tocsin.config.tables import Definition
-from tocsin.domain.severity import SeverityLevel, SeverityScale, level_key
 
 log = logging.getLogger("tocsin.config")
 
@@ -56,26 +51,3 @@ def loaded(
             )
             continue
         yield row, value
-
-
-def severity_scale(session: Session) -> SeverityScale:
-    """The applied severity levels, most severe first (rank = position in the file).
-
-    A level that cannot be loaded, or that repeats an earlier level's label
-    ("sev 1" after "SEV-1"), is skipped.
-    """
-    rows = session.scalars(
-        select(Definition).where(Definition.kind == SEVERITY).order_by(Definition.position)
-    )
-    levels: list[SeverityLevel] = []
-
-    def level(row: Definition) -> SeverityLevel:
-        config = SeverityConfig.model_validate(row.spec)
-        clash = next((x for x in levels if level_key(x.level) == level_key(config.level)), None)
-        if clash is not None:
-            raise ValueError(f"level {config.level!r} is the same level as {clash.level!r}")
-        return config.to_level(len(levels))
-
-    for _, found in loaded(rows, level):
-        levels.append(found)
-    return SeverityScale(levels)

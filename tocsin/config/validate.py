@@ -1,4 +1,9 @@
-"""Validating a configuration directory: schema, names, references, people, fairness."""
+"""Validating a configuration directory: schema, names, references, people, fairness.
+
+What each top-level key means and which cross-checks run comes from the
+:class:`~tocsin.config.kinds.Kinds` the caller passes (the composition root's,
+:data:`tocsin.app.config_kinds.CONFIG_KINDS`).
+"""
 
 from __future__ import annotations
 
@@ -10,30 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tocsin.config.alerting_kinds import check_alerting
 from tocsin.config.catalog import Catalog, Entry
-from tocsin.config.desired import (
-    CLASSIFICATION,
-    ESCALATION_POLICY,
-    INCIDENT_ROLE,
-    NOTIFICATION_RULES,
-    PAGING,
-    POSTMORTEM_TEMPLATE,
-    SCHEDULE,
-    SERVICE,
-    SEVERITY,
-    STATUS_PAGE_COMPONENT,
-    TEAM,
-    Configuration,
-    DesiredDefinition,
-    DesiredUser,
-)
+from tocsin.config.desired import Configuration, DesiredDefinition, DesiredUser
 from tocsin.config.errors import Issue, has_errors, sorted_issues
-from tocsin.config.kinds import read_file
+from tocsin.config.kinds import Kinds, read_file
 from tocsin.config.loader import SourceFile, load_directory
-from tocsin.config.paging_reach import check_service_paging
-from tocsin.config.references import check_references, people
-from tocsin.config.schedules import check_fairness_of_schedules
+from tocsin.config.references import people
 
 
 @dataclass(frozen=True)
@@ -74,24 +61,11 @@ def _definitions(kind: str, entries: Iterable[Entry[Any]]) -> list[DesiredDefini
     return found
 
 
-def _configuration(catalog: Catalog, implicit: list[DesiredUser]) -> Configuration:
+def _configuration(catalog: Catalog, kinds: Kinds, implicit: list[DesiredUser]) -> Configuration:
     definitions = [
-        *_definitions(SEVERITY, catalog.severities.values()),
-        *_definitions(INCIDENT_ROLE, catalog.roles.values()),
-        *_definitions(TEAM, catalog.teams.values()),
-        *_definitions(SCHEDULE, catalog.schedules.values()),
-        *_definitions(ESCALATION_POLICY, catalog.policies.values()),
-        *_definitions(SERVICE, catalog.services.values()),
-        *_definitions(STATUS_PAGE_COMPONENT, catalog.components.values()),
-        *_definitions(POSTMORTEM_TEMPLATE, catalog.postmortems.values()),
-        *_definitions(CLASSIFICATION, catalog.classification.values()),
-        *_definitions(PAGING, catalog.paging.values()),
-        *_definitions(NOTIFICATION_RULES, catalog.notification_rules.values()),
-        *(
-            item
-            for kind, found in (*catalog.alerting.items(), *catalog.incident.items())
-            for item in _definitions(kind, found.values())
-        ),
+        item
+        for kind in kinds.kinds
+        for item in _definitions(kind.name, catalog.entries(kind).values())
     ]
     users = []
     for entry in catalog.users.values():
@@ -115,7 +89,8 @@ def _configuration(catalog: Catalog, implicit: list[DesiredUser]) -> Configurati
                 else {},
             )
         )
-    return Configuration(tuple(definitions), tuple(sorted([*users, *implicit], key=_by_name)))
+    everyone = tuple(sorted([*users, *implicit], key=_by_name))
+    return Configuration(tuple(definitions), everyone, kinds.names)
 
 
 def _by_name(user: DesiredUser) -> str:
@@ -123,31 +98,35 @@ def _by_name(user: DesiredUser) -> str:
 
 
 def validate_sources(
-    sources: Sequence[SourceFile], *, now: datetime, load_issues: Sequence[Issue] = ()
+    sources: Sequence[SourceFile],
+    kinds: Kinds,
+    *,
+    now: datetime,
+    load_issues: Sequence[Issue] = (),
 ) -> Validation:
-    """Validate parsed files; ``now`` is where fairness checks start looking ahead.
+    """Validate parsed files with the readers and checks of ``kinds``.
 
-    When some file could not be parsed (``load_issues``), references are not
-    checked: they would point into the missing file and bury the real error.
+    ``now`` is where fairness checks start looking ahead. When some file could
+    not be parsed (``load_issues``), references are not checked: they would
+    point into the missing file and bury the real error.
     """
-    catalog = Catalog()
+    catalog = Catalog(now)
     catalog.issues.extend(load_issues)
+    readers = kinds.readers
     for source in sources:
-        read_file(catalog, source)
+        read_file(catalog, source, readers)
     implicit: list[DesiredUser] = []
     if not load_issues:
-        check_references(catalog)
-        check_alerting(catalog)
-        check_service_paging(catalog)
-        implicit = people(catalog)
-        check_fairness_of_schedules(catalog, now)
+        for check in kinds.checks:
+            check(catalog)
+        implicit = people(catalog, kinds.people)
     issues = tuple(sorted_issues(catalog.issues))
     if has_errors(issues):
         return Validation(Configuration(), issues)
-    return Validation(_configuration(catalog, implicit), issues)
+    return Validation(_configuration(catalog, kinds, implicit), issues)
 
 
-def validate_directory(directory: Path, *, now: datetime) -> Validation:
+def validate_directory(directory: Path, kinds: Kinds, *, now: datetime) -> Validation:
     """Load and validate every ``*.yaml`` / ``*.yml`` file under ``directory``."""
     sources, issues = load_directory(directory)
-    return validate_sources(sources, now=now, load_issues=issues)
+    return validate_sources(sources, kinds, now=now, load_issues=issues)

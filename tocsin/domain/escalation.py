@@ -40,7 +40,7 @@ class Urgency(StrEnum):
 
 @dataclass(frozen=True)
 class Target:
-    """Who a step pages; the fields mirror :class:`tocsin.config.schema.TargetConfig`."""
+    """Who a step pages; the fields mirror :class:`tocsin.paging.config_schema.TargetConfig`."""
 
     user: str | None = None
     schedule: str | None = None

@@ -196,3 +196,76 @@ class SeverityScale:
     @property
     def least_severe(self) -> SeverityLevel:
         return self._levels[-1]
+
+
+def _seed_level(
+    rank: int,
+    level: str,
+    name: str,
+    description: str,
+    response_time: str,
+    communication: str,
+    escalation: str,
+    examples: tuple[str, ...],
+) -> SeverityLevel:
+    return SeverityLevel(
+        level=level,
+        name=name,
+        rank=rank,
+        description=description,
+        response_time=parse_response_time(response_time),
+        communication=parse_cadence(communication),
+        escalation=parse_escalation(escalation),
+        examples=examples,
+    )
+
+
+#: The seeds' severity-definitions.yaml: the scale in use until configuration defines one.
+DEFAULT_SCALE = SeverityScale(
+    [
+        _seed_level(
+            0,
+            "SEV-1",
+            "Critical",
+            "Complete service outage affecting all users",
+            "5 minutes",
+            "Every 15 minutes",
+            "VP of Engineering notified",
+            (
+                "Production database is down",
+                "Payment processing is completely broken",
+                "Security breach detected",
+            ),
+        ),
+        _seed_level(
+            1,
+            "SEV-2",
+            "Major",
+            "Significant degradation affecting many users",
+            "15 minutes",
+            "Every 30 minutes",
+            "Engineering Manager notified",
+            ("API latency increased 10x", "50% of requests failing"),
+        ),
+        _seed_level(
+            2,
+            "SEV-3",
+            "Minor",
+            "Partial degradation affecting some users",
+            "1 hour",
+            "Every 2 hours",
+            "Team lead notified",
+            ("One region experiencing errors", "Non-critical feature unavailable"),
+        ),
+        _seed_level(
+            3,
+            "SEV-4",
+            "Low",
+            "Minor issue with minimal user impact",
+            "Next business day",
+            "Daily update",
+            "None",
+            ("Cosmetic UI bug", "Slow dashboard loading"),
+        ),
+    ]
+)

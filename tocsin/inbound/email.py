@@ -30,6 +30,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 
 from tocsin.alerts import integrations
+from tocsin.alerts.config_schema import EmailConfig
 from tocsin.alerts.configured import cache_for
 from tocsin.alerts.receive import (
     Received,
@@ -40,7 +41,6 @@ from tocsin.alerts.receive import (
     receive,
 )
 from tocsin.alerts.runtime import AlertsRuntime
-from tocsin.config.alerting_schema import EmailConfig
 from tocsin.domain import untrusted
 from tocsin.domain.alert_lifecycle import Action, Signal
 

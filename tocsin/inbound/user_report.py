@@ -28,7 +28,8 @@ from tocsin.alerts.ingest import Origin, ingest
 from tocsin.auth.roles import allows
 from tocsin.domain import routing
 from tocsin.domain.alert_lifecycle import Action, Severity, Signal
-from tocsin.incidents import service as incident_service
+from tocsin.incidents import declaring
+from tocsin.incidents.editing import Actor
 
 DECLARING_NEEDS_RESPONDER = "declaring an incident needs the responder role"
 INTEGRATION = "user-reports"
@@ -60,18 +61,18 @@ def report(
     session: Session,
     alerting: Alerting,
     new: Report,
-    actor: incident_service.Actor,
+    actor: Actor,
     now: datetime,
 ) -> Reported:
     """Raise the report as an alert, or declare it as an incident; in the caller's transaction.
 
-    Declaring raises :class:`tocsin.incidents.errors.IncidentError` when the
-    incidents service refuses (an unknown severity, an empty title).
+    Declaring raises :class:`~tocsin.domain.refusals.Invalid` when the
+    incident is refused (an unknown severity, an empty title).
     """
     if new.declare is not None:
-        incident = incident_service.declare(
+        incident = declaring.declare(
             session,
-            incident_service.NewIncident(
+            declaring.NewIncident(
                 title=new.text[:200],
                 severity=new.declare,
                 summary=new.details,

@@ -1,6 +1,6 @@
 """Generic JSON webhooks: any body, turned into alerts by the integration's JMESPath mapping.
 
-The mapping (see :class:`tocsin.config.alerting_schema.WebhookMapping`) names
+The mapping (see :class:`tocsin.alerts.config_schema.WebhookMapping`) names
 an expression for each field. ``alerts`` may select a list, each item of
 which is one alert; otherwise the whole body is one. ``dedup_key`` and
 ``summary`` must give a value for every item; the others are optional.
@@ -16,8 +16,8 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 
+from tocsin.alerts.config_schema import WebhookMapping
 from tocsin.alerts.receive import InvalidSignal
-from tocsin.config.alerting_schema import WebhookMapping
 from tocsin.domain.alert_lifecycle import Action, Signal, label_values, parse_severity
 
 #: Most alerts one webhook body may carry.

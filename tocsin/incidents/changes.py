@@ -11,22 +11,33 @@ idempotency key says so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.incidents.tables import Incident
 
-JOB_KIND = "incident.changed"
+
+@dataclass(frozen=True)
+class IncidentChanged:
+    """Incident ``incident_id`` was ``change``: "acknowledged", "resolved" or "closed"."""
+
+    incident_id: int
+    change: str
+
+
+INCIDENT_CHANGED = JobKind("incident.changed", IncidentChanged)
 
 
 def enqueue(session: Session, incident: Incident, change: str, now: datetime) -> None:
     """Queue the job that brings the incident's escalation into line with ``change``."""
     jobs.enqueue(
         session,
-        JOB_KIND,
-        {"incident_id": incident.id, "change": change},
+        INCIDENT_CHANGED,
+        IncidentChanged(incident_id=incident.id, change=change),
         now=now,
-        idempotency_key=f"{JOB_KIND}:{incident.id}:{change}:{incident.reopen_count}",
+        idempotency_key=f"{INCIDENT_CHANGED.name}:{incident.id}:{change}:{incident.reopen_count}",
     )

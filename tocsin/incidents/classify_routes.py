@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 from tocsin.auth.deps import Viewer
 from tocsin.domain.classification import ClassificationError, Impact, classify
+from tocsin.domain.refusals import Invalid
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
-from tocsin.incidents import configured as definitions
+from tocsin.incidents import configured
 from tocsin.incidents.schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -37,8 +38,8 @@ router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["severity"]
 )
 def classify_impact(body: ClassifyRequest, _: Viewer, tocsin: RuntimeDep) -> ClassifyResponse:
     with tocsin.database.sessions() as session:
-        levels = [level.level for level in definitions.scale(session)]
-        rules = definitions.classification_rules(session)
+        levels = [level.level for level in configured.scale(session)]
+        rules = configured.classification_rules(session)
     try:
         impact = Impact(
             users_affected=body.users_affected,
@@ -50,16 +51,7 @@ def classify_impact(body: ClassifyRequest, _: Viewer, tocsin: RuntimeDep) -> Cla
         )
         result = classify(impact, levels, rules)
     except ClassificationError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[
-                {
-                    "loc": ["body", error.field],
-                    "msg": str(error).removeprefix(f"{error.field}: "),
-                    "type": "value_error",
-                }
-            ],
-        ) from error
+        raise Invalid(error.field, str(error).removeprefix(f"{error.field}: ")) from error
     return ClassifyResponse(level=result.level, reasons=list(result.reasons), levels=levels)
 
 
@@ -77,7 +69,7 @@ def _seconds(value: timedelta) -> int:
 )
 def list_severities(_: Viewer, tocsin: RuntimeDep) -> list[SeverityOut]:
     with tocsin.database.sessions() as session:
-        scale = definitions.scale(session)
+        scale = configured.scale(session)
     return [
         SeverityOut(
             level=level.level,
@@ -95,7 +87,7 @@ def list_severities(_: Viewer, tocsin: RuntimeDep) -> list[SeverityOut]:
             escalation=level.escalation.text,
             escalation_audience=list(level.escalation.roles),
             examples=list(level.examples),
-            formal_declaration=definitions.needs_formal_declaration(level),
+            formal_declaration=configured.needs_formal_declaration(level),
         )
         for level in scale
     ]

@@ -15,9 +15,9 @@ incident_field      the field key               ``{type, description, choices}``
 ==================  ==========================  =========================================
 
 Whatever is not configured falls back to the seeds: the SEV-1..SEV-4 scale of
-``severity-definitions.yaml``, the four lead roles of ``incident-roles.yaml``,
-the Incident Response Template, and "the Incident Commander or an admin may
-resolve".
+``severity-definitions.yaml`` (:data:`tocsin.domain.severity.DEFAULT_SCALE`),
+the four lead roles of ``incident-roles.yaml``, the Incident Response Template,
+and "the Incident Commander or an admin may resolve".
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.config.stored import loaded, severity_scale
+from tocsin.config.stored import loaded
 from tocsin.config.tables import Definition
 from tocsin.domain.checklist import DEFAULT_TEMPLATE, ChecklistTemplate, template_from_config
 from tocsin.domain.classification import ClassificationRules
@@ -40,12 +40,11 @@ from tocsin.domain.roles import (
     definitions_from_dict,
 )
 from tocsin.domain.severity import (
+    DEFAULT_SCALE,
     SeverityLevel,
     SeverityScale,
-    parse_cadence,
-    parse_escalation,
-    parse_response_time,
 )
+from tocsin.incidents.config_schema import severity_scale
 from tocsin.incidents.custom_fields import FieldDefinition, field_definition
 
 SEVERITY = "severity"
@@ -60,78 +59,6 @@ T = TypeVar("T")
 #: How many of the most severe levels always go through formal declaration (SEV1, SEV2).
 FORMAL_LEVELS = 2
 
-
-def _seed_level(
-    rank: int,
-    level: str,
-    name: str,
-    description: str,
-    response_time: str,
-    communication: str,
-    escalation: str,
-    examples: tuple[str, ...],
-) -> SeverityLevel:
-    return SeverityLevel(
-        level=level,
-        name=name,
-        rank=rank,
-        description=description,
-        response_time=parse_response_time(response_time),
-        communication=parse_cadence(communication),
-        escalation=parse_escalation(escalation),
-        examples=examples,
-    )
-
-
-#: The seed's severity-definitions.yaml.
-DEFAULT_SCALE = SeverityScale(
-    [
-        _seed_level(
-            0,
-            "SEV-1",
-            "Critical",
-            "Complete service outage affecting all users",
-            "5 minutes",
-            "Every 15 minutes",
-            "VP of Engineering notified",
-            (
-                "Production database is down",
-                "Payment processing is completely broken",
-                "Security breach detected",
-            ),
-        ),
-        _seed_level(
-            1,
-            "SEV-2",
-            "Major",
-            "Significant degradation affecting many users",
-            "15 minutes",
-            "Every 30 minutes",
-            "Engineering Manager notified",
-            ("API latency increased 10x", "50% of requests failing"),
-        ),
-        _seed_level(
-            2,
-            "SEV-3",
-            "Minor",
-            "Partial degradation affecting some users",
-            "1 hour",
-            "Every 2 hours",
-            "Team lead notified",
-            ("One region experiencing errors", "Non-critical feature unavailable"),
-        ),
-        _seed_level(
-            3,
-            "SEV-4",
-            "Low",
-            "Minor issue with minimal user impact",
-            "Next business day",
-            "Daily update",
-            "None",
-            ("Cosmetic UI bug", "Slow dashboard loading"),
-        ),
-    ]
-)
 
 #: The seed's incident-roles.yaml.
 DEFAULT_ROLES: dict[str, Any] = {

@@ -22,16 +22,25 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.domain.refusals import NotFound
 from tocsin.domain.severity import SeverityLevel, level_key
 from tocsin.domain.timeline import EntryDraft, EntryKind
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
-from tocsin.incidents import configured as definitions
-from tocsin.incidents import recorder, records
-from tocsin.incidents.errors import IncidentNotFound
+from tocsin.incidents import configured, recorder, records
 from tocsin.incidents.tables import Incident
 
-JOB_KIND = "incident.declared"
+
+@dataclass(frozen=True)
+class FormalDeclaration:
+    """Formally declare incident ``incident_id`` at severity ``level`` (its label)."""
+
+    incident_id: int
+    level: str
+
+
+INCIDENT_DECLARED = JobKind("incident.declared", FormalDeclaration)
 #: The author of timeline entries Tocsin writes itself.
 SYSTEM_AUTHOR = "tocsin"
 
@@ -71,33 +80,31 @@ def remove_hook(name: str) -> None:
 
 
 def idempotency_key(incident_id: int, level: str) -> str:
-    return f"{JOB_KIND}:{incident_id}:{level_key(level)}"
+    return f"{INCIDENT_DECLARED.name}:{incident_id}:{level_key(level)}"
 
 
 def enqueue(session: Session, incident: Incident, level: SeverityLevel, now: datetime) -> bool:
     """Queue formal declaration of ``incident`` at ``level`` unless it was already queued."""
     return jobs.enqueue(
         session,
-        JOB_KIND,
-        {"incident_id": incident.id, "level": level.level},
+        INCIDENT_DECLARED,
+        FormalDeclaration(incident_id=incident.id, level=level.level),
         now=now,
         idempotency_key=idempotency_key(incident.id, level.level),
     )
 
 
-def run(ctx: JobContext) -> None:
+def run(ctx: JobContext, payload: FormalDeclaration) -> None:
     """The ``incident.declared`` job: run the hooks, then say so on the timeline."""
-    incident_id = int(ctx.payload["incident_id"])
-    label = str(ctx.payload["level"])
     with ctx.transaction() as session:
         try:
-            incident = records.find(session, str(incident_id), lock=True)
-        except IncidentNotFound as error:
+            incident = records.find(session, str(payload.incident_id), lock=True)
+        except NotFound as error:
             raise PermanentFailure(str(error)) from error
-        scale = definitions.scale(session)
-        level = scale.get(label)
+        scale = configured.scale(session)
+        level = scale.get(payload.level)
         if level is None:
-            raise PermanentFailure(f"severity {label!r} is no longer configured")
+            raise PermanentFailure(f"severity {payload.level!r} is no longer configured")
         now = ctx.clock.now()
         declaration = Declaration(
             incident_id=incident.id,
@@ -125,4 +132,4 @@ def run(ctx: JobContext) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register(JOB_KIND, run)
+    registry.register(INCIDENT_DECLARED, run)

@@ -10,7 +10,7 @@ from tocsin.domain import timeline
 from tocsin.domain.roles import Role
 from tocsin.domain.timeline import IncidentSummary, Order
 from tocsin.incidents import records
-from tocsin.incidents.service import role_title
+from tocsin.incidents.editing import role_title
 from tocsin.incidents.tables import Incident
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.domain import timeline
+from tocsin.domain.refusals import Invalid
 from tocsin.domain.timeline import EntryDraft, TimelineEntry, TimelineError
 from tocsin.incidents import records
-from tocsin.incidents.errors import InvalidInput
 from tocsin.incidents.tables import TimelineRow
 
 
@@ -25,7 +25,7 @@ def append(session: Session, incident_id: int, draft: EntryDraft, now: datetime)
     try:
         entry = timeline.append(entries, draft, recorded_at)
     except TimelineError as error:
-        raise InvalidInput(error.field, str(error).removeprefix(f"{error.field}: ")) from error
+        raise Invalid(error.field, str(error).removeprefix(f"{error.field}: ")) from error
     session.add(
         TimelineRow(
             incident_id=incident_id,

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.domain.checklist import ChecklistItem
 from tocsin.domain.lifecycle import Milestones
+from tocsin.domain.refusals import NotFound
 from tocsin.domain.roles import Assignment, Role, Roster
 from tocsin.domain.timeline import EntryKind, NoteKind, TimelineEntry
-from tocsin.incidents.errors import IncidentNotFound
 from tocsin.incidents.tables import (
     Incident,
     IncidentChecklistItem,
@@ -54,7 +54,7 @@ def find(session: Session, reference: str, *, lock: bool = False) -> Incident:
             query = query.with_for_update()
         incident = session.scalar(query)
     if incident is None:
-        raise IncidentNotFound(f"no incident {reference!r}")
+        raise NotFound(f"no incident {reference!r}")
     return incident
 
 

@@ -7,8 +7,6 @@ entry; refused changes answer 403, 404, 409 or 422 and change nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
@@ -19,39 +17,43 @@ from sqlalchemy.orm import Session
 from tocsin.auth.accounts import Principal
 from tocsin.auth.deps import Responder, Viewer, remote_addr
 from tocsin.config import known_names
-from tocsin.domain import lifecycle, roles
-from tocsin.domain.checklist import progress
-from tocsin.domain.lifecycle import Status
-from tocsin.domain.timeline import Order, TimelineEntry, ordered
+from tocsin.domain import lifecycle
+from tocsin.domain.refusals import Invalid
+from tocsin.domain.timeline import Order, ordered
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Instant, Offset
 from tocsin.http.runtime import RuntimeDep
-from tocsin.incidents import configured as definitions
-from tocsin.incidents import export, records, service
-from tocsin.incidents.errors import Conflict, IncidentNotFound, InvalidInput, NotAllowed
+from tocsin.incidents import (
+    checklists,
+    configured,
+    declaring,
+    export,
+    field_changes,
+    notes,
+    outputs,
+    records,
+    role_changes,
+    severity_changes,
+    status_changes,
+)
+from tocsin.incidents.editing import Actor
 from tocsin.incidents.schemas import (
     ChangeOut,
     ChecklistChange,
-    ChecklistItemOut,
     ChecklistOut,
-    DutiesOut,
     ErrorOut,
-    Impact,
     IncidentCreate,
     IncidentOut,
     IncidentPage,
     IncidentPatch,
-    Link,
     NoteCreate,
-    Progress,
     RoleAssign,
-    RoleHolderOut,
     SeverityChange,
     StatusChange,
     TimelineEntryOut,
     ValidationErrorOut,
 )
-from tocsin.incidents.tables import Incident, IncidentChecklistItem, IncidentService
+from tocsin.incidents.tables import IncidentService
 
 router = APIRouter(prefix="/api/v1/incidents", route_class=CheckedRoute, tags=["incidents"])
 
@@ -81,104 +83,9 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@contextmanager
-def refusals() -> Iterator[None]:
-    """Turn the service's refusals into HTTP answers (the transaction has rolled back)."""
-    try:
-        yield
-    except IncidentNotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
-    except NotAllowed as error:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(error)) from error
-    except Conflict as error:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from error
-    except InvalidInput as error:
-        message = str(error).removeprefix(f"{error.field}: ")
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[
-                {"loc": ["body", *error.field.split(".")], "msg": message, "type": "value_error"}
-            ],
-        ) from error
-
-
-def _actor(principal: Principal, request: Request) -> service.Actor:
-    return service.Actor(
+def _actor(principal: Principal, request: Request) -> Actor:
+    return Actor(
         name=principal.name, is_admin=principal.role == "admin", remote_addr=remote_addr(request)
-    )
-
-
-def entry_out(entry: TimelineEntry) -> TimelineEntryOut:
-    return TimelineEntryOut(
-        sequence=entry.sequence,
-        kind=entry.kind.value,
-        note_kind=entry.note_kind.value if entry.note_kind else None,
-        text=entry.text,
-        author=entry.author,
-        occurred_at=entry.occurred_at,
-        recorded_at=entry.recorded_at,
-        corrects=entry.corrects,
-        details=dict(entry.details),
-    )
-
-
-def incident_out(session: Session, incident: Incident) -> IncidentOut:
-    items = [
-        records.checklist_item(row)
-        for row in records.checklist_rows(session, incident.id)
-        if row.role is None
-    ]
-    done, total = progress(items)
-    return IncidentOut(
-        id=incident.id,
-        reference=incident.reference,
-        title=incident.title,
-        summary=incident.summary,
-        status=incident.status,
-        severity=incident.severity,
-        drill=incident.drill,
-        source=incident.source,
-        created_by=incident.created_by,
-        impact_started_at=incident.impact_started_at,
-        detected_at=incident.detected_at,
-        declared_at=incident.declared_at,
-        acknowledged_at=incident.acknowledged_at,
-        mitigated_at=incident.mitigated_at,
-        resolved_at=incident.resolved_at,
-        closed_at=incident.closed_at,
-        reopen_count=incident.reopen_count,
-        services=records.services(session, incident.id),
-        tags=records.tags(session, incident.id),
-        impact=Impact(
-            users_affected=incident.users_affected,
-            revenue_impact=incident.revenue_impact,
-            error_budget_consumed=incident.error_budget_consumed,
-        ),
-        links=[Link.model_validate(link) for link in incident.links],
-        custom_fields=incident.custom_fields,
-        roles=[
-            RoleHolderOut(
-                role=row.role,
-                user=row.user_name,
-                assigned_at=row.assigned_at,
-                assigned_by=row.assigned_by,
-            )
-            for row in records.role_rows(session, incident.id)
-        ],
-        allowed_transitions=[s.value for s in lifecycle.allowed_targets(Status(incident.status))],
-        checklist=Progress(done=done, total=total),
-        created_at=incident.created_at,
-        updated_at=incident.updated_at,
-    )
-
-
-def _changed(
-    session: Session, incident: Incident, entries: list[TimelineEntry | None]
-) -> ChangeOut:
-    session.flush()
-    return ChangeOut(
-        incident=incident_out(session, incident),
-        entries=[entry_out(entry) for entry in entries if entry is not None],
     )
 
 
@@ -194,7 +101,7 @@ def _changed(
 def declare(
     body: IncidentCreate, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> IncidentOut:
-    new = service.NewIncident(
+    new = declaring.NewIncident(
         title=body.title,
         severity=body.severity,
         summary=body.summary,
@@ -209,14 +116,19 @@ def declare(
         custom_fields=body.custom_fields,
         reported_by=body.reported_by,
     )
-    with refusals(), tocsin.database.transaction() as session:
+    with tocsin.database.transaction() as session:
         _check_services(session, body.services)
-        incident = service.declare(session, new, _actor(principal, request), tocsin.clock.now())
-        return incident_out(session, incident)
+        incident = declaring.declare(session, new, _actor(principal, request), tocsin.clock.now())
+        return outputs.incident_out(session, incident)
 
 
 def _check_services(session: Session, names: list[str] | None) -> None:
-    """422 naming the first service that configuration does not define (once it defines any)."""
+    """422 naming the first service that configuration does not define (once it defines any).
+
+    Answered here rather than with :class:`~tocsin.domain.refusals.Invalid`: the
+    location ends with the list index as a number, as in FastAPI's own
+    validation errors, and an ``Invalid`` names its field in text.
+    """
     unknown = known_names.undefined_service(session, [name.strip() for name in names or []])
     if unknown is not None:
         index, message = unknown
@@ -230,28 +142,20 @@ def _statuses(values: list[str]) -> list[str]:
     try:
         return [lifecycle.parse_status(value).value for value in values]
     except lifecycle.UnknownStatus as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[{"loc": ["query", "status"], "msg": str(error), "type": "value_error"}],
-        ) from error
+        raise Invalid("status", str(error), where="query") from error
 
 
 def _severities(session: Session, values: list[str]) -> list[str]:
-    scale = definitions.scale(session)
+    scale = configured.scale(session)
     labels = []
     for value in values:
         level = scale.get(value)
         if level is None:
             known = ", ".join(item.level for item in scale)
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=[
-                    {
-                        "loc": ["query", "severity"],
-                        "msg": f"unknown severity {value!r}; configured levels: {known}",
-                        "type": "value_error",
-                    }
-                ],
+            raise Invalid(
+                "severity",
+                f"unknown severity {value!r}; configured levels: {known}",
+                where="query",
             )
         labels.append(level.level)
     return labels
@@ -289,10 +193,7 @@ def list_incidents(
                 session, service_name, select(IncidentService.name)
             )
             if problem is not None:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    detail=[{"loc": ["query", "service"], "msg": problem, "type": "value_error"}],
-                )
+                raise Invalid("service", problem, where="query")
         filters = records.Filters(
             statuses=statuses,
             severities=_severities(session, severity),
@@ -304,7 +205,7 @@ def list_incidents(
         )
         found, total = records.search(session, filters, limit=limit, offset=offset)
         return IncidentPage(
-            items=[incident_out(session, incident) for incident in found],
+            items=[outputs.incident_out(session, incident) for incident in found],
             total=total,
             limit=limit,
             offset=offset,
@@ -315,8 +216,8 @@ def list_incidents(
     "/{reference}", response_model=IncidentOut, summary="One incident", responses=READ_ERRORS
 )
 def get_incident(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> IncidentOut:
-    with refusals(), tocsin.database.sessions() as session:
-        return incident_out(session, records.find(session, reference))
+    with tocsin.database.sessions() as session:
+        return outputs.incident_out(session, records.find(session, reference))
 
 
 @router.patch(
@@ -339,17 +240,14 @@ def update_incident(
         changes["links"] = [link.model_dump() for link in body.links]
     for name in ("title", "services", "tags", "links", "custom_fields"):
         if name in changes and changes[name] is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=[{"loc": ["body", name], "msg": "cannot be null", "type": "value_error"}],
-            )
-    with refusals(), tocsin.database.transaction() as session:
+            raise Invalid(name, "cannot be null")
+    with tocsin.database.transaction() as session:
         _check_services(session, body.services)
         incident = records.find(session, reference, lock=True)
-        entries = service.update_fields(
+        entries = field_changes.update_fields(
             session, incident, changes, _actor(principal, request), tocsin.clock.now()
         )
-        return _changed(session, incident, list(entries))
+        return outputs.changed(session, incident, list(entries))
 
 
 @router.post(
@@ -370,9 +268,9 @@ def change_status(
     tocsin: RuntimeDep,
     request: Request,
 ) -> ChangeOut:
-    with refusals(), tocsin.database.transaction() as session:
+    with tocsin.database.transaction() as session:
         incident = records.find(session, reference, lock=True)
-        entry = service.change_status(
+        entry = status_changes.change_status(
             session,
             incident,
             body.status,
@@ -380,7 +278,7 @@ def change_status(
             _actor(principal, request),
             tocsin.clock.now(),
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.post(
@@ -396,9 +294,9 @@ def change_severity(
     tocsin: RuntimeDep,
     request: Request,
 ) -> ChangeOut:
-    with refusals(), tocsin.database.transaction() as session:
+    with tocsin.database.transaction() as session:
         incident = records.find(session, reference, lock=True)
-        entry = service.change_severity(
+        entry = severity_changes.change_severity(
             session,
             incident,
             body.severity,
@@ -406,7 +304,7 @@ def change_severity(
             _actor(principal, request),
             tocsin.clock.now(),
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.post(
@@ -423,9 +321,9 @@ def assign_role(
     tocsin: RuntimeDep,
     request: Request,
 ) -> ChangeOut:
-    with refusals(), tocsin.database.transaction() as session:
+    with tocsin.database.transaction() as session:
         incident = records.find(session, reference, lock=True)
-        entry = service.assign_role(
+        entry = role_changes.assign_role(
             session,
             incident,
             body.role,
@@ -433,7 +331,7 @@ def assign_role(
             _actor(principal, request),
             tocsin.clock.now(),
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.delete(
@@ -453,12 +351,12 @@ def unassign_role(
         Query(max_length=100, description="Required for responders; for a lead role, its holder"),
     ] = None,
 ) -> ChangeOut:
-    with refusals(), tocsin.database.transaction() as session:
+    with tocsin.database.transaction() as session:
         incident = records.find(session, reference, lock=True)
-        entry = service.unassign_role(
+        entry = role_changes.unassign_role(
             session, incident, role, user, _actor(principal, request), tocsin.clock.now()
         )
-        return _changed(session, incident, [entry])
+        return outputs.changed(session, incident, [entry])
 
 
 @router.post(
@@ -477,9 +375,9 @@ def add_note(
     tocsin: RuntimeDep,
     request: Request,
 ) -> TimelineEntryOut:
-    with refusals(), tocsin.database.transaction() as session:
+    with tocsin.database.transaction() as session:
         incident = records.find(session, reference, lock=True)
-        entry = service.add_note(
+        entry = notes.add_note(
             session,
             incident,
             body.text,
@@ -489,7 +387,7 @@ def add_note(
             occurred_at=body.occurred_at,
             corrects=body.corrects,
         )
-        return entry_out(entry)
+        return outputs.entry_out(entry)
 
 
 @router.get(
@@ -506,36 +404,11 @@ def get_timeline(
         Order, Query(description="recorded: as written; occurred: when things happened")
     ] = Order.RECORDED,
 ) -> list[TimelineEntryOut]:
-    with refusals(), tocsin.database.sessions() as session:
+    with tocsin.database.sessions() as session:
         incident = records.find(session, reference)
-        return [entry_out(e) for e in ordered(records.timeline(session, incident.id), order)]
-
-
-def _checklist(session: Session, incident: Incident) -> ChecklistOut:
-    rows = records.checklist_rows(session, incident.id)
-    by_key: dict[str, IncidentChecklistItem] = {row.key: row for row in rows}
-
-    def item_out(row: IncidentChecklistItem) -> ChecklistItemOut:
-        return ChecklistItemOut(
-            key=row.key,
-            section=row.section,
-            text=row.text,
-            done=row.done_at is not None,
-            done_by=row.done_by,
-            done_at=row.done_at,
-        )
-
-    response = [row for row in rows if row.role is None]
-    done, total = progress([records.checklist_item(row) for row in response])
-    duties = roles.duties(records.roster(session, incident.id), service.duty_definitions(rows))
-    return ChecklistOut(
-        items=[item_out(row) for row in response],
-        progress=Progress(done=done, total=total),
-        duties=[
-            DutiesOut(user=user, items=[item_out(by_key[duty.key]) for duty in items])
-            for user, items in duties.items()
-        ],
-    )
+        return [
+            outputs.entry_out(e) for e in ordered(records.timeline(session, incident.id), order)
+        ]
 
 
 @router.get(
@@ -545,8 +418,8 @@ def _checklist(session: Session, incident: Incident) -> ChecklistOut:
     responses=READ_ERRORS,
 )
 def get_checklist(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> ChecklistOut:
-    with refusals(), tocsin.database.sessions() as session:
-        return _checklist(session, records.find(session, reference))
+    with tocsin.database.sessions() as session:
+        return outputs.checklist(session, records.find(session, reference))
 
 
 @router.post(
@@ -562,9 +435,9 @@ def change_checklist(
     tocsin: RuntimeDep,
     request: Request,
 ) -> ChecklistOut:
-    with refusals(), tocsin.database.transaction() as session:
+    with tocsin.database.transaction() as session:
         incident = records.find(session, reference, lock=True)
-        service.set_checklist_item(
+        checklists.set_checklist_item(
             session,
             incident,
             body.key,
@@ -573,7 +446,7 @@ def change_checklist(
             tocsin.clock.now(),
         )
         session.flush()
-        return _checklist(session, incident)
+        return outputs.checklist(session, incident)
 
 
 @router.get(
@@ -597,7 +470,7 @@ def export_incident(
     format: Annotated[Literal["markdown", "json"], Query()] = "markdown",
     order: Annotated[Order, Query()] = Order.RECORDED,
 ) -> Response:
-    with refusals(), tocsin.database.sessions() as session:
+    with tocsin.database.sessions() as session:
         incident = records.find(session, reference)
         if format == "json":
             return JSONResponse(export.to_data(session, incident, order))

@@ -16,6 +16,7 @@ only says when.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,9 +24,8 @@ from sqlalchemy.orm import Session
 
 from tocsin.domain.severity import SeverityLevel, level_key
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.incidents.tables import Incident
-
-JOB_KIND = "incident.stakeholders"
 
 
 class Reached(StrEnum):
@@ -35,8 +35,24 @@ class Reached(StrEnum):
     RAISED = "raised"
 
 
+@dataclass(frozen=True)
+class LevelReached:
+    """Incident ``incident_id`` reached severity ``level`` (its label) as ``how`` says.
+
+    ``how`` is a :class:`Reached` value; jobs queued before it existed lack it
+    and were declarations.
+    """
+
+    incident_id: int
+    level: str
+    how: str = Reached.DECLARED.value
+
+
+INCIDENT_STAKEHOLDERS = JobKind("incident.stakeholders", LevelReached)
+
+
 def idempotency_key(incident_id: int, level: str) -> str:
-    return f"{JOB_KIND}:{incident_id}:{level_key(level)}"
+    return f"{INCIDENT_STAKEHOLDERS.name}:{incident_id}:{level_key(level)}"
 
 
 def enqueue(
@@ -47,8 +63,8 @@ def enqueue(
         return False
     return jobs.enqueue(
         session,
-        JOB_KIND,
-        {"incident_id": incident.id, "level": level.level, "how": how.value},
+        INCIDENT_STAKEHOLDERS,
+        LevelReached(incident_id=incident.id, level=level.level, how=how.value),
         now=now,
         idempotency_key=idempotency_key(incident.id, level.level),
     )

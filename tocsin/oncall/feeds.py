@@ -23,8 +23,8 @@ from tocsin.auth.tables import User
 from tocsin.config import known_names
 from tocsin.config.tables import Definition
 from tocsin.db import audit
+from tocsin.domain.refusals import Conflict, Forbidden, Invalid, NotFound
 from tocsin.oncall import schedules
-from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tocsin.oncall.tables import CalendarFeed
 
 TOKEN_PREFIX = "tcf_"
@@ -46,7 +46,7 @@ def create(
 ) -> tuple[CalendarFeed, str]:
     """A new feed for one schedule or one person, and its token (shown once)."""
     if (schedule is None) == (user is None):
-        raise InvalidInput("schedule", "give either schedule or user, not both or neither")
+        raise Invalid("schedule", "give either schedule or user, not both or neither")
     feed = CalendarFeed(created_by=actor, created_at=now)
     if schedule is not None:
         feed.schedule_id = schedules.definition(session, schedule).id
@@ -55,9 +55,9 @@ def create(
         assert user is not None
         person = find_user(session, user)
         if person is None:
-            raise InvalidInput("user", known_names.unknown_user(session, user))
+            raise Invalid("user", known_names.unknown_user(session, user))
         if person.name != actor and not admin:
-            raise NotAllowed("only an admin may create a calendar feed of someone else's shifts")
+            raise Forbidden("only an admin may create a calendar feed of someone else's shifts")
         feed.user_id = person.id
         subject = f"user {user}"
     token = new_token()
@@ -114,7 +114,7 @@ def revoke(
     if feed is None:
         raise NotFound(f"no calendar feed {feed_id}")
     if not admin and actor != feed.created_by and feed.user_id not in _mine(session, actor):
-        raise NotAllowed("only the feed's creator, the person it shows, or an admin may revoke it")
+        raise Forbidden("only the feed's creator, the person it shows, or an admin may revoke it")
     if feed.revoked_at is not None:
         raise Conflict(f"calendar feed {feed_id} is already revoked")
     feed.revoked_at = now

@@ -16,6 +16,7 @@ method gets it at their account's email. In outbox mode
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.notification_rules import ContactMethod, plan_notifications
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import JobContext, PermanentFailure
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
@@ -33,8 +35,19 @@ from tocsin.oncall.tables import HandoffReport
 from tocsin.paging.directory import Directory, Person, contact_methods
 from tocsin.paging.notices import send_notice
 
-NOTIFY_JOB = "oncall.handoff.notify"
 OUTGOING, INCOMING = "outgoing", "incoming"
+
+
+@dataclass(frozen=True)
+class HandoffNotice:
+    """Tell ``user``, the ``side`` (outgoing or incoming) person, about a handoff report."""
+
+    report_id: int
+    user: str
+    side: str
+
+
+NOTIFY = JobKind("oncall.handoff.notify", HandoffNotice)
 
 
 def _route(
@@ -60,11 +73,11 @@ def queue(session: Session, report: HandoffReport, now: datetime) -> None:
         due = _route(directory, person, now)[1] if person is not None else now
         jobs.enqueue(
             session,
-            NOTIFY_JOB,
-            {"report_id": report.id, "user": name, "side": side},
+            NOTIFY,
+            HandoffNotice(report_id=report.id, user=name, side=side),
             now=now,
             run_at=due,
-            idempotency_key=f"{NOTIFY_JOB}:{report.id}:{name}",
+            idempotency_key=f"{NOTIFY.name}:{report.id}:{name}",
         )
 
 
@@ -110,10 +123,9 @@ def handoff_text(report: HandoffReport, side: str, time_zone: str) -> tuple[str,
     return subject, "\n".join(body)
 
 
-def send_report(ctx: JobContext) -> None:
+def send_report(ctx: JobContext, notice: HandoffNotice) -> None:
     """The ``oncall.handoff.notify`` job: tell one person about one handoff."""
-    report_id, name = int(ctx.payload["report_id"]), str(ctx.payload["user"])
-    side = str(ctx.payload["side"])
+    report_id, name, side = notice.report_id, notice.user, notice.side
     settings = NotifySettings.from_env()
     with ctx.database.sessions() as session:
         report = session.get(HandoffReport, report_id)

@@ -17,9 +17,9 @@ from tocsin.auth.accounts import find_user
 from tocsin.config import known_names
 from tocsin.db import audit
 from tocsin.domain.fairness import Violation, violations_added_by
+from tocsin.domain.refusals import Conflict, Forbidden, Invalid, NotFound
 from tocsin.domain.schedule import Override
 from tocsin.oncall import handoff, schedules
-from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tocsin.oncall.tables import OverrideRow
 
 
@@ -40,16 +40,16 @@ def check_span(start: datetime, end: datetime, now: datetime) -> None:
     The bound on the start also bounds the fairness check, whose horizon
     stretches to cover the override.
     """
-    schedules.check_range(start, end, start_field="start", end_field="end")
+    schedules.check_range(start, end, start_field="start", end_field="end", where="body")
     if end <= now:
-        raise InvalidInput("end", "must be in the future")
+        raise Invalid("end", "must be in the future")
     if start - now > schedules.MAX_RANGE:
-        raise InvalidInput("start", f"must be at most {schedules.MAX_RANGE.days} days from now")
+        raise Invalid("start", f"must be at most {schedules.MAX_RANGE.days} days from now")
 
 
 def require_layer(loaded: schedules.LoadedSchedule, layer: str) -> None:
     if layer not in loaded.layers:
-        raise InvalidInput(
+        raise Invalid(
             "layer",
             f"schedule {loaded.name!r} has no layer {layer!r}; it has {', '.join(loaded.layers)}",
         )
@@ -57,7 +57,7 @@ def require_layer(loaded: schedules.LoadedSchedule, layer: str) -> None:
 
 def require_user(session: Session, field: str, name: str) -> None:
     if find_user(session, name) is None:
-        raise InvalidInput(field, known_names.unknown_user(session, name))
+        raise Invalid(field, known_names.unknown_user(session, name))
 
 
 def create(
@@ -80,7 +80,7 @@ def create(
     ``force`` (admins only) creates it all the same and records so.
     """
     if force and not admin:
-        raise NotAllowed("only an admin may force an override past the fairness policies")
+        raise Forbidden("only an admin may force an override past the fairness policies")
     loaded = schedules.load(session, schedule)
     require_layer(loaded, layer)
     require_user(session, "user", user)
@@ -122,7 +122,7 @@ def create(
         },
         remote_addr=remote_addr,
     )
-    handoff.request_plan(session, loaded.id, now)
+    handoff.request_plan(session, loaded.id, now, f"override {row.id} created")
     return row
 
 
@@ -155,7 +155,7 @@ def delete(
     if row is None or row.schedule_id != definition.id:
         raise NotFound(f"schedule {schedule!r} has no override {override_id}")
     if not admin and actor not in (row.created_by, row.user_name):
-        raise NotAllowed(
+        raise Forbidden(
             "only the override's creator, the person it puts on call, or an admin may remove it"
         )
     session.delete(row)
@@ -175,4 +175,4 @@ def delete(
         },
         remote_addr=remote_addr,
     )
-    handoff.request_plan(session, definition.id, now)
+    handoff.request_plan(session, definition.id, now, f"override {override_id} removed")

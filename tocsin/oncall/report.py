@@ -33,7 +33,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.schema import WEEKDAYS, WorkingHoursConfig
+from tocsin.config.users import WEEKDAYS, WorkingHoursConfig
 from tocsin.domain.restriction import Restriction, windows_for
 from tocsin.domain.rotation import local_wall
 from tocsin.domain.schedule import Shift, shifts
@@ -214,7 +214,7 @@ def load_report(
     session: Session, start: datetime, end: datetime, schedule: str | None = None
 ) -> list[PersonLoad]:
     """The load of everyone over [start, end), on one schedule or all of them."""
-    schedules.check_range(start, end, start_field="from", end_field="to")
+    schedules.check_range(start, end, start_field="from", end_field="to", where="query")
     window = (start, end)
     loaded = (
         [schedules.load(session, schedule, window)]

@@ -1,7 +1,7 @@
 """Loading schedules from the database: the configured schedule with its stored overrides.
 
 A schedule is a ``definitions`` row of kind ``schedule`` holding a
-:class:`~tocsin.config.schedule_schema.ScheduleConfig`. Overrides come from two
+:class:`~tocsin.oncall.config_schema.ScheduleConfig`. Overrides come from two
 places: the schedule's own ``overrides:`` (configuration) and the
 ``oncall_overrides`` table (API, CLI, accepted swaps). Stored overrides are laid
 on top in the order they were created, so the latest one wins where two
@@ -17,12 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.config import known_names
-from tocsin.config.desired import SCHEDULE
-from tocsin.config.schedule_schema import ScheduleConfig
 from tocsin.config.tables import Definition
 from tocsin.domain.fairness import FairnessPolicies
+from tocsin.domain.refusals import Conflict, Invalid, NotFound
 from tocsin.domain.schedule import Override, Schedule
-from tocsin.oncall.errors import Conflict, InvalidInput, NotFound
+from tocsin.oncall.config_schema import SCHEDULE, SCHEDULE_KIND, ScheduleConfig
 from tocsin.oncall.tables import OverrideRow
 
 #: The longest range one request may ask shifts, reports or fairness for.
@@ -48,12 +47,18 @@ class LoadedSchedule:
         return None if policies is None else policies.to_policies()
 
 
-def check_range(start: datetime, end: datetime, *, start_field: str, end_field: str) -> None:
-    """Refuse an empty, backwards or too long range, naming the field at fault."""
+def check_range(
+    start: datetime, end: datetime, *, start_field: str, end_field: str, where: str
+) -> None:
+    """Refuse an empty, backwards or too long range, naming the field at fault.
+
+    ``where`` is the part of the request holding the fields (``body`` or ``query``).
+    """
     if end <= start:
-        raise InvalidInput(end_field, f"must be after {start_field}")
+        raise Invalid(end_field, f"must be after {start_field}", where=where)
     if end - start > MAX_RANGE:
-        raise InvalidInput(end_field, f"must be at most {MAX_RANGE.days} days after {start_field}")
+        message = f"must be at most {MAX_RANGE.days} days after {start_field}"
+        raise Invalid(end_field, message, where=where)
 
 
 def _compile(
@@ -82,7 +87,7 @@ def definition(session: Session, name: str) -> Definition:
         select(Definition).where(Definition.kind == SCHEDULE, Definition.name == name)
     )
     if row is None:
-        raise NotFound(known_names.unknown_definition(session, SCHEDULE, name))
+        raise NotFound(known_names.unknown_definition(session, SCHEDULE_KIND, name))
     return row
 
 

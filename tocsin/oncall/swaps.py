@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.config.tables import Definition
 from tocsin.db import audit
+from tocsin.domain.refusals import Conflict, Forbidden, Invalid, NotFound
 from tocsin.domain.schedule import shifts
 from tocsin.oncall import overrides, schedules
-from tocsin.oncall.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tocsin.oncall.tables import (
     SWAP_ACCEPTED,
     SWAP_CANCELLED,
@@ -72,7 +72,7 @@ def request(
     overrides.require_layer(loaded, layer)
     overrides.require_user(session, "user", covering)
     if covering == requester:
-        raise InvalidInput("user", "must be someone else than the requester")
+        raise Invalid("user", "must be someone else than the requester")
     overrides.check_span(start, end, now)
     cursor = start
     for shift in shifts(loaded.schedule, start, end):
@@ -120,7 +120,7 @@ def accept(
     """The person asked takes the range over: an override for them, fairness-checked."""
     swap = _open(session, swap_id)
     if actor != swap.covering:
-        raise NotAllowed(f"only {swap.covering}, who was asked, may accept swap request {swap_id}")
+        raise Forbidden(f"only {swap.covering}, who was asked, may accept swap request {swap_id}")
     schedule = session.get(Definition, swap.schedule_id)
     assert schedule is not None  # the foreign key cascades deletes
     if swap.end_at <= now:
@@ -150,7 +150,7 @@ def decline(
 ) -> SwapRow:
     swap = _open(session, swap_id)
     if actor != swap.covering:
-        raise NotAllowed(f"only {swap.covering}, who was asked, may decline swap request {swap_id}")
+        raise Forbidden(f"only {swap.covering}, who was asked, may decline swap request {swap_id}")
     _decide(swap, SWAP_DECLINED, actor, now)
     _audit(session, swap, "decline", actor, now, remote_addr)
     return swap
@@ -167,7 +167,7 @@ def cancel(
 ) -> SwapRow:
     swap = _open(session, swap_id)
     if actor != swap.requester and not admin:
-        raise NotAllowed(
+        raise Forbidden(
             f"only {swap.requester}, who asked, or an admin may cancel swap request {swap_id}"
         )
     _decide(swap, SWAP_CANCELLED, actor, now)

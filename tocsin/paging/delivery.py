@@ -32,7 +32,6 @@ from sqlalchemy import Connection, Integer, Table, bindparam, insert, or_, selec
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.paging_schema import PagingConfig
 from tocsin.db.prepared import binds, prepare
 from tocsin.domain.bundling import (
     PageSummary,
@@ -51,6 +50,7 @@ from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging import acks, runs, unreached
 from tocsin.paging import tables as store
+from tocsin.paging.config_schema import PagingConfig
 from tocsin.paging.directory import Directory, contact_methods, parse_contact_methods
 from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
 from tocsin.paging.tables import DeliveryAttempt, EscalationRun, Notification, Page

@@ -18,24 +18,24 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.desired import (
-    ESCALATION_POLICY,
-    NOTIFICATION_RULES,
-    PAGING,
-    SERVICE,
-    TEAM,
-)
-from tocsin.config.paging_schema import PAGING_NAME, NotificationRulesConfig, PagingConfig
-from tocsin.config.schema import ServiceConfig, TeamConfig
-from tocsin.config.service_policy import escalation_policy_of
+from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
 from tocsin.config.tables import Definition
 from tocsin.db import prepared
 from tocsin.db.prepared import prepare
 from tocsin.domain.escalation import Policy, Resolution, Resolver, Target
 from tocsin.domain.notification_rules import ContactMethod, UserRules
+from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.domain.schedule import Schedule, oncall_at
 from tocsin.oncall import schedules
-from tocsin.oncall.errors import Conflict, NotFound
+from tocsin.paging.config_schema import (
+    ESCALATION_POLICY,
+    NOTIFICATION_RULES,
+    PAGING,
+    PAGING_NAME,
+    NotificationRulesConfig,
+    PagingConfig,
+    escalation_policy_of,
+)
 
 NOBODY = "nobody assigned"
 _INSTANT = timedelta(seconds=1)
@@ -133,7 +133,7 @@ class Directory:
         return TeamConfig.model_validate(spec) if spec is not None else None
 
     def service_policy(self, name: str) -> str | None:
-        """The policy that pages for service ``name`` (see :mod:`tocsin.config.service_policy`)."""
+        """The policy that pages for service ``name`` (see :func:`escalation_policy_of`)."""
         service = self.service(name)
         if service is None:
             return None

@@ -26,11 +26,11 @@ from tocsin.alerts import group_hooks as alert_paging
 from tocsin.alerts import history
 from tocsin.alerts.group_hooks import GroupOpened
 from tocsin.domain.escalation import Urgency
+from tocsin.domain.refusals import NotFound
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine.registry import HandlerRegistry, PermanentFailure
 from tocsin.incidents import changes, declaration, recorder, records, stakeholders
 from tocsin.incidents.declaration import Declaration
-from tocsin.incidents.errors import IncidentNotFound
 from tocsin.incidents.tables import IncidentService
 from tocsin.paging import delivery, notices, runs, steps, subjects
 from tocsin.paging import tables as store
@@ -128,7 +128,7 @@ def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
     if opened.incident_id is not None:
         try:
             records.find(session, str(opened.incident_id), lock=True)
-        except IncidentNotFound:
+        except NotFound:
             pass
         else:
             paging = _paging_at_high_urgency(session, opened.incident_id, INCIDENT)
@@ -170,9 +170,9 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(delivery.BUNDLE_JOB, delivery.deliver_bundle)
     registry.register(runs.ALARM_JOB, notices.send_alarm)
     registry.register(notices.STAKEHOLDER_JOB, notices.send_stakeholder_notice)
-    registry.register(stakeholders.JOB_KIND, notices.notify_level)
+    registry.register(stakeholders.INCIDENT_STAKEHOLDERS.name, notices.notify_level)
     registry.register(alert_paging.CHANGED_JOB, subjects.follow_group)
-    registry.register(changes.JOB_KIND, subjects.follow_incident)
+    registry.register(changes.INCIDENT_CHANGED.name, subjects.follow_incident)
     declaration.remove_hook(PAGING_HOOK)
     declaration.add_hook(PAGING_HOOK, page_for_incident)
     alert_paging.remove_hook(PAGING_HOOK)

@@ -23,16 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.config.desired import TEAM
+from tocsin.config.organisation import TEAM
 from tocsin.config.tables import Definition
 from tocsin.domain.notification_rules import ContactMethod
+from tocsin.domain.refusals import NotFound
 from tocsin.domain.severity import level_key
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.engine.registry import JobContext, PermanentFailure
 from tocsin.incidents import configured as definitions
 from tocsin.incidents import recorder, records
-from tocsin.incidents.errors import IncidentNotFound
 from tocsin.incidents.stakeholders import Reached
 from tocsin.notify import outbox
 from tocsin.notify import tables as outbox_store
@@ -185,7 +185,7 @@ def notify_level(ctx: JobContext) -> None:
     with ctx.transaction() as session:
         try:
             incident = records.find(session, str(incident_id), lock=True)
-        except IncidentNotFound as error:
+        except NotFound as error:
             raise PermanentFailure(str(error)) from error
         level = definitions.scale(session).get(label)
         if level is None:

@@ -23,16 +23,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tocsin.alerts import history
 from tocsin.auth.tables import User
 from tocsin.config import known_names
-from tocsin.config.desired import ESCALATION_POLICY
 from tocsin.db import prepared
 from tocsin.db.prepared import Rows, binds, prepare
 from tocsin.domain.escalation import Policy, Urgency
 from tocsin.domain.notification_rules import ContactMethod, plan_notifications
+from tocsin.domain.refusals import NotFound
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.incidents import recorder, records
-from tocsin.incidents.errors import IncidentNotFound
 from tocsin.paging import tables as store
+from tocsin.paging.config_schema import ESCALATION_POLICY_KIND
 from tocsin.paging.directory import Directory, contact_methods
 from tocsin.paging.tables import EscalationEvent, EscalationRun, Notification, Page
 
@@ -170,7 +170,7 @@ def record(
     if run.incident_id is not None:
         try:
             records.find(session, str(run.incident_id), lock=True)
-        except IncidentNotFound:
+        except NotFound:
             return
         draft = EntryDraft(
             kind=EntryKind.NOTE,
@@ -301,7 +301,9 @@ def start(
         existing = open_run(session, subject_type, subject_key)
         if existing is not None:
             return existing
-        raise PagingError(known_names.unknown_definition(session, ESCALATION_POLICY, policy_name))
+        raise PagingError(
+            known_names.unknown_definition(session, ESCALATION_POLICY_KIND, policy_name)
+        )
     values = {
         "subject_type": subject_type,
         "subject_key": subject_key,

@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.config import known_names
-from tocsin.config.desired import ESCALATION_POLICY, SERVICE
+from tocsin.config.organisation import SERVICE_KIND
 from tocsin.domain.escalation import StopReason, Urgency, plan
 from tocsin.domain.notification_rules import plan_notifications
+from tocsin.paging.config_schema import ESCALATION_POLICY_KIND
 from tocsin.paging.directory import NOBODY, Directory, contact_methods
 from tocsin.paging.runs import PagingError
 
@@ -73,7 +74,7 @@ def simulate(
     """Simulate ``policy_name``; None: the policy that pages for ``service``."""
     directory = Directory(session)
     if service is not None and directory.service(service) is None:
-        raise PagingError(known_names.unknown_definition(session, SERVICE, service))
+        raise PagingError(known_names.unknown_definition(session, SERVICE_KIND, service))
     if policy_name is None:
         if service is None:
             raise PagingError("name an escalation policy or a service")
@@ -85,7 +86,9 @@ def simulate(
             )
     policy = directory.policy(policy_name)
     if policy is None:
-        raise PagingError(known_names.unknown_definition(session, ESCALATION_POLICY, policy_name))
+        raise PagingError(
+            known_names.unknown_definition(session, ESCALATION_POLICY_KIND, policy_name)
+        )
     team = directory.owning_team(service, policy_name)
     outcomes, stopped = plan(policy, start, directory.resolver(team), urgency=urgency)
     steps = []

@@ -42,11 +42,12 @@ from tocsin.db import prepared
 from tocsin.db.prepared import prepare
 from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.domain.lifecycle import Status
+from tocsin.domain.refusals import NotFound
 from tocsin.domain.timeline import EntryKind
 from tocsin.engine.registry import JobContext, batched
 from tocsin.incidents import records
-from tocsin.incidents import service as incidents
-from tocsin.incidents.errors import IncidentNotFound
+from tocsin.incidents.editing import Actor
+from tocsin.incidents.status_changes import change_status
 from tocsin.incidents.tables import Incident, TimelineRow
 from tocsin.paging import runs
 from tocsin.paging import tables as store
@@ -233,15 +234,15 @@ def _acknowledge_incident(
     """Move incident ``key`` from triage to responding: its acknowledgement (MTTA)."""
     try:
         incident = records.find(session, key, lock=True)
-    except IncidentNotFound:
+    except NotFound:
         return
     if incident.status != Status.TRIAGE.value:
         return
-    incidents.change_status(
+    change_status(
         session,
         incident,
         Status.RESPONDING.value,
         f"{by} acknowledged the page (escalation {run.id})",
-        incidents.Actor(by),
+        Actor(by),
         now,
     )

@@ -18,7 +18,7 @@ from tocsin.auth.deps import SESSION_COOKIE, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.secrets import same, verify_password
 from tocsin.auth.throttle import LoginThrottle
-from tocsin.config.desired import STATUS_PAGE_COMPONENT
+from tocsin.config.plain_kinds import STATUS_PAGE_COMPONENT
 from tocsin.config.tables import Definition
 from tocsin.engine import jobs
 from tocsin.http.runtime import Runtime, RuntimeDep

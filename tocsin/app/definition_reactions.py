@@ -1,0 +1,39 @@
+"""What follows a definition written, whoever wrote it (``tocsin config apply``, the API).
+
+Configuration knows no capability: writing definitions queues a
+``config.definitions.written`` job (:mod:`tocsin.config.changes`). Here, at the
+composition root, each kind of definition is given the capabilities' reactions
+to it; a new reaction is a line in :data:`REACTIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.config.changes import DEFINITIONS_WRITTEN, DefinitionsWritten
+from tocsin.engine.registry import HandlerRegistry, JobContext
+from tocsin.oncall import handoff
+from tocsin.oncall.config_schema import SCHEDULE
+
+#: (the job's transaction, the names written, when they were, now) -> None.
+Reaction = Callable[[Session, Sequence[str], datetime, datetime], None]
+
+#: By kind of definition, what follows writing some: on-call plans a schedule's handoffs again.
+REACTIONS: Mapping[str, Reaction] = {SCHEDULE: handoff.schedules_written}
+
+
+def definitions_written(ctx: JobContext, written: DefinitionsWritten) -> None:
+    """The ``config.definitions.written`` job: each written kind's reaction, in one transaction."""
+    with ctx.transaction() as session:
+        now = ctx.clock.now()
+        for kind, names in written.definitions.items():
+            reaction = REACTIONS.get(kind)
+            if reaction is not None:
+                reaction(session, names, written.at, now)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(DEFINITIONS_WRITTEN, definitions_written)
