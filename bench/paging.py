@@ -68,6 +68,7 @@ from tocsin.domain.escalation import Urgency  # noqa: E402
 from tocsin.engine.tables import Job  # noqa: E402
 from tocsin.kernel.settings import Settings  # noqa: E402
 from tocsin.notify.posting import ConnectionPool  # noqa: E402
+from tocsin.paging import jobs as paging_jobs  # noqa: E402
 from tocsin.paging import runs  # noqa: E402
 from tocsin.paging.tables import EscalationRun  # noqa: E402
 
@@ -233,7 +234,7 @@ def lateness(url: str, escalations: int, spread: float, threads: int, tmp: Path)
         with tocsin.database.sessions() as session:
             rows = session.execute(
                 select(Job.run_at, Job.finished_at).where(
-                    Job.kind == runs.STEP_JOB, Job.state == "done"
+                    Job.kind == paging_jobs.STEP.name, Job.state == "done"
                 )
             ).all()
             done, last = session.execute(

@@ -22,8 +22,7 @@ from sqlalchemy import func, select
 
 from tests.alerts.support import configure
 from tests.support import processes
-from tocsin.alerts import group_hooks as paging
-from tocsin.alerts import integrations
+from tocsin.alerts import handover, integrations
 from tocsin.alerts.config_schema import IntegrationConfig
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.app.service import Tocsin
@@ -175,7 +174,7 @@ def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
                 pending = session.scalar(
                     select(func.count())
                     .select_from(Job)
-                    .where(Job.kind == paging.JOB_KIND, Job.state != "done")
+                    .where(Job.kind == handover.OPENED.name, Job.state != "done")
                 )
             return pending == 0
 
@@ -189,7 +188,7 @@ def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
             groups = session.scalars(select(AlertGroup.id)).all()
             jobs = session.execute(
                 select(Job.idempotency_key, Job.state, Job.attempts).where(
-                    Job.kind == paging.JOB_KIND
+                    Job.kind == handover.OPENED.name
                 )
             ).all()
             paging_events = dict(
@@ -205,7 +204,7 @@ def test_every_acknowledged_alert_is_stored_once_and_each_group_pages_once(
     assert set(stored.values()) == {1}
     assert len(groups) == SHARDS
     assert sorted(str(key) for key, _, _ in jobs) == sorted(
-        paging.idempotency_key(group) for group in groups
+        handover.idempotency_key(group) for group in groups
     )
     assert {state for _, state, _ in jobs} == {"done"}
     assert paging_events == dict.fromkeys(groups, 1)

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, configure, events, groups, integration, jobs_of
 from tests.conftest import Caller
-from tocsin.alerts import group_hooks as paging
+from tocsin.alerts import handover
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
@@ -51,7 +51,7 @@ def test_alerts_within_the_window_share_a_group_that_pages_once(
     assert by_key["a"] == by_key["b"] != by_key["c"]
     assert by_key["d"] not in (by_key["a"], by_key["c"])
     assert [g.alert_count for g in groups(tocsin)] == [2, 1, 1]
-    assert len(jobs_of(tocsin, paging.JOB_KIND)) == 3
+    assert len(jobs_of(tocsin, handover.OPENED.name)) == 3
     tocsin.engine.run_until_idle()
     first = groups(tocsin)[0]
     assert events(tocsin, group_id=first.id) == ["grouped", "grouped", "paging"]
@@ -147,9 +147,9 @@ def test_flapping_alerts_are_marked_and_stop_paging(
     assert [a.flapping for a in stored] == [False, False, True, True]
     assert [g.paging for g in groups(tocsin)] == [True, True, False, False]
     assert [g.suppressed_by for g in groups(tocsin)][2:] == ["flapping flappy"] * 2
-    assert len(jobs_of(tocsin, paging.JOB_KIND)) == 2
+    assert len(jobs_of(tocsin, handover.OPENED.name)) == 2
     assert "flapping" in events(tocsin, alert_id=stored[2].id)
     clock.advance(hours=2)
     send(client, key, "trigger", "flappy")
     assert alerts(tocsin)[-1].flapping is False
-    assert len(jobs_of(tocsin, paging.JOB_KIND)) == 3
+    assert len(jobs_of(tocsin, handover.OPENED.name)) == 3

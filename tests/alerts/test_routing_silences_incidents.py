@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, configure, events, groups, integration, jobs_of, payload
 from tests.conftest import Caller
-from tocsin.alerts import group_hooks as paging
+from tocsin.alerts import handover
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
@@ -146,7 +146,7 @@ def test_silences_hold_paging_back_and_page_when_they_end(
     assert (group.paging, group.suppressed_by) == (False, f"silence {created.json()['id']}")
     assert {a.suppressed_by for a in alerts(tocsin)} == {group.suppressed_by}
     assert group.incident_id is None
-    assert jobs_of(tocsin, paging.JOB_KIND) == []
+    assert jobs_of(tocsin, handover.OPENED.name) == []
     clock.advance(minutes=61)
     tocsin.engine.run_until_idle()
     [group] = groups(tocsin)

@@ -12,11 +12,24 @@ from sqlalchemy import Table, insert, select
 from tocsin.alerts import statements
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.app.service import Tocsin
-from tocsin.db.prepared import binds, prepare
+from tocsin.db.prepared import PerDialect, binds, prepare
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
 
+_JOB_COLUMNS = (
+    "kind",
+    "payload",
+    "run_at",
+    "attempts",
+    "max_attempts",
+    "state",
+    "lease_owner",
+    "lease_expires_at",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+)
 NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
 
@@ -206,3 +219,40 @@ def test_a_statement_the_cursor_cannot_run_faithfully_is_refused_when_prepared(
         # "detail" has a Python-side default, which only SQLAlchemy's execution applies.
         with pytest.raises(ValueError, match="defaults"):
             prepare(connection, insert(events).values(binds(events, ("at", "kind", "actor"))))
+
+
+#: An upsert needs its dialect's insert(): written once, built per dialect when first prepared.
+_ENQUEUE_ONCE = PerDialect(
+    lambda insert: (
+        insert(cast(Table, Job.__table__))
+        .values(binds(cast(Table, Job.__table__), _JOB_COLUMNS))
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Job.__table__.c.id)
+    )
+)
+
+
+def test_a_statement_per_dialect_is_built_once_for_the_connections_dialect(
+    tocsin: Tocsin,
+) -> None:
+    values = {
+        "kind": "test.per_dialect",
+        "payload": {"n": 1},
+        "run_at": NOW,
+        "attempts": 0,
+        "max_attempts": 3,
+        "state": "pending",
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "idempotency_key": "once",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    with tocsin.database.transaction() as session:
+        connection = session.connection()
+        dialect = connection.dialect
+        assert _ENQUEUE_ONCE.statement(dialect) is _ENQUEUE_ONCE.statement(dialect)
+        assert prepare(connection, _ENQUEUE_ONCE) is prepare(connection, _ENQUEUE_ONCE)
+        first = prepare(connection, _ENQUEUE_ONCE).first(connection, values)
+        again = prepare(connection, _ENQUEUE_ONCE).first(connection, values)
+    assert first is not None and again is None  # the conflict is ignored, on either dialect

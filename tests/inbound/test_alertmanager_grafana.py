@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, events, groups, integration, jobs_of, payload
 from tests.conftest import Caller
-from tocsin.alerts import group_hooks as paging
+from tocsin.alerts import handover
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
@@ -56,7 +56,7 @@ def test_alertmanager_notifications_create_deduplicate_and_resolve(
         "repeated",
         "resolved",
     ]
-    assert len(jobs_of(tocsin, paging.JOB_KIND)) == 1
+    assert len(jobs_of(tocsin, handover.OPENED.name)) == 1
 
 
 def test_grafana_contact_point_payloads(tocsin: Tocsin, client: TestClient, admin: Caller) -> None:
@@ -92,7 +92,7 @@ def test_replaying_the_same_payloads_creates_no_duplicates(
     assert len(alerts(tocsin)) == 4
     assert {a.occurrences for a in alerts(tocsin)} == {2}
     assert len(groups(tocsin)) == 1
-    assert len(jobs_of(tocsin, paging.JOB_KIND)) == 1
+    assert len(jobs_of(tocsin, handover.OPENED.name)) == 1
 
 
 def test_a_key_only_works_on_its_own_endpoint(client: TestClient, admin: Caller) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,17 +26,27 @@ def client(tocsin: Tocsin) -> Iterator[TestClient]:
         yield test_client
 
 
+def formal_declaration(tocsin: Tocsin) -> declaration.FormalDeclaration:
+    """The running Tocsin's declaration handler, which holds the hooks."""
+    handler = tocsin.registry.handler(declaration.INCIDENT_DECLARED.name)
+    assert handler is not None
+    formal = inspect.unwrap(handler)
+    assert isinstance(formal, declaration.FormalDeclaration)
+    return formal
+
+
 @pytest.fixture
-def seen() -> Iterator[list[tuple[str, str, bool]]]:
+def seen(tocsin: Tocsin) -> Iterator[list[tuple[str, str, bool]]]:
     """Declarations the test hooks saw: (reference, level, drill)."""
     calls: list[tuple[str, str, bool]] = []
 
     def war_room(_: Session, declared: declaration.Declaration) -> None:
         calls.append((declared.reference, declared.level.level, declared.drill))
 
-    declaration.add_hook("war room", war_room)
+    formal = formal_declaration(tocsin)
+    formal.add_hook(declaration.Hook("war room", war_room))
     yield calls
-    declaration.remove_hook("war room")
+    formal.remove_hook("war room")
 
 
 def declaration_jobs(tocsin: Tocsin) -> list[Job]:
@@ -111,7 +122,8 @@ def test_a_failing_hook_retries_and_records_nothing_until_it_succeeds(
         if len(attempts) == 1:
             raise RuntimeError("chat service unavailable")
 
-    declaration.add_hook("flaky", flaky)
+    formal = formal_declaration(tocsin)
+    formal.add_hook(declaration.Hook("flaky", flaky))
     try:
         reference = declare(client, responder, severity="SEV-2")["reference"]
         tocsin.engine.run_until_idle()
@@ -125,16 +137,13 @@ def test_a_failing_hook_retries_and_records_nothing_until_it_succeeds(
         assert job.state == jobs.DONE
         assert len(formal_entries(client, responder, reference)) == 1
     finally:
-        declaration.remove_hook("flaky")
+        formal.remove_hook("flaky")
 
 
 def test_hook_names_are_unique() -> None:
-    declaration.add_hook("pager", lambda _session, _declared: None)
-    try:
-        with pytest.raises(ValueError, match="already registered"):
-            declaration.add_hook("pager", lambda _session, _declared: None)
-    finally:
-        declaration.remove_hook("pager")
+    formal = declaration.FormalDeclaration([declaration.Hook("pager", lambda _s, _d: None)])
+    with pytest.raises(ValueError, match="already registered"):
+        formal.add_hook(declaration.Hook("pager", lambda _session, _declared: None))
 
 
 def test_the_handler_is_built_in(tocsin: Tocsin) -> None:

@@ -21,7 +21,7 @@ from tocsin.domain.notification_rules import ContactMethod
 from tocsin.engine import jobs
 from tocsin.notify import outbox
 from tocsin.notify.message import Message
-from tocsin.paging import runs
+from tocsin.paging import pages, runs
 from tocsin.paging.tables import Notification
 
 SLACK_SECRET = "T0000/B0000/XXXXsecretXXXX"
@@ -186,7 +186,9 @@ def test_a_bad_delivery_mode_stops_the_start_naming_the_setting(
 
 def test_admin_alarms_go_to_the_outbox_too(paged: Tocsin) -> None:
     with paged.database.transaction() as session:
-        runs.alarm(session, "test", "[Tocsin] Dead page #9", "could not deliver", paged.clock.now())
+        pages.alarm(
+            session, "test", "[Tocsin] Dead page #9", "could not deliver", paged.clock.now()
+        )
     paged.engine.run_until_idle()
     with paged.database.sessions() as session:
         alarms = outbox.listing(session, kind="alarm")

@@ -19,7 +19,7 @@ from tocsin.domain.schedule import oncall_at
 from tocsin.engine import jobs
 from tocsin.kernel.clock import FakeClock
 from tocsin.oncall import overrides
-from tocsin.paging import runs
+from tocsin.paging import runs, statements
 from tocsin.paging.directory import Directory
 from tocsin.paging.tables import EscalationEvent, EscalationRun
 
@@ -65,14 +65,14 @@ class Harness:
 
     def acknowledge(self, run_id: int, by: str) -> None:
         with self.tocsin.database.transaction() as session:
-            run = runs.lock_run(session, run_id)
+            run = statements.lock_run(session, run_id)
             assert run is not None
             assert runs.acknowledge(session, run, by, self.clock.now())
         self.settle()
 
     def resolve(self, run_id: int) -> None:
         with self.tocsin.database.transaction() as session:
-            run = runs.lock_run(session, run_id)
+            run = statements.lock_run(session, run_id)
             assert run is not None
             assert runs.resolve(session, run, "test", self.clock.now())
         self.settle()

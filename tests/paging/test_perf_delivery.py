@@ -24,11 +24,13 @@ from tests.support.sinks import HttpSink, SmtpSink
 from tocsin.app.service import Tocsin
 from tocsin.domain.bundling import RateLimit, next_free
 from tocsin.domain.escalation import Urgency
+from tocsin.domain.escalation_run import RunState
 from tocsin.engine import jobs
 from tocsin.engine.registry import Batch, JobContext
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
-from tocsin.paging import delivery, runs, steps
+from tocsin.paging import delivery, runs, statements
+from tocsin.paging import jobs as paging_jobs
 from tocsin.paging import tables as store
 from tocsin.paging.tables import DeliveryAttempt, Notification, Page
 
@@ -48,7 +50,9 @@ def harness(
 def delivery_jobs(tocsin: Tocsin) -> list[Job]:
     with tocsin.database.sessions() as session:
         return list(
-            session.scalars(select(Job).where(Job.kind == runs.DELIVER_JOB).order_by(Job.id))
+            session.scalars(
+                select(Job).where(Job.kind == paging_jobs.DELIVER.name).order_by(Job.id)
+            )
         )
 
 
@@ -80,7 +84,7 @@ def test_a_step_sends_its_page_as_a_follow_up_exactly_once(harness: Harness) -> 
     assert harness.events(run_id) == STEPS_IN_B_ONLY
     # The link in the message works: its token was committed before it was sent.
     assert harness.ack_link(harness.last_message_link("engineer-b")) == 200
-    assert harness.run(run_id).state == store.ACKNOWLEDGED
+    assert harness.run(run_id).state == RunState.ACKNOWLEDGED
 
 
 def test_a_page_whose_worker_died_before_sending_is_sent_once_after_the_lease(
@@ -93,13 +97,15 @@ def test_a_page_whose_worker_died_before_sending_is_sent_once_after_the_lease(
         (step,) = jobs.claim(
             session, owner="doomed", now=clock.now(), lease=tocsin.engine.lease, limit=1
         )
-    assert step.kind == runs.STEP_JOB
+    assert step.kind == paging_jobs.STEP.name
     batch = Batch(tocsin.database)
-    steps.run_step(
+    handler = tocsin.registry.handler(step.kind)
+    assert handler is not None
+    handler(
         JobContext(job=step, database=tocsin.database, clock=clock, owner="doomed", batch=batch)
     )
     batch.close()
-    assert [each.job.kind for each in batch.take_ready()] == [runs.DELIVER_JOB]
+    assert [each.job.kind for each in batch.take_ready()] == [paging_jobs.DELIVER.name]
     assert harness.received() == {}
     (job,) = delivery_jobs(tocsin)
     assert (job.state, job.lease_owner) == (jobs.RUNNING, "doomed")
@@ -200,10 +206,14 @@ def test_the_rate_limit_read_from_the_database_agrees_with_the_domain(
         session.add(page)
         session.flush()
         for at in sent:
-            runs.write_notification(session, page.id, "engineer-b", 0, "webhook", at, sent_at=at)
+            statements.insert_notification(
+                session, page.id, "engineer-b", 0, "webhook", at, sent_at=at
+            )
         # Other people's and other methods' messages do not count, nor pending ones.
-        runs.write_notification(session, page.id, "engineer-a", 0, "webhook", NOW, sent_at=NOW)
-        runs.write_notification(session, page.id, "engineer-b", 1, "email", NOW, sent_at=NOW)
-        runs.write_notification(session, page.id, "engineer-b", 0, "webhook", NOW)
+        statements.insert_notification(
+            session, page.id, "engineer-a", 0, "webhook", NOW, sent_at=NOW
+        )
+        statements.insert_notification(session, page.id, "engineer-b", 1, "email", NOW, sent_at=NOW)
+        statements.insert_notification(session, page.id, "engineer-b", 0, "webhook", NOW)
         found = delivery._next_free(session, "engineer-b", 0, NOW, limit)
     assert found == next_free(sent, NOW, limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,4 +229,5 @@ def test_drills_tell_the_audience_like_real_incidents(
 
 def test_the_level_job_is_handled_by_paging(tocsin: Tocsin) -> None:
     assert stakeholders.INCIDENT_STAKEHOLDERS.name in tocsin.registry.kinds()
-    assert tocsin.registry.handler(stakeholders.INCIDENT_STAKEHOLDERS.name) is notices.notify_level
+    handler = tocsin.registry.handler(stakeholders.INCIDENT_STAKEHOLDERS.name)
+    assert handler is not None and inspect.unwrap(handler) is notices.notify_level

@@ -20,13 +20,14 @@ from typer.testing import CliRunner
 from tests.conftest import Caller
 from tests.paging.conftest import configure, people_yaml
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.alerts.group_hooks import GroupOpened
+from tocsin.alerts.handover import OpenedGroup
 from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
-from tocsin.paging import hooks, runs
+from tocsin.paging import jobs as paging_jobs
+from tocsin.paging import statements, triggers
 from tocsin.paging.tables import EscalationRun
 
 #: ``web`` pages engineer-b (by webhook); ``gap`` first tries a lunch-time layer nobody holds at 9.
@@ -333,7 +334,7 @@ def test_an_alert_group_whose_incident_already_pages_is_not_paged_again(
     send(api, key, "trigger", "db-1")
     group = only_group(api, admin)
     now = tocsin.clock.now()
-    opened = GroupOpened(
+    opened = OpenedGroup(
         group_id=group["id"],
         service="web",
         title="db-1 broke",
@@ -341,11 +342,10 @@ def test_an_alert_group_whose_incident_already_pages_is_not_paged_again(
         urgency="high",
         incident_id=int(reference.removeprefix("INC-")),
         opened_at=now,
-        at=now,
     )
     with tocsin.database.transaction() as session:
-        hooks.page_for_alert_group(session, opened)
-        assert runs.open_run(session, "alert_group", str(group["id"])) is None
+        triggers.page_for_alert_group(session, opened, now)
+        assert statements.open_run(session, "alert_group", str(group["id"])) is None
     (note,) = [e for e in only_group(api, admin)["events"] if e["kind"] == "escalation"]
     assert note["text"] == (
         f"Not paged separately: its incident is already paging through escalation "
@@ -425,7 +425,7 @@ def test_the_job_that_hands_a_group_to_paging_takes_its_first_step_and_pages_onc
     assert len(page_messages(sink, "/b")) == 1
     with tocsin.database.sessions() as session:
         steps = session.execute(
-            select(Job.payload, Job.state).where(Job.kind == runs.STEP_JOB)
+            select(Job.payload, Job.state).where(Job.kind == paging_jobs.STEP.name)
         ).all()
     # The first step (index 0) was taken by the hand-over job, not by a step job of its own.
     assert 0 not in [payload["index"] for payload, _ in steps]

@@ -1,4 +1,4 @@
-"""Job handlers for alerts: paging hand-over, suppression ends, auto-resolve, heartbeat checks.
+"""Job handlers for alerts: suppression ends, auto-resolve, heartbeat checks.
 
 Each does its database work inside ``ctx.transaction()``, so it commits once,
 together with the job's completion.
@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tocsin.alerts import group_hooks as paging
 from tocsin.alerts import heartbeats, timers
 from tocsin.alerts.configured import cache_for
 from tocsin.alerts.ingest import SYSTEM, Ingest
@@ -60,7 +59,6 @@ def heartbeat_check(ctx: JobContext) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    paging.register(registry)
     registry.register(timers.SUPPRESSION_ENDED, suppression_ended)
     registry.register(timers.AUTO_RESOLVE, auto_resolve)
     registry.register(timers.HEARTBEAT_CHECK, heartbeat_check)

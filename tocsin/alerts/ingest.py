@@ -32,8 +32,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import group_hooks as paging
-from tocsin.alerts import history, silences, statements, timers
+from tocsin.alerts import handover, history, silences, statements, timers
 from tocsin.alerts.committer import Conflict
 from tocsin.alerts.configured import Alerting
 from tocsin.alerts.history import Events
@@ -393,7 +392,7 @@ class Ingest:
         )
         held = opening.suppression
         if held is None:
-            paging.enqueue(self.session, group_id, self.now)
+            handover.enqueue(self.session, group_id, self.now)
             return self._declare(group_id, opening)
         self.events.add(
             self.now, "suppressed", SYSTEM, f"Paging held back by {held}", group_id=group_id
@@ -431,7 +430,7 @@ class Ingest:
 
     def _activate(self, group_id: int, opening: _Opening) -> int | None:
         """Hand the group to paging and declare its incident when the rules say so."""
-        paging.enqueue(self.session, group_id, self.now)
+        handover.enqueue(self.session, group_id, self.now)
         prepare(self.connection, statements.START_PAGING).run(
             self.connection, {"group_id": group_id, "now": self.now}
         )
@@ -562,7 +561,7 @@ class Ingest:
                 .values(acknowledged_at=self.now, acknowledged_by=actor[:100], updated_at=self.now)
             )
             if first.rowcount == 1:  # type: ignore[attr-defined]
-                paging.changed(self.session, group_id, "acknowledged", self.now)
+                handover.changed(self.session, group_id, "acknowledged", self.now)
 
     def _ended(self, alert_id: int, signal: Signal) -> datetime:
         """When a resolving signal says the alert ended (see :func:`resolution_time`).
@@ -653,7 +652,7 @@ class Ingest:
             group_id=group_id,
             outcome=result.value,
         )
-        paging.changed(self.session, group_id, "resolved", self.now)
+        handover.changed(self.session, group_id, "resolved", self.now)
 
     # -- held-back groups -----------------------------------------------------
 

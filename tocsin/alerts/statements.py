@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from tocsin.alerts.tables import (
@@ -26,7 +27,8 @@ from tocsin.alerts.tables import (
     IntegrationKey,
     SilenceRow,
 )
-from tocsin.db.prepared import binds
+from tocsin.db import prepared
+from tocsin.db.prepared import binds, prepare
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
@@ -193,3 +195,31 @@ EARLIER_OPENINGS = (
 UNEXPIRED_SILENCES = select(
     SILENCES.c.id, SILENCES.c.matchers, SILENCES.c.starts_at, SILENCES.c.ends_at
 ).where(SILENCES.c.ends_at > bindparam("now", type_=SILENCES.c.ends_at.type))
+
+
+# -- What paging reads of a group it escalates (see tocsin.alerts.handover) --------------------
+
+_OPENED_GROUP = select(
+    GROUPS.c.id,
+    GROUPS.c.service,
+    GROUPS.c.title,
+    GROUPS.c.escalation_policy,
+    GROUPS.c.urgency,
+    GROUPS.c.incident_id,
+    GROUPS.c.opened_at,
+).where(GROUPS.c.id == bindparam("group_id"))
+_GROUP_STATE = select(
+    GROUPS.c.resolved_at, GROUPS.c.acknowledged_at, GROUPS.c.acknowledged_by
+).where(GROUPS.c.id == bindparam("group_id"))
+
+
+def opened_group(session: Session, group_id: int) -> tuple[Any, ...] | None:
+    """The group's id, service, title, escalation policy, urgency, incident and opening time."""
+    connection = prepared.reading(session)
+    return prepare(connection, _OPENED_GROUP).first(connection, {"group_id": group_id})
+
+
+def group_state(session: Session, group_id: int) -> tuple[Any, ...] | None:
+    """The group's (resolved at, acknowledged at, acknowledged by)."""
+    connection = prepared.reading(session)
+    return prepare(connection, _GROUP_STATE).first(connection, {"group_id": group_id})

@@ -8,6 +8,20 @@ per dialect, keeps the column types' own bind and result processors (JSON,
 UTC datetimes, booleans: the values are stored exactly as SQLAlchemy would
 store them), and executes on the driver's cursor inside the connection's
 current transaction.
+
+**Statements that differ by dialect.** SQLite and PostgreSQL both have
+``INSERT ... ON CONFLICT``, but SQLAlchemy builds it only from each dialect's
+own ``insert()``. A statement that needs it is written once as a function of
+that ``insert()`` and wrapped in :class:`PerDialect`; :func:`prepare` (and,
+for ``Session.execute``, :meth:`PerDialect.statement`) picks the dialect's
+version, built the first time it is needed::
+
+    INSERT_RUN = PerDialect(
+        lambda insert: insert(RUNS).values(...).on_conflict_do_nothing(...)
+    )
+    prepare(connection, INSERT_RUN).first(connection, values)
+
+That is the one way to choose a statement per dialect.
 """
 
 from __future__ import annotations
@@ -17,6 +31,8 @@ from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 from sqlalchemy import Connection, Dialect, Table, bindparam
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -140,12 +156,43 @@ def binds(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:
     return {name: bindparam(name, type_=table.c[name].type) for name in names}
 
 
+#: A dialect's ``insert()`` (``sqlalchemy.dialects.<name>.insert``), which has ``on_conflict_*``.
+DialectInsert = Callable[[Any], Any]
+_INSERTS: dict[str, DialectInsert] = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
+class PerDialect:
+    """A statement built from its dialect's ``insert()``, once per dialect.
+
+    ``build`` receives ``sqlalchemy.dialects.postgresql.insert`` or
+    ``sqlalchemy.dialects.sqlite.insert`` and returns the statement. Keep the
+    object as a module-level constant, like any prepared statement.
+    """
+
+    def __init__(self, build: Callable[[DialectInsert], Executable]) -> None:
+        self._build = build
+        self._built: dict[str, Executable] = {}
+
+    def statement(self, dialect: Dialect) -> Executable:
+        """The statement for ``dialect``, for ``Session.execute`` (``prepare`` takes ``self``)."""
+        found = self._built.get(dialect.name)
+        if found is None:
+            insert = _INSERTS.get(dialect.name)
+            if insert is None:
+                raise ValueError(f"no INSERT ... ON CONFLICT for dialect {dialect.name}")
+            # Two threads may both build it: equal statements, the last one kept.
+            found = self._built[dialect.name] = self._build(insert)
+        return found
+
+
 _compiled: dict[tuple[int, str, str], tuple[Executable, Prepared]] = {}
 
 
-def prepare(connection: Connection, statement: Executable) -> Prepared:
+def prepare(connection: Connection, statement: Executable | PerDialect) -> Prepared:
     """``statement`` (a module-level constant) compiled for ``connection``'s dialect, once."""
     dialect = connection.dialect
+    if isinstance(statement, PerDialect):
+        statement = statement.statement(dialect)
     key = (id(statement), dialect.name, dialect.driver)
     found = _compiled.get(key)
     if found is None or found[0] is not statement:

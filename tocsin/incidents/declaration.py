@@ -4,9 +4,10 @@ Declaring an incident at one of the two most severe configured levels, or
 raising one into them, queues an ``incident.declared`` job in the same
 transaction (once per incident and level: the job's idempotency key says so).
 The job runs every registered declaration hook, then records on the timeline
-that formal declaration ran. Later capabilities add hooks here (war rooms,
-paging) with :func:`add_hook`. Telling a level's stakeholders is not a hook:
-every level does that (:mod:`tocsin.incidents.stakeholders`).
+that formal declaration ran. Capabilities add hooks (war rooms, paging),
+which the composition root hands to the handler (:class:`FormalDeclaration`).
+Telling a level's stakeholders is not a hook: every level does that
+(:mod:`tocsin.incidents.stakeholders`).
 
 Hooks run inside the job's finishing transaction, so what they write to the
 database (typically jobs of their own: a page, a chat message) commits exactly
@@ -16,7 +17,7 @@ raises makes the whole job retry later.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,14 +34,14 @@ from tocsin.incidents.tables import Incident
 
 
 @dataclass(frozen=True)
-class FormalDeclaration:
-    """Formally declare incident ``incident_id`` at severity ``level`` (its label)."""
+class DeclarationDue:
+    """The job's payload: formally declare incident ``incident_id`` at ``level`` (its label)."""
 
     incident_id: int
     level: str
 
 
-INCIDENT_DECLARED = JobKind("incident.declared", FormalDeclaration)
+INCIDENT_DECLARED = JobKind("incident.declared", DeclarationDue)
 #: The author of timeline entries Tocsin writes itself.
 SYSTEM_AUTHOR = "tocsin"
 
@@ -65,20 +66,6 @@ class Hook:
     run: Callable[[Session, Declaration], None]
 
 
-HOOKS: list[Hook] = []
-
-
-def add_hook(name: str, run: Callable[[Session, Declaration], None]) -> None:
-    """Register a step every formal declaration runs, in registration order."""
-    if any(hook.name == name for hook in HOOKS):
-        raise ValueError(f"a declaration hook named {name!r} is already registered")
-    HOOKS.append(Hook(name, run))
-
-
-def remove_hook(name: str) -> None:
-    HOOKS[:] = [hook for hook in HOOKS if hook.name != name]
-
-
 def idempotency_key(incident_id: int, level: str) -> str:
     return f"{INCIDENT_DECLARED.name}:{incident_id}:{level_key(level)}"
 
@@ -88,13 +75,38 @@ def enqueue(session: Session, incident: Incident, level: SeverityLevel, now: dat
     return jobs.enqueue(
         session,
         INCIDENT_DECLARED,
-        FormalDeclaration(incident_id=incident.id, level=level.level),
+        DeclarationDue(incident_id=incident.id, level=level.level),
         now=now,
         idempotency_key=idempotency_key(incident.id, level.level),
     )
 
 
-def run(ctx: JobContext, payload: FormalDeclaration) -> None:
+class FormalDeclaration:
+    """The ``incident.declared`` job's handler and the hooks it runs, in order.
+
+    The composition root builds one per handler registry with the hooks of
+    the capabilities it wires (paging's), so no hook lives in a module global.
+    """
+
+    def __init__(self, hooks: Iterable[Hook] = ()) -> None:
+        self.hooks: list[Hook] = []
+        for hook in hooks:
+            self.add_hook(hook)
+
+    def add_hook(self, hook: Hook) -> None:
+        """Run ``hook`` after those added before."""
+        if any(each.name == hook.name for each in self.hooks):
+            raise ValueError(f"a declaration hook named {hook.name!r} is already registered")
+        self.hooks.append(hook)
+
+    def remove_hook(self, name: str) -> None:
+        self.hooks = [hook for hook in self.hooks if hook.name != name]
+
+    def __call__(self, ctx: JobContext, payload: DeclarationDue) -> None:
+        run(ctx, payload, tuple(self.hooks))
+
+
+def run(ctx: JobContext, payload: DeclarationDue, hooks: Sequence[Hook]) -> None:
     """The ``incident.declared`` job: run the hooks, then say so on the timeline."""
     with ctx.transaction() as session:
         try:
@@ -114,7 +126,6 @@ def run(ctx: JobContext, payload: FormalDeclaration) -> None:
             drill=incident.drill,
             at=now,
         )
-        hooks = list(HOOKS)
         for hook in hooks:
             hook.run(session, declaration)
         ran = ", ".join(hook.name for hook in hooks) or "none registered"
@@ -131,5 +142,5 @@ def run(ctx: JobContext, payload: FormalDeclaration) -> None:
         )
 
 
-def register(registry: HandlerRegistry) -> None:
-    registry.register(INCIDENT_DECLARED, run)
+def register(registry: HandlerRegistry, declaration: FormalDeclaration) -> None:
+    registry.register(INCIDENT_DECLARED, declaration)

@@ -15,17 +15,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.db.prepared import binds, prepare
-from tocsin.paging import runs, subjects
-from tocsin.paging.tables import AckToken, EscalationRun, Page
+from tocsin.domain.refusals import NotFound
+from tocsin.paging import statements, subjects
+from tocsin.paging.statements import Run
+from tocsin.paging.tables import AckToken, Page
 
 
-class AckLinkError(Exception):
+class AckLinkRefused(NotFound):
     """The link is unknown, expired or used; the message is shown to the person."""
 
 
@@ -33,26 +33,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_TOKENS = cast(Table, AckToken.__table__)
-_INSERT_TOKEN = insert(_TOKENS).values(
-    binds(_TOKENS, ("token_hash", "page_id", "created_at", "expires_at", "used_at"))
-)
-
-
 def issue(session: Session, page_id: int, now: datetime, valid: timedelta) -> str:
-    """A new link's token; a core insert on the connection, as every page makes one."""
+    """A new link's token (every notification sent makes one)."""
     token = secrets.token_urlsafe(32)
-    connection = session.connection()
-    prepare(connection, _INSERT_TOKEN).run(
-        connection,
-        {
-            "token_hash": _digest(token),
-            "page_id": page_id,
-            "created_at": now,
-            "expires_at": now + valid,
-            "used_at": None,
-        },
-    )
+    statements.insert_ack_token(session, _digest(token), page_id, now, now + valid)
     return token
 
 
@@ -60,31 +44,34 @@ def find_token(session: Session, token: str, now: datetime, *, lock: bool = Fals
     query = select(AckToken).where(AckToken.token_hash == _digest(token))
     found = session.scalar(query.with_for_update() if lock else query)
     if found is None:
-        raise AckLinkError("This acknowledge link is not valid.")
+        raise AckLinkRefused("This acknowledge link is not valid.")
     if found.used_at is not None:
-        raise AckLinkError("This acknowledge link was already used.")
+        raise AckLinkRefused("This acknowledge link was already used.")
     if found.expires_at <= now:
-        raise AckLinkError("This acknowledge link has expired.")
+        raise AckLinkRefused("This acknowledge link has expired.")
     return found
 
 
-def acknowledge_page(session: Session, page: Page, by: str, now: datetime) -> bool:
+def acknowledge_page(session: Session, page: Page, by: str, now: datetime) -> Run | None:
     """Acknowledge the escalation ``page`` belongs to, and its subject, as ``by``.
 
-    False if it was not escalating (already acknowledged or resolved).
+    Returns the escalation when this acknowledged it; None if it was not
+    escalating (already acknowledged or resolved).
     """
-    run = runs.lock_run(session, page.run_id)
+    run = statements.lock_run(session, page.run_id)
     assert run is not None
-    return subjects.acknowledge(session, run, by, now)
+    return run if subjects.acknowledge(session, run, by, now) else None
 
 
-def redeem(session: Session, token: str, now: datetime) -> tuple[Page, EscalationRun, bool]:
+def redeem(session: Session, token: str, now: datetime) -> tuple[Page, Run, bool]:
     """Use a link: the page, its escalation, and whether this acknowledged it."""
     found = find_token(session, token, now, lock=True)
     found.used_at = now
     page = session.get(Page, found.page_id)
     assert page is not None
-    acknowledged = acknowledge_page(session, page, page.user_name, now)
-    run = session.get(EscalationRun, page.run_id)
+    acknowledged = acknowledge_page(session, page, page.user_name, now) is not None
+    # The page as acknowledging left it (its state changed in the database).
+    session.refresh(page)
+    run = statements.find_run(session, page.run_id)
     assert run is not None
     return page, run, acknowledged

@@ -20,9 +20,9 @@ from rich.table import Table
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, open_database
 from tocsin.cli.remote import DEFAULT_URL, Remote, TokenOption, UrlOption
 from tocsin.domain.escalation import Urgency
+from tocsin.domain.refusals import Refusal
 from tocsin.kernel.clock import SystemClock
 from tocsin.paging import simulate as simulation
-from tocsin.paging.runs import PagingError
 
 escalation = typer.Typer(help="Escalations: dry runs and actions.", no_args_is_help=True)
 page = typer.Typer(help="Pages and their delivery attempts.", no_args_is_help=True)
@@ -94,7 +94,7 @@ def simulate(
     try:
         with database.sessions() as session:
             result = simulation.simulate(session, policy, start, service=service, urgency=urgency)
-    except PagingError as error:
+    except Refusal as error:
         fail(str(error))
     finally:
         database.dispose()

@@ -13,7 +13,7 @@ Both work in three steps:
    permanent failure or the last attempt marks the notification failed and
    falls back to the person's next contact method; when none is left and
    nothing reached the person, the page is dead and admins are alarmed (and
-   a step whose pages are all dead moves on: :mod:`tocsin.paging.unreached`).
+   a step whose pages are all dead moves on: :func:`tocsin.paging.runs.move_on`).
 
 A worker that dies between 1 and 3 leaves the notification *sending*; the
 job's retry sends it again (at least once), with the same delivery id so
@@ -26,36 +26,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Connection, Integer, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
-from tocsin.db.prepared import binds, prepare
-from tocsin.domain.bundling import (
-    PageSummary,
-    RateLimit,
-    bundle_text,
-    limit_for,
-    page_text,
-)
+from tocsin.domain.bundling import PageSummary, RateLimit, bundle_text, limit_for, page_text
 from tocsin.domain.notification_rules import ContactMethod, fallback
-from tocsin.engine import jobs
+from tocsin.engine import jobs as queue
 from tocsin.engine.registry import JobContext, batched
 from tocsin.notify import outbox
 from tocsin.notify import tables as outbox_store
 from tocsin.notify.channels import deliver, provider
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
-from tocsin.paging import acks, runs, unreached
+from tocsin.paging import acks, jobs, runs, statements
 from tocsin.paging import tables as store
 from tocsin.paging.config_schema import PagingConfig
 from tocsin.paging.directory import Directory, contact_methods, parse_contact_methods
-from tocsin.paging.subjects import ALERT_GROUP, INCIDENT, synchronise
-from tocsin.paging.tables import DeliveryAttempt, EscalationRun, Notification, Page
+from tocsin.paging.jobs import BundleDue, NotificationDue
+from tocsin.paging.pages import bury, schedule_notification
+from tocsin.paging.statements import Run
+from tocsin.paging.subjects import synchronise
+from tocsin.paging.tables import ALERT_GROUP, INCIDENT, EscalationRun, Notification, Page
+from tocsin.paging.timeline import record, record_delivery
 
-BUNDLE_JOB = "paging.bundle"
 #: The provider of delivery attempts recorded in the outbox.
 OUTBOX_PROVIDER = "outbox"
 
@@ -85,16 +80,14 @@ class Outgoing:
         return tuple(each.notification_id for each in self.carried)
 
 
-_NOTIFICATIONS = cast(Table, Notification.__table__)
-_N = _NOTIFICATIONS.c
-_P = cast(Table, Page.__table__).c
-_U = cast(Table, User.__table__).c
-_R = cast(Table, EscalationRun.__table__).c
+_N = Notification.__table__.c
+_P = Page.__table__.c
+_R = EscalationRun.__table__.c
+_U = User.__table__.c
 #: The subjects an escalation follows (see :mod:`tocsin.paging.subjects`).
 _FOLLOWED_SUBJECTS = (ALERT_GROUP, INCIDENT)
-# Built once, and core rather than ORM: they run for every delivery, where
-# building statements and loading objects would cost more than the queries.
-_LOCK_PERSON = select(User).where(User.name == bindparam("name")).with_for_update()
+# Reads built once (they run for every delivery), as core rows: paging writes
+# its tables through tocsin.paging.statements, so no ORM object is kept.
 _LOCK_RECIPIENT = (
     select(_U.contact_methods)
     .where(
@@ -116,55 +109,37 @@ _TO_DELIVER = (
         _P.urgency,
         _R.subject_type,
     )
-    .join_from(_NOTIFICATIONS, cast(Table, Page.__table__), _P.id == _N.page_id)
-    .join(cast(Table, EscalationRun.__table__), _R.id == _P.run_id)
+    .join_from(Notification.__table__, Page.__table__, _P.id == _N.page_id)
+    .join(EscalationRun.__table__, _R.id == _P.run_id)
     .where(_N.id == bindparam("notification_id"))
 )
 _PAGE_STATE = select(_P.state).where(_P.id == bindparam("page_id"))
-_RUN = select(EscalationRun).where(EscalationRun.id == bindparam("run_id"))
-_NTH_LATEST_SENT = (
-    select(_N.sent_at)
+_OF_METHOD = (
+    select(_N.id, _N.page_id, _N.method_index, _N.method_type, _N.state)
     .where(
         _N.user_name == bindparam("user"),
         _N.method_index == bindparam("index"),
-        _N.sent_at > bindparam("since"),
-        _N.sent_at <= bindparam("now"),
-        # Not IN (...): an IN list cannot be prepared (see _TRY_LOCK_PERSON).
-        or_(_N.state == store.NOTIFY_SENDING, _N.state == store.NOTIFY_SENT),
+        _N.state == bindparam("state"),
     )
-    .order_by(_N.sent_at.desc())
-    .limit(1)
-    .offset(bindparam("skip", type_=Integer))
+    .order_by(_N.id)
 )
-#: The person's row, unless another transaction holds it, with the rate limit's answer.
-_TRY_LOCK_PERSON = (
-    select(_U.id, _NTH_LATEST_SENT.scalar_subquery().label("nth_latest_sent"))
-    .where(_U.name == bindparam("user"))
-    .with_for_update(of=cast(Table, User.__table__), skip_locked=True)
+_BUNDLED = _OF_METHOD.where(_N.bundled_into.is_not(None))
+_SIBLINGS = select(_N.id, _N.method_index, _N.state).where(_N.page_id == bindparam("page_id"))
+_CARRIED = select(_P.id, _P.run_id, _P.user_name, _P.title, _P.urgency).where(
+    _P.id == bindparam("page_id")
 )
-_SET_STATE = (
-    update(_NOTIFICATIONS)
-    .where(_N.id == bindparam("notification_id"))
-    .values(state=bindparam("state"), note=bindparam("note"))
-)
-_MARK_SENDING = (
-    update(_NOTIFICATIONS)
-    .where(_N.id == bindparam("notification_id"))
-    .values(state=store.NOTIFY_SENDING, sent_at=bindparam("now"))
-)
-_MARK_SENT = (
-    update(_NOTIFICATIONS)
-    .where(_N.id == bindparam("notification_id"))
-    .values(state=store.NOTIFY_SENT)
-)
-_ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
-_INSERT_ATTEMPT = insert(_ATTEMPTS).values(
-    binds(_ATTEMPTS, ("notification_id", "page_id", "at", "provider", "status", "error", "pages"))
-)
+_LOCK_PERSON = select(_U.contact_methods).where(_U.name == bindparam("name")).with_for_update()
 
 
-def _lock_person(session: Session, name: str) -> User | None:
-    return session.scalar(_LOCK_PERSON, {"name": name})
+@dataclass(frozen=True)
+class Waiting:
+    """A notification not sent yet, as delivery reads it."""
+
+    id: int
+    page_id: int
+    method_index: int
+    method_type: str
+    state: str
 
 
 def _method(methods: Sequence[ContactMethod], index: int, kind: str) -> ContactMethod | None:
@@ -184,14 +159,12 @@ def _next_free(
     ``count`` index entries, so neither a storm's history nor a generous
     limit costs a row per message.
     """
-    nth: datetime | None = reader.execute(
-        _NTH_LATEST_SENT, _window(user, index, now, limit)
-    ).scalar()
+    nth = statements.nth_latest_sent(reader, _window(user, index, now, limit))
     return None if nth is None else nth + limit.window
 
 
 def _window(user: str, index: int, now: datetime, limit: RateLimit) -> dict[str, object]:
-    """The parameters of :data:`_NTH_LATEST_SENT`."""
+    """The rate limit's window, as :mod:`tocsin.paging.statements` asks for it."""
     return {
         "user": user,
         "index": index,
@@ -238,11 +211,11 @@ def _page_state(
     """The page's state once its escalation caught up with its subject (see ``synchronise``).
 
     Only alert groups and incidents are followed; an escalation started by
-    hand has nothing to catch up with, and its run need not be loaded.
+    hand has nothing to catch up with, and its run need not be read.
     """
     if subject_type not in _FOLLOWED_SUBJECTS:
         return page_state
-    run = session.scalar(_RUN, {"run_id": run_id})
+    run = statements.find_run(session, run_id)
     if run is not None:
         before = run.state
         synchronise(session, run, now)
@@ -252,38 +225,33 @@ def _page_state(
     return page_state
 
 
-def _still_wanted(session: Session, notification: Notification, now: datetime) -> bool:
+def _still_wanted(session: Session, notification: Waiting, now: datetime) -> bool:
     """False (and the notification skipped) once its page is no longer open."""
-    page = session.get(Page, notification.page_id)
-    run = session.get(EscalationRun, page.run_id) if page is not None else None
+    page = statements.find_page(session, notification.page_id)
+    run = statements.find_run(session, page.run_id) if page is not None else None
     if run is not None:
         synchronise(session, run, now)
+        page = statements.find_page(session, notification.page_id)
     if page is not None and page.state == store.PAGE_OPEN:
         return True
-    notification.state = store.NOTIFY_SKIPPED
-    notification.note = f"page {page.state if page else 'gone'} before delivery"
+    note = f"page {page.state if page else 'gone'} before delivery"
+    statements.set_notification_state(session, notification.id, store.NOTIFY_SKIPPED, note)
     return False
 
 
 def _hold(
     session: Session, notification_id: int, user: str, index: int, free: datetime, now: datetime
 ) -> None:
-    session.execute(
-        _SET_STATE,
-        {
-            "notification_id": notification_id,
-            "state": store.NOTIFY_HELD,
-            "note": f"rate limit: bundled at {free.isoformat()}",
-        },
-    )
-    jobs.enqueue(
+    note = f"rate limit: bundled at {free.isoformat()}"
+    statements.set_notification_state(session, notification_id, store.NOTIFY_HELD, note)
+    queue.enqueue(
         session,
-        BUNDLE_JOB,
-        {"user": user, "method_index": index},
+        jobs.BUNDLE,
+        BundleDue(user=user, method_index=index),
         now=now,
         run_at=free,
-        idempotency_key=f"{BUNDLE_JOB}:{user}:{index}:{free.isoformat()}",
-        max_attempts=runs.DELIVERY_ATTEMPTS,
+        idempotency_key=f"{jobs.BUNDLE.name}:{user}:{index}:{free.isoformat()}",
+        max_attempts=jobs.DELIVERY_ATTEMPTS,
     )
 
 
@@ -305,13 +273,14 @@ def _prepare_single(
     )
     if page_state != store.PAGE_OPEN:
         note = f"page {page_state} before delivery"
-        session.execute(_SET_STATE, {**key, "state": store.NOTIFY_SKIPPED, "note": note})
+        statements.set_notification_state(session, notification_id, store.NOTIFY_SKIPPED, note)
         return None
     method = _method(parse_contact_methods(stored_methods), row.method_index, row.method_type)
     if method is None:
-        notification = session.get(Notification, notification_id)
-        assert notification is not None
-        fail_over(session, notification, "the contact method no longer exists", now)
+        waiting = Waiting(
+            notification_id, row.page_id, row.method_index, row.method_type, row.state
+        )
+        fail_over(session, waiting, "the contact method no longer exists", now)
         return None
     if row.state == store.NOTIFY_PENDING:
         limit = limit_for(method.type, config.limits())
@@ -319,7 +288,7 @@ def _prepare_single(
         if free is not None:
             _hold(session, notification_id, row.user_name, method.index, free, now)
             return None
-        session.execute(_MARK_SENDING, {**key, "now": now})
+        statements.mark_sending(session, notification_id, now)
     carried = (
         Carried(notification_id, row.page_id, row.run_id, row.user_name, row.title, row.urgency),
     )
@@ -327,73 +296,82 @@ def _prepare_single(
     return Outgoing(method, _message(session, settings, carried, now, valid), carried)
 
 
-def _carried(session: Session, notification: Notification) -> Carried:
-    page = session.get(Page, notification.page_id)
-    assert page is not None
+def _carried(session: Session, notification: Waiting) -> Carried:
+    page = session.execute(_CARRIED, {"page_id": notification.page_id}).one()
     return Carried(notification.id, page.id, page.run_id, page.user_name, page.title, page.urgency)
+
+
+def _waiting(
+    session: Session, user: str, index: int, state: str, *, bundled: bool
+) -> list[Waiting]:
+    """The person's notifications on one contact method in ``state``, oldest first."""
+    query = _BUNDLED if bundled else _OF_METHOD
+    rows = session.execute(query, {"user": user, "index": index, "state": state})
+    return [Waiting(*row) for row in rows]
+
+
+def _bundle(
+    session: Session, user_name: str, index: int, methods: Sequence[ContactMethod], now: datetime
+) -> list[Waiting] | None:
+    """Gather the held notifications still wanted into one bundle, sending now if the
+    rate limit has room; None when there is nothing to send now."""
+    held = _waiting(session, user_name, index, store.NOTIFY_HELD, bundled=False)
+    group = [each for each in held if _still_wanted(session, each, now)]
+    if not group:
+        return None
+    method = _method(methods, index, group[0].method_type)
+    if method is None:
+        for each in group:
+            fail_over(session, each, "the contact method no longer exists", now)
+        return None
+    limit = limit_for(method.type, Directory(session).paging().limits())
+    free = _next_free(session, user_name, index, now, limit)
+    if free is not None:
+        _hold(session, group[0].id, user_name, index, free, now)
+        return None
+    for each in group:
+        statements.mark_bundled(session, each.id, group[0].id)
+    statements.mark_sending(session, group[0].id, now)
+    return group
 
 
 def _prepare_bundle(
     session: Session, settings: NotifySettings, user_name: str, index: int, now: datetime
 ) -> Outgoing | None:
-    user = _lock_person(session, user_name)
-    methods = contact_methods(user) if user is not None else []
-    of_method = select(Notification).where(
-        Notification.user_name == user_name, Notification.method_index == index
+    stored_methods = session.execute(_LOCK_PERSON, {"name": user_name}).scalar()
+    methods = parse_contact_methods(stored_methods) if stored_methods is not None else []
+    # A bundle marked sending by an attempt that then failed is sent again as it was.
+    group: list[Waiting] | None = _waiting(
+        session, user_name, index, store.NOTIFY_SENDING, bundled=True
     )
-    group = list(
-        session.scalars(
-            of_method.where(
-                Notification.state == store.NOTIFY_SENDING,
-                Notification.bundled_into.is_not(None),
-            ).order_by(Notification.id)
-        )
-    )
-    config = Directory(session).paging()
     if not group:
-        held = session.scalars(
-            of_method.where(Notification.state == store.NOTIFY_HELD).order_by(Notification.id)
-        ).all()
-        group = [each for each in held if _still_wanted(session, each, now)]
-        if not group:
+        group = _bundle(session, user_name, index, methods, now)
+        if group is None:
             return None
-        method = _method(methods, index, group[0].method_type)
-        if method is None:
-            for each in group:
-                fail_over(session, each, "the contact method no longer exists", now)
-            return None
-        limit = limit_for(method.type, config.limits())
-        free = _next_free(session, user_name, index, now, limit)
-        if free is not None:
-            _hold(session, group[0].id, user_name, index, free, now)
-            return None
-        for each in group:
-            each.state, each.bundled_into = store.NOTIFY_SENDING, group[0].id
-        group[0].sent_at = now
     method = _method(methods, index, group[0].method_type)
     if method is None:
         for each in group:
             fail_over(session, each, "the contact method no longer exists", now)
         return None
     carried = tuple(_carried(session, each) for each in group)
-    valid = timedelta(hours=config.ack_link_hours)
+    valid = timedelta(hours=Directory(session).paging().ack_link_hours)
     return Outgoing(method, _message(session, settings, carried, now, valid), carried)
 
 
-def fail_over(session: Session, notification: Notification, reason: str, now: datetime) -> None:
+def fail_over(session: Session, notification: Waiting, reason: str, now: datetime) -> None:
     """Give up on ``notification``: try the person's next contact method, or bury the page."""
-    notification.state, notification.note = store.NOTIFY_FAILED, reason
-    page = session.get(Page, notification.page_id)
+    statements.set_notification_state(session, notification.id, store.NOTIFY_FAILED, reason)
+    page = statements.find_page(session, notification.page_id)
     # The run before the page (acknowledging locks them in that order); a dead page may move it on.
-    run = unreached.lock_run(session, page.run_id) if page is not None else None
+    run = statements.lock_run(session, page.run_id) if page is not None else None
     if page is None or run is None or page.state != store.PAGE_OPEN:
         return
-    siblings = session.scalars(select(Notification).where(Notification.page_id == page.id)).all()
+    siblings = session.execute(_SIBLINGS, {"page_id": page.id}).all()
     user = session.scalar(select(User).where(User.name == page.user_name))
     methods = contact_methods(user) if user is not None else []
     following = fallback(methods, {each.method_index for each in siblings})
     if following is not None:
-        runs.record(
+        record(
             session,
             run,
             now,
@@ -403,14 +381,15 @@ def fail_over(session: Session, notification: Notification, reason: str, now: da
             on_incident=False,
             page=str(page.id),
         )
-        runs.schedule_notification(
+        schedule_notification(
             session, page.id, page.user_name, following.index, following.type, now, now
         )
         return
     alive = (store.NOTIFY_PENDING, store.NOTIFY_HELD, store.NOTIFY_SENDING, store.NOTIFY_SENT)
     if not any(each.state in alive for each in siblings if each.id != notification.id):
-        runs.bury(session, page, run, f"every contact method failed (last: {reason})", now)
-        unreached.move_on(session, run, page, now)
+        why = f"every contact method failed (last: {reason})"
+        bury(session, run, page.id, page.user_name, page.title, why, now)
+        runs.move_on(session, run, page.step_index, now)
 
 
 def _attempt(
@@ -422,19 +401,34 @@ def _attempt(
     outboxed: bool = False,
 ) -> None:
     carrier = outgoing.carried[0]
-    connection = session.connection()
-    prepare(connection, _INSERT_ATTEMPT).run(
-        connection,
-        {
-            "notification_id": carrier.notification_id,
-            "page_id": carrier.page_id,
-            "at": now,
-            "provider": OUTBOX_PROVIDER if outboxed else provider(outgoing.method),
-            "status": "failed" if error else "sent",
-            "error": str(error) if error else None,
-            "pages": len(outgoing.carried),
-        },
+    statements.insert_attempt(
+        session,
+        notification_id=carrier.notification_id,
+        page_id=carrier.page_id,
+        at=now,
+        provider=OUTBOX_PROVIDER if outboxed else provider(outgoing.method),
+        status="failed" if error else "sent",
+        error=str(error) if error else None,
+        pages=len(outgoing.carried),
     )
+
+
+def _failed(ctx: JobContext, outgoing: Outgoing, error: DeliveryError, now: datetime) -> None:
+    """Record the failed attempt; raise to retry, or fall back once retrying is over."""
+    # The failed attempt stays on record even though the job then fails.
+    with ctx.transaction(finish=False) as session:
+        _attempt(session, outgoing, now, error)
+    if not error.permanent and ctx.job.attempts < ctx.job.max_attempts:
+        raise error
+    with ctx.transaction() as session:
+        for each in outgoing.carried:
+            row = session.execute(
+                select(_N.id, _N.page_id, _N.method_index, _N.method_type, _N.state).where(
+                    _N.id == each.notification_id
+                )
+            ).first()
+            if row is not None and row.state == store.NOTIFY_SENDING:
+                fail_over(session, Waiting(*row), str(error), now)
 
 
 def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None:
@@ -444,16 +438,7 @@ def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None
         try:
             deliver(settings, outgoing.method, outgoing.message, now)
         except DeliveryError as error:
-            # The failed attempt stays on record even though the job then fails.
-            with ctx.transaction(finish=False) as session:
-                _attempt(session, outgoing, now, error)
-            if not error.permanent and ctx.job.attempts < ctx.job.max_attempts:
-                raise
-            with ctx.transaction() as session:
-                for notification_id in outgoing.notification_ids:
-                    notification = session.get(Notification, notification_id)
-                    if notification is not None and notification.state == store.NOTIFY_SENDING:
-                        fail_over(session, notification, str(error), now)
+            _failed(ctx, outgoing, error, now)
             return
     bundled = len(outgoing.carried)
     how = f" by {outgoing.method.describe()}" + (
@@ -472,12 +457,9 @@ def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None
                 message=outgoing.message,
                 now=now,
             )
-        connection = session.connection()
         for each in outgoing.carried:
-            prepare(connection, _MARK_SENT).run(
-                connection, {"notification_id": each.notification_id}
-            )
-            runs.record_delivery(
+            statements.mark_sent(session, each.notification_id)
+            record_delivery(
                 session,
                 each.run_id,
                 now,
@@ -492,7 +474,7 @@ def deliver_with_step(
     session: Session,
     settings: NotifySettings,
     config: PagingConfig,
-    run: EscalationRun,
+    run: Run,
     page_id: int,
     person: str,
     method: ContactMethod,
@@ -510,16 +492,9 @@ def deliver_with_step(
     """
     now = ctx.clock.now()
     limit = limit_for(method.type, config.limits())
-    # One statement for the lock and the rate limit, on the connection:
-    # Session.execute() would first flush the step's pending rows (its
-    # events), which it does not read.
-    connection = session.connection()
-    locked = prepare(connection, _TRY_LOCK_PERSON).first(
-        connection, _window(person, method.index, now, limit)
-    )
-    if locked is None or locked[1] is not None:  # (id, nth_latest_sent)
+    if not statements.try_lock_person(session, _window(person, method.index, now, limit)):
         return False
-    notification_id = runs.write_notification(
+    notification_id = statements.insert_notification(
         session, page_id, person, method.index, method.type, now, sent_at=now
     )
     carried = (Carried(notification_id, page_id, run.id, person, run.title, run.urgency),)
@@ -527,16 +502,16 @@ def deliver_with_step(
     message = _message(session, settings, carried, now, valid)
     return ctx.follow_up(
         session,
-        runs.DELIVER_JOB,
-        {"notification_id": notification_id},
-        idempotency_key=f"{runs.DELIVER_JOB}:{notification_id}",
-        max_attempts=runs.DELIVERY_ATTEMPTS,
+        jobs.DELIVER,
+        NotificationDue(notification_id),
+        idempotency_key=jobs.delivery_key(notification_id),
+        max_attempts=jobs.DELIVERY_ATTEMPTS,
         memo=Outgoing(method, message, carried),
     )
 
 
 @batched
-def deliver_notification(ctx: JobContext) -> None:
+def deliver_notification(ctx: JobContext, due: NotificationDue) -> None:
     settings = NotifySettings.from_env()
     outgoing = ctx.memo if isinstance(ctx.memo, Outgoing) else None
     if outgoing is None:
@@ -546,8 +521,7 @@ def deliver_notification(ctx: JobContext) -> None:
         now = ctx.clock.now()
         with ctx.transaction(finish=False) as session:
             config = Directory.shared(ctx.shared, session).paging()
-            notification_id = int(ctx.payload["notification_id"])
-            outgoing = _prepare_single(session, settings, config, notification_id, now)
+            outgoing = _prepare_single(session, settings, config, due.notification_id, now)
     else:
         ctx.settle()  # prepared by its step, which committed; nothing else may be pending
     if outgoing is not None:
@@ -555,12 +529,11 @@ def deliver_notification(ctx: JobContext) -> None:
 
 
 @batched
-def deliver_bundle(ctx: JobContext) -> None:
+def deliver_bundle(ctx: JobContext, due: BundleDue) -> None:
     settings = NotifySettings.from_env()
     now = ctx.clock.now()
-    user, index = str(ctx.payload["user"]), int(ctx.payload["method_index"])
     ctx.settle()  # as in deliver_notification: lock the person holding nothing else
     with ctx.transaction(finish=False) as session:
-        outgoing = _prepare_bundle(session, settings, user, index, now)
+        outgoing = _prepare_bundle(session, settings, due.user, due.method_index, now)
     if outgoing is not None:
         _send(ctx, settings, outgoing)

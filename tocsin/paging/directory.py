@@ -14,19 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
 from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
 from tocsin.config.tables import Definition
-from tocsin.db import prepared
-from tocsin.db.prepared import prepare
 from tocsin.domain.escalation import Policy, Resolution, Resolver, Target
 from tocsin.domain.notification_rules import ContactMethod, UserRules
 from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.domain.schedule import Schedule, oncall_at
 from tocsin.oncall import schedules
+from tocsin.paging import statements
 from tocsin.paging.config_schema import (
     ESCALATION_POLICY,
     NOTIFICATION_RULES,
@@ -67,14 +66,8 @@ def parse_contact_methods(stored: list[Any] | None) -> list[ContactMethod]:
 
 _DEFINITIONS = cast(Table, Definition.__table__)
 # Built once: these run for every step and delivery.
-_SPEC = select(_DEFINITIONS.c.spec).where(
-    _DEFINITIONS.c.kind == bindparam("kind"), _DEFINITIONS.c.name == bindparam("name")
-)
 _TEAMS_AND_SERVICES = select(_DEFINITIONS.c.kind, _DEFINITIONS.c.name, _DEFINITIONS.c.spec).where(
     _DEFINITIONS.c.kind.in_((TEAM, SERVICE))
-)
-_PERSON = select(User.name, User.email, User.time_zone, User.contact_methods).where(
-    User.name == bindparam("name")
 )
 
 
@@ -105,9 +98,7 @@ class Directory:
     def _spec(self, kind: str, name: str) -> dict[str, Any] | None:
         key = (kind, name)
         if key not in self._specs:
-            connection = prepared.reading(self.session)
-            row = prepare(connection, _SPEC).first(connection, {"kind": kind, "name": name})
-            self._specs[key] = None if row is None else row[0]
+            self._specs[key] = statements.definition_spec(self.session, kind, name)
         return self._specs[key]
 
     def paging(self) -> PagingConfig:
@@ -149,8 +140,7 @@ class Directory:
 
     def user(self, name: str) -> Person | None:
         if name not in self._users:
-            connection = prepared.reading(self.session)
-            row = prepare(connection, _PERSON).first(connection, {"name": name})
+            row = statements.person(self.session, name)
             self._users[name] = None if row is None else Person(*row)
         return self._users[name]
 

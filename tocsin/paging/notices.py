@@ -29,20 +29,19 @@ from tocsin.domain.notification_rules import ContactMethod
 from tocsin.domain.refusals import NotFound
 from tocsin.domain.severity import level_key
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
-from tocsin.engine import jobs
+from tocsin.engine import jobs as queue
 from tocsin.engine.registry import JobContext, PermanentFailure
 from tocsin.incidents import configured as definitions
 from tocsin.incidents import recorder, records
-from tocsin.incidents.stakeholders import Reached
+from tocsin.incidents.stakeholders import LevelReached, Reached
 from tocsin.notify import outbox
 from tocsin.notify import tables as outbox_store
 from tocsin.notify.channels import deliver
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging.directory import Directory, contact_methods
-from tocsin.paging.runs import AUTHOR
-
-STAKEHOLDER_JOB = "paging.stakeholder"
+from tocsin.paging.jobs import STAKEHOLDER, Alarm, StakeholderNotice
+from tocsin.paging.timeline import AUTHOR
 
 
 def send_notice(
@@ -85,16 +84,15 @@ def send_notice(
     raise DeliveryError(reasons, permanent=all(error.permanent for error in errors))
 
 
-def send_alarm(ctx: JobContext) -> None:
+def send_alarm(ctx: JobContext, alarm: Alarm) -> None:
     """Email one admin that a page died or an escalation reached nobody."""
-    payload = ctx.payload
     settings = NotifySettings.from_env()
     message = Message(
-        subject=str(payload["subject"]),
-        body=str(payload["body"]),
+        subject=alarm.subject,
+        body=alarm.body,
         idempotency_key=f"tocsin-alarm-{ctx.job.id}",
     )
-    email = ContactMethod(0, "email", str(payload["to"]))
+    email = ContactMethod(0, "email", alarm.to)
     try:
         send_notice(
             ctx, settings, kind=outbox_store.ALARM, user_name=None, methods=[email], message=message
@@ -147,18 +145,14 @@ def notify_stakeholders(
     told = []
     for role, names in people.items():
         for name in names:
-            jobs.enqueue(
+            queue.enqueue(
                 session,
-                STAKEHOLDER_JOB,
-                {
-                    "user": name,
-                    "reference": reference,
-                    "title": title,
-                    "level": level,
-                    "how": how.value,
-                },
+                STAKEHOLDER,
+                StakeholderNotice(
+                    user=name, reference=reference, title=title, level=level, how=how.value
+                ),
                 now=now,
-                idempotency_key=f"{STAKEHOLDER_JOB}:{incident_id}:{level_key(level)}:{name}",
+                idempotency_key=f"{STAKEHOLDER.name}:{incident_id}:{level_key(level)}:{name}",
             )
         told.append(f"{role.replace('_', ' ')}: {', '.join(names) or 'nobody assigned'}")
     if told:
@@ -177,14 +171,12 @@ def notify_stakeholders(
     return people
 
 
-def notify_level(ctx: JobContext) -> None:
+def notify_level(ctx: JobContext, reached: LevelReached) -> None:
     """The ``incident.stakeholders`` job: tell the level's audience, once, on the timeline."""
-    incident_id = int(ctx.payload["incident_id"])
-    label = str(ctx.payload["level"])
-    how = Reached(str(ctx.payload.get("how", Reached.DECLARED.value)))
+    label, how = reached.level, Reached(reached.how)
     with ctx.transaction() as session:
         try:
-            incident = records.find(session, str(incident_id), lock=True)
+            incident = records.find(session, str(reached.incident_id), lock=True)
         except NotFound as error:
             raise PermanentFailure(str(error)) from error
         level = definitions.scale(session).get(label)
@@ -203,22 +195,21 @@ def notify_level(ctx: JobContext) -> None:
         )
 
 
-def send_stakeholder_notice(ctx: JobContext) -> None:
-    payload = ctx.payload
+def send_stakeholder_notice(ctx: JobContext, notice: StakeholderNotice) -> None:
     settings = NotifySettings.from_env()
     with ctx.database.sessions() as session:
-        user = session.scalar(select(User).where(User.name == str(payload["user"])))
+        user = session.scalar(select(User).where(User.name == notice.user))
     methods = contact_methods(user) if user is not None else []
     if not methods and user is not None and user.email:
         methods = [ContactMethod(0, "email", user.email)]
     if not methods:
-        raise PermanentFailure(f"stakeholder {payload['user']} has no contact method or email")
-    reference, level = str(payload["reference"]), str(payload["level"])
-    verb = "raised to" if payload.get("how") == Reached.RAISED.value else "declared at"
+        raise PermanentFailure(f"stakeholder {notice.user} has no contact method or email")
+    reference, level = notice.reference, notice.level
+    verb = "raised to" if notice.how == Reached.RAISED.value else "declared at"
     message = Message(
-        subject=f"[Tocsin] {reference} {verb} {level}: {payload['title']}",
+        subject=f"[Tocsin] {reference} {verb} {level}: {notice.title}",
         body=(
-            f"{reference} ({payload['title']}) is at {level}. You are told because this "
+            f"{reference} ({notice.title}) is at {level}. You are told because this "
             "level's escalation includes you; you are not being paged."
         ),
         idempotency_key=f"tocsin-stakeholder-{ctx.job.id}",
@@ -228,7 +219,7 @@ def send_stakeholder_notice(ctx: JobContext) -> None:
         ctx,
         settings,
         kind=outbox_store.STAKEHOLDER,
-        user_name=str(payload["user"]),
+        user_name=notice.user,
         methods=methods,
         message=message,
     )

@@ -5,20 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.deps import Responder, Viewer
 from tocsin.domain.escalation import Urgency
+from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import LenientInstant
 from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
-from tocsin.paging import runs, simulate, subjects
+from tocsin.paging import runs, simulate, statements, subjects
 from tocsin.paging.acks import acknowledge_page
+from tocsin.paging.statements import Run
 from tocsin.paging.tables import (
+    MANUAL,
     DeliveryAttempt,
     EscalationEvent,
     EscalationRun,
@@ -150,7 +153,7 @@ class EscalationDetailOut(EscalationOut):
     pages: list[PageOut]
 
 
-def _escalation(run: EscalationRun) -> EscalationOut:
+def _escalation(run: EscalationRun | Run) -> EscalationOut:
     return EscalationOut(
         id=run.id,
         subject_type=run.subject_type,
@@ -234,15 +237,11 @@ def _detail(session: Session, run: EscalationRun) -> EscalationDetailOut:
     )
 
 
-def _run(session: Session, run_id: int) -> EscalationRun:
-    run = runs.lock_run(session, run_id)
+def _run(session: Session, run_id: int) -> Run:
+    run = statements.lock_run(session, run_id)
     if run is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no escalation {run_id}")
+        raise NotFound(f"no escalation {run_id}")
     return run
-
-
-def _refused(error: runs.PagingError) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, detail=str(error))
 
 
 @router.post(
@@ -256,12 +255,7 @@ def simulate_policy(
 ) -> SimulationOut:
     start = utc(body.at) if body.at is not None else tocsin.clock.now()
     with tocsin.database.sessions() as session:
-        try:
-            result = simulate.simulate(
-                session, name, start, service=body.service, urgency=body.urgency
-            )
-        except runs.PagingError as error:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
+        result = simulate.simulate(session, name, start, service=body.service, urgency=body.urgency)
     return SimulationOut(
         policy=result.policy,
         start=result.start,
@@ -308,19 +302,16 @@ def simulate_policy(
 def start_escalation(body: StartIn, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
-        try:
-            run = runs.start(
-                session,
-                subject_type="manual",
-                subject_key=f"{caller.name}:{body.title}"[:200],
-                title=body.title,
-                policy_name=body.policy,
-                urgency=body.urgency,
-                now=now,
-                service=body.service,
-            )
-        except runs.PagingError as error:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
+        run = runs.start(
+            session,
+            subject_type=MANUAL,
+            subject_key=f"{caller.name}:{body.title}"[:200],
+            title=body.title,
+            policy_name=body.policy,
+            urgency=body.urgency,
+            now=now,
+            service=body.service,
+        )
         return _escalation(run)
 
 
@@ -348,7 +339,7 @@ def get_escalation(run_id: RunId, tocsin: RuntimeDep, _: Viewer) -> EscalationDe
     with tocsin.database.sessions() as session:
         run = session.get(EscalationRun, run_id)
         if run is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no escalation {run_id}")
+            raise NotFound(f"no escalation {run_id}")
         return _detail(session, run)
 
 
@@ -362,7 +353,7 @@ def acknowledge_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder)
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
         if not subjects.acknowledge(session, run, caller.name, tocsin.clock.now()):
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=f"escalation is {run.state}")
+            raise Conflict(f"escalation is {run.state}")
         return _escalation(run)
 
 
@@ -376,7 +367,7 @@ def resolve_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> 
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
         if not runs.resolve(session, run, caller.name, tocsin.clock.now()):
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=f"escalation is {run.state}")
+            raise Conflict(f"escalation is {run.state}")
         return _escalation(run)
 
 
@@ -389,10 +380,7 @@ def resolve_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> 
 def escalate_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
-        try:
-            runs.escalate_now(session, run, caller.name, tocsin.clock.now())
-        except runs.PagingError as error:
-            raise _refused(error) from error
+        runs.escalate_now(session, run, caller.name, tocsin.clock.now())
         return _escalation(run)
 
 
@@ -407,10 +395,7 @@ def reassign_escalation(
 ) -> EscalationOut:
     with tocsin.database.transaction() as session:
         run = _run(session, run_id)
-        try:
-            runs.reassign(session, run, body.user, caller.name, tocsin.clock.now())
-        except runs.PagingError as error:
-            raise _refused(error) from error
+        runs.reassign(session, run, body.user, caller.name, tocsin.clock.now())
         return _escalation(run)
 
 
@@ -436,7 +421,7 @@ def get_page(page_id: PageId, tocsin: RuntimeDep, _: Viewer) -> PageOut:
     with tocsin.database.sessions() as session:
         page = session.get(Page, page_id)
         if page is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no page {page_id}")
+            raise NotFound(f"no page {page_id}")
         return _pages(session, [page])[0]
 
 
@@ -450,11 +435,9 @@ def acknowledge_page_route(page_id: PageId, tocsin: RuntimeDep, caller: Responde
     with tocsin.database.transaction() as session:
         page = session.get(Page, page_id)
         if page is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no page {page_id}")
-        if not acknowledge_page(session, page, caller.name, tocsin.clock.now()):
-            run = session.get(EscalationRun, page.run_id)
-            state = run.state if run else "gone"
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=f"escalation is {state}")
-        run = session.get(EscalationRun, page.run_id)
-        assert run is not None
+            raise NotFound(f"no page {page_id}")
+        run = acknowledge_page(session, page, caller.name, tocsin.clock.now())
+        if run is None:
+            found = statements.find_run(session, page.run_id)
+            raise Conflict(f"escalation is {found.state if found else 'gone'}")
         return _escalation(run)

@@ -18,7 +18,7 @@ from tocsin.domain.escalation import StopReason, Urgency, plan
 from tocsin.domain.notification_rules import plan_notifications
 from tocsin.paging.config_schema import ESCALATION_POLICY_KIND
 from tocsin.paging.directory import NOBODY, Directory, contact_methods
-from tocsin.paging.runs import PagingError
+from tocsin.paging.refusals import NothingToPage
 
 
 @dataclass(frozen=True)
@@ -74,19 +74,19 @@ def simulate(
     """Simulate ``policy_name``; None: the policy that pages for ``service``."""
     directory = Directory(session)
     if service is not None and directory.service(service) is None:
-        raise PagingError(known_names.unknown_definition(session, SERVICE_KIND, service))
+        raise NothingToPage(known_names.unknown_definition(session, SERVICE_KIND, service))
     if policy_name is None:
         if service is None:
-            raise PagingError("name an escalation policy or a service")
+            raise NothingToPage("name an escalation policy or a service")
         policy_name = directory.service_policy(service)
         if policy_name is None:
-            raise PagingError(
+            raise NothingToPage(
                 f"service {service!r} has no escalation policy: none of its own, none of its "
                 "team's, and no paging.default_escalation_policy"
             )
     policy = directory.policy(policy_name)
     if policy is None:
-        raise PagingError(
+        raise NothingToPage(
             known_names.unknown_definition(session, ESCALATION_POLICY_KIND, policy_name)
         )
     team = directory.owning_team(service, policy_name)

@@ -33,48 +33,40 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import handover
 from tocsin.alerts.history import Events
 from tocsin.alerts.tables import Alert, AlertGroup
-from tocsin.db import prepared
-from tocsin.db.prepared import prepare
 from tocsin.domain.alert_lifecycle import AlertStatus
+from tocsin.domain.escalation_run import RunState
 from tocsin.domain.lifecycle import Status
 from tocsin.domain.refusals import NotFound
 from tocsin.domain.timeline import EntryKind
 from tocsin.engine.registry import JobContext, batched
 from tocsin.incidents import records
+from tocsin.incidents.changes import IncidentChanged
 from tocsin.incidents.editing import Actor
 from tocsin.incidents.status_changes import change_status
 from tocsin.incidents.tables import Incident, TimelineRow
-from tocsin.paging import runs
-from tocsin.paging import tables as store
-from tocsin.paging.tables import EscalationEvent, EscalationRun
+from tocsin.paging import runs, statements
+from tocsin.paging.statements import Run
+from tocsin.paging.tables import ALERT_GROUP, INCIDENT, EscalationEvent
 
-INCIDENT = "incident"
-ALERT_GROUP = "alert_group"
 _CLOSED_INCIDENT = ("resolved", "closed")
 _OPEN_GROUP = "open"
-#: What a step needs to know of its alert group (every step reads it: built once).
-_GROUP_STATE = select(
-    AlertGroup.resolved_at, AlertGroup.acknowledged_at, AlertGroup.acknowledged_by
-).where(AlertGroup.id == bindparam("group_id"))
 #: Events that make an acknowledged escalation escalate again.
 _REACTIVATIONS = ("retriggered", "escalated", "reassigned")
 
 
-def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
+def synchronise(session: Session, run: Run, now: datetime) -> None:
     """Acknowledge or resolve ``run`` if its subject was acknowledged or resolved meanwhile."""
-    if run.state not in store.OPEN_STATES or not run.subject_key.isdecimal():
+    if not run.status.is_open or not run.subject_key.isdecimal():
         return
     acknowledged: str | None = None
     if run.subject_type == ALERT_GROUP:
-        connection = prepared.reading(session)
-        group = prepare(connection, _GROUP_STATE).first(
-            connection, {"group_id": int(run.subject_key)}
-        )
+        group = handover.group_state(session, int(run.subject_key))
         if group is None:
             return
         resolved_at, acknowledged_at, acknowledged_by = group
@@ -83,7 +75,7 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
             return
         if (
             acknowledged_at is not None
-            and run.state == store.ACTIVE
+            and run.status.state == RunState.ACTIVE
             and not _reactivated_since(session, run, acknowledged_at)
         ):
             acknowledged = acknowledged_by or "the alert group's acknowledgement"
@@ -99,7 +91,7 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
         # raised to SEV-1 while responding) must not stop the paging it asks for.
         if (
             taken_at is not None
-            and run.state == store.ACTIVE
+            and run.status.state == RunState.ACTIVE
             and taken_at > run.started_at
             and not _reactivated_since(session, run, taken_at)
         ):
@@ -109,31 +101,32 @@ def synchronise(session: Session, run: EscalationRun, now: datetime) -> None:
 
 
 @batched
-def follow_group(ctx: JobContext) -> None:
+def follow_group(ctx: JobContext, changed: handover.GroupChanged) -> None:
     """Acknowledge or resolve the escalation of a group that was acknowledged or resolved.
 
     Handles ``alert_group.changed``, so the escalation follows at once rather
     than when its next step or acknowledgement timeout comes due.
     """
     with ctx.transaction() as session:
-        found = runs.open_run(session, ALERT_GROUP, str(int(ctx.payload["group_id"])))
-        run = runs.lock_run(session, found.id) if found is not None else None
-        if run is not None:
-            synchronise(session, run, ctx.clock.now())
+        _follow(session, ALERT_GROUP, changed.group_id, ctx.clock.now())
 
 
 @batched
-def follow_incident(ctx: JobContext) -> None:
+def follow_incident(ctx: JobContext, changed: IncidentChanged) -> None:
     """Acknowledge or resolve the escalation of an incident acknowledged, resolved or closed.
 
     Handles ``incident.changed`` (see :mod:`tocsin.incidents.changes`), as
     :func:`follow_group` does for alert groups.
     """
     with ctx.transaction() as session:
-        found = runs.open_run(session, INCIDENT, str(int(ctx.payload["incident_id"])))
-        run = runs.lock_run(session, found.id) if found is not None else None
-        if run is not None:
-            synchronise(session, run, ctx.clock.now())
+        _follow(session, INCIDENT, changed.incident_id, ctx.clock.now())
+
+
+def _follow(session: Session, subject_type: str, subject_id: int, now: datetime) -> None:
+    found = statements.open_run(session, subject_type, str(subject_id))
+    run = statements.lock_run(session, found.id) if found is not None else None
+    if run is not None:
+        synchronise(session, run, now)
 
 
 def _taken_by(session: Session, incident_id: int, at: datetime) -> str:
@@ -151,7 +144,7 @@ def _taken_by(session: Session, incident_id: int, at: datetime) -> str:
     return author or "the incident leaving triage"
 
 
-def _reactivated_since(session: Session, run: EscalationRun, acknowledged_at: datetime) -> bool:
+def _reactivated_since(session: Session, run: Run, acknowledged_at: datetime) -> bool:
     latest = session.scalar(
         select(func.max(EscalationEvent.at)).where(
             EscalationEvent.run_id == run.id, EscalationEvent.kind.in_(_REACTIVATIONS)
@@ -160,7 +153,7 @@ def _reactivated_since(session: Session, run: EscalationRun, acknowledged_at: da
     return latest is not None and latest >= acknowledged_at
 
 
-def acknowledge(session: Session, run: EscalationRun, by: str, now: datetime) -> bool:
+def acknowledge(session: Session, run: Run, by: str, now: datetime) -> bool:
     """Acknowledge the escalation as ``by``, and its subject; False if it was not escalating."""
     if not runs.acknowledge(session, run, by, now):
         return False
@@ -175,9 +168,7 @@ def acknowledge(session: Session, run: EscalationRun, by: str, now: datetime) ->
     return True
 
 
-def _acknowledge_alert_group(
-    session: Session, run: EscalationRun, by: str, now: datetime
-) -> int | None:
+def _acknowledge_alert_group(session: Session, run: Run, by: str, now: datetime) -> int | None:
     """Acknowledge the group's triggered alerts, then the group (ingest's lock order).
 
     Returns the incident the group declared, if it did.
@@ -228,9 +219,7 @@ def _acknowledge_alert_group(
     return incident_id
 
 
-def _acknowledge_incident(
-    session: Session, run: EscalationRun, key: str, by: str, now: datetime
-) -> None:
+def _acknowledge_incident(session: Session, run: Run, key: str, by: str, now: datetime) -> None:
     """Move incident ``key`` from triage to responding: its acknowledgement (MTTA)."""
     try:
         incident = records.find(session, key, lock=True)

@@ -7,6 +7,9 @@ run id and the run's ``step_token``; actions that reschedule (escalate now,
 re-trigger after an acknowledgement timeout) bump the token, so step jobs
 queued before are recognised as superseded and dropped.
 
+Paging writes these tables only through :mod:`tocsin.paging.statements`; the
+classes below serve reads.
+
 A **page** is one person asked to respond by one step. Its **notifications**
 are the contact methods its owner's rules pick, each due at its own time;
 each try at delivering one is a **delivery attempt**. **Ack tokens** let a
@@ -23,10 +26,15 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base
+from tocsin.domain.escalation_run import OPEN_STATES, RunState
 
-#: Run states.
-ACTIVE, ACKNOWLEDGED, RESOLVED = "active", "acknowledged", "resolved"
-OPEN_STATES = (ACTIVE, ACKNOWLEDGED)
+#: A run that is not finished: the partial unique index's condition (one open run per
+#: subject), which the statements inserting and finding open runs repeat by using it.
+OPEN_RUN = text("state IN (" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")")
+
+
+#: What an escalation run escalates (its ``subject_type``); ``subject_key`` names which.
+ALERT_GROUP, INCIDENT, MANUAL = "alert_group", "incident", "manual"
 
 
 class EscalationRun(Base):
@@ -38,13 +46,13 @@ class EscalationRun(Base):
             "subject_type",
             "subject_key",
             unique=True,
-            sqlite_where=text("state IN ('active', 'acknowledged')"),
-            postgresql_where=text("state IN ('active', 'acknowledged')"),
+            sqlite_where=OPEN_RUN,
+            postgresql_where=OPEN_RUN,
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: "alert_group", "incident" or "manual".
+    #: :data:`ALERT_GROUP`, :data:`INCIDENT` or :data:`MANUAL`.
     subject_type: Mapped[str] = mapped_column(String(30))
     subject_key: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(500))
@@ -55,7 +63,8 @@ class EscalationRun(Base):
     #: The policy as it was when the run started (:meth:`Policy.snapshot`).
     policy: Mapped[dict[str, Any]]
     urgency: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(20), default=ACTIVE, index=True)
+    #: A :class:`~tocsin.domain.escalation_run.RunState`.
+    state: Mapped[str] = mapped_column(String(20), default=RunState.ACTIVE.value, index=True)
     #: The step number due next (across repeats).
     step_index: Mapped[int] = mapped_column(default=0)
     step_token: Mapped[int] = mapped_column(default=0)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from tocsin.http.runtime import RuntimeDep
-from tocsin.paging.acks import AckLinkError, find_token, redeem
+from tocsin.paging.acks import AckLinkRefused, find_token, redeem
 from tocsin.paging.tables import EscalationRun, Page
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
@@ -28,7 +28,7 @@ def ack_form(request: Request, token: Token, tocsin: RuntimeDep) -> Response:
     with tocsin.database.sessions() as session:
         try:
             found = find_token(session, token, tocsin.clock.now())
-        except AckLinkError as error:
+        except AckLinkRefused as error:
             return templates.TemplateResponse(
                 request, "ack.html", {"error": str(error), "page": None}, status_code=404
             )
@@ -51,7 +51,7 @@ def ack(request: Request, token: Token, tocsin: RuntimeDep) -> Response:
                     else f"Nothing to do: the escalation was already {run.state}."
                 ),
             }
-    except AckLinkError as error:
+    except AckLinkRefused as error:
         return templates.TemplateResponse(
             request, "ack.html", {"error": str(error), "page": None}, status_code=404
         )

@@ -1,4 +1,4 @@
-"""Where paging plugs into the rest of Tocsin: job handlers, incident declaration, alerts.
+"""What starts an escalation: an incident formally declared, an alert group opened.
 
 - Formal declaration of an incident (SEV1/SEV2) pages the escalation policy
   of its first affected service that has one (its own, its team's or the
@@ -7,9 +7,13 @@
   escalation audience (stakeholders) once: paging handles the
   ``incident.stakeholders`` job (see :mod:`tocsin.paging.notices`).
 - An alert group that opens starts escalating with the policy and urgency
-  routing chose for it; resolving or acknowledging the group stops the run,
-  and acknowledging the run acknowledges the group (see
+  routing chose for it: paging handles the ``alert_group.opened`` job
+  (:mod:`tocsin.alerts.handover`). Resolving or acknowledging the group
+  stops the run, and acknowledging the run acknowledges the group (see
   :mod:`tocsin.paging.subjects`).
+
+The composition root registers these (:func:`register` and the
+declaration hook :data:`DECLARATION_HOOK`).
 
 An alert group that declared an incident and that incident are one problem:
 whichever starts paging first (at high urgency) pages, and the other notes
@@ -19,24 +23,24 @@ lock the incident before they look, so two workers cannot both page.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import group_hooks as alert_paging
-from tocsin.alerts import history
-from tocsin.alerts.group_hooks import GroupOpened
+from tocsin.alerts import handover, history
+from tocsin.alerts.handover import GroupToPage, OpenedGroup
 from tocsin.domain.escalation import Urgency
-from tocsin.domain.refusals import NotFound
+from tocsin.domain.refusals import NotFound, Refusal
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
-from tocsin.engine.registry import HandlerRegistry, PermanentFailure
-from tocsin.incidents import changes, declaration, recorder, records, stakeholders
-from tocsin.incidents.declaration import Declaration
+from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure, batched
+from tocsin.incidents import changes, recorder, records, stakeholders
+from tocsin.incidents.declaration import Declaration, Hook
 from tocsin.incidents.tables import IncidentService
-from tocsin.paging import delivery, notices, runs, steps, subjects
-from tocsin.paging import tables as store
+from tocsin.paging import delivery, jobs, notices, runs, steps, subjects
 from tocsin.paging.directory import Directory
-from tocsin.paging.subjects import ALERT_GROUP, INCIDENT
-from tocsin.paging.tables import EscalationRun
+from tocsin.paging.tables import ALERT_GROUP, INCIDENT, OPEN_RUN, EscalationRun
+from tocsin.paging.timeline import AUTHOR, deferring
 
 PAGING_HOOK = "page the on-call"
 
@@ -50,7 +54,7 @@ def _paging_at_high_urgency(
         .where(
             EscalationRun.incident_id == incident_id,
             EscalationRun.subject_type == subject_type,
-            EscalationRun.state.in_(store.OPEN_STATES),
+            OPEN_RUN,
             EscalationRun.urgency == Urgency.HIGH.value,
         )
         .order_by(EscalationRun.id)
@@ -111,17 +115,21 @@ def _observe(session: Session, declared: Declaration, text: str, **details: str)
             kind=EntryKind.NOTE,
             note_kind=NoteKind.OBSERVATION,
             text=text,
-            author=runs.AUTHOR,
+            author=AUTHOR,
             details=details,
         ),
         declared.at,
     )
 
 
-def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
+def page_for_alert_group(
+    session: Session, opened: OpenedGroup, at: datetime, job: JobContext | None = None
+) -> None:
     """Escalate a newly opened alert group with the policy routing froze for it.
 
-    Not when the group declared an incident that is already paging at high urgency.
+    Not when the group declared an incident that is already paging at high
+    urgency. ``job``, the job handing the group over, may take the first step
+    itself (see :func:`tocsin.paging.steps.first_step`).
     """
     if opened.escalation_policy is None:
         return
@@ -135,9 +143,9 @@ def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
             if paging is not None:
                 history.record(
                     session,
-                    opened.at,
+                    at,
                     "escalation",
-                    runs.AUTHOR,
+                    AUTHOR,
                     f"Not paged separately: its incident is already paging "
                     f"through escalation {paging.id}",
                     group_id=opened.group_id,
@@ -146,7 +154,7 @@ def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
                 return
     urgency = Urgency.LOW if opened.urgency == Urgency.LOW.value else Urgency.HIGH
     try:
-        with runs.deferring(session):
+        with deferring(session):
             runs.start(
                 session,
                 subject_type=ALERT_GROUP,
@@ -154,26 +162,44 @@ def page_for_alert_group(session: Session, opened: GroupOpened) -> None:
                 title=opened.title,
                 policy_name=opened.escalation_policy,
                 urgency=urgency,
-                now=opened.at,
+                now=at,
                 service=opened.service,
                 incident_id=opened.incident_id,
-                first_step=steps.first_step(opened.job),
+                first_step=steps.first_step(job),
             )
-    except runs.PagingError as error:
+    except Refusal as error:
         raise PermanentFailure(f"alert group {opened.group_id}: {error}") from error
 
 
+@batched
+def page_opened_group(ctx: JobContext, handed: GroupToPage) -> None:
+    """The ``alert_group.opened`` job: escalate the group, and say so on its history.
+
+    Everything happens in the job's transaction (shared with the claim's other
+    batched jobs), so it commits exactly once with the job's completion.
+    """
+    with ctx.transaction() as session, history.deferring(session):
+        opened = handover.opened_group(session, handed.group_id)
+        if opened is None:
+            raise PermanentFailure(f"alert group {handed.group_id} does not exist")
+        now = ctx.clock.now()
+        page_for_alert_group(session, opened, now, ctx)
+        handover.record_handed_over(session, handed.group_id, now, PAGING_HOOK)
+
+
+#: Paging's step of formal declaration (the composition root hands it to incidents).
+DECLARATION_HOOK = Hook(PAGING_HOOK, page_for_incident)
+
+
 def register(registry: HandlerRegistry) -> None:
-    registry.register(runs.STEP_JOB, steps.run_step)
-    registry.register(runs.ACK_TIMEOUT_JOB, steps.acknowledgement_timeout)
-    registry.register(runs.DELIVER_JOB, delivery.deliver_notification)
-    registry.register(delivery.BUNDLE_JOB, delivery.deliver_bundle)
-    registry.register(runs.ALARM_JOB, notices.send_alarm)
-    registry.register(notices.STAKEHOLDER_JOB, notices.send_stakeholder_notice)
-    registry.register(stakeholders.INCIDENT_STAKEHOLDERS.name, notices.notify_level)
-    registry.register(alert_paging.CHANGED_JOB, subjects.follow_group)
-    registry.register(changes.INCIDENT_CHANGED.name, subjects.follow_incident)
-    declaration.remove_hook(PAGING_HOOK)
-    declaration.add_hook(PAGING_HOOK, page_for_incident)
-    alert_paging.remove_hook(PAGING_HOOK)
-    alert_paging.add_hook(PAGING_HOOK, page_for_alert_group)
+    """Paging's job handlers: its own kinds, and those of alerts and incidents it handles."""
+    registry.register(jobs.STEP, steps.run_step)
+    registry.register(jobs.ACK_TIMEOUT, steps.acknowledgement_timeout)
+    registry.register(jobs.DELIVER, delivery.deliver_notification)
+    registry.register(jobs.BUNDLE, delivery.deliver_bundle)
+    registry.register(jobs.ALARM, notices.send_alarm)
+    registry.register(jobs.STAKEHOLDER, notices.send_stakeholder_notice)
+    registry.register(stakeholders.INCIDENT_STAKEHOLDERS, notices.notify_level)
+    registry.register(changes.INCIDENT_CHANGED, subjects.follow_incident)
+    registry.register(handover.OPENED, page_opened_group)
+    registry.register(handover.CHANGED, subjects.follow_group)

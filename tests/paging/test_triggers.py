@@ -1,4 +1,4 @@
-"""Paging hooked into incidents (formal declaration, stakeholders) and alert groups."""
+"""What starts paging: incidents formally declared (and their stakeholders), alert groups opened."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from sqlalchemy import select
 from tests.conftest import Caller
 from tests.paging.conftest import configure, people_yaml
 from tests.support.sinks import HttpSink, SmtpSink
-from tocsin.alerts.group_hooks import GroupOpened
+from tocsin.alerts.handover import OpenedGroup
 from tocsin.alerts.tables import AlertGroup
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
-from tocsin.paging import hooks, runs
+from tocsin.paging import statements, triggers
 from tocsin.paging.tables import EscalationRun
 
 STAKEHOLDERS = """
@@ -128,7 +128,7 @@ def test_an_opened_alert_group_escalates_with_its_frozen_policy_and_urgency(
 ) -> None:
     now = clock.now()
     group_id = open_group(tocsin, "api", "HighErrorRate")
-    opened = GroupOpened(
+    opened = OpenedGroup(
         group_id=group_id,
         service="api",
         title="HighErrorRate",
@@ -136,11 +136,10 @@ def test_an_opened_alert_group_escalates_with_its_frozen_policy_and_urgency(
         urgency="low",
         incident_id=None,
         opened_at=now,
-        at=now,
     )
     with tocsin.database.transaction() as session:
-        hooks.page_for_alert_group(session, opened)
-        hooks.page_for_alert_group(session, opened)
+        triggers.page_for_alert_group(session, opened, now)
+        triggers.page_for_alert_group(session, opened, now)
     tocsin.engine.run_until_idle()
     assert len(sink.received("/b")) == 1
     with tocsin.database.sessions() as session:
@@ -151,7 +150,7 @@ def test_an_opened_alert_group_escalates_with_its_frozen_policy_and_urgency(
 
 def test_an_alert_group_without_a_policy_pages_nobody(tocsin: Tocsin, api: TestClient) -> None:
     now = tocsin.clock.now()
-    opened = GroupOpened(41, "api", "x", None, "high", None, now, now)
+    opened = OpenedGroup(41, "api", "x", None, "high", None, now)
     with tocsin.database.transaction() as session:
-        hooks.page_for_alert_group(session, opened)
-        assert runs.open_run(session, "alert_group", "41") is None
+        triggers.page_for_alert_group(session, opened, now)
+        assert statements.open_run(session, "alert_group", "41") is None
