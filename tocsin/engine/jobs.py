@@ -12,12 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Integer, Result, Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tocsin.db import prepared
-from tocsin.db.prepared import binds, prepare
+from tocsin.db.prepared import PerDialect, binds, prepare
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
 
@@ -60,13 +58,14 @@ _ENQUEUED_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_ENQUEUE = {
-    name: insert(_JOBS)
-    .values(binds(_JOBS, _ENQUEUED_COLUMNS))
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(_C.id)
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_ENQUEUE = PerDialect(
+    lambda insert: (
+        insert(_JOBS)
+        .values(binds(_JOBS, _ENQUEUED_COLUMNS))
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_C.id)
+    )
+)
 _DUE = (
     select(_C.id)
     .where(_C.state == PENDING, _C.run_at <= bindparam("now"))
@@ -270,7 +269,7 @@ def stored_payload(kind: JobKind[P] | str, payload: P | dict[str, Any]) -> dict[
 def _insert(session: Session, values: dict[str, Any]) -> int | None:
     """Insert a job row; its id, or None when its idempotency key was taken."""
     connection = session.connection()
-    row = prepare(connection, _ENQUEUE[connection.dialect.name]).first(connection, values)
+    row = prepare(connection, _ENQUEUE).first(connection, values)
     return None if row is None else int(row[0])
 
 
