@@ -177,8 +177,8 @@ _NEXT_EVENTS = select(
 
 def enqueue(
     session: Session,
-    kind: JobKind[P] | str,
-    payload: P | dict[str, Any],
+    kind: JobKind[P],
+    payload: P,
     *,
     now: datetime,
     run_at: datetime | None = None,
@@ -193,8 +193,8 @@ def enqueue(
     """
     due = run_at or now
     values = {
-        "kind": kind_name(kind),
-        "payload": stored_payload(kind, payload),
+        "kind": kind.name,
+        "payload": kind.dump(payload),
         "run_at": due,
         "attempts": 0,
         "max_attempts": max_attempts,
@@ -218,8 +218,8 @@ def enqueue(
 
 def enqueue_claimed(
     session: Session,
-    kind: JobKind[P] | str,
-    payload: P | dict[str, Any],
+    kind: JobKind[P],
+    payload: P,
     *,
     owner: str,
     now: datetime,
@@ -233,7 +233,7 @@ def enqueue_claimed(
     row is as durable as any job's: if the worker dies first, the lease runs
     out and another worker runs it. None when the idempotency key was taken.
     """
-    name, stored = kind_name(kind), stored_payload(kind, payload)
+    name, stored = kind.name, kind.dump(payload)
     values = {
         "kind": name,
         "payload": stored,
@@ -251,19 +251,6 @@ def enqueue_claimed(
     if job_id is None:
         return None
     return ClaimedJob(job_id, name, stored, 1, max_attempts, now)
-
-
-def kind_name(kind: JobKind[Any] | str) -> str:
-    """The name stored in ``jobs.kind``."""
-    return kind if isinstance(kind, str) else kind.name
-
-
-def stored_payload(kind: JobKind[P] | str, payload: P | dict[str, Any]) -> dict[str, Any]:
-    """The JSON object stored in ``jobs.payload``."""
-    if isinstance(kind, str):
-        assert isinstance(payload, dict)
-        return payload
-    return kind.dump(payload)  # type: ignore[arg-type]
 
 
 def _insert(session: Session, values: dict[str, Any]) -> int | None:
