@@ -71,7 +71,7 @@ def _alert(**changes: object) -> dict[str, object]:
 def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) -> None:
     with tocsin.database.transaction() as session:
         connection = session.connection()
-        upsert = prepare(connection, statements.upsert_alert(connection.dialect.name))
+        upsert = prepare(connection, statements.UPSERT_ALERT)
         first = upsert.first(connection, _alert())
         again = upsert.first(
             connection, _alert(labels={"alertname": "DiskFull"}, last_event_at=NOW + timedelta(1))
@@ -101,7 +101,7 @@ def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) 
 def test_rows_read_on_the_cursor_carry_aware_datetimes_and_booleans(tocsin: Tocsin) -> None:
     with tocsin.database.transaction() as session:
         connection = session.connection()
-        insert_group = prepare(connection, statements.insert_group(connection.dialect.name))
+        insert_group = prepare(connection, statements.INSERT_GROUP)
         opened = insert_group.first(
             connection,
             {
