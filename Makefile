@@ -28,9 +28,11 @@ shell: $(STAMP)
 ## Set everything up and run the whole test suite (lint, types, tests)
 test: lint typecheck unit
 
+## Style, then the import rules of ARCHITECTURE.md (contracts in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy tocsin tests bench

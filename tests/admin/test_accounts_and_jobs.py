@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,11 +13,21 @@ from tocsin.auth.secrets import digest
 from tocsin.auth.tables import ApiToken, User
 from tocsin.db.database import Database
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import SystemClock
 from tocsin.kernel.settings import Settings
 
 runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Send:
+    to: str | None = None
+
+
+PAGE_SEND = JobKind("page.send", Send)
+REMINDER_SEND = JobKind("reminder.send", Send)
 
 
 def invoke(settings: Settings, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -81,8 +92,8 @@ def test_jobs_list_dead_and_retry(settings: Settings) -> None:
     database = Database(settings)
     now = SystemClock().now()
     with database.transaction() as session:
-        jobs.enqueue(session, "page.send", {"to": "alice"}, now=now)
-        jobs.enqueue(session, "reminder.send", {}, now=now)
+        jobs.enqueue(session, PAGE_SEND, Send(to="alice"), now=now)
+        jobs.enqueue(session, REMINDER_SEND, Send(), now=now)
     with database.transaction() as session:
         first = session.scalars(select(Job).where(Job.kind == "page.send")).one()
         first.state, first.last_error = "dead", "SMTP 550 mailbox unavailable"

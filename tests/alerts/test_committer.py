@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tocsin.alerts.committer import GroupCommitter
 from tocsin.app.service import Tocsin
 from tocsin.domain.refusals import Refusal, Unavailable
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 
@@ -156,11 +158,19 @@ def down(backend: str, tmp_path: Path) -> Iterator[tuple[Tocsin, Fault]]:
         yield opened
 
 
+@dataclass(frozen=True)
+class Nothing:
+    """A payload with no fields."""
+
+
+COMMITTER_JOB = JobKind("test.committer", Nothing)
+
+
 def _enqueue(key: str) -> Callable[[Session], str]:
     """Work on the hot path's prepared statements (a job, as ingest queues its paging)."""
 
     def work(session: Session) -> str:
-        jobs.enqueue(session, "test.committer", {}, now=NOW, idempotency_key=key)
+        jobs.enqueue(session, COMMITTER_JOB, Nothing(), now=NOW, idempotency_key=key)
         return key
 
     return work

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,17 @@ from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.db import migrate
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.kernel.clock import FakeClock
 from tocsin.kernel.settings import Settings
+
+
+@dataclass(frozen=True)
+class Nothing:
+    """The payload of a test job that needs none."""
+
+
+LATE = JobKind("test.late", Nothing)
 
 
 def test_ready_when_database_schema_and_engine_are(client: TestClient) -> None:
@@ -71,7 +81,7 @@ def test_not_ready_while_a_job_is_overdue(
 ) -> None:
     tocsin, client = idle_app
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.late", {}, now=clock.now())
+        jobs.enqueue(session, LATE, Nothing(), now=clock.now())
     threshold = tocsin.settings.ready_overdue_seconds
     clock.advance(seconds=threshold)
     assert client.get("/readyz").json()["checks"]["jobs"] == "on time"
@@ -91,7 +101,7 @@ def test_not_ready_while_a_dead_workers_job_waits_to_be_taken_over(
     tocsin, client = idle_app
     lease = tocsin.engine.lease
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.late", {}, now=clock.now())
+        jobs.enqueue(session, LATE, Nothing(), now=clock.now())
         jobs.claim(session, owner="dead", now=clock.now(), lease=lease, limit=1)
     clock.advance(lease + timedelta(seconds=tocsin.settings.ready_overdue_seconds + 1))
     reasons = client.get("/readyz").json()["reasons"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.support.faults import break_connection
 from tocsin.app.service import Tocsin
 from tocsin.db.database import sqlite_connection_broken
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 
 
 @pytest.mark.parametrize(
@@ -33,12 +35,20 @@ def test_which_sqlite_errors_break_a_connection(message: str, broken: bool) -> N
     assert sqlite_connection_broken(sqlite3.OperationalError(message)) is broken
 
 
+@dataclass(frozen=True)
+class Nothing:
+    """The payload of a test job that needs none."""
+
+
+PROBE = JobKind("test.kind", Nothing)
+
+
 def test_errors_of_other_kinds_break_no_sqlite_connection() -> None:
     assert not sqlite_connection_broken(ValueError("disk I/O error"))
 
 
 def _prepared(session: Session, now: datetime) -> None:
-    jobs.enqueue(session, "test.kind", {}, now=now)
+    jobs.enqueue(session, PROBE, Nothing(), now=now)
 
 
 def _sqlalchemy(session: Session, now: datetime) -> None:
@@ -60,7 +70,7 @@ def test_a_write_on_a_broken_connection_discards_it(
         write(session, now)
     assert raised.value.connection_invalidated
     with tocsin.database.transaction() as session:
-        assert jobs.enqueue(session, "test.kind", {}, now=now)
+        assert jobs.enqueue(session, PROBE, Nothing(), now=now)
         assert driver_connection(session) is not broken
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, insert, select
@@ -13,6 +14,7 @@ from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.app.service import Tocsin
 from tocsin.db.prepared import PerDialect, binds, prepare
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
 
 _JOB_COLUMNS = (
@@ -29,6 +31,15 @@ _JOB_COLUMNS = (
     "updated_at",
 )
 NOW = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Probe:
+    run_id: int
+    nested: dict[str, Any]
+
+
+PROBE = JobKind("test.kind", Probe)
 
 
 def _alert(**changes: object) -> dict[str, object]:
@@ -60,7 +71,7 @@ def _alert(**changes: object) -> dict[str, object]:
 def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) -> None:
     with tocsin.database.transaction() as session:
         connection = session.connection()
-        upsert = prepare(connection, statements.upsert_alert(connection.dialect.name))
+        upsert = prepare(connection, statements.UPSERT_ALERT)
         first = upsert.first(connection, _alert())
         again = upsert.first(
             connection, _alert(labels={"alertname": "DiskFull"}, last_event_at=NOW + timedelta(1))
@@ -90,7 +101,7 @@ def test_an_upsert_on_the_cursor_stores_what_the_orm_reads_back(tocsin: Tocsin) 
 def test_rows_read_on_the_cursor_carry_aware_datetimes_and_booleans(tocsin: Tocsin) -> None:
     with tocsin.database.transaction() as session:
         connection = session.connection()
-        insert_group = prepare(connection, statements.insert_group(connection.dialect.name))
+        insert_group = prepare(connection, statements.INSERT_GROUP)
         opened = insert_group.first(
             connection,
             {
@@ -179,10 +190,10 @@ def test_events_inserted_many_at_once_read_back_intact(tocsin: Tocsin) -> None:
 def test_a_job_queued_and_claimed_on_the_cursor_reads_back_as_the_orm_sees_it(
     tocsin: Tocsin,
 ) -> None:
-    payload = {"run_id": 7, "nested": {"ok": True, "list": [1, "two"]}}
+    payload: dict[str, Any] = {"run_id": 7, "nested": {"ok": True, "list": [1, "two"]}}
     with tocsin.database.transaction() as session:
-        assert jobs.enqueue(session, "test.kind", payload, now=NOW, idempotency_key="k")
-        assert not jobs.enqueue(session, "test.kind", payload, now=NOW, idempotency_key="k")
+        assert jobs.enqueue(session, PROBE, Probe(**payload), now=NOW, idempotency_key="k")
+        assert not jobs.enqueue(session, PROBE, Probe(**payload), now=NOW, idempotency_key="k")
     with tocsin.database.transaction() as session:
         (claimed,) = jobs.claim(session, owner="w", now=NOW, lease=timedelta(minutes=1), limit=5)
         assert (claimed.kind, claimed.payload, claimed.attempts) == ("test.kind", payload, 1)

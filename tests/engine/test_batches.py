@@ -9,6 +9,7 @@ batch to run again, once.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from tocsin.app.service import Tocsin
 from tocsin.db.audit import AuditEntry
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import Batch, JobContext, LeaseLost, batched
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
@@ -28,7 +30,19 @@ PARENT = "test.parent"
 CHILD = "test.child"
 
 
-def write_effect(ctx: JobContext) -> None:
+@dataclass(frozen=True)
+class Step:
+    """The payload of every test kind here: a job's place in its queue, or its parent."""
+
+    n: int = 0
+    parent: int | None = None
+
+
+def kind(name: str) -> JobKind[Step]:
+    return JobKind(name, Step)
+
+
+def write_effect(ctx: JobContext, _: Step) -> None:
     with ctx.transaction() as session:
         session.add(
             AuditEntry(
@@ -42,7 +56,7 @@ def write_effect(ctx: JobContext) -> None:
         )
 
 
-def fail_after_writing(ctx: JobContext) -> None:
+def fail_after_writing(ctx: JobContext, _: Step) -> None:
     with ctx.transaction() as session:
         session.add(
             AuditEntry(at=ctx.clock.now(), actor="x", action="doomed", object_type="job", detail={})
@@ -52,15 +66,15 @@ def fail_after_writing(ctx: JobContext) -> None:
 
 @pytest.fixture
 def registered(tocsin: Tocsin) -> Tocsin:
-    tocsin.registry.register(EFFECT, batched(write_effect))
-    tocsin.registry.register(FAILING, batched(fail_after_writing))
+    tocsin.registry.register(kind(EFFECT), batched(write_effect))
+    tocsin.registry.register(kind(FAILING), batched(fail_after_writing))
     return tocsin
 
 
 def queue(tocsin: Tocsin, clock: FakeClock, *kinds: str) -> list[int]:
     with tocsin.database.transaction() as session:
-        for n, kind in enumerate(kinds):
-            jobs.enqueue(session, kind, {"n": n}, now=clock.now())
+        for n, name in enumerate(kinds):
+            jobs.enqueue(session, kind(name), Step(n=n), now=clock.now())
     with tocsin.database.sessions() as session:
         return list(session.scalars(select(Job.id).order_by(Job.id)))
 
@@ -137,16 +151,17 @@ def test_a_job_whose_lease_was_lost_rolls_back_alone_in_its_batch(
         jobs.release_expired(session, now=clock.now())
         (other,) = jobs.claim(session, owner="other", now=clock.now(), lease=lease, limit=1)
     database = registered.database
-    write_effect(JobContext(job=other, database=database, clock=clock, owner="other"))
+    write_effect(JobContext(job=other, database=database, clock=clock, owner="other"), Step())
     with registered.database.transaction() as session:
         (mine,) = jobs.claim(session, owner="stalled", now=clock.now(), lease=lease, limit=1)
     assert mine.id == kept
     # The stalled worker wakes up with both jobs in one batch.
     batch = Batch(database)
-    write_effect(JobContext(job=mine, database=database, clock=clock, owner="stalled", batch=batch))
+    mine_ctx = JobContext(job=mine, database=database, clock=clock, owner="stalled", batch=batch)
+    write_effect(mine_ctx, Step())
     late = JobContext(job=stalled, database=database, clock=clock, owner="stalled", batch=batch)
     with pytest.raises(LeaseLost):
-        write_effect(late)
+        write_effect(late, Step())
     batch.close()
     assert batch.lost == []
     with registered.database.sessions() as session:
@@ -185,13 +200,13 @@ def test_a_job_whose_failed_flush_rolls_back_the_batch_is_retried_and_nothing_is
     claim included: the other jobs are claimed again and commit once; the
     culprit's attempt counts, so it backs off instead of sinking every batch."""
 
-    def bad_row(ctx: JobContext) -> None:
+    def bad_row(ctx: JobContext, _: Step) -> None:
         with ctx.transaction() as session:
             entry = AuditEntry(at=ctx.clock.now(), actor="x", action="bad", object_type="y")
             entry.actor = None  # type: ignore[assignment]  # NOT NULL: the flush fails
             session.add(entry)
 
-    registered.registry.register("test.bad_row", batched(bad_row))
+    registered.registry.register(kind("test.bad_row"), batched(bad_row))
     first, bad, last = queue(registered, clock, EFFECT, "test.bad_row", EFFECT)
     registered.engine.run_until_idle()
     assert effects(registered) == sorted([str(first), str(last)])
@@ -209,7 +224,7 @@ def test_a_job_whose_failed_flush_rolls_back_the_batch_is_retried_and_nothing_is
 def test_a_handler_with_transactions_of_its_own_runs_between_batched_jobs(
     registered: Tocsin, clock: FakeClock
 ) -> None:
-    def own_transaction(ctx: JobContext) -> None:
+    def own_transaction(ctx: JobContext, _: Step) -> None:
         with ctx.database.transaction() as session:
             session.add(
                 AuditEntry(
@@ -222,7 +237,7 @@ def test_a_handler_with_transactions_of_its_own_runs_between_batched_jobs(
                 )
             )
 
-    registered.registry.register("test.own", own_transaction)
+    registered.registry.register(kind("test.own"), own_transaction)
     first, own, last = queue(registered, clock, EFFECT, "test.own", EFFECT)
     registered.engine.run_until_idle()
     assert effects(registered) == sorted([str(first), str(last)])
@@ -236,15 +251,15 @@ class Family:
     def __init__(self, tocsin: Tocsin) -> None:
         self.memos: list[object] = []
         self.fail_parent = False
-        tocsin.registry.register(PARENT, batched(self.parent))
-        tocsin.registry.register(CHILD, batched(self.child))
+        tocsin.registry.register(kind(PARENT), batched(self.parent))
+        tocsin.registry.register(kind(CHILD), batched(self.child))
 
-    def parent(self, ctx: JobContext) -> None:
+    def parent(self, ctx: JobContext, _: Step) -> None:
         with ctx.transaction() as session:
             queued = ctx.follow_up(
                 session,
-                CHILD,
-                {"parent": ctx.job.id},
+                kind(CHILD),
+                Step(parent=ctx.job.id),
                 idempotency_key=f"child-of-{ctx.job.id}",
                 memo=f"worked out by {ctx.job.id}",
             )
@@ -252,9 +267,9 @@ class Family:
             if self.fail_parent:
                 raise ConnectionError("the parent failed after queueing")
 
-    def child(self, ctx: JobContext) -> None:
+    def child(self, ctx: JobContext, payload: Step) -> None:
         self.memos.append(ctx.memo)
-        write_effect(ctx)
+        write_effect(ctx, payload)
 
 
 def child_ids(tocsin: Tocsin) -> list[int]:
@@ -287,7 +302,7 @@ def test_a_follow_up_whose_worker_died_runs_once_when_its_lease_runs_out(
     batch = Batch(registered.database)
     database = registered.database
     family.parent(
-        JobContext(job=parent, database=database, clock=clock, owner="doomed", batch=batch)
+        JobContext(job=parent, database=database, clock=clock, owner="doomed", batch=batch), Step()
     )
     batch.close()
     assert [each.job.kind for each in batch.take_ready()] == [CHILD]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 import pytest
@@ -11,9 +12,30 @@ from sqlalchemy import select
 from tocsin.app.service import Tocsin
 from tocsin.db.audit import AuditEntry
 from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import JobContext, LeaseLost, PermanentFailure
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
+
+
+@dataclass(frozen=True)
+class Record:
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class Nothing:
+    """The payload of a test job that needs none."""
+
+
+RECORD = JobKind("test.record", Record)
+LATER = JobKind("test.later", Nothing)
+BROKEN = JobKind("test.broken", Nothing)
+REFUSE = JobKind("test.refuse", Nothing)
+UNHANDLED = JobKind("nobody.handles.this", Nothing)
+EFFECT = JobKind("test.effect", Nothing)
+SIGNAL = JobKind("test.signal", Nothing)
+FLAKY = JobKind("test.flaky", Nothing)
 
 
 def job_row(tocsin: Tocsin, job_id: int) -> Job:
@@ -32,9 +54,9 @@ def only_job_id(tocsin: Tocsin) -> int:
 
 def test_a_job_runs_once_and_is_done(tocsin: Tocsin, clock: FakeClock) -> None:
     seen: list[dict[str, object]] = []
-    tocsin.registry.register("test.record", lambda ctx: seen.append(ctx.payload))
+    tocsin.registry.register(RECORD, lambda ctx, payload: seen.append(asdict(payload)))
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.record", {"n": 1}, now=clock.now())
+        jobs.enqueue(session, RECORD, Record(n=1), now=clock.now())
 
     assert tocsin.engine.run_until_idle() == 1
     assert tocsin.engine.run_until_idle() == 0
@@ -45,7 +67,7 @@ def test_a_job_runs_once_and_is_done(tocsin: Tocsin, clock: FakeClock) -> None:
 
 def test_rolled_back_change_leaves_no_job(tocsin: Tocsin, clock: FakeClock) -> None:
     with pytest.raises(RuntimeError), tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.record", {}, now=clock.now())
+        jobs.enqueue(session, RECORD, Record(), now=clock.now())
         raise RuntimeError("the change failed")
     with tocsin.database.sessions() as session:
         assert session.scalars(select(Job)).all() == []
@@ -53,10 +75,10 @@ def test_rolled_back_change_leaves_no_job(tocsin: Tocsin, clock: FakeClock) -> N
 
 def test_future_job_waits_for_its_time(tocsin: Tocsin, clock: FakeClock) -> None:
     ran: list[int] = []
-    tocsin.registry.register("test.later", lambda ctx: ran.append(1))
+    tocsin.registry.register(LATER, lambda ctx, _: ran.append(1))
     with tocsin.database.transaction() as session:
         jobs.enqueue(
-            session, "test.later", {}, now=clock.now(), run_at=clock.now() + timedelta(minutes=5)
+            session, LATER, Nothing(), now=clock.now(), run_at=clock.now() + timedelta(minutes=5)
         )
     clock.advance(minutes=4, seconds=59)
     assert tocsin.engine.run_until_idle() == 0
@@ -66,12 +88,12 @@ def test_future_job_waits_for_its_time(tocsin: Tocsin, clock: FakeClock) -> None
 
 
 def test_failures_retry_with_growing_backoff_then_go_dead(tocsin: Tocsin, clock: FakeClock) -> None:
-    def broken(ctx: JobContext) -> None:
+    def broken(ctx: JobContext, _: Nothing) -> None:
         raise ConnectionError("provider unreachable")
 
-    tocsin.registry.register("test.broken", broken)
+    tocsin.registry.register(BROKEN, broken)
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.broken", {}, now=clock.now(), max_attempts=4)
+        jobs.enqueue(session, BROKEN, Nothing(), now=clock.now(), max_attempts=4)
     job_id = only_job_id(tocsin)
 
     delays = []
@@ -99,13 +121,13 @@ def test_failures_retry_with_growing_backoff_then_go_dead(tocsin: Tocsin, clock:
 def test_permanent_failure_and_unknown_kind_go_dead_at_once(
     tocsin: Tocsin, clock: FakeClock
 ) -> None:
-    def refuse(ctx: JobContext) -> None:
+    def refuse(ctx: JobContext, _: Nothing) -> None:
         raise PermanentFailure("address rejected")
 
-    tocsin.registry.register("test.refuse", refuse)
+    tocsin.registry.register(REFUSE, refuse)
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.refuse", {}, now=clock.now())
-        jobs.enqueue(session, "nobody.handles.this", {}, now=clock.now())
+        jobs.enqueue(session, REFUSE, Nothing(), now=clock.now())
+        jobs.enqueue(session, UNHANDLED, Nothing(), now=clock.now())
     tocsin.engine.run_until_idle()
     with tocsin.database.sessions() as session:
         dead = {job.kind: job for job in jobs.list_jobs(session, state="dead")}
@@ -116,10 +138,10 @@ def test_permanent_failure_and_unknown_kind_go_dead_at_once(
 
 def test_idempotency_key_writes_one_job(tocsin: Tocsin, clock: FakeClock) -> None:
     with tocsin.database.transaction() as session:
-        assert jobs.enqueue(session, "test.record", {}, now=clock.now(), idempotency_key="k1")
-        assert not jobs.enqueue(session, "test.record", {}, now=clock.now(), idempotency_key="k1")
+        assert jobs.enqueue(session, RECORD, Record(), now=clock.now(), idempotency_key="k1")
+        assert not jobs.enqueue(session, RECORD, Record(), now=clock.now(), idempotency_key="k1")
     with tocsin.database.transaction() as session:
-        assert not jobs.enqueue(session, "test.record", {}, now=clock.now(), idempotency_key="k1")
+        assert not jobs.enqueue(session, RECORD, Record(), now=clock.now(), idempotency_key="k1")
     with tocsin.database.sessions() as session:
         assert len(session.scalars(select(Job)).all()) == 1
 
@@ -129,7 +151,7 @@ def test_expired_lease_is_run_again_and_the_late_worker_cannot_finish(
 ) -> None:
     effects: list[str] = []
 
-    def record(ctx: JobContext) -> None:
+    def record(ctx: JobContext, _: Nothing) -> None:
         with ctx.transaction() as session:
             session.add(
                 AuditEntry(
@@ -138,9 +160,9 @@ def test_expired_lease_is_run_again_and_the_late_worker_cannot_finish(
             )
         effects.append(ctx.owner)
 
-    tocsin.registry.register("test.effect", record)
+    tocsin.registry.register(EFFECT, record)
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.effect", {}, now=clock.now())
+        jobs.enqueue(session, EFFECT, Nothing(), now=clock.now())
     # A worker claims the job and then stalls (as if killed).
     with tocsin.database.transaction() as session:
         stalled = jobs.claim(
@@ -156,7 +178,7 @@ def test_expired_lease_is_run_again_and_the_late_worker_cannot_finish(
     # The stalled worker wakes up and tries to finish: its work is rolled back.
     late = JobContext(job=stalled[0], database=tocsin.database, clock=clock, owner="stalled")
     with pytest.raises(LeaseLost):
-        record(late)
+        record(late, Nothing())
     with tocsin.database.sessions() as session:
         runs = session.scalars(select(AuditEntry).where(AuditEntry.action == "ran")).all()
         assert [run.actor for run in runs] == effects
@@ -167,11 +189,11 @@ def test_engine_thread_reacts_to_the_fake_clock_without_sleeping(
     tocsin: Tocsin, clock: FakeClock
 ) -> None:
     done = threading.Event()
-    tocsin.registry.register("test.signal", lambda ctx: done.set())
+    tocsin.registry.register(SIGNAL, lambda ctx, _: done.set())
     tocsin.engine.start()
     with tocsin.database.transaction() as session:
         jobs.enqueue(
-            session, "test.signal", {}, now=clock.now(), run_at=clock.now() + timedelta(hours=1)
+            session, SIGNAL, Nothing(), now=clock.now(), run_at=clock.now() + timedelta(hours=1)
         )
     assert not done.wait(0.3)
     clock.advance(hours=1)
@@ -180,24 +202,24 @@ def test_engine_thread_reacts_to_the_fake_clock_without_sleeping(
 
 def test_engine_is_woken_by_a_commit_of_a_due_job(tocsin: Tocsin, clock: FakeClock) -> None:
     done = threading.Event()
-    tocsin.registry.register("test.signal", lambda ctx: done.set())
+    tocsin.registry.register(SIGNAL, lambda ctx, _: done.set())
     tocsin.engine.start()
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.signal", {}, now=clock.now())
+        jobs.enqueue(session, SIGNAL, Nothing(), now=clock.now())
     assert done.wait(10), "a due job did not wake the engine"
 
 
 def test_retry_dead_gives_fresh_attempts(tocsin: Tocsin, clock: FakeClock) -> None:
     outcomes = iter([PermanentFailure("down"), None])
 
-    def flaky(ctx: JobContext) -> None:
+    def flaky(ctx: JobContext, _: Nothing) -> None:
         outcome = next(outcomes)
         if outcome is not None:
             raise outcome
 
-    tocsin.registry.register("test.flaky", flaky)
+    tocsin.registry.register(FLAKY, flaky)
     with tocsin.database.transaction() as session:
-        jobs.enqueue(session, "test.flaky", {}, now=clock.now())
+        jobs.enqueue(session, FLAKY, Nothing(), now=clock.now())
     tocsin.engine.run_until_idle()
     job_id = only_job_id(tocsin)
     assert job_row(tocsin, job_id).state == "dead"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,12 @@ from tests.conftest import Caller
 from tests.incidents.support import API, client_without_engine, declare, get
 from tocsin.app.service import Tocsin
 from tocsin.http import errors
-from tocsin.http.checked import MAX_BODY_ENV
+from tocsin.kernel.settings import (
+    DEFAULT_MAX_BODY_BYTES,
+    MAX_ALERT_BODY_ENV,
+    MAX_API_BODY_ENV,
+    Settings,
+)
 
 EARLY = "0001-01-01T00:00+14:00"
 LATE = "9999-12-31T23:00-14:00"
@@ -155,9 +161,9 @@ def test_incident_numbers_beyond_any_id_name_no_incident(
 
 
 def test_bodies_over_the_limit_get_413_on_every_api_endpoint(
-    client: TestClient, admin: Caller, monkeypatch: pytest.MonkeyPatch
+    tocsin: Tocsin, client: TestClient, admin: Caller
 ) -> None:
-    monkeypatch.setenv(MAX_BODY_ENV, "1000")
+    tocsin.settings = replace(tocsin.settings, max_api_body_bytes=1000)
     big = {"title": "x", "severity": "SEV-3", "summary": "s" * 1000}
     for method, path in [
         ("POST", API),
@@ -169,6 +175,24 @@ def test_bodies_over_the_limit_get_413_on_every_api_endpoint(
         assert answer.status_code == 413, (path, answer.text)
         assert answer.json() == {"detail": "request body exceeds 1000 bytes"}
     assert declare(client, admin, summary="s" * 500)["summary"] == "s" * 500
+
+
+@pytest.mark.parametrize(
+    ("given", "limit"),
+    [
+        ("1000", 1000),
+        (" 2048 ", 2048),
+        *[(bad, DEFAULT_MAX_BODY_BYTES) for bad in ("", "0", "-5", "1e3", "lots")],
+    ],
+)
+def test_the_limits_are_read_from_their_environment_variables(
+    monkeypatch: pytest.MonkeyPatch, given: str, limit: int
+) -> None:
+    monkeypatch.setenv(MAX_API_BODY_ENV, given)
+    monkeypatch.setenv(MAX_ALERT_BODY_ENV, "77")
+    settings = Settings.load(data_dir="unused")
+    assert settings.max_api_body_bytes == limit
+    assert settings.max_alert_body_bytes == 77
 
 
 def test_the_default_limit_is_one_mebibyte(client: TestClient, admin: Caller) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
+
 from fastapi.testclient import TestClient
 
 from tests.alerts.support import alerts, count, integration, payload
@@ -13,9 +14,9 @@ from tocsin.kernel.clock import FakeClock
 
 
 def test_bodies_over_the_limit_get_413_before_parsing(
-    client: TestClient, admin: Caller, monkeypatch: pytest.MonkeyPatch
+    tocsin: Tocsin, client: TestClient, admin: Caller
 ) -> None:
-    monkeypatch.setenv("TOCSIN_MAX_ALERT_BODY_BYTES", "2000")
+    tocsin.settings = replace(tocsin.settings, max_alert_body_bytes=2000)
     key = integration(client, admin, "am", "alertmanager")
     big = payload("alertmanager_firing.json")
     answer = client.post(f"/api/v1/integrations/{key}/alertmanager", json=big)
@@ -123,7 +124,7 @@ def test_only_admins_manage_integrations_and_settings_are_checked(
 
 
 def test_pagerduty_and_opsgenie_answer_bad_bodies_in_their_own_formats(
-    client: TestClient, admin: Caller, monkeypatch: pytest.MonkeyPatch
+    tocsin: Tocsin, client: TestClient, admin: Caller
 ) -> None:
     pd = integration(client, admin, "pd", "pagerduty")
     json_type = {"content-type": "application/json"}
@@ -167,7 +168,7 @@ def test_pagerduty_and_opsgenie_answer_bad_bodies_in_their_own_formats(
         "Request body is not valid JSON:"
         " Expecting property name enclosed in double quotes at character 1."
     )
-    monkeypatch.setenv("TOCSIN_MAX_ALERT_BODY_BYTES", "100")
+    tocsin.settings = replace(tocsin.settings, max_alert_body_bytes=100)
     large = client.post("/v2/alerts", json={"message": "x" * 200}, headers=genie)
     assert large.status_code == 413
     assert set(large.json()) == {"message", "took", "requestId"}

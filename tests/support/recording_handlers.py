@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
 
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext
 
 EFFECTS_DDL = "CREATE TABLE test_job_effects (job_id INTEGER NOT NULL, worker VARCHAR(200))"
@@ -33,12 +35,21 @@ def _commit_effect(ctx: JobContext) -> None:
         )
 
 
-def record_run(ctx: JobContext) -> None:
+@dataclass(frozen=True)
+class Nothing:
+    """The payload of the test kinds: the job's id is all they need."""
+
+
+RECORD_RUN = JobKind("test.record_run", Nothing)
+HOLD = JobKind("test.hold", Nothing)
+
+
+def record_run(ctx: JobContext, _: Nothing) -> None:
     _log_start(ctx)
     _commit_effect(ctx)
 
 
-def hold(ctx: JobContext) -> None:
+def hold(ctx: JobContext, _: Nothing) -> None:
     """Start, then hold the job for TOCSIN_TEST_HOLD_SECONDS before committing."""
     _log_start(ctx)
     time.sleep(float(os.environ.get("TOCSIN_TEST_HOLD_SECONDS", "0")))  # allowed: a stuck worker
@@ -46,5 +57,5 @@ def hold(ctx: JobContext) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register("test.record_run", record_run)
-    registry.register("test.hold", hold)
+    registry.register(RECORD_RUN, record_run)
+    registry.register(HOLD, hold)

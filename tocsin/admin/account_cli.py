@@ -57,10 +57,14 @@ def create_user(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a user."""
+    # Imported here: the configuration package is heavy, and every command imports this module.
+    from tocsin.config.fields import time_zone as check_time_zone
+
     password = _read_password(password_stdin)
     database = open_database(data_dir, database_url)
     try:
         with database.transaction() as session:
+            check_time_zone(time_zone)
             user = accounts.create_user(
                 session,
                 now=SystemClock().now(),
@@ -72,7 +76,7 @@ def create_user(
                 time_zone=time_zone,
                 password=password,
             )
-    except ValueError as exc:
+    except (ValueError, accounts.AccountError) as exc:  # a bad role or time zone, a taken name
         fail(str(exc))
     console.print(f"created user {user.name} ({user.role})", highlight=False)
 

@@ -34,6 +34,7 @@ from tocsin.config.plain_kinds import (
 from tocsin.config.stored import loaded
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
+from tocsin.domain.refusals import Conflict, Invalid, NotFound
 from tocsin.domain.severity import level_key
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
@@ -295,16 +296,12 @@ def _exists(session: Session, kind: str, name: str) -> bool:
     return _find(session, kind, name) is not None
 
 
-def _invalid(loc: tuple[str | int, ...], message: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
-
-
 def _checked_name(kind: Kind, name: str) -> str:
     """The name as configuration files would store it; 422 naming the path if they refuse it."""
     try:
         return kind.check_name(name)
     except ValueError as error:
-        raise _invalid(("path", "name"), f"invalid {kind.title} name: {error}") from error
+        raise Invalid("name", f"invalid {kind.title} name: {error}", where="path") from error
 
 
 def _validate(kind: Kind, name: str, body: dict[str, Any]) -> Spec:
@@ -354,12 +351,14 @@ def _referrers(session: Session, kind: str, name: str) -> list[str]:
     ]
 
 
-def _managed(kind: Kind, name: str, file: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_409_CONFLICT,
-        detail=f"{kind.title} {name!r} is managed by configuration file {file}; "
-        "change it there and run tocsin config apply",
-    )
+class ManagedByFile(Conflict):
+    """The object is a configuration file's: read-only through the API."""
+
+    def __init__(self, title: str, name: str, file: str) -> None:
+        super().__init__(
+            f"{title} {name!r} is managed by configuration file {file}; "
+            "change it there and run tocsin config apply"
+        )
 
 
 def body_schema(model: type[Spec]) -> dict[str, Any]:
@@ -383,6 +382,77 @@ def body_schema(model: type[Spec]) -> dict[str, Any]:
 
     inlined: dict[str, Any] = inline(schema)
     return inlined
+
+
+def _check_references(session: Session, kind: Kind, name: str, model: Spec) -> None:
+    """422 unless ``model``'s name is a level of its own and every name it refers to exists."""
+    same = _same_level(session, kind, name)
+    if same is not None:
+        raise Invalid("name", f"{name!r} is the same level as {same!r}", where="path")
+    missing = [
+        {"loc": ["body", *path], "msg": f"unknown {what} {ref!r}", "type": "reference"}
+        for path, what, ref in references(kind.kind, model)
+        if not _exists(session, what, ref)
+    ]
+    if missing:
+        raise RequestValidationError(missing)
+    wrong = list(_target_problems(session, model))
+    if wrong:
+        raise RequestValidationError(wrong)
+
+
+def _put(
+    session: Session,
+    kind: Kind,
+    name: str,
+    model: Spec,
+    *,
+    now: datetime,
+    actor: str,
+    addr: str | None,
+) -> Definition:
+    """Create or replace the definition ``kind``/``name`` (not a file's), audited."""
+    row = _find(session, kind.kind, name)
+    if row is not None and row.managed_by:
+        raise ManagedByFile(kind.title, name, row.managed_by)
+    _check_references(session, kind, name, model)
+    spec = model.model_dump(mode="json", exclude_none=True)
+    row, action = store_definition(session, row, kind.kind, name, spec, now)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action=action,
+        object_type=kind.kind,
+        object_key=name,
+        remote_addr=addr,
+    )
+    session.flush()
+    return row
+
+
+def _delete(
+    session: Session, kind: Kind, name: str, *, now: datetime, actor: str, addr: str | None
+) -> None:
+    """Delete the definition a path names, unless a file manages it or another refers to it."""
+    row = _stored(session, kind, name)
+    if row is None:
+        raise NotFound(f"no {kind.title} named {name!r}")
+    if row.managed_by:
+        raise ManagedByFile(kind.title, name, row.managed_by)
+    referrers = _referrers(session, kind.kind, row.name)
+    if referrers:
+        raise Conflict(f"{kind.title} {name!r} is still referred to by {', '.join(referrers)}")
+    session.delete(row)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="definition.delete",
+        object_type=kind.kind,
+        object_key=row.name,
+        remote_addr=addr,
+    )
 
 
 def _router_for(kind: Kind) -> APIRouter:
@@ -414,9 +484,7 @@ def _router_for(kind: Kind) -> APIRouter:
         with tocsin.database.sessions() as session:
             row = _stored(session, kind, name)
             if row is None:
-                raise HTTPException(
-                    status.HTTP_404_NOT_FOUND, detail=f"no {kind.title} named {name!r}"
-                )
+                raise NotFound(f"no {kind.title} named {name!r}")
             return _out(row)
 
     @router.put(
@@ -440,36 +508,9 @@ def _router_for(kind: Kind) -> APIRouter:
     ) -> DefinitionOut:
         name = _checked_name(kind, name)
         model = _validate(kind, name, body)
-        now = tocsin.clock.now()
+        now, addr = tocsin.clock.now(), remote_addr(request)
         with tocsin.database.transaction() as session:
-            row = _find(session, kind.kind, name)
-            if row is not None and row.managed_by:
-                raise _managed(kind, name, row.managed_by)
-            same = _same_level(session, kind, name)
-            if same is not None:
-                raise _invalid(("path", "name"), f"{name!r} is the same level as {same!r}")
-            missing = [
-                {"loc": ["body", *path], "msg": f"unknown {what} {ref!r}", "type": "reference"}
-                for path, what, ref in references(kind.kind, model)
-                if not _exists(session, what, ref)
-            ]
-            if missing:
-                raise RequestValidationError(missing)
-            wrong = list(_target_problems(session, model))
-            if wrong:
-                raise RequestValidationError(wrong)
-            spec = model.model_dump(mode="json", exclude_none=True)
-            row, action = store_definition(session, row, kind.kind, name, spec, now)
-            record(
-                session,
-                at=now,
-                actor=principal.name,
-                action=action,
-                object_type=kind.kind,
-                object_key=name,
-                remote_addr=remote_addr(request),
-            )
-            session.flush()
+            row = _put(session, kind, name, model, now=now, actor=principal.name, addr=addr)
             return _out(row)
 
     @router.delete(
@@ -482,31 +523,9 @@ def _router_for(kind: Kind) -> APIRouter:
         },
     )
     def delete(name: str, principal: Admin, tocsin: RuntimeDep, request: Request) -> None:
-        now = tocsin.clock.now()
+        now, addr = tocsin.clock.now(), remote_addr(request)
         with tocsin.database.transaction() as session:
-            row = _stored(session, kind, name)
-            if row is None:
-                raise HTTPException(
-                    status.HTTP_404_NOT_FOUND, detail=f"no {kind.title} named {name!r}"
-                )
-            if row.managed_by:
-                raise _managed(kind, name, row.managed_by)
-            referrers = _referrers(session, kind.kind, row.name)
-            if referrers:
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT,
-                    detail=f"{kind.title} {name!r} is still referred to by {', '.join(referrers)}",
-                )
-            session.delete(row)
-            record(
-                session,
-                at=now,
-                actor=principal.name,
-                action="definition.delete",
-                object_type=kind.kind,
-                object_key=row.name,
-                remote_addr=remote_addr(request),
-            )
+            _delete(session, kind, name, now=now, actor=principal.name, addr=addr)
 
     return router
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request
 
 from tocsin.admin.schemas import JobOut
 from tocsin.auth.deps import Admin, Viewer, remote_addr
 from tocsin.db.audit import record
+from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.engine import jobs
 from tocsin.engine.tables import Job
 from tocsin.http.checked import CheckedRoute
@@ -49,12 +50,9 @@ def retry(job_id: Id, principal: Admin, tocsin: RuntimeDep, request: Request) ->
     with tocsin.database.transaction() as session:
         job = session.get(Job, job_id)
         if job is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job {job_id}")
+            raise NotFound(f"no job {job_id}")
         if not jobs.retry_dead(session, job_id, now=now):
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                detail=f"job {job_id} is {job.state}; only dead jobs are retried",
-            )
+            raise Conflict(f"job {job_id} is {job.state}; only dead jobs are retried")
         record(
             session,
             at=now,

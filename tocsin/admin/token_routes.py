@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from tocsin.admin.schemas import TokenCreate, TokenCreated, TokenOut
@@ -11,6 +11,7 @@ from tocsin.auth.deps import Viewer, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.tables import ApiToken, User
 from tocsin.config import known_names
+from tocsin.domain.refusals import Forbidden, NotFound
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Id
 from tocsin.http.runtime import RuntimeDep
@@ -42,14 +43,10 @@ def create_token(
     with tocsin.database.transaction() as session:
         owner_name = body.user or principal.name
         if owner_name != principal.name and not allows(principal.role, "admin"):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail="only admins may create tokens for other users"
-            )
+            raise Forbidden("only admins may create tokens for other users")
         owner = accounts.find_user(session, owner_name)
         if owner is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, detail=known_names.unknown_user(session, owner_name)
-            )
+            raise NotFound(known_names.unknown_user(session, owner_name))
         token, plain = accounts.create_token(
             session,
             owner,
@@ -78,7 +75,7 @@ def revoke_token(token_id: Id, principal: Viewer, tocsin: RuntimeDep, request: R
         token = session.get(ApiToken, token_id)
         mine = token is not None and token.user_id == principal.user_id
         if token is None or not (mine or allows(principal.role, "admin")):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no token {token_id}")
+            raise NotFound(f"no token {token_id}")
         accounts.revoke_token(
             session,
             token,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.admin.definition_routes import store_definition
+from tocsin.admin.definition_routes import ManagedByFile, store_definition
 from tocsin.admin.schemas import UserCreate, UserOut, UserUpdate
 from tocsin.auth import accounts
 from tocsin.auth.accounts import Principal
@@ -20,6 +20,7 @@ from tocsin.auth.tables import User
 from tocsin.config import known_names
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
+from tocsin.domain.refusals import Conflict, Forbidden, NotFound
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
 from tocsin.paging.config_schema import NOTIFICATION_RULES, NotificationRulesConfig
@@ -30,16 +31,8 @@ router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["users"])
 NOT_NULL = ("full_name", "time_zone", "role", "contact_methods")
 
 
-def managed_conflict(kind: str, name: str, managed_by: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_409_CONFLICT,
-        detail=f"{kind} {name!r} is managed by configuration file {managed_by}; "
-        "change it there and run tocsin config apply",
-    )
-
-
-def _not_found(session: Session, name: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=known_names.unknown_user(session, name))
+def _not_found(session: Session, name: str) -> NotFound:
+    return NotFound(known_names.unknown_user(session, name))
 
 
 RULES_EXAMPLE = {
@@ -88,9 +81,7 @@ def _shown(user: User, principal: Principal) -> UserOut:
 
 def _require_self_or_admin(principal: Principal, name: str, verb: str) -> None:
     if name != principal.name and not allows(principal.role, "admin"):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, detail=f"only admins may {verb} other users' rules"
-        )
+        raise Forbidden(f"only admins may {verb} other users' rules")
 
 
 @router.get("/me", response_model=UserOut, summary="The authenticated caller")
@@ -122,25 +113,22 @@ def get_user(name: str, principal: Viewer, tocsin: RuntimeDep) -> UserOut:
 def create_user(
     body: UserCreate, principal: Admin, tocsin: RuntimeDep, request: Request
 ) -> UserOut:
-    try:
-        with tocsin.database.transaction() as session:
-            return _shown(
-                accounts.create_user(
-                    session,
-                    now=tocsin.clock.now(),
-                    actor=principal.name,
-                    name=body.name,
-                    email=body.email,
-                    role=body.role,
-                    full_name=body.full_name,
-                    time_zone=body.time_zone,
-                    password=body.password,
-                    remote_addr=remote_addr(request),
-                ),
-                principal,
-            )
-    except accounts.AccountError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    with tocsin.database.transaction() as session:
+        return _shown(
+            accounts.create_user(
+                session,
+                now=tocsin.clock.now(),
+                actor=principal.name,
+                name=body.name,
+                email=body.email,
+                role=body.role,
+                full_name=body.full_name,
+                time_zone=body.time_zone,
+                password=body.password,
+                remote_addr=remote_addr(request),
+            ),
+            principal,
+        )
 
 
 @router.patch(
@@ -154,16 +142,16 @@ def update_user(
 ) -> UserOut:
     is_admin = allows(principal.role, "admin")
     if name != principal.name and not is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only admins may change other users")
+        raise Forbidden("only admins may change other users")
     if body.role is not None and not is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only admins may change roles")
+        raise Forbidden("only admins may change roles")
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
         user = accounts.find_user(session, name)
         if user is None:
             raise _not_found(session, name)
         if user.managed_by:
-            raise managed_conflict("user", name, user.managed_by)
+            raise ManagedByFile("user", name, user.managed_by)
         changed = body.model_dump(exclude_unset=True, mode="json")
         cleared = sorted(field for field in NOT_NULL if field in changed and changed[field] is None)
         if cleared:
@@ -238,11 +226,10 @@ def put_notification_rules(
         managed_by = (row.managed_by if row is not None else None) or user.managed_by
         if managed_by:
             owner = "their notification rules are" if row and row.managed_by else "they are"
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                detail=f"the notification rules of {name!r} cannot change here: {owner} managed "
+            raise Conflict(
+                f"the notification rules of {name!r} cannot change here: {owner} managed "
                 f"by configuration file {managed_by}; set them there (notification_rules: "
-                f"{name}: ...) and run tocsin config apply",
+                f"{name}: ...) and run tocsin config apply"
             )
         spec = body.model_dump(mode="json", exclude_none=True)
         row, action = store_definition(session, row, NOTIFICATION_RULES, name, spec, now)
@@ -267,9 +254,9 @@ def delete_user(name: str, principal: Admin, tocsin: RuntimeDep, request: Reques
         if user is None:
             raise _not_found(session, name)
         if user.managed_by:
-            raise managed_conflict("user", name, user.managed_by)
+            raise ManagedByFile("user", name, user.managed_by)
         if user.id == principal.user_id:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot delete yourself")
+            raise Conflict("you cannot delete yourself")
         rules = _rules_row(session, name)
         if rules is not None and not rules.managed_by:
             # Rules made through the API go with their person (a file's stay with the file).

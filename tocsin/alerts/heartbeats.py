@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import statements
 from tocsin.alerts.configured import Alerting, Integration, cache_for
 from tocsin.alerts.ingest import Ingest
-from tocsin.alerts.statements import insert_for
 from tocsin.alerts.tables import Heartbeat
 from tocsin.alerts.writer import Origin
 from tocsin.domain.alert_lifecycle import Action, Severity, Signal
@@ -56,11 +56,7 @@ def _origin(integration: Integration) -> Origin:
 
 
 def _locked(session: Session, name: str, now: datetime) -> Heartbeat:
-    session.execute(
-        insert_for(session.get_bind().dialect.name)(Heartbeat)
-        .values(integration=name, status=NEW, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=[Heartbeat.integration])
-    )
+    statements.create_heartbeat(session, name, NEW, now)
     return session.scalars(
         select(Heartbeat).where(Heartbeat.integration == name).with_for_update()
     ).one()

@@ -17,45 +17,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.statements import INSERT_EVENTS
-from tocsin.db import prepared
-from tocsin.db.prepared import Rows
-
-_MAX_TEXT = 2000
-
-
-class Events(Rows):
-    """Events gathered while handling one request, inserted together with :meth:`flush`."""
-
-    statement = INSERT_EVENTS
-
-    def add(
-        self,
-        at: datetime,
-        kind: str,
-        actor: str,
-        text: str,
-        *,
-        alert_id: int | None = None,
-        group_id: int | None = None,
-        **detail: Any,
-    ) -> None:
-        self.rows.append(
-            {
-                "alert_id": alert_id,
-                "group_id": group_id,
-                "at": at,
-                "kind": kind,
-                "actor": actor[:100],
-                "text": text[:_MAX_TEXT],
-                "detail": detail,
-            }
-        )
+from tocsin.alerts.statements import Events, deferred_events, deferring_events
 
 
 def deferred(session: Session) -> Events | None:
     """The events a surrounding :func:`deferring` block will insert, if there is one."""
-    return prepared.deferred(session, Events)
+    return deferred_events(session)
 
 
 def deferring(session: Session) -> AbstractContextManager[Events]:
@@ -66,7 +33,7 @@ def deferring(session: Session) -> AbstractContextManager[Events]:
     write several events. Inside another such block, the outer one inserts
     them. Nothing in the block may read the events it wrote.
     """
-    return prepared.deferring(session, Events)
+    return deferring_events(session)
 
 
 def record(

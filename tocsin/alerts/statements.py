@@ -14,13 +14,12 @@ touches the prepared statements of alerts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -29,16 +28,18 @@ from tocsin.alerts.tables import (
     Alert,
     AlertEvent,
     AlertGroup,
+    Heartbeat,
     IntegrationKey,
     SilenceRow,
 )
 from tocsin.db import prepared
-from tocsin.db.prepared import binds, prepare
+from tocsin.db.prepared import DialectInsert, PerDialect, Rows, binds, prepare
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
 GROUPS: Table = AlertGroup.__table__  # type: ignore[assignment]
 KEYS: Table = IntegrationKey.__table__  # type: ignore[assignment]
+HEARTBEATS: Table = Heartbeat.__table__  # type: ignore[assignment]
 SILENCES: Table = SilenceRow.__table__  # type: ignore[assignment]
 
 #: Columns a new alert is inserted with (the rest take their defaults or NULL).
@@ -85,23 +86,17 @@ GROUP_COLUMNS = (
 )
 
 
-def insert_for(dialect: str) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 #: What a trigger describes; a repeat merges them (:mod:`tocsin.domain.alert_body`).
 BODY_COLUMNS = ("summary", "labels", "annotations", "details", "links", "runbook_url")
 
 
-@cache
-def upsert_alert(dialect: str) -> Executable:
+def _upsert_alert(insert: DialectInsert) -> Executable:
     """Insert an alert, or count one more occurrence of the open alert with its key.
 
     A repeat leaves the body as stored and returns it (:data:`BODY_COLUMNS`),
     for the caller to merge the trigger's news into with :func:`update_body`.
     """
-    statement = insert_for(dialect)(ALERTS).values(binds(ALERTS, ALERT_COLUMNS))
+    statement = insert(ALERTS).values(binds(ALERTS, ALERT_COLUMNS))
     excluded = statement.excluded
     upsert: Executable = statement.on_conflict_do_update(
         index_elements=[ALERTS.c.service, ALERTS.c.dedup_key],
@@ -119,6 +114,9 @@ def upsert_alert(dialect: str) -> Executable:
     return upsert
 
 
+UPSERT_ALERT = PerDialect(_upsert_alert)
+
+
 @cache
 def update_body(columns: tuple[str, ...]) -> Executable:
     """Set some of one alert's :data:`BODY_COLUMNS` (one statement per set, built once)."""
@@ -128,16 +126,23 @@ def update_body(columns: tuple[str, ...]) -> Executable:
     return setting
 
 
-@cache
-def insert_group(dialect: str) -> Executable:
-    """Open a group unless another one already accepts alerts with the same key."""
-    opening: Executable = (
-        insert_for(dialect)(GROUPS)
+#: Open a group unless another one already accepts alerts with the same key.
+INSERT_GROUP = PerDialect(
+    lambda insert: (
+        insert(GROUPS)
         .values(binds(GROUPS, GROUP_COLUMNS))
         .on_conflict_do_nothing(index_elements=[GROUPS.c.service, GROUPS.c.join_key])
         .returning(GROUPS.c.id)
     )
-    return opening
+)
+#: Create a heartbeat's row unless it exists (the caller then locks it).
+INSERT_HEARTBEAT = PerDialect(
+    lambda insert: (
+        insert(HEARTBEATS)
+        .values(binds(HEARTBEATS, ("integration", "status", "created_at", "updated_at")))
+        .on_conflict_do_nothing(index_elements=[HEARTBEATS.c.integration])
+    )
+)
 
 
 INSERT_EVENTS = EVENTS.insert().values(binds(EVENTS, EVENT_COLUMNS))
@@ -238,7 +243,7 @@ def upsert(connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...]
 
     Returns its id, occurrences, group id and stored body (:data:`BODY_COLUMNS`).
     """
-    row = prepare(connection, upsert_alert(connection.dialect.name)).first(connection, values)
+    row = prepare(connection, UPSERT_ALERT).first(connection, values)
     assert row is not None, "an upsert always returns its row"
     return row
 
@@ -305,7 +310,7 @@ def joinable_group(
 
 def open_group(connection: Connection, values: Mapping[str, Any]) -> int | None:
     """Open a group (``values``: :data:`GROUP_COLUMNS`); None if one accepts its key already."""
-    row = prepare(connection, insert_group(connection.dialect.name)).first(connection, values)
+    row = prepare(connection, INSERT_GROUP).first(connection, values)
     return None if row is None else int(row[0])
 
 
@@ -331,3 +336,59 @@ def key_owner(connection: Connection, digest: str) -> str | None:
     """The integration whose unrevoked generated key has this digest."""
     row = prepare(connection, FIND_KEY).first(connection, {"digest": digest})
     return None if row is None else str(row[0])
+
+
+# --- history events, gathered and inserted together (see tocsin.alerts.history) -----------
+
+_MAX_TEXT = 2000
+
+
+class Events(Rows):
+    """Events gathered while handling one request, inserted together with :meth:`flush`."""
+
+    statement = INSERT_EVENTS
+
+    def add(
+        self,
+        at: datetime,
+        kind: str,
+        actor: str,
+        text: str,
+        *,
+        alert_id: int | None = None,
+        group_id: int | None = None,
+        **detail: Any,
+    ) -> None:
+        self.rows.append(
+            {
+                "alert_id": alert_id,
+                "group_id": group_id,
+                "at": at,
+                "kind": kind,
+                "actor": actor[:100],
+                "text": text[:_MAX_TEXT],
+                "detail": detail,
+            }
+        )
+
+
+def deferred_events(session: Session) -> Events | None:
+    """The events a surrounding :func:`deferring_events` block will insert, if there is one."""
+    return prepared.deferred(session, Events)
+
+
+def deferring_events(session: Session) -> AbstractContextManager[Events]:
+    """Gather the events written in this block; insert them in one statement at its end."""
+    return prepared.deferring(session, Events)
+
+
+def create_heartbeat(session: Session, integration: str, status: str, now: datetime) -> None:
+    """Create heartbeat ``integration``'s row with ``status`` unless it exists.
+
+    Through the session, not prepared on the cursor: the caller goes on with
+    the row as an ORM object.
+    """
+    session.execute(
+        INSERT_HEARTBEAT.statement(session.get_bind().dialect),
+        {"integration": integration, "status": status, "created_at": now, "updated_at": now},
+    )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts import history
 from tocsin.alerts.configured import Alerting
-from tocsin.alerts.history import Events
+from tocsin.alerts.statements import Events
 from tocsin.domain import routing
 from tocsin.domain.alert_lifecycle import Change, Severity
 from tocsin.domain.silences import Suppression

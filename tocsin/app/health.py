@@ -1,4 +1,4 @@
-"""Liveness and readiness probes (no authentication), and 503 for a database that fails."""
+"""Liveness and readiness probes (no authentication)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,6 @@ async def get_tocsin(request: Request) -> Tocsin:
 
 TocsinDep = Annotated[Tocsin, Depends(get_tocsin)]
 
-#: Seconds a client is asked to wait before retrying when the database failed.
-RETRY_AFTER_SECONDS = 5
-
 
 @router.get("/healthz", summary="The process is up")
 def healthz() -> dict[str, str]:
@@ -43,14 +40,3 @@ def readyz(tocsin: TocsinDep) -> JSONResponse:
         "reasons": found.reasons,
     }
     return JSONResponse(body, status_code=200 if found.ok else 503)
-
-
-def database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
-    """A request whose transaction the database refused or cancelled (a full or
-    read-only disk, a restart, the statement timeout): nothing was stored, and
-    the same request may well succeed in a moment."""
-    return JSONResponse(
-        {"detail": "The database is unavailable; nothing was stored. Retry later."},
-        status_code=503,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tocsin.app.listen import address, bind, check_public_url, check_tls
-from tocsin.cli.common import (
-    DatabaseUrlOption,
-    DataDirOption,
-    LogLevel,
-    LogLevelOption,
-    console,
-    fail,
-    start_process,
-)
+from tocsin.app.process import LogLevel, LogLevelOption, start_process
+from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail
+
+if TYPE_CHECKING:
+    from tocsin.app.service import Tocsin
 
 
 def serve(
@@ -52,9 +48,7 @@ def serve(
     # Imported here so that other commands start without loading the whole server.
     import uvicorn
 
-    from tocsin.app.demo import load_demo
     from tocsin.app.web_app import create_app
-    from tocsin.http.bodies import max_body_bytes
     from tocsin.inbound.email import start_listener
     from tocsin.notify.settings import OUTBOX
 
@@ -64,16 +58,7 @@ def serve(
     check_public_url(os.environ.get("TOCSIN_PUBLIC_URL"))
     listening = bind(host, port)
     tocsin = start_process(data_dir, database_url, log_level)
-    if demo:
-        base_url = address(host, port, tls=tls_cert is not None)
-        for line in load_demo(tocsin, base_url=base_url):
-            console.print(line, highlight=False, soft_wrap=True)  # commands stay one line
-    console.print(
-        f"Tocsin on {address(host, port, tls=tls_cert is not None)}"
-        f"  (database {tocsin.settings.redacted_url()})",
-        highlight=False,
-        soft_wrap=True,
-    )
+    _announce(tocsin, address(host, port, tls=tls_cert is not None), demo=demo)
     app = create_app(tocsin)
     app.state.smtp_domain = smtp_domain  # for the mail addresses the API shows
     server = uvicorn.Server(
@@ -88,7 +73,11 @@ def serve(
     smtp = None
     if smtp_port:
         smtp = start_listener(
-            tocsin, host=host, port=smtp_port, domain=smtp_domain, max_bytes=max_body_bytes()
+            tocsin,
+            host=host,
+            port=smtp_port,
+            domain=smtp_domain,
+            max_bytes=tocsin.settings.max_alert_body_bytes,
         )
         console.print(f"Inbound email on smtp://{host}:{smtp_port}", highlight=False)
     try:
@@ -100,3 +89,17 @@ def serve(
             smtp.stop()
     if not server.started:
         fail("the server did not start; see the log above")
+
+
+def _announce(tocsin: Tocsin, base_url: str, *, demo: bool) -> None:
+    """Load the demo (printing its commands, when asked for), then say where Tocsin serves."""
+    from tocsin.app.demo import load_demo
+
+    if demo:
+        for line in load_demo(tocsin, base_url=base_url):
+            console.print(line, highlight=False, soft_wrap=True)  # commands stay one line
+    console.print(
+        f"Tocsin on {base_url}  (database {tocsin.settings.redacted_url()})",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -84,7 +84,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(SecurityHeaders)
     # The database refused or cancelled the transaction: retry later, not a bug.
-    app.add_exception_handler(OperationalError, health.database_unavailable)
+    app.add_exception_handler(OperationalError, api_errors.database_unavailable)
     app.add_exception_handler(RequestValidationError, api_errors.invalid_request)
     app.add_exception_handler(Refusal, api_errors.refused)
     for router in ROUTERS:

@@ -9,12 +9,10 @@ from typing import Annotated
 
 import typer
 
+from tocsin.app.process import LogLevel, LogLevelOption, start_process
 from tocsin.cli.common import (
     DatabaseUrlOption,
     DataDirOption,
-    LogLevel,
-    LogLevelOption,
-    start_process,
 )
 
 

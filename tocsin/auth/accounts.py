@@ -19,6 +19,7 @@ from tocsin.auth.roles import Role, parse_role
 from tocsin.auth.tables import ApiToken, User, WebSession
 from tocsin.auth.throttle import Throttled
 from tocsin.db.audit import record
+from tocsin.domain.refusals import Conflict
 
 SESSION_LIFETIME = timedelta(hours=12)
 #: How precisely a token's last use is recorded.
@@ -28,8 +29,12 @@ MIN_PASSWORD_LENGTH = 8
 ANONYMOUS = "(anonymous)"
 
 
-class AccountError(ValueError):
-    """Input a person must correct; the message says what and where."""
+class AccountError(Conflict):
+    """An account change refused (a name taken, a password too short); the message says why.
+
+    A :class:`Conflict` (409) through the API, whose schemas check a password's
+    length before it gets here; the CLI prints the message.
+    """
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,8 @@ def create_user(
     password: str | None = None,
     remote_addr: str | None = None,
 ) -> User:
-    # Imported here: the configuration package is heavy, and the CLI imports this module.
-    from tocsin.config.fields import time_zone as zone
-
+    """Add a user; ``time_zone`` is the callers' to check (the API's schema, the CLI)."""
     checked_role: Role = parse_role(role)
-    zone(time_zone)
     if find_user(session, name) is not None:
         raise AccountError(f"a user named {name!r} already exists")
     user = User(

@@ -12,6 +12,7 @@ from tocsin.auth import accounts
 from tocsin.auth.accounts import Principal
 from tocsin.auth.roles import Role, allows
 from tocsin.auth.secrets import same
+from tocsin.domain.refusals import Forbidden
 from tocsin.http.runtime import RuntimeDep
 
 SESSION_COOKIE = "tocsin_session"
@@ -50,9 +51,7 @@ def authenticate(request: Request, tocsin: RuntimeDep) -> Principal:
     if principal.via == "session" and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not (principal.csrf_token and sent and same(sent, principal.csrf_token)):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"missing or wrong {CSRF_HEADER} header"
-            )
+            raise Forbidden(f"missing or wrong {CSRF_HEADER} header")
     return principal
 
 
@@ -61,9 +60,7 @@ def require(role: Role) -> Callable[..., Principal]:
 
     def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not allows(principal.role, role):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"this action needs the {role} role"
-            )
+            raise Forbidden(f"this action needs the {role} role")
         return principal
 
     return check

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -13,7 +11,6 @@ from rich.console import Console
 from tocsin.kernel.settings import Settings
 
 if TYPE_CHECKING:
-    from tocsin.app.service import Tocsin
     from tocsin.db.database import Database
 
 console = Console()
@@ -70,32 +67,3 @@ def open_database(
     except Exception as exc:  # a person needs the reason, not a traceback
         fail(f"cannot open database {settings.redacted_url()}: {exc}")
     return database
-
-
-class LogLevel(StrEnum):
-    debug = "debug"
-    info = "info"
-    warning = "warning"
-    error = "error"
-
-
-LogLevelOption = Annotated[LogLevel, typer.Option(help="How much the process logs.")]
-
-
-def start_process(data_dir: Path | None, database_url: str | None, log_level: LogLevel) -> Tocsin:
-    """Set up logging and open a migrated Tocsin for a long-running command."""
-    from tocsin.app.service import Tocsin
-    from tocsin.notify.settings import NotifySettings
-
-    logging.basicConfig(
-        level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        NotifySettings.from_env()  # a bad delivery setting stops the start, not each delivery
-    except ValueError as exc:
-        fail(str(exc))
-    settings = load_settings(data_dir, database_url)
-    try:
-        return Tocsin.open(settings)
-    except Exception as exc:
-        fail(f"cannot open database {settings.redacted_url()}: {exc}")

@@ -1,7 +1,8 @@
 """The declarative base every table shares, so one Alembic history covers them all.
 
 Each capability owns its tables in its own ``tables.py``; ``tocsin.app.all_tables``
-imports every one of them so that ``Base.metadata`` is complete for migrations.
+imports every one of them so that ``Base.metadata`` is complete (for ``create_all``,
+and for comparing the migrations with the models).
 """
 
 from __future__ import annotations

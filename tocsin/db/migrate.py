@@ -8,15 +8,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, metadata: MetaData | None = None) -> Config:
+    """Alembic's configuration for migrating ``engine``.
+
+    ``metadata`` (every table, for autogenerating a migration) is optional:
+    running the migrations needs none.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["metadata"] = metadata
     return config
 
 

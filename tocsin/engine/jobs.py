@@ -12,12 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Integer, Result, Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tocsin.db import prepared
-from tocsin.db.prepared import binds, prepare
+from tocsin.db.prepared import PerDialect, binds, prepare
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
 
@@ -60,13 +58,14 @@ _ENQUEUED_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_ENQUEUE = {
-    name: insert(_JOBS)
-    .values(binds(_JOBS, _ENQUEUED_COLUMNS))
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(_C.id)
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_ENQUEUE = PerDialect(
+    lambda insert: (
+        insert(_JOBS)
+        .values(binds(_JOBS, _ENQUEUED_COLUMNS))
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_C.id)
+    )
+)
 _DUE = (
     select(_C.id)
     .where(_C.state == PENDING, _C.run_at <= bindparam("now"))
@@ -178,8 +177,8 @@ _NEXT_EVENTS = select(
 
 def enqueue(
     session: Session,
-    kind: JobKind[P] | str,
-    payload: P | dict[str, Any],
+    kind: JobKind[P],
+    payload: P,
     *,
     now: datetime,
     run_at: datetime | None = None,
@@ -194,8 +193,8 @@ def enqueue(
     """
     due = run_at or now
     values = {
-        "kind": kind_name(kind),
-        "payload": stored_payload(kind, payload),
+        "kind": kind.name,
+        "payload": kind.dump(payload),
         "run_at": due,
         "attempts": 0,
         "max_attempts": max_attempts,
@@ -219,8 +218,8 @@ def enqueue(
 
 def enqueue_claimed(
     session: Session,
-    kind: JobKind[P] | str,
-    payload: P | dict[str, Any],
+    kind: JobKind[P],
+    payload: P,
     *,
     owner: str,
     now: datetime,
@@ -234,7 +233,7 @@ def enqueue_claimed(
     row is as durable as any job's: if the worker dies first, the lease runs
     out and another worker runs it. None when the idempotency key was taken.
     """
-    name, stored = kind_name(kind), stored_payload(kind, payload)
+    name, stored = kind.name, kind.dump(payload)
     values = {
         "kind": name,
         "payload": stored,
@@ -254,23 +253,10 @@ def enqueue_claimed(
     return ClaimedJob(job_id, name, stored, 1, max_attempts, now)
 
 
-def kind_name(kind: JobKind[Any] | str) -> str:
-    """The name stored in ``jobs.kind``."""
-    return kind if isinstance(kind, str) else kind.name
-
-
-def stored_payload(kind: JobKind[P] | str, payload: P | dict[str, Any]) -> dict[str, Any]:
-    """The JSON object stored in ``jobs.payload``."""
-    if isinstance(kind, str):
-        assert isinstance(payload, dict)
-        return payload
-    return kind.dump(payload)  # type: ignore[arg-type]
-
-
 def _insert(session: Session, values: dict[str, Any]) -> int | None:
     """Insert a job row; its id, or None when its idempotency key was taken."""
     connection = session.connection()
-    row = prepare(connection, _ENQUEUE[connection.dialect.name]).first(connection, values)
+    row = prepare(connection, _ENQUEUE).first(connection, values)
     return None if row is None else int(row[0])
 
 

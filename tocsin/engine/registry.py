@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -257,8 +257,8 @@ class JobContext:
     def follow_up(
         self,
         session: Session,
-        kind: JobKind[P] | str,
-        payload: P | dict[str, Any],
+        kind: JobKind[P],
+        payload: P,
         *,
         idempotency_key: str | None = None,
         max_attempts: int = jobs.DEFAULT_MAX_ATTEMPTS,
@@ -364,16 +364,11 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
 
-    @overload
-    def register(self, kind: JobKind[P], handler: Callable[[JobContext, P], None]) -> None: ...
-    @overload
-    def register(self, kind: str, handler: Handler) -> None: ...
-    def register(self, kind: JobKind[Any] | str, handler: Callable[..., None]) -> None:
-        """Run ``handler`` for jobs of ``kind``; a :class:`JobKind`'s handler gets its payload."""
-        name = kind if isinstance(kind, str) else kind.name
-        if name in self._handlers:
-            raise ValueError(f"a handler for job kind {name!r} is already registered")
-        self._handlers[name] = handler if isinstance(kind, str) else _typed(kind, handler)
+    def register(self, kind: JobKind[P], handler: Callable[[JobContext, P], None]) -> None:
+        """Run ``handler`` for jobs of ``kind``, with the job's payload read as its dataclass."""
+        if kind.name in self._handlers:
+            raise ValueError(f"a handler for job kind {kind.name!r} is already registered")
+        self._handlers[kind.name] = _typed(kind, handler)
 
     def handler(self, kind: str) -> Handler | None:
         return self._handlers.get(kind)

@@ -90,7 +90,7 @@ class Engine:
         if self._workers:
             return
         self._stop.clear()
-        event.listen(Session, "after_commit", self._after_commit)
+        event.listen(self.database.sessions, "after_commit", self._after_commit)
         self._listening = True
         for n in range(self.threads):
             worker = threading.Thread(
@@ -111,7 +111,7 @@ class Engine:
             worker.join(timeout)
         self._workers.clear()
         if self._listening:
-            event.remove(Session, "after_commit", self._after_commit)
+            event.remove(self.database.sessions, "after_commit", self._after_commit)
             self._listening = False
 
     @property

@@ -1,20 +1,24 @@
-"""Reading inbound bodies: the size limit, JSON made safe, refusals in each source's format.
+"""Request bodies: the one size limit, and inbound bodies refused in each source's format.
+
+:meth:`LimitedRequest.of` is the body limit of every route: the API's own
+(:class:`tocsin.http.checked.CheckedRoute`, ``TOCSIN_MAX_API_BODY_BYTES``)
+and the inbound ones (:func:`limited_route`, ``TOCSIN_MAX_ALERT_BODY_BYTES``).
+A body announced larger is refused before it is read, one that streams in
+larger as soon as it passes the limit.
 
 :func:`limited_route` gives each inbound router a route class that refuses
-bodies over ``TOCSIN_MAX_ALERT_BODY_BYTES`` (checked while they stream in),
-bodies sent with a Content-Type other than JSON, and JSON nested deeper than
-:data:`~tocsin.domain.untrusted.MAX_DEPTH`; it parses JSON with
-:func:`tocsin.domain.untrusted.parse` (NUL, lone surrogates and bytes that
-are not UTF-8 become U+FFFD) and hands every refusal, Pydantic's included,
-to the source's own answer (Tocsin's ``detail``, PagerDuty's ``invalid
-event``, Opsgenie's ``message``).
+bodies over the limit, bodies sent with a Content-Type other than JSON, and
+JSON nested deeper than :data:`~tocsin.domain.untrusted.MAX_DEPTH`; it parses
+JSON with :func:`tocsin.domain.untrusted.parse` (NUL, lone surrogates and
+bytes that are not UTF-8 become U+FFFD) and hands every refusal, Pydantic's
+included, to the source's own answer (Tocsin's ``detail``, PagerDuty's
+``invalid event``, Opsgenie's ``message``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Self
 
 from fastapi import HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -22,15 +26,9 @@ from fastapi.routing import APIRoute
 from pydantic_core import ErrorDetails
 
 from tocsin.domain import untrusted
+from tocsin.http.runtime import runtime_of
 
-MAX_BODY_ENV = "TOCSIN_MAX_ALERT_BODY_BYTES"
-DEFAULT_MAX_BODY = 1024 * 1024
 NOT_JSON = "the body must be JSON (Content-Type: application/json)"
-
-
-def max_body_bytes() -> int:
-    value = os.environ.get(MAX_BODY_ENV, "").strip()
-    return int(value) if value.isdecimal() and int(value) > 0 else DEFAULT_MAX_BODY
 
 
 class BodyTooLarge(HTTPException):
@@ -71,7 +69,20 @@ class LimitedRequest(Request):
     than :data:`~tocsin.domain.untrusted.MAX_DEPTH` is refused.
     """
 
-    limit = DEFAULT_MAX_BODY
+    def __init__(self, request: Request, limit: int) -> None:
+        super().__init__(request.scope, request.receive)
+        self.limit = limit
+
+    @classmethod
+    def of(cls, request: Request, limit: int) -> Self:
+        """``request`` with a body of at most ``limit`` bytes.
+
+        :class:`BodyTooLarge` at once when its Content-Length announces more.
+        """
+        length = request.headers.get("content-length", "")
+        if length.isdecimal() and int(length) > limit:
+            raise BodyTooLarge(limit)
+        return cls(request, limit)
 
     async def body(self) -> bytes:
         if not hasattr(self, "_body"):
@@ -109,13 +120,9 @@ def limited_route(on_invalid: InvalidAnswer, on_too_large: TooLargeAnswer) -> ty
             original = super().get_route_handler()
 
             async def handler(request: Request) -> Response:
-                limit = max_body_bytes()
-                length = request.headers.get("content-length", "")
-                if length.isdecimal() and int(length) > limit:
-                    return on_too_large(limit)
-                limited = LimitedRequest(request.scope, request.receive)
-                limited.limit = limit
+                settings = runtime_of(request).settings
                 try:
+                    limited = LimitedRequest.of(request, settings.max_alert_body_bytes)
                     if (
                         self.body_field is not None
                         and not _json_content(limited.headers.get("content-type"))

@@ -2,7 +2,7 @@
 
 - Bodies over ``TOCSIN_MAX_API_BODY_BYTES`` (1 MiB unless set) get 413 before
   they are parsed, with the same mechanism as the inbound alert endpoints
-  (:class:`tocsin.inbound.routes.LimitedRequest`), which have their own limit.
+  (:meth:`tocsin.http.bodies.LimitedRequest.of`), which have their own limit.
 - JSON text may spell NUL (``"\\u0000"``, which PostgreSQL cannot store) and
   lone surrogates (``"\\ud800"``, which no UTF-8 database can); bodies,
   query parameters and paths carrying either get 422 naming the field.
@@ -11,23 +11,15 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import HTTPException, Request, Response, status
 from fastapi.routing import APIRoute
 
-from tocsin.http.bodies import BodyTooLarge, LimitedRequest
+from tocsin.http.bodies import LimitedRequest
 from tocsin.http.errors import text
-
-MAX_BODY_ENV = "TOCSIN_MAX_API_BODY_BYTES"
-DEFAULT_MAX_BODY = 1024 * 1024
-
-
-def max_body_bytes() -> int:
-    value = os.environ.get(MAX_BODY_ENV, "").strip()
-    return int(value) if value.isdecimal() and int(value) > 0 else DEFAULT_MAX_BODY
+from tocsin.http.runtime import runtime_of
 
 
 def _problem(value: str) -> str | None:
@@ -91,13 +83,8 @@ class CheckedRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            limit = max_body_bytes()
-            length = request.headers.get("content-length", "")
-            if length.isdecimal() and int(length) > limit:
-                raise BodyTooLarge(limit)
+            checked = CheckedRequest.of(request, runtime_of(request).settings.max_api_body_bytes)
             _check_url(request)
-            checked = CheckedRequest(request.scope, request.receive)
-            checked.limit = limit
             response: Response = await original(checked)
             return response
 

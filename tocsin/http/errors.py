@@ -1,6 +1,10 @@
-"""How the API answers a request it cannot validate: 422 naming each field, echoing little.
+"""The app's exception handlers, one per family of errors.
 
-FastAPI's own answer repeats every invalid value whole: a megabyte string comes
+- :func:`invalid_request`: a request that fails validation, 422 naming each field.
+- :func:`refused`: a capability's :class:`~tocsin.domain.refusals.Refusal`.
+- :func:`database_unavailable`: a transaction the database refused, 503.
+
+A 422 echoes little: FastAPI's own answer repeats every invalid value whole: a megabyte string comes
 back as a megabyte, and a lone surrogate (``"\\ud800"``, which JSON allows and
 UTF-8 cannot encode) makes the answer itself fail. Here each value is cut to
 :data:`MAX_ECHO` characters and surrogates are shown as ``\\udXXX`` text.
@@ -135,3 +139,18 @@ async def refused(_: Request, exc: Exception) -> JSONResponse:
     else:
         detail = text(str(exc), MAX_MESSAGE)
     return JSONResponse({"detail": detail}, code, headers=headers or None)
+
+
+#: Seconds a client is asked to wait before retrying when the database failed.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
+    """A request whose transaction the database refused or cancelled (a full or
+    read-only disk, a restart, the statement timeout): nothing was stored, and
+    the same request may well succeed in a moment."""
+    return JSONResponse(
+        {"detail": "The database is unavailable; nothing was stored. Retry later."},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

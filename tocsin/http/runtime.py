@@ -30,10 +30,15 @@ class Runtime(Protocol):
     def clock(self) -> Clock: ...
 
 
-async def get_runtime(request: Request) -> Runtime:
-    """The app's running Tocsin; async so that resolving it never takes a worker thread."""
+def runtime_of(request: Request) -> Runtime:
+    """The running Tocsin of the app ``request`` reached (for code outside dependencies)."""
     runtime: Runtime = request.app.state.tocsin
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The app's running Tocsin; async so that resolving it never takes a worker thread."""
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -13,6 +13,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = "tocsin-data"
+#: The largest request body accepted unless a setting says otherwise (1 MiB).
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: The largest body the API's own endpoints (``/api/v1/...``) accept.
+MAX_API_BODY_ENV = "TOCSIN_MAX_API_BODY_BYTES"
+#: The largest body the inbound alert endpoints (and inbound mail) accept.
+MAX_ALERT_BODY_ENV = "TOCSIN_MAX_ALERT_BODY_BYTES"
 HEARTBEAT_METHODS = ("GET", "HEAD", "POST", "PUT")
 
 
@@ -42,6 +48,11 @@ class Settings:
     #: Tocsin's address as senders and people reach it (e.g. behind a proxy);
     #: None: the address each request reached.
     public_url: str | None = None
+    #: Bytes: larger bodies get 413 on the API's own endpoints (``TOCSIN_MAX_API_BODY_BYTES``).
+    max_api_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: Bytes: larger bodies get 413 on the inbound alert endpoints, and larger mail is
+    #: refused (``TOCSIN_MAX_ALERT_BODY_BYTES``).
+    max_alert_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -68,6 +79,8 @@ class Settings:
             heartbeat_interval_seconds=_seconds("TOCSIN_HEARTBEAT_INTERVAL_SECONDS", 60, 1),
             heartbeat_method=_choice("TOCSIN_HEARTBEAT_METHOD", "POST", HEARTBEAT_METHODS),
             public_url=os.environ.get("TOCSIN_PUBLIC_URL", "").rstrip("/") or None,
+            max_api_body_bytes=_byte_count(MAX_API_BODY_ENV),
+            max_alert_body_bytes=_byte_count(MAX_ALERT_BODY_ENV),
         )
 
     @property
@@ -93,6 +106,16 @@ def _seconds(name: str, default: float, minimum: float) -> float:
     if not value >= minimum or value == float("inf"):
         raise ValueError(f"{name} must be a number of seconds, at least {minimum:g}; got {given!r}")
     return value
+
+
+def _byte_count(name: str) -> int:
+    """A body limit from ``name``: a positive whole number of bytes.
+
+    Lenient, unlike the other settings, as these two always were: any other
+    value means the default.
+    """
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdecimal() and int(value) > 0 else DEFAULT_MAX_BODY_BYTES
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -37,7 +37,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import handover
-from tocsin.alerts.history import Events
+from tocsin.alerts.statements import Events
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.domain.escalation_run import RunState

@@ -10,18 +10,18 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tocsin.auth import accounts
-from tocsin.auth.accounts import SESSION_LIFETIME
+from tocsin.auth.accounts import SESSION_LIFETIME, Principal
 from tocsin.auth.deps import SESSION_COOKIE, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.secrets import same, verify_password
-from tocsin.auth.tables import User
 from tocsin.auth.throttle import LoginThrottle
 from tocsin.config.plain_kinds import STATUS_PAGE_COMPONENT
 from tocsin.config.tables import Definition
 from tocsin.engine import jobs
-from tocsin.http.runtime import RuntimeDep
+from tocsin.http.runtime import Runtime, RuntimeDep
 from tocsin.notify import outbox
 from tocsin.notify.settings import NotifySettings
 
@@ -173,18 +173,24 @@ def logout(
     return response
 
 
+def _signed_in(request: Request, session: Session, tocsin: Runtime) -> Principal | None:
+    """Who the console session cookie belongs to; None: the page sends them to log in."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    return accounts.principal_for_session(session, cookie, now=tocsin.clock.now())
+
+
+def _to_login() -> Response:
+    return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+
+
 @router.get("/", response_class=HTMLResponse)
 def console(request: Request, tocsin: RuntimeDep) -> Response:
-    cookie = request.cookies.get(SESSION_COOKIE)
     with tocsin.database.sessions() as session:
-        principal = (
-            accounts.principal_for_session(session, cookie, now=tocsin.clock.now())
-            if cookie
-            else None
-        )
+        principal = _signed_in(request, session, tocsin)
         if principal is None:
-            return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-        user = session.get(User, principal.user_id)
+            return _to_login()
         counts = jobs.count_by_state(session)
         definitions = session.execute(
             select(Definition.kind, func.count())
@@ -195,7 +201,7 @@ def console(request: Request, tocsin: RuntimeDep) -> Response:
         request,
         "console.html",
         {
-            "user": user,
+            "principal": principal,
             "csrf_token": principal.csrf_token,
             "job_counts": counts,
             "definitions": [(kind, n) for kind, n in definitions],
@@ -210,15 +216,10 @@ OUTBOX_SHOWN = 100
 @router.get("/outbox", response_class=HTMLResponse)
 def outbox_page(request: Request, tocsin: RuntimeDep) -> Response:
     """Messages recorded instead of sent: every one for admins, their own for others."""
-    cookie = request.cookies.get(SESSION_COOKIE)
     with tocsin.database.sessions() as session:
-        principal = (
-            accounts.principal_for_session(session, cookie, now=tocsin.clock.now())
-            if cookie
-            else None
-        )
+        principal = _signed_in(request, session, tocsin)
         if principal is None:
-            return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+            return _to_login()
         everyone = allows(principal.role, "admin")
         messages = outbox.listing(
             session, user=None if everyone else principal.name, limit=OUTBOX_SHOWN

@@ -1,16 +1,22 @@
-"""Alembic environment: the engine comes from the caller, never from a URL here."""
+"""Alembic environment: the engine comes from the caller, never from a URL here.
+
+Running migrations needs no models. Autogenerating one needs every table: the
+caller passes the complete metadata (``Base.metadata`` once
+``tocsin.app.all_tables`` is imported) to :func:`tocsin.db.migrate.alembic_config`:
+``db`` never imports the app.
+"""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
-
-import tocsin.app.all_tables  # noqa: F401  (registers every table on the metadata)
-from tocsin.db.base import Base
+from sqlalchemy import Engine, MetaData
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):
     raise RuntimeError("run migrations through tocsin.db.migrate, which passes the engine")
+metadata = context.config.attributes.get("metadata")
+if metadata is not None and not isinstance(metadata, MetaData):
+    raise RuntimeError("the metadata passed to the migrations must be a MetaData")
 
 with engine.connect() as connection:
     if connection.dialect.name == "postgresql":
@@ -19,7 +25,7 @@ with engine.connect() as connection:
         connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
