@@ -16,13 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import history, statements
+from tocsin.alerts.statements import Events
+from tocsin.alerts.tables import Alert, AlertGroup
+from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 
 SYSTEM = "tocsin"
+#: An alert group's status while it accepts alerts (then "resolved").
+_OPEN_GROUP = "open"
 
 
 @dataclass(frozen=True)
@@ -108,3 +114,57 @@ def record_handed_over(session: Session, group_id: int, now: datetime, handled_b
         group_id=group_id,
         hooks=handled_by,
     )
+
+
+def acknowledge_group(
+    session: Session, group_id: int, *, by: str, now: datetime, how: str, **detail: str
+) -> int | None:
+    """Acknowledge the group's triggered alerts, then the group (ingest's lock order).
+
+    What paging does when someone answers a page of the group's escalation;
+    ``how`` ends each history entry ("Acknowledged through escalation 7").
+    Returns the incident the group declared, if it did.
+    """
+    actor = by[:100]
+    triggered = session.scalars(
+        select(Alert.id)
+        .where(Alert.group_id == group_id, Alert.status == AlertStatus.TRIGGERED.value)
+        .order_by(Alert.id)
+        .with_for_update()
+    ).all()
+    events = Events()
+    if triggered:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(triggered))
+            .values(
+                status=AlertStatus.ACKNOWLEDGED.value,
+                acknowledged_at=now,
+                acknowledged_by=actor,
+                last_event_at=now,
+            )
+        )
+        for alert_id in triggered:
+            events.add(
+                now,
+                "acknowledged",
+                by,
+                f"Acknowledged {how}",
+                alert_id=alert_id,
+                group_id=group_id,
+                **detail,
+            )
+    session.execute(
+        update(AlertGroup)
+        .where(
+            AlertGroup.id == group_id,
+            AlertGroup.status == _OPEN_GROUP,
+            AlertGroup.acknowledged_at.is_(None),
+        )
+        .values(acknowledged_at=now, acknowledged_by=actor, updated_at=now)
+    )
+    events.flush(session)
+    incident_id: int | None = session.scalar(
+        select(AlertGroup.incident_id).where(AlertGroup.id == group_id)
+    )
+    return incident_id

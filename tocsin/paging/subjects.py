@@ -33,13 +33,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import handover
-from tocsin.alerts.statements import Events
-from tocsin.alerts.tables import Alert, AlertGroup
-from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.domain.escalation_run import RunState
 from tocsin.domain.lifecycle import Status
 from tocsin.domain.refusals import NotFound
@@ -55,7 +52,6 @@ from tocsin.paging.statements import Run
 from tocsin.paging.tables import ALERT_GROUP, INCIDENT, EscalationEvent
 
 _CLOSED_INCIDENT = ("resolved", "closed")
-_OPEN_GROUP = "open"
 #: Events that make an acknowledged escalation escalate again.
 _REACTIVATIONS = ("retriggered", "escalated", "reassigned")
 
@@ -159,64 +155,20 @@ def acknowledge(session: Session, run: Run, by: str, now: datetime) -> bool:
         return False
     if run.subject_key.isdecimal():
         if run.subject_type == ALERT_GROUP:
-            incident_id = _acknowledge_alert_group(session, run, by, now)
+            incident_id = handover.acknowledge_group(
+                session,
+                int(run.subject_key),
+                by=by,
+                now=now,
+                how=f"through escalation {run.id}",
+                escalation_run=str(run.id),
+            )
             declared = {each for each in (incident_id, run.incident_id) if each is not None}
             for each in sorted(declared):
                 _acknowledge_incident(session, run, str(each), by, now)
         elif run.subject_type == INCIDENT:
             _acknowledge_incident(session, run, run.subject_key, by, now)
     return True
-
-
-def _acknowledge_alert_group(session: Session, run: Run, by: str, now: datetime) -> int | None:
-    """Acknowledge the group's triggered alerts, then the group (ingest's lock order).
-
-    Returns the incident the group declared, if it did.
-    """
-    group_id = int(run.subject_key)
-    actor = by[:100]
-    triggered = session.scalars(
-        select(Alert.id)
-        .where(Alert.group_id == group_id, Alert.status == AlertStatus.TRIGGERED.value)
-        .order_by(Alert.id)
-        .with_for_update()
-    ).all()
-    events = Events()
-    if triggered:
-        session.execute(
-            update(Alert)
-            .where(Alert.id.in_(triggered))
-            .values(
-                status=AlertStatus.ACKNOWLEDGED.value,
-                acknowledged_at=now,
-                acknowledged_by=actor,
-                last_event_at=now,
-            )
-        )
-        for alert_id in triggered:
-            events.add(
-                now,
-                "acknowledged",
-                by,
-                f"Acknowledged through escalation {run.id}",
-                alert_id=alert_id,
-                group_id=group_id,
-                escalation_run=str(run.id),
-            )
-    session.execute(
-        update(AlertGroup)
-        .where(
-            AlertGroup.id == group_id,
-            AlertGroup.status == _OPEN_GROUP,
-            AlertGroup.acknowledged_at.is_(None),
-        )
-        .values(acknowledged_at=now, acknowledged_by=actor, updated_at=now)
-    )
-    events.flush(session)
-    incident_id: int | None = session.scalar(
-        select(AlertGroup.incident_id).where(AlertGroup.id == group_id)
-    )
-    return incident_id
 
 
 def _acknowledge_incident(session: Session, run: Run, key: str, by: str, now: datetime) -> None:
