@@ -18,6 +18,9 @@ def test_debug_logs_of_an_apprise_delivery_hold_no_token(caplog: pytest.LogCaptu
     caplog.set_level(logging.DEBUG)
     # Apprise's own messages are silenced by default; an operator may turn them on.
     caplog.set_level(logging.DEBUG, logger="apprise")
+    # Explicitly too: a library loaded by another test in this worker may have
+    # raised urllib3's level, which would hide the request lines checked below.
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
     with http_sink() as sink:
         send_apprise(f"json://127.0.0.1:{sink.port}/bot{SECRET}/sendMessage", MESSAGE)
         assert sink.received(f"/bot{SECRET}/sendMessage")
