@@ -95,7 +95,13 @@ class AdminWorkflow(_stateful.as_state_machine()):  # type: ignore[misc]
 
 
 TestAdminWorkflow = AdminWorkflow.TestCase
+# The app and its database live across examples, so which calls are possible
+# depends on what earlier examples did: with random generation, Hypothesis can
+# meet one sequence of choices twice with different rules available and stop
+# with FlakyStrategyDefinition. Derandomized, every run makes the same
+# sequence of examples against the same states.
 TestAdminWorkflow.settings = settings(
+    derandomize=True,
     max_examples=15,
     stateful_step_count=10,
     deadline=None,
