@@ -22,13 +22,10 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import history, statements
 from tocsin.alerts.statements import Events
 from tocsin.alerts.tables import Alert, AlertGroup
+from tocsin.alerts.writer import OPEN, SYSTEM
 from tocsin.domain.alert_lifecycle import AlertStatus
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
-
-SYSTEM = "tocsin"
-#: An alert group's status while it accepts alerts (then "resolved").
-_OPEN_GROUP = "open"
 
 
 @dataclass(frozen=True)
@@ -158,7 +155,7 @@ def acknowledge_group(
         update(AlertGroup)
         .where(
             AlertGroup.id == group_id,
-            AlertGroup.status == _OPEN_GROUP,
+            AlertGroup.status == OPEN,
             AlertGroup.acknowledged_at.is_(None),
         )
         .values(acknowledged_at=now, acknowledged_by=actor, updated_at=now)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts.groups import check_suppression
 from tocsin.alerts.tables import AlertGroup, SilenceRow
+from tocsin.alerts.writer import OPEN
 from tocsin.db.audit import record
 from tocsin.domain.matchers import MatcherError, parse_all
 from tocsin.domain.refusals import Invalid, NotFound
@@ -98,7 +99,7 @@ def expire(
         row.starts_at = now
     held = session.scalars(
         select(AlertGroup.id).where(
-            AlertGroup.status == "open",
+            AlertGroup.status == OPEN,
             AlertGroup.suppressed_by == f"{SuppressionKind.SILENCE.value} {silence_id}",
         )
     )
