@@ -39,3 +39,11 @@ LenientInstant = Annotated[datetime, AfterValidator(in_range)]
 Id = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 #: How far into a list a page starts.
 Offset = Annotated[int, Query(ge=0, le=MAX_INTEGER, description="Items to skip")]
+#: Where a keyset page starts: the ``next_cursor`` of the page before (see ``tocsin.db.keyset``).
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=512,
+        description="Start after this point: the next_cursor of the previous page",
+    ),
+]
