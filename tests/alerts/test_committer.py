@@ -211,3 +211,54 @@ def test_ingest_answers_unavailable_during_an_outage_and_commits_after_it(
     assert len(logged) == 2, logged
     assert logged[0].startswith("alert ingest cannot commit: ")
     assert logged[1].startswith("alert ingest recovered: it commits again after 3 failed")
+
+
+class _PostgresError(Exception):
+    """A driver error carrying PostgreSQL's SQLSTATE, as psycopg's do."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def _failing(sqlstate: str, times: int, sessions: list[Session]) -> Callable[[Session], str]:
+    def work(session: Session) -> str:
+        sessions.append(session)
+        if len(sessions) <= times:
+            raise OperationalError("SELECT", {}, _PostgresError(sqlstate))
+        return _insert(sqlstate)(session)
+
+    return work
+
+
+def _seen(sessions: list[Session]) -> Callable[[Session], str]:
+    def work(session: Session) -> str:
+        sessions.append(session)
+        return _insert(f"seen{len(sessions)}-{id(sessions)}")(session)
+
+    return work
+
+
+def test_a_deadlock_runs_the_whole_batch_again_in_one_transaction(tocsin: Tocsin) -> None:
+    failing: list[Session] = []
+    before: list[Session] = []
+    after: list[Session] = []
+    outcomes = _batched(tocsin, [_seen(before), _failing("40P01", 1, failing), _seen(after)])
+    assert outcomes[1] == "40P01"
+    assert not any(isinstance(outcome, BaseException) for outcome in outcomes)
+    # The second attempt ran the three pieces together again, not each alone.
+    assert before[1] is failing[1] is after[0]
+    assert len(before) == 2 and len(failing) == 2 and len(after) == 1
+
+
+def test_a_lock_timeout_is_retried_once_then_the_batch_is_refused_unavailable(
+    tocsin: Tocsin, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing: list[Session] = []
+    other: list[Session] = []
+    with caplog.at_level(logging.ERROR, logger="tocsin.alerts"):
+        outcomes = _batched(tocsin, [_failing("55P03", 99, failing), _seen(other)])
+    assert all(isinstance(outcome, Unavailable) for outcome in outcomes)
+    assert len(failing) == 2 and len(other) == 0  # never reached: the batch is not run alone
+    assert len(caplog.records) == 1  # the outage, once
+    assert tocsin.committer.outage.current is not None

@@ -12,9 +12,17 @@ Isolation between the requests of a batch:
 - A :class:`~tocsin.domain.refusals.Refusal` (unknown key, throttled, a body
   that cannot become a signal) is raised before the work writes anything, so
   it is handed to its caller and the batch goes on.
-- Any other failure (a conflict with another process, a bug) rolls the
-  batch back; each of its pieces then runs again alone, in its own
-  transaction and with retries, so one bad request cannot fail the others.
+- A collision with another process (PostgreSQL's deadlock or serialization
+  failure, a lost race on a unique index, an advisory lock that
+  :mod:`tocsin.alerts.locking` found busy out of order) rolls the batch back
+  and runs it again, whole, taking every lock it needed first, in order.
+- A statement that gave up waiting (PostgreSQL's lock timeout or statement
+  timeout) runs the batch once more; if it times out again, every request of
+  the batch is refused :class:`~tocsin.domain.refusals.Unavailable` at once,
+  without waiting out the timeout again for each.
+- Any other failure (a bug, a broken connection) rolls the batch back; each
+  of its pieces then runs again alone, in its own transaction and with
+  retries, so one bad request cannot fail the others.
 
 A connection the database broke (a read-only or full disk, a restart) is
 discarded by :mod:`tocsin.db.database`, so the retries run on fresh ones and
@@ -36,7 +44,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import history
+from tocsin.alerts import history, locking
 from tocsin.db.database import Database
 from tocsin.db.outage import Outage
 from tocsin.domain.refusals import Refusal, Unavailable
@@ -61,7 +69,13 @@ class Collision(Exception):
     """
 
 
-RETRIED = (OperationalError, IntegrityError, Collision)
+RETRIED = (OperationalError, IntegrityError, Collision, locking.OutOfOrder)
+#: PostgreSQL's deadlock_detected and serialization_failure.
+_COLLISIONS = frozenset({"40P01", "40001"})
+#: PostgreSQL's lock_not_available (lock timeout) and query_canceled (statement timeout).
+_TIMEOUTS = frozenset({"55P03", "57014"})
+#: Attempts of a batch that timed out waiting (each one waits the whole timeout).
+_WAITS = 2
 
 
 class _Item:
@@ -141,50 +155,110 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Item]) -> None:
         batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        first: set[int] = set()
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                outcomes = self._attempt(batch, first)
+            except Exception as error:
+                if collided(error) and attempt < ATTEMPTS:
+                    log.debug("batch attempt %s of %s collided: %s", attempt, ATTEMPTS, error)
+                    continue
+                if waited(error) and attempt < _WAITS:
+                    log.debug("batch attempt %s waited too long: %s", attempt, error)
+                    continue
+                self._failed(batch, error)
+                return
+            self.outage.succeeded()
+            for item, ok, value in outcomes:
+                if ok:
+                    item.future.set_result(value)
+                else:
+                    item.future.set_exception(value)
+            return
+
+    def _attempt(self, batch: list[_Item], first: set[int]) -> list[tuple[_Item, bool, Any]]:
+        """Run the batch in one transaction; ``first``: locks to take first, and those needed."""
         outcomes: list[tuple[_Item, bool, Any]] = []
-        try:
-            with self.database.transaction() as session, history.deferring(session):
+        with self.database.transaction() as session, history.deferring(session):
+            locks = locking.begin(session, first)
+            try:
                 for item in batch:
                     try:
                         outcomes.append((item, True, item.work(session)))
                     except Refusal as refusal:
                         outcomes.append((item, False, refusal))
-        except Exception as error:
-            if len(batch) > 1:
-                # News, unless the database is known to be refusing every write.
-                level = logging.DEBUG if self.outage.current else logging.INFO
-                log.log(
-                    level, "batch of %s rolled back (%s); running each alone", len(batch), error
-                )
+            finally:
+                if locks is not None:
+                    first.update(locks.needed)
+        return outcomes
+
+    def _failed(self, batch: list[_Item], error: Exception) -> None:
+        """The batch cannot commit: refuse it if the database is held up, else run each alone."""
+        if waited(error):
+            self.outage.failed(error)
             for item in batch:
-                self._alone(item)
+                item.future.set_exception(unavailable(error))
             return
-        self.outage.succeeded()
-        for item, ok, value in outcomes:
-            if ok:
-                item.future.set_result(value)
-            else:
-                item.future.set_exception(value)
+        if len(batch) > 1:
+            # News, unless the database is known to be refusing every write.
+            level = logging.DEBUG if self.outage.current else logging.INFO
+            log.log(level, "batch of %s rolled back (%s); running each alone", len(batch), error)
+        for item in batch:
+            self._alone(item)
 
     def _alone(self, item: _Item) -> None:
         """Run one piece of work in its own transactions, retrying collisions."""
+        first: set[int] = set()
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self.database.transaction() as session, history.deferring(session):
-                    value = item.work(session)
+                [(_, ok, value)] = self._attempt([item], first)
             except RETRIED as error:
                 # A retry: the caller's outcome (or the outage) is what gets logged.
                 log.debug("ingest attempt %s of %s failed: %s", attempt, ATTEMPTS, error)
-                if attempt == ATTEMPTS:
+                if attempt == ATTEMPTS or (waited(error) and attempt >= _WAITS):
                     self.outage.failed(error)
-                    refused = Unavailable(UNAVAILABLE, retry_after=RETRY_AFTER)
-                    refused.__cause__ = error
-                    item.future.set_exception(refused)
+                    item.future.set_exception(unavailable(error))
                     return
             except Exception as error:  # handed to the caller, who answers for it
                 item.future.set_exception(error)
                 return
             else:
                 self.outage.succeeded()
-                item.future.set_result(value)
+                if ok:
+                    item.future.set_result(value)
+                else:
+                    item.future.set_exception(value)
                 return
+
+
+def unavailable(error: Exception) -> Unavailable:
+    """The refusal of work that could not commit because of ``error``."""
+    refused = Unavailable(UNAVAILABLE, retry_after=RETRY_AFTER)
+    refused.__cause__ = error
+    return refused
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def collided(error: BaseException) -> bool:
+    """Whether ``error`` is a collision with concurrent writers, which running again resolves.
+
+    A :class:`Collision` (a race on a unique index lost too often, a lock
+    taken out of order), a unique violation, and PostgreSQL's deadlock and
+    serialization failures.
+    """
+    if isinstance(error, (Collision, IntegrityError, locking.OutOfOrder)):
+        return True
+    return _sqlstate(error) in _COLLISIONS
+
+
+def waited(error: BaseException) -> bool:
+    """Whether a statement gave up waiting: PostgreSQL's lock timeout or statement timeout.
+
+    Something holds rows or tables for longer than the timeouts allow: the
+    work is run again once, then refused :class:`Unavailable`.
+    """
+    return _sqlstate(error) in _TIMEOUTS
