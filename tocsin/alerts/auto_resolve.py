@@ -59,8 +59,11 @@ def auto_resolve(ctx: JobContext, payload: AutoResolve) -> None:
     quiet = timedelta(seconds=payload.quiet_seconds)
     with ctx.transaction() as session:
         now = ctx.clock.now()
+        transitions.take_locks(session, alert_id)
         alert = session.execute(
-            select(Alert.status, Alert.last_event_at).where(Alert.id == alert_id).with_for_update()
+            select(Alert.status, Alert.last_event_at)
+            .where(Alert.id == alert_id)
+            .with_for_update(key_share=True)
         ).first()
         if alert is None or alert.status == AlertStatus.RESOLVED:
             return

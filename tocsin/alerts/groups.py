@@ -22,7 +22,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import auto_incidents, handover, statements, suppression
+from tocsin.alerts import auto_incidents, handover, locking, statements, suppression
 from tocsin.alerts.committer import Collision
 from tocsin.alerts.configured import cache_for
 from tocsin.alerts.tables import Alert, AlertGroup
@@ -55,6 +55,7 @@ def place(
     Returns the group id, whether it was opened now, and its incident.
     """
     group_key = grouping.group_key(opening.labels, policy, key)
+    locking.take(writer.session, [locking.group_key(opening.service, group_key)])
     connection = writer.connection
     for _ in range(_ATTEMPTS):
         found = statements.joinable_group(connection, opening.service, group_key)
@@ -164,7 +165,7 @@ def settle(writer: Writer, group_id: int) -> None:
     group = session.execute(
         select(AlertGroup.status, AlertGroup.incident_id, AlertGroup.acknowledged_at)
         .where(AlertGroup.id == group_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).one()
     if group.status != OPEN:
         return
@@ -231,7 +232,7 @@ def reconsider(writer: Writer, group_id: int) -> None:
     group = writer.session.execute(
         select(AlertGroup.status, AlertGroup.paging)
         .where(AlertGroup.id == group_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).first()
     if group is None or group.status != OPEN or group.paging:
         return

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import history, statements
+from tocsin.alerts import history, locking, statements
 from tocsin.alerts.statements import Events
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.alerts.writer import OPEN, SYSTEM
@@ -123,11 +123,18 @@ def acknowledge_group(
     Returns the incident the group declared, if it did.
     """
     actor = by[:100]
+    # The group's advisory lock first: every writer holding a row lock on one of
+    # its alerts holds it (see tocsin.alerts.locking).
+    group = session.execute(
+        select(AlertGroup.service, AlertGroup.group_key).where(AlertGroup.id == group_id)
+    ).first()
+    if group is not None:
+        locking.take(session, [locking.group_key(group.service, group.group_key)])
     triggered = session.scalars(
         select(Alert.id)
         .where(Alert.group_id == group_id, Alert.status == AlertStatus.TRIGGERED.value)
         .order_by(Alert.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     events = Events()
     if triggered:

@@ -15,8 +15,10 @@ The steps for a trigger, all on indexed queries:
 4. a new group that is not held back queues exactly one paging job (keyed by
    the group id) and declares an incident when the auto-incident rules say so.
 
-Signals of one request are applied in dedup-key order, so concurrent requests
-on PostgreSQL lock rows in the same order.
+Before it touches a row, a request takes the locks of every alert and group
+its signals may touch (:mod:`tocsin.alerts.locking`), in one global order, so
+concurrent requests and batches on PostgreSQL never deadlock. Signals are then
+applied in dedup-key order.
 
 :class:`Ingest` routes (1) and hands each signal on: to
 :mod:`~tocsin.alerts.triggers` (2-3), which places a new alert in its group
@@ -26,17 +28,27 @@ or to :mod:`~tocsin.alerts.transitions` (acknowledge and resolve).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import groups, transitions, triggers
+from tocsin.alerts import groups, locking, transitions, triggers
 from tocsin.alerts.configured import Alerting
 from tocsin.alerts.writer import Origin, Result, Writer
 from tocsin.domain import routing
 from tocsin.domain.alert_lifecycle import Action, Change, Signal, dedup_key, instant
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A signal with where routing sent it; a trigger's dedup key is set (made up if none)."""
+
+    signal: Signal
+    route: routing.Route
+    match: dict[str, str]
 
 
 class Ingest(Writer):
@@ -44,6 +56,12 @@ class Ingest(Writer):
 
     def apply(self, origin: Origin, signal: Signal) -> Result:
         """Route ``signal`` and apply it: a trigger, an acknowledgement or a resolution."""
+        routed = self.routed(origin, signal)
+        locking.take(self.session, self.locks(routed))
+        return self.applied(origin, routed)
+
+    def routed(self, origin: Origin, signal: Signal) -> Routed:
+        """Where ``signal`` goes (:func:`tocsin.domain.routing.route`); it touches no row."""
         match = routing.match_labels(
             signal.labels,
             service=origin.service,
@@ -56,9 +74,29 @@ class Ingest(Writer):
         )
         match["__service__"] = route.service
         if signal.action is Action.TRIGGER:
-            signal = replace(signal, started_at=instant(signal.started_at))
-            return triggers.trigger(self, origin, signal, route, match)
-        return transitions.signalled(self, origin, signal, route.service)
+            signal = replace(
+                signal,
+                started_at=instant(signal.started_at),
+                dedup_key=signal.dedup_key or uuid.uuid4().hex,
+            )
+        return Routed(signal, route, match)
+
+    def locks(self, routed: Routed) -> list[int]:
+        """The lock of the alert ``routed`` names (:mod:`tocsin.alerts.locking`).
+
+        Its group's lock is taken once the group is needed: a new alert's
+        (:func:`tocsin.alerts.groups.place`), an acknowledged or resolved
+        alert's. A repeat, most of a storm, touches its alert alone and so
+        does not wait for the other alerts of its group.
+        """
+        signal = routed.signal
+        return [locking.alert_key(routed.route.service, dedup_key(signal.dedup_key or ""))]
+
+    def applied(self, origin: Origin, routed: Routed) -> Result:
+        """Apply a routed signal, once its locks are held."""
+        if routed.signal.action is Action.TRIGGER:
+            return triggers.trigger(self, origin, routed.signal, routed.route, routed.match)
+        return transitions.signalled(self, origin, routed.signal, routed.route.service)
 
     def note(self, origin: Origin, key: str, text: str, actor: str | None) -> Result:
         """Attach a note to the open alert with ``key`` (Opsgenie's "add note")."""
@@ -89,9 +127,11 @@ def ingest(
 ) -> list[Result]:
     """Apply ``signals`` from ``origin`` in the caller's transaction; results in input order."""
     writer = Ingest(session, alerting, now)
+    routed = [writer.routed(origin, signal) for signal in signals]
+    locking.take(session, [lock for each in routed for lock in writer.locks(each)])
     order = sorted(range(len(signals)), key=lambda index: (signals[index].dedup_key or "", index))
     results: dict[int, Result] = {}
     for index in order:
-        results[index] = writer.apply(origin, signals[index])
+        results[index] = writer.applied(origin, routed[index])
     writer.flush()
     return [results[index] for index in range(len(signals))]

@@ -154,7 +154,7 @@ FIND_KEY = select(KEYS.c.integration).where(
 JOINABLE_GROUP = (
     select(GROUPS.c.id, GROUPS.c.last_alert_at, GROUPS.c.incident_id, GROUPS.c.paging)
     .where(GROUPS.c.service == bindparam("service"), GROUPS.c.join_key == bindparam("join_key"))
-    .with_for_update()
+    .with_for_update(key_share=True)
 )
 
 JOIN_GROUP = (

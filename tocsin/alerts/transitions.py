@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import handover
+from tocsin.alerts import handover, locking
 from tocsin.alerts.groups import settle
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.alerts.writer import RESOLVED, Origin, Result, Writer
@@ -32,16 +33,18 @@ from tocsin.domain.alert_lifecycle import (
 def find_open(
     writer: Writer, origin: Origin, service: str, key: str
 ) -> Row[int, str, int | None] | None:
-    """The open alert with ``key`` on ``service``, else one the integration itself opened."""
-    columns = (Alert.id, Alert.status, Alert.group_id)
-    found = writer.session.execute(
-        select(*columns)
-        .where(Alert.service == service, Alert.dedup_key == key, Alert.status != RESOLVED)
-        .with_for_update()
-    ).first()
+    """The open alert with ``key`` on ``service``, else one the integration itself opened.
+
+    Locked, after its and its group's advisory locks (:mod:`tocsin.alerts.locking`).
+    """
+    found = writer.session.scalar(
+        select(Alert.id).where(
+            Alert.service == service, Alert.dedup_key == key, Alert.status != RESOLVED
+        )
+    )
     if found is None:
-        found = writer.session.execute(
-            select(*columns)
+        found = writer.session.scalar(
+            select(Alert.id)
             .where(
                 Alert.integration == origin.integration,
                 Alert.dedup_key == key,
@@ -49,9 +52,44 @@ def find_open(
             )
             .order_by(Alert.id)
             .limit(1)
-            .with_for_update()
-        ).first()
-    return found
+        )
+    return None if found is None else _locked(writer, found, Alert.status != RESOLVED)
+
+
+def _locked(
+    writer: Writer, alert_id: int, *where: ColumnElement[bool]
+) -> Row[int, str, int | None] | None:
+    """Alert ``alert_id``'s id, status and group, locked (None unless ``where`` holds).
+
+    FOR NO KEY UPDATE: a foreign key's check (FOR KEY SHARE) need not wait for it.
+    """
+    take_locks(writer.session, alert_id)
+    return writer.session.execute(
+        select(Alert.id, Alert.status, Alert.group_id)
+        .where(Alert.id == alert_id, *where)
+        .with_for_update(key_share=True)
+    ).first()
+
+
+def take_locks(session: Session, alert_id: int) -> None:
+    """Take the advisory locks of the alert and its group (:mod:`tocsin.alerts.locking`).
+
+    Before locking the alert's row: a row lock is only taken under its key's
+    lock, in the one global order.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = session.execute(
+        select(Alert.service, Alert.dedup_key, AlertGroup.group_key)
+        .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
+        .where(Alert.id == alert_id)
+    ).first()
+    if keys is not None:
+        service, key, group_key = keys
+        locks = [locking.alert_key(service, key)]
+        if group_key is not None:
+            locks.append(locking.group_key(service, group_key))
+        locking.take(session, locks)
 
 
 def dedup_key_of(session: Session, alert_id: int, integration: str) -> str | None:
@@ -81,9 +119,9 @@ def signalled(writer: Writer, origin: Origin, signal: Signal, service: str) -> R
 
 def act(writer: Writer, alert_id: int, action: Action, actor: str, note: str | None) -> Change:
     """Acknowledge or resolve one alert by id, as a person does from the API."""
-    row = writer.session.execute(
-        select(Alert.id, Alert.status, Alert.group_id).where(Alert.id == alert_id).with_for_update()
-    ).one()
+    row = _locked(writer, alert_id)
+    if row is None:
+        raise NoResultFound(f"no alert {alert_id}")
     change = transition(AlertStatus(row.status), action)
     if change is Change.ACKNOWLEDGE:
         acknowledge(writer, row.id, row.group_id, actor, note)
