@@ -83,17 +83,27 @@ def make_engine(settings: Settings) -> Engine:
     # A connection the server dropped (a restart) is noticed at checkout by the
     # pre-ping and replaced; one that breaks in use is discarded with the pool.
     engine = create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    timeout = f"{round(settings.statement_timeout_seconds * 1000)}ms"
+    statement_timeout = _milliseconds(settings.statement_timeout_seconds)
+    lock_timeout = _milliseconds(settings.lock_timeout_seconds)
 
     @event.listens_for(engine, "connect")
-    def _statement_timeout(dbapi_conn: Any, _record: Any) -> None:
+    def _timeouts(dbapi_conn: Any, _record: Any) -> None:
         # For the session, not one transaction: a statement waiting on a stuck
-        # transaction's lock is cancelled instead of holding its caller for ever.
+        # transaction's lock gives up after the lock timeout (and any statement
+        # after the statement timeout) instead of holding its caller for ever.
         with dbapi_conn.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, false)", (timeout,))
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, false),"
+                " set_config('lock_timeout', %s, false)",
+                (statement_timeout, lock_timeout),
+            )
         dbapi_conn.commit()
 
     return engine
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
 
 
 class Database:

@@ -38,6 +38,8 @@ class Settings:
     clock_file: Path | None = None
     #: PostgreSQL: seconds a statement may run before it is cancelled (0: no limit).
     statement_timeout_seconds: float = 30.0
+    #: PostgreSQL: seconds a statement may wait for a lock before it gives up (0: no limit).
+    lock_timeout_seconds: float = 5.0
     #: ``/readyz`` fails while a job is overdue by more than this many seconds.
     ready_overdue_seconds: float = 60.0
     #: Outbound heartbeat (``tocsin.app.outbound_heartbeat``): pinged while the engine is
@@ -74,6 +76,7 @@ class Settings:
             if os.environ.get("TOCSIN_CLOCK_FILE")
             else None,
             statement_timeout_seconds=_seconds("TOCSIN_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30, 0),
+            lock_timeout_seconds=_seconds("TOCSIN_DATABASE_LOCK_TIMEOUT_SECONDS", 5, 0),
             ready_overdue_seconds=_seconds("TOCSIN_READY_OVERDUE_SECONDS", 60, 1),
             heartbeat_url=_heartbeat_url(),
             heartbeat_interval_seconds=_seconds("TOCSIN_HEARTBEAT_INTERVAL_SECONDS", 60, 1),
