@@ -5,18 +5,26 @@ Run with ``.venv/bin/python bench/ingest.py`` (``--help`` for options).
 For each payload format (PagerDuty Events v2 and Alertmanager v4, one alert per
 request), the same load generator on 127.0.0.1 drives:
 
-1. the **ceiling**: a minimal FastAPI app, served by uvicorn with one worker like
-   ``tocsin serve``, whose one endpoint validates the same JSON body with the
-   same Pydantic model and answers 202;
+1. the **ceiling**: a minimal FastAPI app, served by uvicorn with as many worker
+   processes as ``tocsin serve``, whose one endpoint validates the same JSON body
+   with the same Pydantic model and answers 202;
 2. ``tocsin serve`` on SQLite, then on PostgreSQL (when reachable), each with an
    empty database and again with 1,000,000 alerts already stored (inserted
    directly with SQL before the server starts).
 
+With ``--workers N`` (N > 1) the ceiling and PostgreSQL run with one process and
+again with N (``tocsin serve --workers N``), to compare their rates in the same
+run; SQLite, which ``tocsin serve`` keeps to one process, runs once with one
+process and once as N separate ``tocsin serve`` processes on the same file (the
+load split between their ports), to show what a second writer process does.
+
 The load is 80% duplicates (triggers of 1,000 alerts kept open) and 20% new
 dedup keys. Each run keeps ``--connections`` keep-alive connections busy for
-``--seconds`` after a warm-up and reports alerts/s, p50 and p99 latency and the
-server's peak resident memory (VmHWM). The generator only talks to 127.0.0.1,
-and every run is bounded in time and in requests.
+``--seconds`` after a warm-up and reports alerts/s, p50 and p99 latency, the
+server's CPU per accepted alert (all its processes), the peak resident memory
+(VmHWM) of its largest process, and on PostgreSQL the deadlocks counted in
+the run's own database. The generator only talks to 127.0.0.1, and every run
+is bounded in time and in requests.
 """
 
 from __future__ import annotations
@@ -27,20 +35,27 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from ingest_servers import (
+    HOST,
+    Database,
+    ceiling,
+    cpu_seconds,
+    database,
+    peak_rss_mb,
+    postgres_reachable,
+    tocsin_server,
+)
+from sqlalchemy import insert
 
 from tocsin.alerts import integrations
 from tocsin.alerts.config_schema import IntegrationConfig
@@ -48,9 +63,6 @@ from tocsin.alerts.statements import ALERTS
 from tocsin.app.service import Tocsin
 from tocsin.kernel.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
-
-HOST = "127.0.0.1"
 HOT_KEYS = 1_000
 DUPLICATE_SHARE = 0.8
 MAX_REQUESTS_PER_RUN = 2_000_000
@@ -62,24 +74,9 @@ PATHS = {"pagerduty": "/v2/enqueue", "alertmanager": "/api/v1/integrations/{key}
 TARGET_SHARE = {"sqlite": 0.60, "postgresql": 0.50}
 TARGET_P99_FACTOR = 3.0
 TARGET_HISTORY_SHARE = 0.80
-
-CEILING_APP = """
-from fastapi import FastAPI
-from tocsin.inbound.alertmanager import AlertmanagerPayload
-from tocsin.inbound.pagerduty import PagerDutyEvent
-
-app = FastAPI()
-
-
-@app.post("/v2/enqueue", status_code=202)
-async def enqueue(event: PagerDutyEvent) -> dict[str, str]:
-    return {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key or ""}
-
-
-@app.post("/api/v1/integrations/{key}/alertmanager", status_code=202)
-async def alertmanager(key: str, payload: AlertmanagerPayload) -> dict[str, str]:
-    return {"status": "accepted"}
-"""
+#: N PostgreSQL workers against one, on this 2-core machine with N = 2.
+TARGET_SCALING = 1.6
+TARGET_RSS_MB = 250
 
 
 @dataclass(frozen=True)
@@ -89,8 +86,22 @@ class Figures:
     p50_ms: float
     p99_ms: float
     errors: int
+    #: The largest peak RSS among the server's processes, and how many there were.
     peak_rss_mb: float | None
+    processes: int
     cpu_ms_per_alert: float | None
+
+
+@dataclass(frozen=True)
+class Result:
+    backend: str
+    fmt: str
+    history: int
+    #: Server processes: ``tocsin serve --workers``, or separate processes on SQLite.
+    workers: int
+    figures: Figures
+    #: Deadlocks PostgreSQL counted in the run's database (None on SQLite).
+    deadlocks: int | None
 
 
 # --- request bodies -------------------------------------------------------------
@@ -208,29 +219,36 @@ async def _connection(
 Outcome = tuple[list[float], int, float]
 
 
-async def _drive(port: int, requests: list[bytes], connections: int, seconds: float) -> Outcome:
+async def _drive(
+    ports: list[int], requests: list[bytes], connections: int, seconds: float
+) -> Outcome:
     timings: list[float] = []
     stop_at = time.perf_counter() + seconds
     began = time.perf_counter()
     errors = await asyncio.gather(
-        *(_connection(port, requests, n, connections, stop_at, timings) for n in range(connections))
+        *(
+            _connection(ports[n % len(ports)], requests, n, connections, stop_at, timings)
+            for n in range(connections)
+        )
     )
     return timings, sum(errors), time.perf_counter() - began
 
 
-def drive(port: int, requests: list[bytes], connections: int, seconds: float) -> Outcome:
-    return asyncio.run(_drive(port, requests, connections, seconds))
+def drive(ports: list[int], requests: list[bytes], connections: int, seconds: float) -> Outcome:
+    """Load the servers on ``ports``, each connection keeping to one of them."""
+    return asyncio.run(_drive(ports, requests, connections, seconds))
 
 
 def measure(
     label: str,
-    port: int,
+    ports: list[int],
     fmt: str,
     key: str,
     args: argparse.Namespace,
-    pid: int | None,
+    pids: list[int],
     seed: int,
 ) -> Figures:
+    """Warm up, then load the servers for ``args.seconds``; ``pids``: their process trees."""
     count = min(MAX_REQUESTS_PER_RUN, int(args.seconds * REQUESTS_PER_SECOND_BOUND))
     warm = [request(fmt, key, body) for body in bodies(fmt, key, HOT_KEYS, seed)]
     hot = [
@@ -239,153 +257,30 @@ def measure(
         else request(fmt, key, alertmanager_body(f"hot-{n}", n))
         for n in range(HOT_KEYS)
     ]
-    drive(port, hot + warm, args.connections, args.warmup)
+    drive(ports, hot + warm, args.connections, args.warmup)
     load = [request(fmt, key, body) for body in bodies(fmt, key, count, seed + 1)]
-    cpu_before = cpu_seconds(pid) if pid else None
-    timings, errors, elapsed = drive(port, load, args.connections, args.seconds)
-    cpu_after = cpu_seconds(pid) if pid else None
+    cpu_before = [cpu_seconds(pid) for pid in pids]
+    timings, errors, elapsed = drive(ports, load, args.connections, args.seconds)
+    cpu_after = [cpu_seconds(pid) for pid in pids]
     timings.sort()
+    accepted = len(timings) - errors
+    cpu = None
+    if accepted and None not in cpu_before and None not in cpu_after:
+        cpu = sum(a or 0 for a in cpu_after) - sum(b or 0 for b in cpu_before)
+    peaks = [peak for pid in pids for peak in peak_rss_mb(pid)]
     return Figures(
         label=label,
-        alerts_per_second=(len(timings) - errors) / elapsed,
+        alerts_per_second=accepted / elapsed,
         p50_ms=statistics.median(timings) * 1000,
         p99_ms=timings[int(len(timings) * 0.99) - 1] * 1000,
         errors=errors,
-        peak_rss_mb=peak_rss_mb(pid) if pid else None,
-        cpu_ms_per_alert=(cpu_after - cpu_before) * 1000 / len(timings)
-        if cpu_before is not None and cpu_after is not None and timings
-        else None,
+        peak_rss_mb=max(peaks, default=None),
+        processes=len(peaks),
+        cpu_ms_per_alert=None if cpu is None else cpu * 1000 / accepted,
     )
-
-
-# --- servers -------------------------------------------------------------------------
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) the process has used so far, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def process(args: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[int]:
-    with log.open("ab") as output:
-        child = subprocess.Popen(args, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=REPO)
-    try:
-        wait_ready(ready, child)
-        yield child.pid
-    finally:
-        child.terminate()
-        try:
-            child.wait(15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(5)
-
-
-@contextmanager
-def ceiling(directory: Path) -> Iterator[tuple[int, int]]:
-    (directory / "ceiling_app.py").write_text(CEILING_APP)
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=f"{directory}:{REPO}")
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "ceiling_app:app",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    with process(command, env, f"http://{HOST}:{port}/docs", directory / "ceiling.log") as pid:
-        yield port, pid
-
-
-@contextmanager
-def tocsin_server(settings: Settings, directory: Path) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    env = dict(
-        os.environ,
-        TOCSIN_DATABASE_URL=settings.database_url,
-        TOCSIN_DATA_DIR=str(settings.data_dir),
-        PYTHONPATH=str(REPO),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "tocsin",
-        "serve",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    with process(command, env, f"http://{HOST}:{port}/healthz", directory / "serve.log") as pid:
-        yield port, pid
 
 
 # --- databases -----------------------------------------------------------------------
-
-
-@contextmanager
-def database(backend: str, directory: Path, postgres_url: str) -> Iterator[Settings]:
-    if backend == "sqlite":
-        data = directory / f"sqlite-{uuid.uuid4().hex[:6]}"
-        yield Settings.load(data_dir=data, database_url=f"sqlite:///{data / 'tocsin.db'}")
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield Settings.load(data_dir=directory, database_url=url.render_as_string(False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def prepare(settings: Settings, history: int) -> dict[str, str]:
@@ -446,39 +341,147 @@ def insert_history(opened: Tocsin, history: int, now: datetime) -> None:
 # --- the run -------------------------------------------------------------------------
 
 
-def postgres_reachable(url: str) -> bool:
-    try:
-        with create_engine(url).connect():
-            return True
-    except Exception:
-        return False
-
-
-def row(figures: Figures, ceiling_figures: Figures) -> str:
+def row(figures: Figures, ceiling_figures: Figures, deadlocks: int | None = None) -> str:
     share = figures.alerts_per_second / ceiling_figures.alerts_per_second
     rss = f"{figures.peak_rss_mb:.0f}" if figures.peak_rss_mb is not None else "-"
     cpu = f"{figures.cpu_ms_per_alert:.2f}" if figures.cpu_ms_per_alert is not None else "-"
+    ceiling_cpu = ceiling_figures.cpu_ms_per_alert
     return (
         f"| {figures.label} | {figures.alerts_per_second:,.0f} | {share:.0%} | "
         f"{figures.p50_ms:.1f} | {figures.p99_ms:.1f} | "
-        f"{figures.p99_ms / ceiling_figures.p99_ms:.1f}x | {cpu} | {figures.errors} | {rss} |"
+        f"{figures.p99_ms / ceiling_figures.p99_ms:.1f}x | {cpu} | "
+        f"{'-' if ceiling_cpu is None else f'{ceiling_cpu:.2f}'} | {figures.errors} | "
+        f"{'-' if deadlocks is None else deadlocks} | {rss} ({figures.processes}) |"
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_tocsin(
+    backend: str, history: int, workers: int, directory: Path, args: argparse.Namespace
+) -> list[Result]:
+    """Both formats against ``tocsin serve`` on a fresh database holding ``history`` alerts.
+
+    On SQLite, ``workers`` > 1 starts that many separate one-process servers on
+    the same file (``tocsin serve`` refuses ``--workers`` there).
+    """
+    with database(backend, directory, args.postgres_url) as db:
+        started = time.perf_counter()
+        keys = prepare(db.settings, history)
+        if history:
+            print(f"{backend}: stored {history:,} alerts in {time.perf_counter() - started:.0f}s")
+        before = db.deadlocks()
+        figures: dict[str, Figures] = {}
+        with ExitStack() as servers:
+            separate = backend == "sqlite"
+            started_servers = [
+                servers.enter_context(
+                    tocsin_server(db.settings, directory, 1 if separate else workers)
+                )
+                for _ in range(workers if separate else 1)
+            ]
+            ports = [port for port, _ in started_servers]
+            pids = [pid for _, pid in started_servers]
+            for fmt in FORMATS:
+                label = f"tocsin {backend} {fmt} ({history:,} stored{_processes(backend, workers)})"
+                figures[fmt] = measure(label, ports, fmt, keys[fmt], args, pids, 11)
+        deadlocks = _deadlocks_since(db, before)
+    return [Result(backend, fmt, history, workers, figures[fmt], deadlocks) for fmt in FORMATS]
+
+
+def _processes(backend: str, workers: int) -> str:
+    if workers == 1:
+        return ""
+    return f", {workers} processes on one file" if backend == "sqlite" else f", {workers} workers"
+
+
+def _deadlocks_since(db: Database, before: int | None) -> int | None:
+    db.wait_idle()  # the server's connections report their counts as they end
+    after = db.deadlocks()
+    return None if before is None or after is None else after - before
+
+
+def verdicts(
+    result: Result, results: list[Result], ceilings: dict[tuple[str, int], Figures]
+) -> str:
+    """How one run compares with the targets, in one line."""
+    backend, fmt, history, workers, figures = (
+        result.backend,
+        result.fmt,
+        result.history,
+        result.workers,
+        result.figures,
+    )
+    ceiling_figures = ceilings[fmt, workers]
+    share = figures.alerts_per_second / ceiling_figures.alerts_per_second
+    p99 = figures.p99_ms / ceiling_figures.p99_ms
+    found = [
+        f"throughput {share:.0%} of its ceiling (target {TARGET_SHARE[backend]:.0%}): "
+        f"{_met(share >= TARGET_SHARE[backend])}",
+        f"p99 {p99:.1f}x ceiling (target {TARGET_P99_FACTOR:g}x): {_met(p99 <= TARGET_P99_FACTOR)}",
+    ]
+
+    def same(**differing: int) -> Result:
+        fields = {"history": history, "workers": workers} | differing
+        return next(
+            r
+            for r in results
+            if r.backend == backend
+            and r.fmt == fmt
+            and (r.history, r.workers) == (fields["history"], fields["workers"])
+        )
+
+    if history:
+        kept = figures.alerts_per_second / same(history=0).figures.alerts_per_second
+        found.append(
+            f"with history {kept:.0%} of empty (target {TARGET_HISTORY_SHARE:.0%}): "
+            f"{_met(kept >= TARGET_HISTORY_SHARE)}"
+        )
+    if workers > 1:
+        scaling = figures.alerts_per_second / same(workers=1).figures.alerts_per_second
+        target = f" (target {TARGET_SCALING:g}x)" if backend == "postgresql" else ""
+        found.append(
+            f"{scaling:.2f}x one process{target}"
+            + (f": {_met(scaling >= TARGET_SCALING)}" if target else "")
+        )
+    if result.deadlocks is not None:
+        found.append(f"deadlocks {result.deadlocks} (target 0): {_met(result.deadlocks == 0)}")
+    if figures.peak_rss_mb is not None:
+        found.append(
+            f"peak RSS {figures.peak_rss_mb:.0f} MB per process (target {TARGET_RSS_MB}): "
+            f"{_met(figures.peak_rss_mb < TARGET_RSS_MB)}"
+        )
+    return f"{figures.label}: " + "; ".join(found)
+
+
+def _met(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--history", type=int, default=1_000_000, help="stored alerts (0: skip)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (tocsin serve --workers, uvicorn --workers for the ceiling); "
+        "above 1, each server also runs with one process, for the ratio",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
             "TOCSIN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
+        help="a database to connect to; each run creates and drops a database of its own",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     backends = [b for b in args.backends.split(",") if b]
     if "postgresql" in backends and not postgres_reachable(args.postgres_url):
         print(f"PostgreSQL at {args.postgres_url} is not reachable: skipping it")
@@ -486,62 +489,36 @@ def main() -> None:
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, Python "
         f"{sys.version.split()[0]}; {args.connections} connections, {args.seconds:g}s per run; "
-        f"80% duplicates / 20% new keys"
+        f"80% duplicates / 20% new keys; load average {os.getloadavg()[0]:.1f}"
     )
+    counts = sorted({1, args.workers})
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as name:
         directory = Path(name)
-        ceilings: dict[str, Figures] = {}
-        with ceiling(directory) as (port, pid):
-            for fmt in FORMATS:
-                ceilings[fmt] = measure(f"ceiling {fmt}", port, fmt, "0" * 32, args, pid, 7)
-        results: list[tuple[str, str, int, Figures]] = []
+        ceilings: dict[tuple[str, int], Figures] = {}
+        for workers in counts:
+            with ceiling(directory, workers) as (port, pid):
+                for fmt in FORMATS:
+                    label = f"ceiling {fmt}" + (f" ({workers} workers)" if workers > 1 else "")
+                    ceilings[fmt, workers] = measure(label, [port], fmt, "0" * 32, args, [pid], 7)
+        results: list[Result] = []
         for backend in backends:
             for history in sorted({0, args.history}):
-                with database(backend, directory, args.postgres_url) as settings:
-                    started = time.perf_counter()
-                    keys = prepare(settings, history)
-                    if history:
-                        print(
-                            f"{backend}: stored {history:,} alerts in "
-                            f"{time.perf_counter() - started:.0f}s"
-                        )
-                    with tocsin_server(settings, directory) as (port, pid):
-                        for fmt in FORMATS:
-                            label = f"tocsin {backend} {fmt} ({history:,} stored)"
-                            figures = measure(label, port, fmt, keys[fmt], args, pid, 11)
-                            results.append((backend, fmt, history, figures))
-        print()
-        print(
-            "| run | alerts/s | of ceiling | p50 ms | p99 ms | p99 vs ceiling | "
-            "server CPU ms/alert | errors | peak RSS MB |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for fmt, figures in ceilings.items():
-            print(row(figures, ceilings[fmt]))
-        for _, fmt, _, figures in results:
-            print(row(figures, ceilings[fmt]))
-        print()
-        for backend, fmt, history, figures in results:
-            share = figures.alerts_per_second / ceilings[fmt].alerts_per_second
-            p99 = figures.p99_ms / ceilings[fmt].p99_ms
-            verdicts = [
-                f"throughput {share:.0%} (target {TARGET_SHARE[backend]:.0%}): "
-                f"{'met' if share >= TARGET_SHARE[backend] else 'MISSED'}",
-                f"p99 {p99:.1f}x ceiling (target {TARGET_P99_FACTOR:g}x): "
-                f"{'met' if p99 <= TARGET_P99_FACTOR else 'MISSED'}",
-            ]
-            if history:
-                empty = next(
-                    f.alerts_per_second
-                    for b, fm, h, f in results
-                    if b == backend and fm == fmt and h == 0
-                )
-                kept = figures.alerts_per_second / empty
-                verdicts.append(
-                    f"with history {kept:.0%} of empty (target {TARGET_HISTORY_SHARE:.0%}): "
-                    f"{'met' if kept >= TARGET_HISTORY_SHARE else 'MISSED'}"
-                )
-            print(f"{backend} {fmt} {history:,} stored: " + "; ".join(verdicts))
+                for workers in counts:
+                    results += run_tocsin(backend, history, workers, directory, args)
+    print()
+    print(
+        "| run | alerts/s | of ceiling | p50 ms | p99 ms | p99 vs ceiling | "
+        "server CPU ms/alert | ceiling CPU ms/request | errors | deadlocks | "
+        "peak RSS MB (processes) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (fmt, workers), figures in ceilings.items():
+        print(row(figures, ceilings[fmt, workers]))
+    for result in results:
+        print(row(result.figures, ceilings[result.fmt, result.workers], result.deadlocks))
+    print()
+    for result in results:
+        print(verdicts(result, results, ceilings))
 
 
 if __name__ == "__main__":

@@ -25,8 +25,14 @@ class LogLevel(StrEnum):
 LogLevelOption = Annotated[LogLevel, typer.Option(help="How much the process logs.")]
 
 
-def start_process(data_dir: Path | None, database_url: str | None, log_level: LogLevel) -> Tocsin:
-    """Set up logging and open a migrated Tocsin for a long-running command."""
+def start_process(
+    data_dir: Path | None, database_url: str | None, log_level: LogLevel, *, upgrade: bool = True
+) -> Tocsin:
+    """Set up logging and open a Tocsin for a long-running command, migrated unless told not to.
+
+    ``tocsin serve --workers N`` migrates once in its parent; the workers pass
+    ``upgrade=False``.
+    """
     # Imported here so that the other commands start without loading the whole server.
     from tocsin.app.service import Tocsin
     from tocsin.notify.settings import NotifySettings
@@ -40,6 +46,6 @@ def start_process(data_dir: Path | None, database_url: str | None, log_level: Lo
         fail(str(exc))
     settings = load_settings(data_dir, database_url)
     try:
-        return Tocsin.open(settings)
+        return Tocsin.open(settings, upgrade=upgrade)
     except Exception as exc:
         fail(f"cannot open database {settings.redacted_url()}: {exc}")

@@ -1,8 +1,9 @@
 """Whether this Tocsin can do its job: the checks behind ``/readyz`` and the outbound heartbeat.
 
 Ready means: the database answers, its schema is at the newest migration,
-the job engine runs and its cycles commit, and no job is overdue by more
-than ``TOCSIN_READY_OVERDUE_SECONDS`` (an engine that runs but cannot keep
+the job engine runs and its cycles commit (when this process runs one; the
+other ``tocsin serve`` workers leave it to those that do), and no job is
+overdue by more than ``TOCSIN_READY_OVERDUE_SECONDS`` (an engine that runs but cannot keep
 up, or whose threads are all stuck, pages nobody either).
 """
 
@@ -58,7 +59,9 @@ def readiness(tocsin: Tocsin) -> Readiness:
         reasons.append(f"database unreachable: {cause(exc)}")
     engine = tocsin.engine
     failing = engine.failing
-    if not engine.running:
+    if not tocsin.runs_engine:  # other processes run the jobs; "jobs" above says if on time
+        checks["engine"] = "elsewhere"
+    elif not engine.running:
         checks["engine"] = "stopped"
         reasons.append("job engine is not running")
     elif failing is not None:

@@ -29,6 +29,9 @@ class Tocsin:
     committer: GroupCommitter
     #: Pings ``settings.heartbeat_url`` while ready (None: no URL configured).
     heartbeat: Heartbeat | None = None
+    #: Whether this process runs the job engine; False in the ``tocsin serve`` workers
+    #: beyond ``--engine-workers``, whose jobs the engines of other processes run.
+    runs_engine: bool = True
 
     @classmethod
     def open(
@@ -61,8 +64,9 @@ class Tocsin:
         return tocsin
 
     def start(self) -> None:
-        """Start the job engine, and the outbound heartbeat if one is configured."""
-        self.engine.start()
+        """Start the job engine (if it runs here), and the outbound heartbeat if configured."""
+        if self.runs_engine:
+            self.engine.start()
         if self.heartbeat is not None:
             self.heartbeat.start()
 
