@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from tocsin.admin import user_routes as users
 from tocsin.alerts import routes as alerts_api
 from tocsin.app import health
 from tocsin.app.service import Tocsin
+from tocsin.app.tuning import tune_collector
 from tocsin.auth.throttle import LoginThrottle
 from tocsin.domain.refusals import Refusal
 from tocsin.http import errors as api_errors
@@ -59,12 +59,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if start_engine:
             tocsin.start()
-        # Everything loaded so far (the app, its routes, the SQLAlchemy models:
-        # about 170,000 objects) lives as long as the process. Frozen, the
-        # collector stops traversing it: a full collection took ~90 ms here,
-        # and under an alert storm it ran often enough to be the p99 latency.
-        gc.collect()
-        gc.freeze()
+        tune_collector()
         try:
             yield
         finally:
