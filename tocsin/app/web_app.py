@@ -32,9 +32,10 @@ from tocsin.paging import routes as paging_api
 from tocsin.web import ack, api_docs, pages
 from tocsin.web.headers import SecurityHeaders
 
+#: Included after the inbound endpoints, which are the app's own routes
+#: (:func:`tocsin.inbound.routes.add_routes`): alerts from monitoring tools are
+#: the hottest path, matched before everything else.
 ROUTERS = (
-    # First: alerts from monitoring tools are the hottest path, matched before everything else.
-    inbound_api.router,
     health.router,
     users.router,
     tokens.router,
@@ -82,6 +83,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     app.add_exception_handler(OperationalError, api_errors.database_unavailable)
     app.add_exception_handler(RequestValidationError, api_errors.invalid_request)
     app.add_exception_handler(Refusal, api_errors.refused)
+    inbound_api.add_routes(app.router)
     for router in ROUTERS:
         app.include_router(router)
     api_docs.mount_assets(app)
