@@ -3,14 +3,16 @@
 FastAPI answers a request through its generic machinery: an exit stack per
 request, dependency resolution that walks the endpoint's whole signature
 each time, telemetry hooks, a response object. For an inbound alert that was
-about a third of the request's CPU. :class:`DirectPath` serves a route whose
-endpoint is an ``async`` function taking only path parameters, one JSON body
-and ``async`` dependencies that need nothing but the request (the running
-Tocsin), and does the same work in a straight line: it reads the body once,
-validates the path parameters and the body with FastAPI's own fields (so the
-errors are the same, ``loc`` included), resolves the dependencies, awaits the
-endpoint and serializes its answer with the route's response model, as
-FastAPI would.
+about a fifth of the server's CPU in a profile (dependency resolution alone
+15%, body validation included). :class:`DirectPath` serves a route whose
+endpoint is an ``async`` function taking only path parameters, one required
+JSON body and ``async`` dependencies that need nothing but the request (the
+running Tocsin), and does the same work in a straight line: it reads the body
+once, validates the path parameters and the body with FastAPI's own fields
+(so the errors are the same, ``loc`` included), resolves the dependencies,
+awaits the endpoint and serializes its answer with the route's response
+model, as FastAPI would. FastAPI's telemetry spans of the dependencies and
+the endpoint are not recorded for these routes.
 
 The route stays an ordinary FastAPI route: it is matched, documented in the
 OpenAPI schema and answered by the app's exception handlers as before. A
@@ -107,6 +109,7 @@ class DirectPath:
             or dependant.background_tasks_param_name
             or dependant.security_scopes_param_name
             or route.response_field is None
+            or (route.body_field is not None and not route.body_field.field_info.is_required())
             or not _plain_response(route)
         ):
             return None
@@ -144,8 +147,7 @@ class DirectPath:
         if body_field is not None:
             body = await self._body(request)
             if body is _MISSING:
-                if body_field.field_info.is_required():
-                    errors.append(_MISSING_BODY)
+                errors.append(_MISSING_BODY)
                 value = None
             else:
                 value, problems = body_field.validate(body, {}, loc=("body",))
