@@ -17,15 +17,17 @@ included, to the source's own answer (Tocsin's ``detail``, PagerDuty's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
 
 from fastapi import HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic_core import ErrorDetails
+from starlette.types import Receive, Scope, Send
 
 from tocsin.domain import untrusted
+from tocsin.http.direct import DirectPath
 from tocsin.http.runtime import runtime_of
 
 NOT_JSON = "the body must be JSON (Content-Type: application/json)"
@@ -109,35 +111,66 @@ class LimitedRequest(Request):
 
 
 InvalidAnswer = Callable[[Sequence[ErrorDetails]], Response]
+#: Answers a request (FastAPI's handler, or a direct path that sends its own answer: None).
+Run = Callable[[Request], Awaitable[Response | None]]
 TooLargeAnswer = Callable[[int], Response]
 
 
 def limited_route(on_invalid: InvalidAnswer, on_too_large: TooLargeAnswer) -> type[APIRoute]:
-    """A route class enforcing the body limit and answering bad bodies in a source's format."""
+    """A route class enforcing the body limit and answering bad bodies in a source's format.
+
+    A route of the simplest shape is answered on a :class:`~tocsin.http.direct.DirectPath`,
+    with the same checks and answers.
+    """
 
     class LimitedRoute(APIRoute):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.direct = DirectPath.of(self)
+
+        async def answer(self, request: Request, run: Run) -> Response | None:
+            """``run`` the request with its body limit; bad bodies answered in the source's format.
+
+            None when ``run`` sent the answer itself.
+            """
+            settings = runtime_of(request).settings
+            try:
+                limited = LimitedRequest.of(request, settings.max_alert_body_bytes)
+                if (
+                    self.body_field is not None
+                    and not _json_content(limited.headers.get("content-type"))
+                    and await limited.body()
+                ):
+                    return on_invalid([_refusal("content_type", ("body",), NOT_JSON)])
+                return await run(limited)
+            except BodyTooLarge as error:
+                return on_too_large(error.limit)
+            except BodyRefused as error:
+                return on_invalid(error.errors)
+            except RequestValidationError as error:
+                return on_invalid(error.errors())
+
         def get_route_handler(self) -> Callable[[Request], Any]:
             original = super().get_route_handler()
 
             async def handler(request: Request) -> Response:
-                settings = runtime_of(request).settings
-                try:
-                    limited = LimitedRequest.of(request, settings.max_alert_body_bytes)
-                    if (
-                        self.body_field is not None
-                        and not _json_content(limited.headers.get("content-type"))
-                        and await limited.body()
-                    ):
-                        return on_invalid([_refusal("content_type", ("body",), NOT_JSON)])
-                    response: Response = await original(limited)
-                except BodyTooLarge as error:
-                    return on_too_large(error.limit)
-                except BodyRefused as error:
-                    return on_invalid(error.errors)
-                except RequestValidationError as error:
-                    return on_invalid(error.errors())
+                response = await self.answer(request, original)
+                assert response is not None  # FastAPI's handler returns its response
                 return response
 
             return handler
+
+        async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+            direct = self.direct
+            if direct is None or not direct.serves(scope):
+                await super().handle(scope, receive, send)
+                return
+
+            async def run(request: Request) -> None:
+                await direct.answer(request, send)
+
+            response = await self.answer(Request(scope, receive), run)
+            if response is not None:
+                await response(scope, receive, send)
 
     return LimitedRoute

@@ -28,7 +28,7 @@ from tocsin.alerts.configured import Integration
 from tocsin.alerts.receive import InvalidSignal, Received, receive_async
 from tocsin.alerts.runtime import AlertsRuntime
 from tocsin.domain.alert_lifecycle import Signal
-from tocsin.http.bodies import InvalidAnswer, TooLargeAnswer, limited_route
+from tocsin.http.bodies import InvalidAnswer, Run, TooLargeAnswer, limited_route
 
 Key = Annotated[
     str,
@@ -45,26 +45,21 @@ def source_route(on_invalid: InvalidAnswer, on_too_large: TooLargeAnswer) -> typ
     """
 
     class SourceRoute(limited_route(on_invalid, on_too_large)):  # type: ignore[misc]
-        def get_route_handler(self) -> Callable[[Request], Any]:
-            limited = super().get_route_handler()
-
-            async def handler(request: Request) -> Response:
-                try:
-                    response: Response = await limited(request)
-                except InvalidSignal as error:
-                    return on_invalid(
-                        [
-                            {
-                                "type": "value_error",
-                                "loc": (error.where, error.field),
-                                "msg": error.reason,
-                                "input": None,
-                            }
-                        ]
-                    )
-                return response
-
-            return handler
+        async def answer(self, request: Request, run: Run) -> Response | None:
+            try:
+                response: Response | None = await super().answer(request, run)
+            except InvalidSignal as error:
+                return on_invalid(
+                    [
+                        {
+                            "type": "value_error",
+                            "loc": (error.where, error.field),
+                            "msg": error.reason,
+                            "input": None,
+                        }
+                    ]
+                )
+            return response
 
     return SourceRoute
 
