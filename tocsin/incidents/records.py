@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from tocsin.db import keyset
 from tocsin.domain.checklist import ChecklistItem
 from tocsin.domain.lifecycle import Milestones
 from tocsin.domain.refusals import NotFound
@@ -181,11 +182,70 @@ def _filtered(query: Select[tuple[Incident]], filters: Filters) -> Select[tuple[
     return query
 
 
+#: The incident list's sort key: newest detection first, the id breaking ties.
+ORDER = keyset.Order((Incident.detected_at.expression, Incident.id.expression))
+
+
 def search(
-    session: Session, filters: Filters, *, limit: int, offset: int
-) -> tuple[list[Incident], int]:
-    """One page of matching incidents, newest detection first, and the total count."""
-    base = _filtered(select(Incident), filters)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    page = base.order_by(Incident.detected_at.desc(), Incident.id.desc()).limit(limit)
-    return list(session.scalars(page.offset(offset))), total
+    session: Session,
+    filters: Filters,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    offset: int = 0,
+) -> tuple[keyset.Page, keyset.Count]:
+    """One page of matching incidents, newest detection first, and the capped count.
+
+    Each filter alone walks an index in the list's order (``tables.Incident``),
+    so the page costs the same at any depth once ``cursor`` is used.
+    """
+    # The explicit FROM survives capped_count's column swap, which an unfiltered
+    # select(Incident) would otherwise lose (counting one row).
+    base = _filtered(select(Incident), filters).select_from(Incident)
+    found = keyset.page(session, base, ORDER, limit=limit, cursor=cursor, offset=offset)
+    # The cap is read at each call (not bound as a default) so tests may lower it.
+    return found, keyset.capped_count(session, base, keyset.COUNT_CAP)
+
+
+@dataclass
+class Parts:
+    """What an incident's answer shows beyond its own row."""
+
+    services: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    roles: list[IncidentRoleHolder] = field(default_factory=list)
+    #: The response checklist (role duties aside): items done, items in all.
+    checklist_done: int = 0
+    checklist_total: int = 0
+
+
+def parts(session: Session, incident_ids: Sequence[int]) -> dict[int, Parts]:
+    """The parts of these incidents, in four queries however many incidents there are."""
+    found = {incident_id: Parts() for incident_id in incident_ids}
+    if not found:
+        return found
+    ids = list(found)
+    services = select(IncidentService.incident_id, IncidentService.name).where(
+        IncidentService.incident_id.in_(ids)
+    )
+    for incident_id, name in session.execute(services.order_by(IncidentService.name)):
+        found[incident_id].services.append(name)
+    tags = select(IncidentTag.incident_id, IncidentTag.name).where(IncidentTag.incident_id.in_(ids))
+    for incident_id, name in session.execute(tags.order_by(IncidentTag.name)):
+        found[incident_id].tags.append(name)
+    roles = select(IncidentRoleHolder).where(IncidentRoleHolder.incident_id.in_(ids))
+    for row in session.scalars(roles.order_by(IncidentRoleHolder.id)):
+        found[row.incident_id].roles.append(row)
+    progress = (
+        select(
+            IncidentChecklistItem.incident_id,
+            func.count(IncidentChecklistItem.done_at),
+            func.count(),
+        )
+        .where(IncidentChecklistItem.incident_id.in_(ids), IncidentChecklistItem.role.is_(None))
+        .group_by(IncidentChecklistItem.incident_id)
+    )
+    for incident_id, done, total in session.execute(progress):
+        found[incident_id].checklist_done = int(done)
+        found[incident_id].checklist_total = int(total)
+    return found

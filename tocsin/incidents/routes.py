@@ -21,7 +21,8 @@ from tocsin.domain import lifecycle
 from tocsin.domain.refusals import Invalid
 from tocsin.domain.timeline import Order, ordered
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.params import Instant, Offset
+from tocsin.http.listing import checked_cursor
+from tocsin.http.params import Cursor, Instant, Offset
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import (
     checklists,
@@ -165,7 +166,14 @@ def _severities(session: Session, values: list[str]) -> list[str]:
     "",
     response_model=IncidentPage,
     summary="List incidents, newest detection first",
-    responses={401: READ_ERRORS[401]},
+    description="Pages by cursor: send a page's next_cursor as cursor for the next one. "
+    "total counts at most 10,000 incidents (total_exact says whether it is exact). offset "
+    "still works but costs what it skips. Each filter alone is served by an index in this "
+    "order.",
+    responses={
+        401: READ_ERRORS[401],
+        422: {"model": ValidationErrorOut, "description": "A filter or the cursor is invalid"},
+    },
 )
 def list_incidents(
     _: Viewer,
@@ -184,6 +192,7 @@ def list_incidents(
     ] = None,
     detected_to: Annotated[Instant | None, Query(alias="to", description="Detected before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor = None,
     offset: Offset = 0,
 ) -> IncidentPage:
     statuses = _statuses(status_)
@@ -203,12 +212,20 @@ def list_incidents(
             detected_from=detected_from,
             detected_to=detected_to,
         )
-        found, total = records.search(session, filters, limit=limit, offset=offset)
+        found, count = records.search(
+            session,
+            filters,
+            limit=limit,
+            cursor=checked_cursor(cursor, records.ORDER),
+            offset=offset,
+        )
         return IncidentPage(
-            items=[outputs.incident_out(session, incident) for incident in found],
-            total=total,
+            items=outputs.incidents_out(session, found.rows),
+            total=count.total,
+            total_exact=count.exact,
             limit=limit,
             offset=offset,
+            next_cursor=found.next_cursor,
         )
 
 
