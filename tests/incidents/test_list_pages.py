@@ -14,6 +14,7 @@ from tests.conftest import Caller
 from tests.incidents.support import API, client_without_engine, declare, field_error, get, iso
 from tocsin.app.service import Tocsin
 from tocsin.db import keyset
+from tocsin.incidents import records
 from tocsin.kernel.clock import FakeClock
 
 
@@ -85,6 +86,52 @@ def test_filters_hold_across_pages(
     assert tagged == [ref for ref in responding[::-1] if int(ref[4:]) % 2 == 0]
     window = {"from": iso(detected + timedelta(minutes=1)), "to": iso(detected + timedelta(1))}
     assert len(_walk(client, responder, limit=2, **window)) == 5
+
+
+@pytest.mark.parametrize("sort_at_most", [0, 10_000], ids=["walk", "sort"])
+def test_every_way_of_reading_a_filter_pages_the_same(
+    client: TestClient,
+    responder: Caller,
+    detected: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+    sort_at_most: int,
+) -> None:
+    """Service and tag filters walk or sort; several statuses or levels merge their ranges."""
+    monkeypatch.setattr(records, "SORT_AT_MOST", sort_at_most)
+    for number in range(12):
+        reference = _declare_at(
+            client,
+            responder,
+            detected + timedelta(minutes=number // 3),  # three by three on one instant
+            severity=f"SEV-{1 + number % 4}",
+            services=["db"] if number % 2 else ["web"],
+            tags=["slow"] if number % 3 else [],
+        )
+        if number % 3 == 1:
+            client.post(
+                f"{API}/{reference}/status",
+                json={"status": "responding"},
+                headers=responder.headers,
+            )
+    everything = get(client, responder, API, limit=500)["items"]
+
+    def expected(keep: Any) -> list[str]:
+        return [item["reference"] for item in everything if keep(item)]
+
+    cases: list[tuple[dict[str, Any], Any]] = [
+        ({"service": "db"}, lambda i: "db" in i["services"]),
+        ({"tag": "slow"}, lambda i: "slow" in i["tags"]),
+        ({"status": ["triage", "responding"]}, lambda i: True),
+        (
+            {"status": ["responding", "closed"], "tag": "slow"},
+            lambda i: i["status"] == "responding" and "slow" in i["tags"],
+        ),
+        ({"severity": ["SEV-1", "SEV-3"]}, lambda i: i["severity"] in ("SEV-1", "SEV-3")),
+    ]
+    for params, keep in cases:
+        assert _walk(client, responder, limit=2, **params) == expected(keep), params
+        skipped = get(client, responder, API, limit=2, offset=1, **params)["items"]
+        assert [item["reference"] for item in skipped] == expected(keep)[1:3], params
 
 
 def test_a_cursor_tocsin_did_not_make_is_refused_naming_cursor(

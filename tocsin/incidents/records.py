@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from tocsin.db import keyset
@@ -158,21 +159,32 @@ class Filters:
     detected_to: datetime | None = None
 
 
-def _filtered(query: Select[tuple[Incident]], filters: Filters) -> Select[tuple[Incident]]:
+def _filtered(query: Select[Any], filters: Filters, *, walk: bool = False) -> Select[Any]:
+    """``query`` narrowed to ``filters``.
+
+    ``walk`` says how a service or tag filter is asked: as a correlated
+    EXISTS, so that the page walks the detection index in order and probes
+    each incident's service or tag row (cheap when many incidents match), or
+    else through the name index, which reads every match and sorts them
+    (cheap when few do). :func:`search` chooses with the count it takes anyway.
+    """
     if filters.statuses:
         query = query.where(Incident.status.in_(filters.statuses))
     if filters.severities:
         query = query.where(Incident.severity.in_(filters.severities))
-    if filters.service is not None:
-        query = query.where(
-            Incident.id.in_(
-                select(IncidentService.incident_id).where(IncidentService.name == filters.service)
+    for table, name in ((IncidentService, filters.service), (IncidentTag, filters.tag)):
+        if name is None:
+            continue
+        if walk:
+            query = query.where(
+                select(table.incident_id)
+                .where(table.incident_id == Incident.id, table.name == name)
+                .exists()
             )
-        )
-    if filters.tag is not None:
-        query = query.where(
-            Incident.id.in_(select(IncidentTag.incident_id).where(IncidentTag.name == filters.tag))
-        )
+        else:
+            query = query.where(
+                Incident.id.in_(select(table.incident_id).where(table.name == name))
+            )
     if filters.drill is not None:
         query = query.where(Incident.drill.is_(filters.drill))
     if filters.detected_from is not None:
@@ -184,6 +196,9 @@ def _filtered(query: Select[tuple[Incident]], filters: Filters) -> Select[tuple[
 
 #: The incident list's sort key: newest detection first, the id breaking ties.
 ORDER = keyset.Order((Incident.detected_at.expression, Incident.id.expression))
+#: Up to this many matches of a service or tag filter are read and sorted; more are
+#: found by walking the detection index (at least one in this many incidents matches).
+SORT_AT_MOST = 2_000
 
 
 def search(
@@ -197,14 +212,50 @@ def search(
     """One page of matching incidents, newest detection first, and the capped count.
 
     Each filter alone walks an index in the list's order (``tables.Incident``),
-    so the page costs the same at any depth once ``cursor`` is used.
+    so the page costs the same at any depth once ``cursor`` is used. Several
+    statuses (or levels) walk one index range each, merged (:func:`_merged`).
     """
     # The explicit FROM survives capped_count's column swap, which an unfiltered
-    # select(Incident) would otherwise lose (counting one row).
-    base = _filtered(select(Incident), filters).select_from(Incident)
+    # select(Incident) would otherwise lose (counting one row). The cap is read at
+    # each call (not bound as a default) so that tests may lower it.
+    counted = _filtered(select(Incident), filters).select_from(Incident)
+    count = keyset.capped_count(session, counted, keyset.COUNT_CAP)
+    walk = count.total > SORT_AT_MOST
+    arms = _arms(filters)
+    if len(arms) == 1:
+        base = _filtered(select(Incident), filters, walk=walk)
+    else:
+        base = _merged(arms, walk=walk, cursor=cursor, enough=limit + 1 + offset)
     found = keyset.page(session, base, ORDER, limit=limit, cursor=cursor, offset=offset)
-    # The cap is read at each call (not bound as a default) so tests may lower it.
-    return found, keyset.capped_count(session, base, keyset.COUNT_CAP)
+    return found, count
+
+
+def _arms(filters: Filters) -> list[Filters]:
+    """``filters`` split by status (or else by level) when it names several."""
+    if len(filters.statuses) > 1:
+        return [replace(filters, statuses=(status,)) for status in filters.statuses]
+    if len(filters.severities) > 1:
+        return [replace(filters, severities=(level,)) for level in filters.severities]
+    return [filters]
+
+
+def _merged(arms: list[Filters], *, walk: bool, cursor: str | None, enough: int) -> Select[Any]:
+    """The incidents of the first ``enough`` ids of each arm after ``cursor``.
+
+    ``status IN (a, b)`` cannot walk the (status, detected_at, id) index in the
+    list's order: the database would read every match and sort it. Each arm
+    walks its own range instead, and the page sorts at most ``enough`` ids
+    per arm.
+    """
+    after = keyset.decode(cursor, ORDER) if cursor is not None else None
+    parts = []
+    for arm in arms:
+        query = _filtered(select(Incident.id), arm, walk=walk)
+        if after is not None:
+            query = query.where(ORDER.after(after))
+        parts.append(select(ORDER.apply(query).limit(enough).subquery().c.id))
+    ids = union_all(*parts).subquery()
+    return select(Incident).where(Incident.id.in_(select(ids.c.id)))
 
 
 @dataclass
