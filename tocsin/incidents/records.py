@@ -197,7 +197,7 @@ def _filtered(query: Select[Any], filters: Filters, *, walk: bool = False) -> Se
 #: The incident list's sort key: newest detection first, the id breaking ties.
 ORDER = keyset.Order((Incident.detected_at.expression, Incident.id.expression))
 #: Up to this many matches of a service or tag filter are read and sorted; more are
-#: found by walking the detection index (at least one in this many incidents matches).
+#: found by walking the detection index, which then meets a match often enough.
 SORT_AT_MOST = 2_000
 
 
