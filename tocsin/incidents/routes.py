@@ -139,6 +139,22 @@ def _check_services(session: Session, names: list[str] | None) -> None:
         )
 
 
+def _check_service_filter(session: Session, name: str | None) -> None:
+    """422 when ``name`` is neither a defined service nor one an incident affects.
+
+    A service some incident affects is accepted at once through the name index,
+    before the search of every name that the refusal's list needs.
+    """
+    if name is None:
+        return
+    seen = select(IncidentService.incident_id).where(IncidentService.name == name).limit(1)
+    if session.scalar(seen) is not None:
+        return
+    problem = known_names.unknown_service_filter(session, name, select(IncidentService.name))
+    if problem is not None:
+        raise Invalid("service", problem, where="query")
+
+
 def _statuses(values: list[str]) -> list[str]:
     try:
         return [lifecycle.parse_status(value).value for value in values]
@@ -197,12 +213,7 @@ def list_incidents(
 ) -> IncidentPage:
     statuses = _statuses(status_)
     with tocsin.database.sessions() as session:
-        if service_name is not None:
-            problem = known_names.unknown_service_filter(
-                session, service_name, select(IncidentService.name)
-            )
-            if problem is not None:
-                raise Invalid("service", problem, where="query")
+        _check_service_filter(session, service_name)
         filters = records.Filters(
             statuses=statuses,
             severities=_severities(session, severity),
