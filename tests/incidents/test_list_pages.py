@@ -161,13 +161,22 @@ def test_the_total_is_capped(
 ) -> None:
     for minute in range(4):
         at = detected + timedelta(minutes=minute)
-        _declare_at(client, responder, at, severity="SEV-2" if minute else "SEV-3")
+        first = minute == 0
+        fields = {"services": ["db"], "tags": ["slow"]} if first else {"services": ["web"]}
+        _declare_at(client, responder, at, severity="SEV-3" if first else "SEV-2", **fields)
     monkeypatch.setattr(keyset, "COUNT_CAP", 2)
 
-    capped = get(client, responder, API, limit=1)
-    assert (capped["total"], capped["total_exact"]) == (2, False)
-    exact = get(client, responder, API, severity="SEV-3")
-    assert (exact["total"], exact["total_exact"]) == (1, True)
+    def total(**params: Any) -> tuple[int, bool]:
+        page = get(client, responder, API, limit=1, **params)
+        return page["total"], page["total_exact"]
+
+    assert total() == (2, False)
+    assert total(severity="SEV-3") == (1, True)
+    # A lone service or tag is counted by its own rows; with other filters, by incident.
+    assert total(service="web") == (2, False)
+    assert total(service="db") == total(tag="slow") == (1, True)
+    assert total(service="web", tag="slow") == (0, True)
+    assert total(service="web", drill=False) == (2, False)
 
 
 def _queries_for_a_page(client: TestClient, tocsin: Tocsin, caller: Caller) -> tuple[int, int]:

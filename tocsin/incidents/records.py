@@ -215,11 +215,8 @@ def search(
     so the page costs the same at any depth once ``cursor`` is used. Several
     statuses (or levels) walk one index range each, merged (:func:`_merged`).
     """
-    # The explicit FROM survives capped_count's column swap, which an unfiltered
-    # select(Incident) would otherwise lose (counting one row). The cap is read at
-    # each call (not bound as a default) so that tests may lower it.
-    counted = _filtered(select(Incident), filters).select_from(Incident)
-    count = keyset.capped_count(session, counted, keyset.COUNT_CAP)
+    # The cap is read at each call (not bound as a default) so that tests may lower it.
+    count = keyset.capped_count(session, _counted(filters), keyset.COUNT_CAP)
     walk = count.total > SORT_AT_MOST
     arms = _arms(filters)
     if len(arms) == 1:
@@ -228,6 +225,28 @@ def search(
         base = _merged(arms, walk=walk, cursor=cursor, enough=limit + 1 + offset)
     found = keyset.page(session, base, ORDER, limit=limit, cursor=cursor, offset=offset)
     return found, count
+
+
+def _counted(filters: Filters) -> Select[Any]:
+    """The rows to count: a lone service or tag filter counts its own rows by name.
+
+    Counting incidents through the service or tag would have the database join
+    the two tables (PostgreSQL reads every incident to hash them), where the
+    name index alone holds the answer.
+    """
+    on_incident = (
+        filters.statuses
+        or filters.severities
+        or filters.drill is not None
+        or filters.detected_from is not None
+        or filters.detected_to is not None
+    )
+    if not on_incident and (filters.service is None) != (filters.tag is None):
+        table = IncidentService if filters.service is not None else IncidentTag
+        return select(table.incident_id).where(table.name == (filters.service or filters.tag))
+    # The explicit FROM survives capped_count's column swap, which an unfiltered
+    # select(Incident) would otherwise lose (counting one row).
+    return _filtered(select(Incident), filters).select_from(Incident)
 
 
 def _arms(filters: Filters) -> list[Filters]:
