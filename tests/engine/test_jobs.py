@@ -130,7 +130,7 @@ def test_permanent_failure_and_unknown_kind_go_dead_at_once(
         jobs.enqueue(session, UNHANDLED, Nothing(), now=clock.now())
     tocsin.engine.run_until_idle()
     with tocsin.database.sessions() as session:
-        dead = {job.kind: job for job in jobs.list_jobs(session, state="dead")}
+        dead = {job.kind: job for job in jobs.list_jobs(session, state="dead").rows}
     assert set(dead) == {"test.refuse", "nobody.handles.this"}
     assert dead["test.refuse"].attempts == 1
     assert "no handler is registered" in (dead["nobody.handles.this"].last_error or "")

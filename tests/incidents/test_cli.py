@@ -135,7 +135,13 @@ def test_declare_assign_note_mitigate_resolve_and_export(server: Server) -> None
     assert document["incident"]["status"] == "resolved"
 
     listed = server.ok("incident", "list", "--status", "resolved", token=token)
-    assert "INC-1" in listed and "1 of 1 incidents" in listed
+    assert "INC-1" in listed and "1 of 1 incidents" in listed and "--cursor" not in listed
+    server.ok("declare", "Slow logins", "--severity", "SEV-4", token=token)
+    first = server.ok("incident", "list", "--limit", "1", token=token)
+    assert "INC-2" in first and "INC-1" not in first and "1 of 2 incidents" in first
+    cursor = first.rsplit("--cursor ", 1)[1].strip()
+    rest = server.ok("incident", "list", "--limit", "1", "--cursor", cursor, token=token)
+    assert "INC-1" in rest and "INC-2" not in rest and "--cursor" not in rest
     suggested = server.ok("classify", "--users", "5%", "--revenue", "50%", token=token)
     assert suggested.splitlines()[0] == "suggested level: SEV-1"
 

@@ -9,7 +9,9 @@ from rich.table import Table
 
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, open_database
 from tocsin.db.audit import record
+from tocsin.domain.refusals import Invalid
 from tocsin.engine import jobs
+from tocsin.http.listing import checked_cursor
 from tocsin.kernel.clock import SystemClock
 
 app = typer.Typer(help="The durable job queue.", no_args_is_help=True)
@@ -21,17 +23,25 @@ def list_jobs(
     state: Annotated[str | None, typer.Option(help="pending, running, done or dead.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only jobs of this kind.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    cursor: Annotated[
+        str | None, typer.Option(help="Continue after a previous list (the cursor it printed).")
+    ] = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """List jobs, newest first."""
+    """List jobs, newest first; when there are more, print the cursor of the next page."""
     wanted = "dead" if dead else state
     if wanted is not None and wanted not in jobs.STATES:
         fail(f"--state must be one of {', '.join(jobs.STATES)}, got {wanted!r}")
     database = open_database(data_dir, database_url)
     table = Table("id", "kind", "state", "attempts", "run at", "last error")
     with database.sessions() as session:
-        for job in jobs.list_jobs(session, state=wanted, kind=kind, limit=limit):
+        try:
+            start = checked_cursor(cursor, jobs.LIST_ORDER)
+            found = jobs.list_jobs(session, state=wanted, kind=kind, limit=limit, cursor=start)
+        except Invalid as error:
+            fail(f"--cursor {error.reason}")
+        for job in found.rows:
             table.add_row(
                 str(job.id),
                 job.kind,
@@ -41,6 +51,8 @@ def list_jobs(
                 (job.last_error or "")[:80],
             )
     console.print(table)
+    if found.next_cursor is not None:
+        console.print(f"more: add --cursor {found.next_cursor}", highlight=False)
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from tocsin.admin.schemas import JobOut
 from tocsin.auth.deps import Admin, Viewer, remote_addr
@@ -13,7 +13,8 @@ from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.engine import jobs
 from tocsin.engine.tables import Job
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.params import Id, Offset
+from tocsin.http.listing import checked_cursor, link_next
+from tocsin.http.params import Cursor, Id, Offset
 from tocsin.http.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/jobs", route_class=CheckedRoute, tags=["jobs"])
@@ -21,17 +22,37 @@ router = APIRouter(prefix="/api/v1/jobs", route_class=CheckedRoute, tags=["jobs"
 State = Literal["pending", "running", "done", "dead"]
 
 
-@router.get("", response_model=list[JobOut], summary="List jobs, e.g. the dead ones")
+@router.get(
+    "",
+    response_model=list[JobOut],
+    summary="List jobs, newest first, e.g. the dead ones",
+    description='A JSON array; when there are more jobs, the Link header (rel="next") '
+    "and X-Next-Cursor give the next page: send the cursor back as cursor. offset still "
+    "works but costs what it skips. state and kind are indexed.",
+    responses={422: {"description": "A filter or the cursor is invalid"}},
+)
 def list_jobs(
     _: Viewer,
     tocsin: RuntimeDep,
+    request: Request,
+    response: Response,
     state: Annotated[State | None, Query(description="Only jobs in this state")] = None,
     kind: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
     offset: Offset = 0,
 ) -> list[Job]:
     with tocsin.database.sessions() as session:
-        return jobs.list_jobs(session, state=state, kind=kind, limit=limit, offset=offset)
+        found = jobs.list_jobs(
+            session,
+            state=state,
+            kind=kind,
+            limit=limit,
+            cursor=checked_cursor(cursor, jobs.LIST_ORDER),
+            offset=offset,
+        )
+        link_next(request, response, found.next_cursor)
+        return found.rows
 
 
 @router.get("/summary", summary="How many jobs are in each state")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tocsin.db.base import Base
@@ -15,6 +15,11 @@ class AuditEntry(Base):
     """Who changed what, when, and from where."""
 
     __tablename__ = "audit_log"
+    # The list's actor and object type filters in its order (id, newest first).
+    __table_args__ = (
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_object_type_id", "object_type", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)

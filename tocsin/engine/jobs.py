@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Integer, Result, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from tocsin.db import prepared
+from tocsin.db import keyset, prepared
 from tocsin.db.prepared import PerDialect, binds, prepare
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
@@ -372,20 +372,26 @@ def _rowcount(result: Result[Any]) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+#: The job list's order: newest first (``ix_jobs_state_id`` and ``ix_jobs_kind_id`` serve it).
+LIST_ORDER = keyset.Order((Job.id.expression,))
+
+
 def list_jobs(
     session: Session,
     *,
     state: str | None = None,
     kind: str | None = None,
     limit: int = 100,
+    cursor: str | None = None,
     offset: int = 0,
-) -> list[Job]:
-    query = select(Job).order_by(Job.id.desc()).limit(limit).offset(offset)
+) -> keyset.Page:
+    """A page of jobs, newest first, after ``cursor`` (a page's ``next_cursor``)."""
+    query = select(Job)
     if state:
         query = query.where(Job.state == state)
     if kind:
         query = query.where(Job.kind == kind)
-    return list(session.scalars(query))
+    return keyset.page(session, query, LIST_ORDER, limit=limit, cursor=cursor, offset=offset)
 
 
 def count_by_state(session: Session) -> dict[str, int]:

@@ -15,7 +15,12 @@ class Job(Base):
     """A durable side effect: written with the change that causes it, run later."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_due", "state", "run_at"),)
+    __table_args__ = (
+        Index("ix_jobs_due", "state", "run_at"),
+        # The list's state and kind filters in its order (id, newest first).
+        Index("ix_jobs_state_id", "state", "id"),
+        Index("ix_jobs_kind_id", "kind", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(100))

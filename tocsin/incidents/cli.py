@@ -159,11 +159,14 @@ def list_incidents(
     since: Annotated[str | None, typer.Option("--from", help="Detected at or after.")] = None,
     until: Annotated[str | None, typer.Option("--to", help="Detected before.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    cursor: Annotated[
+        str | None, typer.Option(help="Continue after a previous list (the cursor it printed).")
+    ] = None,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many (slow when large).")] = 0,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """List incidents, newest first."""
+    """List incidents, newest first; when there are more, print the cursor of the next page."""
     page = Remote(url, token).get(
         API,
         status=status or [],
@@ -173,11 +176,15 @@ def list_incidents(
         drill=None if drill is None else str(drill).lower(),
         **{"from": _time(since, "--from"), "to": _time(until, "--to")},
         limit=limit,
+        cursor=cursor,
         offset=offset,
     )
     _print_incidents(page["items"])
     shown = len(page["items"])
-    console.print(f"{shown} of {page['total']} incidents (offset {offset})", highlight=False)
+    total = f"{page['total']}" if page["total_exact"] else f"more than {page['total']}"
+    console.print(f"{shown} of {total} incidents", highlight=False)
+    if page["next_cursor"] is not None:
+        console.print(f"more: add --cursor {page['next_cursor']}", highlight=False)
 
 
 @app.command()

@@ -6,6 +6,8 @@ response model of :mod:`tocsin.incidents.schemas`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from tocsin.domain import lifecycle, roles
@@ -45,12 +47,16 @@ def entry_out(entry: TimelineEntry) -> TimelineEntryOut:
 
 def incident_out(session: Session, incident: Incident) -> IncidentOut:
     """An incident with its services, tags, role holders, next statuses and progress."""
-    items = [
-        records.checklist_item(row)
-        for row in records.checklist_rows(session, incident.id)
-        if row.role is None
-    ]
-    done, total = progress(items)
+    return incidents_out(session, [incident])[0]
+
+
+def incidents_out(session: Session, incidents: Sequence[Incident]) -> list[IncidentOut]:
+    """Many incidents as :func:`incident_out` shows them, in a fixed number of queries."""
+    found = records.parts(session, [incident.id for incident in incidents])
+    return [_out(incident, found[incident.id]) for incident in incidents]
+
+
+def _out(incident: Incident, parts: records.Parts) -> IncidentOut:
     return IncidentOut(
         id=incident.id,
         reference=incident.reference,
@@ -69,8 +75,8 @@ def incident_out(session: Session, incident: Incident) -> IncidentOut:
         resolved_at=incident.resolved_at,
         closed_at=incident.closed_at,
         reopen_count=incident.reopen_count,
-        services=records.services(session, incident.id),
-        tags=records.tags(session, incident.id),
+        services=parts.services,
+        tags=parts.tags,
         impact=Impact(
             users_affected=incident.users_affected,
             revenue_impact=incident.revenue_impact,
@@ -85,10 +91,10 @@ def incident_out(session: Session, incident: Incident) -> IncidentOut:
                 assigned_at=row.assigned_at,
                 assigned_by=row.assigned_by,
             )
-            for row in records.role_rows(session, incident.id)
+            for row in parts.roles
         ],
         allowed_transitions=[s.value for s in lifecycle.allowed_targets(Status(incident.status))],
-        checklist=Progress(done=done, total=total),
+        checklist=Progress(done=parts.checklist_done, total=parts.checklist_total),
         created_at=incident.created_at,
         updated_at=incident.updated_at,
     )

@@ -21,7 +21,8 @@ from tocsin.domain import lifecycle
 from tocsin.domain.refusals import Invalid
 from tocsin.domain.timeline import Order, ordered
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.params import Instant, Offset
+from tocsin.http.listing import checked_cursor
+from tocsin.http.params import Cursor, Instant, Offset
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import (
     checklists,
@@ -138,6 +139,22 @@ def _check_services(session: Session, names: list[str] | None) -> None:
         )
 
 
+def _check_service_filter(session: Session, name: str | None) -> None:
+    """422 when ``name`` is neither a defined service nor one an incident affects.
+
+    A service some incident affects is accepted at once through the name index,
+    before the search of every name that the refusal's list needs.
+    """
+    if name is None:
+        return
+    seen = select(IncidentService.incident_id).where(IncidentService.name == name).limit(1)
+    if session.scalar(seen) is not None:
+        return
+    problem = known_names.unknown_service_filter(session, name, select(IncidentService.name))
+    if problem is not None:
+        raise Invalid("service", problem, where="query")
+
+
 def _statuses(values: list[str]) -> list[str]:
     try:
         return [lifecycle.parse_status(value).value for value in values]
@@ -165,7 +182,14 @@ def _severities(session: Session, values: list[str]) -> list[str]:
     "",
     response_model=IncidentPage,
     summary="List incidents, newest detection first",
-    responses={401: READ_ERRORS[401]},
+    description="Pages by cursor: send a page's next_cursor as cursor for the next one. "
+    "total counts at most 10,000 incidents (total_exact says whether it is exact). offset "
+    "still works but costs what it skips. Each filter alone is served by an index in this "
+    "order.",
+    responses={
+        401: READ_ERRORS[401],
+        422: {"model": ValidationErrorOut, "description": "A filter or the cursor is invalid"},
+    },
 )
 def list_incidents(
     _: Viewer,
@@ -184,16 +208,12 @@ def list_incidents(
     ] = None,
     detected_to: Annotated[Instant | None, Query(alias="to", description="Detected before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor = None,
     offset: Offset = 0,
 ) -> IncidentPage:
     statuses = _statuses(status_)
     with tocsin.database.sessions() as session:
-        if service_name is not None:
-            problem = known_names.unknown_service_filter(
-                session, service_name, select(IncidentService.name)
-            )
-            if problem is not None:
-                raise Invalid("service", problem, where="query")
+        _check_service_filter(session, service_name)
         filters = records.Filters(
             statuses=statuses,
             severities=_severities(session, severity),
@@ -203,12 +223,20 @@ def list_incidents(
             detected_from=detected_from,
             detected_to=detected_to,
         )
-        found, total = records.search(session, filters, limit=limit, offset=offset)
+        found, count = records.search(
+            session,
+            filters,
+            limit=limit,
+            cursor=checked_cursor(cursor, records.ORDER),
+            offset=offset,
+        )
         return IncidentPage(
-            items=[outputs.incident_out(session, incident) for incident in found],
-            total=total,
+            items=outputs.incidents_out(session, found.rows),
+            total=count.total,
+            total_exact=count.exact,
             limit=limit,
             offset=offset,
+            next_cursor=found.next_cursor,
         )
 
 

@@ -149,10 +149,14 @@ class IncidentOut(BaseModel):
 
 
 class IncidentPage(BaseModel):
+    """One page of the incident list; send ``next_cursor`` as ``cursor`` for the next one."""
+
     items: list[IncidentOut]
-    total: int
+    total: int = Field(description="Matching incidents, counted up to 10,000")
+    total_exact: bool = Field(description="False when more than 10,000 match (total is capped)")
     limit: int
     offset: int
+    next_cursor: str | None = Field(description="The cursor of the next page; null on the last")
 
 
 class StatusChange(BaseModel):

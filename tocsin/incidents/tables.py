@@ -34,15 +34,23 @@ class Incident(Base):
     """A declared incident; ``id`` doubles as its human number (``INC-<id>``)."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_detected_at", "detected_at"),)
+    # The list's order (detected_at, id), alone and after each filter it
+    # documents, so that a page walks one index from its cursor (see
+    # records.search); service and tag filters go through their own tables.
+    __table_args__ = (
+        Index("ix_incidents_detected", "detected_at", "id"),
+        Index("ix_incidents_status_detected", "status", "detected_at", "id"),
+        Index("ix_incidents_severity_detected", "severity", "detected_at", "id"),
+        Index("ix_incidents_drill_detected", "drill", "detected_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     #: triage, responding, mitigated, resolved or closed (tocsin.domain.lifecycle.Status).
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
     #: The level label as configured, e.g. "SEV-2".
-    severity: Mapped[str] = mapped_column(String(50), index=True)
+    severity: Mapped[str] = mapped_column(String(50))
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
     #: manual, user_report or alert.
     source: Mapped[str] = mapped_column(String(20), default="manual")

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.deps import Responder, Viewer
+from tocsin.db import keyset
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.params import LenientInstant
+from tocsin.http.listing import checked_cursor, link_next
+from tocsin.http.params import Cursor, LenientInstant
 from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
 from tocsin.paging import load_report_routes, runs, simulate, statements, subjects
@@ -36,6 +38,15 @@ RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PageId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"description": "No such object"}}
+#: The two lists stay JSON arrays; the next page is in the Link and X-Next-Cursor headers.
+LISTED: Responses = {422: {"description": "A filter or the cursor is invalid"}}
+LIST_PAGING = (
+    'Newest first, by cursor: when there are more, the Link header (rel="next") '
+    "and X-Next-Cursor give the next page; send the cursor back as cursor. "
+)
+#: Both lists sort by id, newest first; each filter has an index ending with the id.
+RUN_ORDER = keyset.Order((EscalationRun.id.expression,))
+PAGE_ORDER = keyset.Order((Page.id.expression,))
 REFUSED: Responses = {409: {"description": "The escalation is not in a state that allows this"}}
 
 
@@ -315,18 +326,31 @@ def start_escalation(body: StartIn, tocsin: RuntimeDep, caller: Responder) -> Es
         return _escalation(run)
 
 
-@router.get("/escalations", response_model=list[EscalationOut], summary="Escalations, newest first")
+@router.get(
+    "/escalations",
+    response_model=list[EscalationOut],
+    summary="Escalations, newest first",
+    description=LIST_PAGING + "The state filter is indexed.",
+    responses=LISTED,
+)
 def list_escalations(
     tocsin: RuntimeDep,
     _: Viewer,
+    request: Request,
+    response: Response,
     state: Annotated[Literal["active", "acknowledged", "resolved"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
 ) -> list[EscalationOut]:
-    query = select(EscalationRun).order_by(EscalationRun.id.desc()).limit(limit)
+    query = select(EscalationRun)
     if state is not None:
         query = query.where(EscalationRun.state == state)
     with tocsin.database.sessions() as session:
-        return [_escalation(run) for run in session.scalars(query)]
+        found = keyset.page(
+            session, query, RUN_ORDER, limit=limit, cursor=checked_cursor(cursor, RUN_ORDER)
+        )
+        link_next(request, response, found.next_cursor)
+        return [_escalation(run) for run in found.rows]
 
 
 @router.get(
@@ -399,21 +423,34 @@ def reassign_escalation(
         return _escalation(run)
 
 
-@router.get("/pages", response_model=list[PageOut], summary="Pages with their delivery attempts")
+@router.get(
+    "/pages",
+    response_model=list[PageOut],
+    summary="Pages with their delivery attempts",
+    description=LIST_PAGING + "The state and user filters, alone or together, are indexed.",
+    responses=LISTED,
+)
 def list_pages(
     tocsin: RuntimeDep,
     _: Viewer,
+    request: Request,
+    response: Response,
     state: Annotated[Literal["open", "acknowledged", "closed", "dead"] | None, Query()] = None,
     user: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
 ) -> list[PageOut]:
-    query = select(Page).order_by(Page.id.desc()).limit(limit)
+    query = select(Page)
     if state is not None:
         query = query.where(Page.state == state)
     if user is not None:
         query = query.where(Page.user_name == user)
     with tocsin.database.sessions() as session:
-        return _pages(session, list(session.scalars(query)))
+        found = keyset.page(
+            session, query, PAGE_ORDER, limit=limit, cursor=checked_cursor(cursor, PAGE_ORDER)
+        )
+        link_next(request, response, found.next_cursor)
+        return _pages(session, found.rows)
 
 
 @router.get("/pages/{page_id}", response_model=PageOut, summary="One page", responses=NOT_FOUND)

@@ -49,6 +49,8 @@ class EscalationRun(Base):
             sqlite_where=OPEN_RUN,
             postgresql_where=OPEN_RUN,
         ),
+        # The list's state filter in its order (id, newest first).
+        Index("ix_escalation_runs_state_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +66,7 @@ class EscalationRun(Base):
     policy: Mapped[dict[str, Any]]
     urgency: Mapped[str] = mapped_column(String(10))
     #: A :class:`~tocsin.domain.escalation_run.RunState`.
-    state: Mapped[str] = mapped_column(String(20), default=RunState.ACTIVE.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=RunState.ACTIVE.value)
     #: The step number due next (across repeats).
     step_index: Mapped[int] = mapped_column(default=0)
     step_token: Mapped[int] = mapped_column(default=0)
@@ -98,7 +100,12 @@ PAGE_OPEN, PAGE_ACKNOWLEDGED, PAGE_CLOSED, PAGE_DEAD = "open", "acknowledged", "
 
 class Page(Base):
     __tablename__ = "pages"
-    __table_args__ = (Index("ix_pages_user_state", "user_name", "state"),)
+    # The list's filters (state, user, both) each followed by its order (id).
+    __table_args__ = (
+        Index("ix_pages_user_state_id", "user_name", "state", "id"),
+        Index("ix_pages_user_id", "user_name", "id"),
+        Index("ix_pages_state_id", "state", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(
