@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +17,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tests.support.faults import Fault, break_connection, faultable_tocsin
-from tocsin.alerts.committer import GroupCommitter
+from tocsin.alerts.committer import GroupCommitter, _Item
 from tocsin.app.service import Tocsin
-from tocsin.domain.refusals import Refusal, Unavailable
+from tocsin.domain.refusals import Invalid, Refusal, Unavailable
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.tables import Job
@@ -73,11 +75,12 @@ def _batched(tocsin: Tocsin, works: list[Callable[[Session], str]]) -> list[str 
     first = threading.Thread(target=committer.submit, args=(gate.work,))
     first.start()
     assert gate.entered.wait(10)
-    futures = [committer._enqueue(work) for work in works]
+    futures = [committer._enqueue(_Item(work)).future for work in works]
     gate.release.set()
     first.join(10)
     for index, future in enumerate(futures):
         try:
+            assert isinstance(future, Future)
             outcomes[index] = future.result(10)
         except BaseException as error:  # the outcome under test
             outcomes[index] = error
@@ -262,3 +265,31 @@ def test_a_lock_timeout_is_retried_once_then_the_batch_is_refused_unavailable(
     assert len(failing) == 2 and len(other) == 0  # never reached: the batch is not run alone
     assert len(caplog.records) == 1  # the outage, once
     assert tocsin.committer.outage.current is not None
+
+
+def test_coroutines_waiting_together_each_get_their_own_result_on_their_loop(
+    tocsin: Tocsin,
+) -> None:
+    """Callers on an event loop are handed a batch's outcomes together, each its own."""
+    committer = tocsin.committer
+    gate = Gate()
+
+    async def callers() -> list[str | BaseException]:
+        first = asyncio.ensure_future(committer.run(gate.work))
+        await asyncio.to_thread(gate.entered.wait, 10)
+        runs = [committer.run(_insert(f"a{n}")) for n in range(8)]
+        runs.append(committer.run(_refused))
+        waiting = asyncio.gather(*runs, return_exceptions=True)
+        await asyncio.sleep(0)  # every run is queued behind the gate
+        gate.release.set()
+        assert await first == "gate"
+        return list(await waiting)
+
+    outcomes = asyncio.run(callers())
+    assert outcomes[:8] == [f"a{n}" for n in range(8)]
+    assert isinstance(outcomes[8], Invalid)
+    assert _keys(tocsin) == {"gate", *(f"a{n}" for n in range(8))}
+
+
+def _refused(session: Session) -> str:
+    raise Invalid("routing_key", "unknown integration key")

@@ -79,11 +79,67 @@ _WAITS = 2
 
 
 class _Item:
-    __slots__ = ("future", "work")
+    """One piece of work, the future its caller waits on, and its outcome once known.
 
-    def __init__(self, work: Callable[[Session], Any]) -> None:
+    Outcomes are recorded while the batch runs and handed over when it is done:
+    for callers on an event loop, in one ``call_soon_threadsafe`` per loop and
+    batch rather than one wake-up (and a chained future) per request.
+    """
+
+    __slots__ = ("future", "loop", "ok", "settled", "value", "work")
+
+    def __init__(
+        self, work: Callable[[Session], Any], loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.work = work
-        self.future: Future[Any] = Future()
+        self.loop = loop
+        self.future: Future[Any] | asyncio.Future[Any] = (
+            Future() if loop is None else loop.create_future()
+        )
+        self.settled = False
+        self.ok = False
+        self.value: Any = None
+
+    def start(self) -> bool:
+        """Whether the work should run: its caller has not given up waiting."""
+        if isinstance(self.future, Future):
+            return self.future.set_running_or_notify_cancel()
+        return not self.future.cancelled()
+
+    def resolve(self, ok: bool, value: Any) -> None:
+        """Record the outcome: a result (``ok``) or the exception to raise."""
+        self.settled, self.ok, self.value = True, ok, value
+
+
+def _hand_over(items: list[_Item]) -> None:
+    """Give each caller its outcome (on the caller's loop for asyncio futures)."""
+    for item in items:
+        future = item.future
+        if future.done():  # an asyncio caller that was cancelled meanwhile
+            continue
+        if not item.settled:
+            future.set_exception(RuntimeError("ingest work ended without an outcome"))
+        elif item.ok:
+            future.set_result(item.value)
+        else:
+            future.set_exception(item.value)
+
+
+def _deliver(batch: list[_Item]) -> None:
+    """Hand the batch's outcomes over: at once to threads, once per event loop to coroutines."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Item]] = {}
+    plain: list[_Item] = []
+    for item in batch:
+        if item.loop is None:
+            plain.append(item)
+        else:
+            by_loop.setdefault(item.loop, []).append(item)
+    _hand_over(plain)
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_hand_over, items)
+        except RuntimeError:  # the loop closed: nobody is waiting any more
+            log.debug("event loop closed before %s outcomes were handed over", len(items))
 
 
 class GroupCommitter:
@@ -104,12 +160,16 @@ class GroupCommitter:
 
     def submit(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in a transaction; returns once its result is committed."""
-        result: T = self._enqueue(work).result()
+        future = self._enqueue(_Item(work)).future
+        assert isinstance(future, Future)
+        result: T = future.result()
         return result
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """:meth:`submit` for the event loop: waits without holding a thread."""
-        result: T = await asyncio.wrap_future(self._enqueue(work))
+        future = self._enqueue(_Item(work, asyncio.get_running_loop())).future
+        assert isinstance(future, asyncio.Future)
+        result: T = await future
         return result
 
     def close(self) -> None:
@@ -126,8 +186,7 @@ class GroupCommitter:
         if thread is not None:
             thread.join(10)
 
-    def _enqueue(self, work: Callable[[Session], Any]) -> Future[Any]:
-        item = _Item(work)
+    def _enqueue(self, item: _Item) -> _Item:
         with self._ready:
             self._queue.append(item)
             if self._thread is None:
@@ -136,7 +195,7 @@ class GroupCommitter:
                 )
                 self._thread.start()
             self._ready.notify_all()
-        return item.future
+        return item
 
     # -- the writer thread ---------------------------------------------------
 
@@ -151,10 +210,13 @@ class GroupCommitter:
                     return
                 count = min(len(self._queue), self.max_batch)
                 batch = [self._queue.popleft() for _ in range(count)]
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            finally:
+                _deliver(batch)
 
     def _commit(self, batch: list[_Item]) -> None:
-        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        batch = [item for item in batch if item.start()]
         first: set[int] = set()
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -170,10 +232,7 @@ class GroupCommitter:
                 return
             self.outage.succeeded()
             for item, ok, value in outcomes:
-                if ok:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(value)
+                item.resolve(ok, value)
             return
 
     def _attempt(self, batch: list[_Item], first: set[int]) -> list[tuple[_Item, bool, Any]]:
@@ -197,7 +256,7 @@ class GroupCommitter:
         if waited(error):
             self.outage.failed(error)
             for item in batch:
-                item.future.set_exception(unavailable(error))
+                item.resolve(False, unavailable(error))
             return
         if len(batch) > 1:
             # News, unless the database is known to be refusing every write.
@@ -217,17 +276,14 @@ class GroupCommitter:
                 log.debug("ingest attempt %s of %s failed: %s", attempt, ATTEMPTS, error)
                 if attempt == ATTEMPTS or (waited(error) and attempt >= _WAITS):
                     self.outage.failed(error)
-                    item.future.set_exception(unavailable(error))
+                    item.resolve(False, unavailable(error))
                     return
             except Exception as error:  # handed to the caller, who answers for it
-                item.future.set_exception(error)
+                item.resolve(False, error)
                 return
             else:
                 self.outage.succeeded()
-                if ok:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(value)
+                item.resolve(ok, value)
                 return
 
 
