@@ -478,7 +478,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
                     f"{backend}: seeded {counts} in {time.perf_counter() - started:.0f} s",
                     flush=True,
                 )
-                marker.write_text("ok")
+                if backend == "sqlite":
+                    marker.write_text("ok")
             else:
                 print(f"{backend}: using the seeded database in {settings.data_dir}", flush=True)
             with tocsin.database.transaction() as session:
