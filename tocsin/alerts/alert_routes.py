@@ -28,7 +28,7 @@ from tocsin.alerts.tables import Alert, AlertEvent
 from tocsin.auth.deps import Responder, Viewer
 from tocsin.domain.alert_lifecycle import Action
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.params import MAX_INTEGER
+from tocsin.http.params import MAX_INTEGER, Cursor
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["alerts"])
 
@@ -43,15 +43,27 @@ def list_alerts(
     status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
     service: ServiceFilter = None,
     limit: Limit = 50,
+    cursor: Cursor = None,
     offset: Offset = 0,
 ) -> AlertPage:
-    query = status_filter(select(Alert), Alert.status, status_).order_by(Alert.id.desc())
+    """A page of alerts; send ``next_cursor`` back as ``cursor`` for the next one."""
+    query, counted = (
+        status_filter(select(Alert), Alert.status, status_, counting=counting)
+        for counting in (False, True)
+    )
     if service is not None:
-        query = query.where(Alert.service == service)
+        query, counted = (q.where(Alert.service == service) for q in (query, counted))
     with tocsin.database.sessions() as session:
         check_service_filter(session, service)
-        rows, total = page(session, query, limit, offset)
-        return AlertPage(items=[alert_out(row) for row in rows], total=total)
+        rows, count = page(
+            session, query, Alert.id, counted=counted, limit=limit, cursor=cursor, offset=offset
+        )
+        return AlertPage(
+            items=[alert_out(row) for row in rows.rows],
+            total=count.total,
+            total_exact=count.exact,
+            next_cursor=rows.next_cursor,
+        )
 
 
 @router.get(

@@ -93,13 +93,21 @@ def list_alerts(
     ] = None,
     service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    cursor: Annotated[
+        str | None, typer.Option(help="Start after this point (printed under the last page).")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """List alerts, newest first."""
-    page = _remote(url, token).get("/api/v1/alerts", status=status, service=service, limit=limit)
+    """List alerts, newest first, one page at a time."""
+    page = _remote(url, token).get(
+        "/api/v1/alerts", status=status, service=service, limit=limit, cursor=cursor
+    )
     _print_alerts(page["items"])
-    console.print(f"{len(page['items'])} of {page['total']}", highlight=False)
+    total = f"{page['total']:,}" + ("" if page["total_exact"] else "+")
+    console.print(f"{len(page['items'])} of {total}", highlight=False)
+    if page["next_cursor"]:
+        console.print(f"More: --cursor {page['next_cursor']}", highlight=False)
 
 
 @alerts.command("show")

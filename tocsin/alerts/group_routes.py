@@ -31,7 +31,7 @@ from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.auth.deps import Responder, Viewer
 from tocsin.domain.alert_lifecycle import Action
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.params import MAX_INTEGER, LenientInstant
+from tocsin.http.params import MAX_INTEGER, Cursor, LenientInstant
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["alerts"])
 
@@ -45,17 +45,24 @@ def list_groups(
     status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
     service: ServiceFilter = None,
     limit: Limit = 50,
+    cursor: Cursor = None,
     offset: Offset = 0,
 ) -> GroupPage:
-    query = select(AlertGroup).order_by(AlertGroup.id.desc())
+    """A page of groups; send ``next_cursor`` back as ``cursor`` for the next one."""
+    query = select(AlertGroup)
     if status_ is not None:
         query = query.where(AlertGroup.status == status_)
     if service is not None:
         query = query.where(AlertGroup.service == service)
     with tocsin.database.sessions() as session:
         check_service_filter(session, service)
-        rows, total = page(session, query, limit, offset)
-        return GroupPage(items=[group_out(row) for row in rows], total=total)
+        rows, count = page(session, query, AlertGroup.id, limit=limit, cursor=cursor, offset=offset)
+        return GroupPage(
+            items=[group_out(row) for row in rows.rows],
+            total=count.total,
+            total_exact=count.exact,
+            next_cursor=rows.next_cursor,
+        )
 
 
 def _detail(session: Session, row: AlertGroup) -> GroupDetail:

@@ -1,5 +1,9 @@
 """How the alerts API shows its rows: response bodies, pages and the filters lists share.
 
+Lists are keyset pages, newest first (:mod:`tocsin.db.keyset`): a page reads
+only the rows it shows, whatever its depth, and the total is counted up to
+:data:`~tocsin.db.keyset.COUNT_CAP` through the index of the filter.
+
 Text that came from senders is served through :mod:`tocsin.domain.untrusted`,
 so a row stored with bad data is shown with replacement characters, never
 a server error.
@@ -10,17 +14,25 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, literal_column, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.schemas import AlertOut, EventOut, GroupOut
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.config import known_names
+from tocsin.db import keyset
 from tocsin.domain import untrusted
 from tocsin.domain.refusals import Invalid
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Offset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=1_000_000,
+        description="Items to skip (costs what it skips; walk deep lists with cursor)",
+    ),
+]
 ServiceFilter = Annotated[str | None, Query(max_length=200)]
 #: Most events (and alerts of a group) one answer shows.
 MAX_SHOWN = 1000
@@ -108,24 +120,57 @@ def status_filter(
     query: Select[Any],
     column: Any,
     wanted: Literal["open", "triggered", "acknowledged", "resolved"] | None,
+    *,
+    counting: bool = False,
 ) -> Select[Any]:
-    """Rows in status ``wanted``; ``open`` is every status but resolved."""
+    """Rows in status ``wanted``; ``open`` is every status but resolved.
+
+    "Open" is said one way for pages and another for counts, each matching its
+    index. Pages say ``!= 'resolved'`` with the literal, as the partial indexes
+    of open alerts do (with a bound parameter the databases would not match the
+    query to them): those indexes hold open alerts newest first. Counts
+    (``counting``) list the open statuses, which searches the (status, id)
+    index instead of scanning it.
+    """
+    if wanted == "open" and counting:
+        return query.where(column.in_(("triggered", "acknowledged")))
     if wanted == "open":
-        return query.where(column != "resolved")
+        return query.where(column != literal_column("'resolved'"))
     if wanted is not None:
         return query.where(column == wanted)
     return query
 
 
-def page(session: Session, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-    """One page of ``query``'s rows and how many rows there are in all."""
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.limit(limit).offset(offset))), int(total)
+def page(
+    session: Session,
+    query: Select[Any],
+    id_column: Any,
+    *,
+    counted: Select[Any] | None = None,
+    limit: int,
+    cursor: str | None,
+    offset: int,
+) -> tuple[keyset.Page, keyset.Count]:
+    """One page of ``query``'s rows, newest (highest ``id_column``) first, and their capped count.
+
+    The count covers the whole filter (``counted``, the same rows said for a
+    count; default ``query``), not only what follows the cursor.
+    """
+    order = keyset.Order((id_column,))
+    rows = keyset.page(session, query, order, limit=limit, cursor=cursor, offset=offset)
+    return rows, keyset.capped_count(session, query if counted is None else counted)
 
 
 def check_service_filter(session: Session, service: str | None) -> None:
-    """Refuse a filter naming neither a defined service nor one that alerts carry (422)."""
+    """Refuse a filter naming neither a defined service nor one that alerts carry (422).
+
+    A service that groups carry is accepted at once through the index on
+    (service, id), before the slower search that builds the refusal's list.
+    """
     if service is None:
+        return
+    seen = select(AlertGroup.id).where(AlertGroup.service == service).limit(1)
+    if session.scalar(seen) is not None:
         return
     problem = known_names.unknown_service_filter(session, service, select(AlertGroup.service))
     if problem is not None:

@@ -67,8 +67,14 @@ class AlertDetail(AlertOut):
 
 
 class AlertPage(BaseModel):
+    """One page of a list, newest first (see docs/alerts.md, "List pages")."""
+
     items: list[AlertOut]
+    #: How many match the filters, counted up to 10,000 (``total_exact`` false beyond).
     total: int
+    total_exact: bool
+    #: Send as ``cursor`` for the next page; null on the last page.
+    next_cursor: str | None
 
 
 class GroupOut(BaseModel):
@@ -100,8 +106,14 @@ class GroupDetail(GroupOut):
 
 
 class GroupPage(BaseModel):
+    """One page of a list, newest first (see docs/alerts.md, "List pages")."""
+
     items: list[GroupOut]
+    #: How many match the filters, counted up to 10,000 (``total_exact`` false beyond).
     total: int
+    total_exact: bool
+    #: Send as ``cursor`` for the next page; null on the last page.
+    next_cursor: str | None
 
 
 class AccuracyOut(BaseModel):

@@ -7,7 +7,9 @@ The database enforces "one open alert per (service, dedup key)" with a
 partial unique index (``WHERE status != 'resolved'``) on SQLite and
 PostgreSQL alike, so ingest is an upsert and two concurrent posts of the same
 new alert cannot create two alerts. Every query on the ingest path uses an
-index, so ingest does not slow down as history grows.
+index, so ingest does not slow down as history grows. Likewise every filter of the
+alert and group lists has an index that serves it in list order (newest
+first), so a page costs the same at any depth (``tocsin.db.keyset``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class AlertGroup(Base):
     __table_args__ = (
         UniqueConstraint("service", "join_key"),
         Index("ix_alert_groups_status_opened_at", "status", "opened_at"),
+        # The group list (newest first) by status, by service, by both.
+        Index("ix_alert_groups_status_id", "status", "id"),
+        Index("ix_alert_groups_service_id", "service", "id"),
+        Index("ix_alert_groups_service_status_id", "service", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +108,19 @@ class Alert(Base):
         Index("ix_alerts_service_dedup_key_triggered_at", "service", "dedup_key", "triggered_at"),
         Index("ix_alerts_integration_dedup_key", "integration", "dedup_key"),
         Index("ix_alerts_group_id_status", "group_id", "status"),
+        # The alert list (newest first) by status, by service, by both; "open" (every
+        # status but resolved) through partial indexes holding only open alerts.
         Index("ix_alerts_status_id", "status", "id"),
+        Index("ix_alerts_service_id", "service", "id"),
+        Index("ix_alerts_service_status_id", "service", "status", "id"),
+        Index("ix_alerts_open_id", "id", sqlite_where=OPEN_ALERT, postgresql_where=OPEN_ALERT),
+        Index(
+            "ix_alerts_open_service_id",
+            "service",
+            "id",
+            sqlite_where=OPEN_ALERT,
+            postgresql_where=OPEN_ALERT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

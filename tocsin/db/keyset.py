@@ -161,6 +161,9 @@ def _sort_value(row: Any, column: ColumnElement[Any]) -> Any:
 
 def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> Count:
     """How many rows ``query`` matches, counting at most ``cap + 1`` of them."""
-    limited = query.with_only_columns(literal(1)).order_by(None).limit(cap + 1).subquery()
+    # maintain_column_froms keeps the FROM of the replaced columns: without it an
+    # unfiltered ``select(Entity)`` would become ``SELECT 1`` and count one row.
+    only_one = query.with_only_columns(literal(1), maintain_column_froms=True)
+    limited = only_one.order_by(None).limit(cap + 1).subquery()
     counted = int(session.scalar(select(func.count()).select_from(limited)) or 0)
     return Count(min(counted, cap), counted <= cap)

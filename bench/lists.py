@@ -1,0 +1,534 @@
+"""Lists with a large history: first and hundredth page of every documented list filter.
+
+Seeds a year of history directly with SQL (alerts, alert groups, incidents,
+escalations, pages, audit entries, jobs), then asks the real app in-process
+(Starlette's TestClient over ASGI: routing, authentication, validation,
+serialization, the database) for each list's first page and its hundredth
+page, following ``next_cursor`` where the list answers with one and sending
+``offset`` where it does not. Each figure is a wall-time p95 over ``--repeat``
+requests, with the median CPU time of this process per request (steadier on
+a shared machine; PostgreSQL's own CPU is not in it), printed beside the 50 ms
+target and beside a ceiling measured in the same run: one alert read by id
+through the same stack.
+
+    .venv/bin/python bench/lists.py                                  # full run
+    .venv/bin/python bench/lists.py --alerts 100000 --incidents 10000 --repeat 5 \\
+        --backends sqlite                                            # quick look
+
+SQLite databases are kept in ``--data`` keyed by size and migration files, so
+a second run skips seeding; PostgreSQL gets a database of its own per run,
+dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import ColumnDefault, Table, create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from tocsin import db
+from tocsin.alerts.tables import Alert, AlertGroup
+from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
+from tocsin.auth import accounts
+from tocsin.db.audit import AuditEntry
+from tocsin.engine.tables import Job
+from tocsin.incidents.tables import Incident, IncidentService, IncidentTag
+from tocsin.kernel.settings import Settings
+from tocsin.paging.tables import EscalationRun, Page
+
+TARGET_MS = 50.0
+LIMIT = 50
+DEEP = 100
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+#: Each list and its documented filters (values match what the seeder writes).
+LISTS: list[tuple[str, list[dict[str, Any]]]] = [
+    (
+        "/api/v1/alerts",
+        [
+            {},
+            {"status": "open"},
+            {"status": "triggered"},
+            {"status": "acknowledged"},
+            {"status": "resolved"},
+            {"service": "service-7"},
+            {"status": "open", "service": "service-7"},
+            {"status": "resolved", "service": "service-7"},
+        ],
+    ),
+    (
+        "/api/v1/alert-groups",
+        [{}, {"status": "open"}, {"status": "resolved"}, {"service": "service-7"}],
+    ),
+    (
+        "/api/v1/incidents",
+        [
+            {},
+            {"status": "closed"},
+            {"status": ["triage", "responding", "mitigated"]},
+            {"severity": "SEV-1"},
+            {"service": "service-7"},
+            {"tag": "tag-3"},
+            {"drill": "true"},
+            {"from": "2026-01-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"},
+        ],
+    ),
+    ("/api/v1/escalations", [{}, {"state": "active"}, {"state": "resolved"}]),
+    ("/api/v1/pages", [{}, {"state": "closed"}, {"state": "dead"}, {"user": "user-3"}]),
+    (
+        "/api/v1/audit",
+        [{}, {"actor": "user-3"}, {"object_type": "service"}, {"since": "2026-06-01T00:00:00Z"}],
+    ),
+    ("/api/v1/jobs", [{}, {"state": "done"}, {"state": "dead"}, {"kind": "page.deliver"}]),
+]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """p95 wall time of a request, and the median CPU time this process spent on one."""
+
+    wall_ms: float
+    cpu_ms: float
+
+    def __str__(self) -> str:
+        return f"{self.wall_ms:7.1f} ms (cpu {self.cpu_ms:5.1f})"
+
+
+@dataclass(frozen=True)
+class Figure:
+    list_name: str
+    filters: str
+    first: Timing
+    deep: Timing | None
+    deep_page: int
+    how: str
+
+    @property
+    def worst_ms(self) -> float:
+        return max(self.first.wall_ms, self.deep.wall_ms if self.deep else 0)
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def timed(client: TestClient, path: str, params: dict[str, Any], headers: Any, n: int) -> Timing:
+    """``n`` identical requests (after one unmeasured warm-up).
+
+    CPU time is this process's (app, driver, SQLite; not PostgreSQL's server):
+    it varies less than wall time on a shared machine.
+    """
+    walls, cpus = [], []
+    for attempt in range(n + 1):
+        start, cpu = time.perf_counter(), time.process_time()
+        answer = client.get(path, params=params, headers=headers)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        if answer.status_code != 200:
+            raise RuntimeError(f"{path} {params}: {answer.status_code} {answer.text[:300]}")
+        if attempt:
+            walls.append(wall * 1000)
+            cpus.append(cpu * 1000)
+    return Timing(p95(walls), statistics.median(cpus))
+
+
+def query_parameters(client: TestClient) -> dict[str, set[str]]:
+    """The query parameters each GET list route accepts, from the app's OpenAPI schema."""
+    schema = client.app.openapi()  # type: ignore[attr-defined]
+    accepted: dict[str, set[str]] = {}
+    for path, operations in schema["paths"].items():
+        get = operations.get("get", {})
+        accepted[path] = {p["name"] for p in get.get("parameters", []) if p["in"] == "query"}
+    return accepted
+
+
+def deep_params(
+    client: TestClient, path: str, params: dict[str, Any], headers: Any, accepted: set[str]
+) -> tuple[dict[str, Any] | None, int, str]:
+    """Parameters of the hundredth page (or the last one reached), its number, and how."""
+    first = client.get(path, params=params, headers=headers).json()
+    if isinstance(first, dict) and "next_cursor" in first:
+        page, body, cursor = 1, first, None
+        while page < DEEP and body["next_cursor"] is not None:
+            cursor = body["next_cursor"]
+            body = client.get(path, params={**params, "cursor": cursor}, headers=headers).json()
+            page += 1
+        deep = params if cursor is None else {**params, "cursor": cursor}
+        return deep, page, "cursor"
+    if "offset" in accepted:
+        total = first.get("total") if isinstance(first, dict) else None
+        page = DEEP if total is None else max(1, min(DEEP, -(-total // LIMIT)))
+        return {**params, "offset": (page - 1) * LIMIT}, page, "offset"
+    return None, 0, "no cursor or offset"
+
+
+def measure(client: TestClient, headers: Any, repeat: int) -> tuple[Timing, list[Figure]]:
+    accepted = query_parameters(client)
+    ceiling = timed(client, "/api/v1/alerts/1", {}, headers, repeat * 5)
+    figures = []
+    for path, filter_sets in LISTS:
+        for filters in filter_sets:
+            params = {**filters, "limit": LIMIT}
+            first = timed(client, path, params, headers, repeat)
+            deep, page, how = deep_params(client, path, params, headers, accepted[path])
+            deep_timing = None if deep is None else timed(client, path, deep, headers, repeat)
+            shown = " ".join(f"{k}={v}" for k, v in filters.items()) or "(none)"
+            figure = Figure(path.removeprefix("/api/v1/"), shown, first, deep_timing, page, how)
+            print(line(figure, ceiling), flush=True)
+            figures.append(figure)
+    return ceiling, figures
+
+
+def line(figure: Figure, ceiling: Timing) -> str:
+    deep = f"{'-':>7} ms (cpu {'-':>5})" if figure.deep is None else str(figure.deep)
+    verdict = "ok" if figure.worst_ms < TARGET_MS else "OVER"
+    return (
+        f"  {figure.list_name:13} {figure.filters[:48]:48} first {figure.first}"
+        f"  page {figure.deep_page:3} {deep} ({figure.how})"
+        f"  target {TARGET_MS:.0f}  ceiling {ceiling}  {verdict}"
+    )
+
+
+# --- the history ---------------------------------------------------------------------
+
+END = datetime(2026, 12, 1, tzinfo=UTC)
+START = END - timedelta(days=365)
+SERVICES = 40
+BATCH = 20_000
+#: Alerts per group, alert groups per escalation (every other group paged), users.
+GROUP_SIZE, USERS = 4, 50
+
+
+def _at(n: int, total: int) -> datetime:
+    return START + timedelta(days=365) * (n / max(total, 1))
+
+
+def _insert(tocsin: Tocsin, table: Any, rows: Iterator[dict[str, Any]]) -> int:
+    """Insert ``rows`` in batches, one transaction each; how many."""
+    target: Table = table.__table__
+    count, batch = 0, []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            count += _flush(tocsin, target, batch)
+            batch = []
+    return count + _flush(tocsin, target, batch)
+
+
+def _flush(tocsin: Tocsin, target: Table, batch: list[dict[str, Any]]) -> int:
+    """One transaction of rows: COPY on PostgreSQL, a multi-row insert on SQLite."""
+    if not batch:
+        return 0
+    with tocsin.database.engine.begin() as conn:
+        if conn.dialect.name != "postgresql":
+            conn.execute(insert(target), batch)
+            return len(batch)
+        # COPY skips the models' Python-side defaults: add them.
+        defaults = {
+            column.name: column.default.arg
+            for column in target.columns
+            if column.name not in batch[0] and isinstance(column.default, ColumnDefault)
+        }
+        if any(callable(value) for value in defaults.values()):
+            raise ValueError(f"{target.name}: give every column with a callable default")
+        columns = [*batch[0], *defaults]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {target.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row([_plain({**defaults, **row}[column]) for column in columns])
+    return len(batch)
+
+
+def _plain(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+def _alerts(total: int) -> Iterator[dict[str, Any]]:
+    """99.5% resolved; the open ones half triggered, half acknowledged."""
+    for n in range(total):
+        at = _at(n, total)
+        open_ = n % 200 == 0
+        group = n // GROUP_SIZE
+        yield {
+            "service": f"service-{group % SERVICES}",
+            "dedup_key": f"history-{n}",
+            "status": ("triggered" if n % 400 == 0 else "acknowledged") if open_ else "resolved",
+            "severity": ("critical", "error", "warning", "info")[n % 4],
+            "summary": f"Historic alert {n}",
+            "integration": "history",
+            "source_type": "alertmanager",
+            "source": f"host-{n % 500}",
+            "labels": {"alertname": f"Rule{n % 300}", "instance": f"host-{n % 500}"},
+            "annotations": {"description": "Disk usage above 90% on /var"},
+            "details": {},
+            "links": [],
+            "occurrences": 1 + n % 5,
+            "flapping": False,
+            "urgency": "high",
+            "group_id": group + 1,
+            "triggered_at": at,
+            "last_event_at": at,
+            "resolved_at": None if open_ else at + timedelta(minutes=30),
+        }
+
+
+def _groups(total: int, alerts: int) -> Iterator[dict[str, Any]]:
+    """A group holds the alerts ``GROUP_SIZE * n`` onwards; open if its first alert is."""
+    for n in range(total):
+        at = _at(n * GROUP_SIZE, alerts)
+        open_ = (n * GROUP_SIZE) % 200 == 0
+        yield {
+            "id": n + 1,
+            "service": f"service-{n % SERVICES}",
+            "group_key": f"g{n}",
+            "status": "open" if open_ else "resolved",
+            "title": f"Rule{n % 300} on host-{n % 500}",
+            "rule": f"Rule{n % 300}",
+            "labels": {"alertname": f"Rule{n % 300}"},
+            "urgency": "high",
+            "alert_count": GROUP_SIZE,
+            "paging": n % 2 == 0,
+            "opened_at": at,
+            "last_alert_at": at,
+            "resolved_at": None if open_ else at + timedelta(minutes=30),
+            "outcome": None if open_ else ("noise", "acknowledged", "incident")[n % 3],
+            "updated_at": at,
+        }
+
+
+def _incidents(total: int) -> Iterator[dict[str, Any]]:
+    """Mostly closed; 0.5% still open, 2% drills."""
+    for n in range(total):
+        at = _at(n, total)
+        status = ("triage", "responding", "mitigated")[n % 3] if n % 200 == 0 else "closed"
+        yield {
+            "id": n + 1,
+            "title": f"Incident {n}",
+            "summary": "Checkout errors after a deploy",
+            "status": status,
+            "severity": f"SEV-{1 + n % 4}",
+            "drill": n % 50 == 0,
+            "source": "alert",
+            "created_by": f"user-{n % USERS}",
+            "detected_at": at,
+            "declared_at": at,
+            "links": [],
+            "custom_fields": {},
+            "created_at": at,
+            "updated_at": at,
+        }
+
+
+def _runs(total: int, alerts: int) -> Iterator[dict[str, Any]]:
+    for n in range(total):
+        at = _at(n * 2 * GROUP_SIZE, alerts)
+        active = (n * 2 * GROUP_SIZE) % 200 == 0
+        yield {
+            "id": n + 1,
+            "subject_type": "alert_group",
+            "subject_key": str(2 * n + 1),
+            "title": f"Rule{n % 300}",
+            "service": f"service-{(2 * n) % SERVICES}",
+            "policy_name": "default",
+            "policy": {},
+            "urgency": "high",
+            "state": "active" if active else ("acknowledged", "resolved")[n % 2],
+            "started_at": at,
+            "updated_at": at,
+        }
+
+
+def _pages(runs: int, alerts: int) -> Iterator[dict[str, Any]]:
+    """One page per escalation, a second one for every third (the next step)."""
+    for n in range(runs):
+        at = _at(n * 2 * GROUP_SIZE, alerts)
+        for step in range(1 + (n % 3 == 0)):
+            yield {
+                "run_id": n + 1,
+                "user_name": f"user-{(n + step) % USERS}",
+                "step_index": step,
+                "title": f"Rule{n % 300}",
+                "urgency": "high",
+                "state": "dead" if n % 500 == 0 else "closed",
+                "created_at": at,
+            }
+
+
+def _audit(total: int) -> Iterator[dict[str, Any]]:
+    kinds = ("service", "user", "schedule", "escalation_policy", "token")
+    for n in range(total):
+        yield {
+            "at": _at(n, total),
+            "actor": f"user-{n % USERS}",
+            "action": "update",
+            "object_type": kinds[n % len(kinds)],
+            "object_key": f"object-{n % 1000}",
+            "detail": {},
+        }
+
+
+def _jobs(total: int) -> Iterator[dict[str, Any]]:
+    kinds = ("alert_group.opened", "page.deliver", "escalation.step", "outbox.send")
+    for n in range(total):
+        at = _at(n, total)
+        yield {
+            "kind": kinds[n % len(kinds)],
+            "payload": {"id": n},
+            "run_at": at,
+            "attempts": 1,
+            "state": "dead" if n % 1000 == 0 else "done",
+            "created_at": at,
+            "updated_at": at,
+            "finished_at": at,
+        }
+
+
+def seed(tocsin: Tocsin, *, alerts: int, incidents: int) -> dict[str, int]:
+    """A year of history: the counts of what was inserted, by table."""
+    groups = -(-alerts // GROUP_SIZE)
+    runs = groups // 2
+    counts = {
+        "alert_groups": _insert(tocsin, AlertGroup, _groups(groups, alerts)),
+        "alerts": _insert(tocsin, Alert, _alerts(alerts)),
+        "incidents": _insert(tocsin, Incident, _incidents(incidents)),
+        "incident_services": _insert(
+            tocsin,
+            IncidentService,
+            ({"incident_id": n + 1, "name": f"service-{n % SERVICES}"} for n in range(incidents)),
+        ),
+        "incident_tags": _insert(
+            tocsin,
+            IncidentTag,
+            ({"incident_id": n + 1, "name": f"tag-{n % 20}"} for n in range(incidents)),
+        ),
+        "escalation_runs": _insert(tocsin, EscalationRun, _runs(runs, alerts)),
+        "pages": _insert(tocsin, Page, _pages(runs, alerts)),
+        "audit_log": _insert(tocsin, AuditEntry, _audit(alerts // 10)),
+        "jobs": _insert(tocsin, Job, _jobs(alerts // 4)),
+    }
+    with tocsin.database.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in ("alert_groups", "incidents", "escalation_runs"):
+                autocommit.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                )
+            autocommit.exec_driver_sql("VACUUM ANALYZE")
+    return counts
+
+
+# --- databases -----------------------------------------------------------------------
+
+
+def schema_key() -> str:
+    """A digest of the migration files, so a cached database matches the code's schema."""
+    digest = hashlib.sha256()
+    folder = Path(db.__file__).parent / "migrations" / "versions"
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+@contextmanager
+def database(backend: str, data: Path, postgres_url: str, key: str) -> Iterator[Settings]:
+    if backend == "sqlite":
+        folder = data / key
+        folder.mkdir(parents=True, exist_ok=True)
+        yield Settings.load(data_dir=folder, database_url=f"sqlite:///{folder / 'tocsin.db'}")
+        return
+    name = f"tocsin_bench_lists_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        yield Settings.load(data_dir=data, database_url=url)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> None:
+    key = f"{args.alerts}-{args.incidents}-{schema_key()}"
+    with database(backend, Path(args.data), args.postgres, key) as settings:
+        tocsin = Tocsin.open(settings)
+        try:
+            marker = Path(settings.data_dir) / "seeded"
+            if backend == "postgresql" or not marker.exists():
+                started = time.perf_counter()
+                counts = seed(tocsin, alerts=args.alerts, incidents=args.incidents)
+                print(
+                    f"{backend}: seeded {counts} in {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+                if backend == "sqlite":
+                    marker.write_text("ok")
+            else:
+                print(f"{backend}: using the seeded database in {settings.data_dir}", flush=True)
+            with tocsin.database.transaction() as session:
+                user = accounts.create_user(
+                    session,
+                    now=tocsin.clock.now(),
+                    actor="bench",
+                    name=f"bench-{uuid.uuid4().hex[:6]}",
+                    email="bench@example.com",
+                    role="admin",
+                )
+                _, token = accounts.create_token(
+                    session, user, now=tocsin.clock.now(), actor="bench"
+                )
+            headers = {"Authorization": f"Bearer {token}"}
+            app = create_app(tocsin, start_engine=False)
+            with TestClient(app, base_url="https://testserver") as client:
+                print(
+                    f"{backend}: wall p95 and median CPU of {args.repeat} requests, limit {LIMIT}",
+                    flush=True,
+                )
+                ceiling, figures = measure(client, headers, args.repeat)
+            worst = max(f.worst_ms for f in figures)
+            over = sum(f.worst_ms >= TARGET_MS for f in figures)
+            print(
+                f"{backend}: ceiling (GET /api/v1/alerts/1) {ceiling}; worst list "
+                f"p95 {worst:.1f} ms; {over} of {len(figures)} filters over {TARGET_MS:.0f} ms",
+                flush=True,
+            )
+        finally:
+            tocsin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--alerts", type=int, default=1_000_000)
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--data", default="/tmp/tocsin-bench-lists", help="SQLite cache folder")
+    parser.add_argument(
+        "--postgres", default=os.environ.get("TOCSIN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    )
+    args = parser.parse_args()
+    print(f"lists with {args.alerts:,} alerts and {args.incidents:,} incidents", flush=True)
+    for backend in args.backends.split(","):
+        run_backend(backend.strip(), args)
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
