@@ -117,6 +117,9 @@ def _raw(plain: Any) -> str:
         _raw([{"t": "2026-03-01T12:00:00"}, 1]),
         _raw([{"t": "yesterday"}, 1]),
         _raw([{"x": 1}, 1]),
+        _raw(["high", 1]),
+        _raw([1, "2"]),
+        _raw([{"t": "2026-03-01T12:00:00+00:00"}, 1]),
         base64.urlsafe_b64encode(b"\xff\xfe").decode(),
     ],
 )

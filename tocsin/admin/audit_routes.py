@@ -12,7 +12,7 @@ from tocsin.auth.deps import Admin
 from tocsin.db import keyset
 from tocsin.db.audit import AuditEntry
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.listing import checked_cursor, link_next
+from tocsin.http.listing import link_next
 from tocsin.http.params import Cursor, LenientInstant, Offset
 from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
@@ -57,7 +57,7 @@ def list_audit(
             query,
             ORDER,
             limit=limit,
-            cursor=checked_cursor(cursor, ORDER),
+            cursor=cursor,
             offset=offset,
         )
         link_next(request, response, found.next_cursor)

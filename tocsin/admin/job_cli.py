@@ -11,7 +11,6 @@ from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, o
 from tocsin.db.audit import record
 from tocsin.domain.refusals import Invalid
 from tocsin.engine import jobs
-from tocsin.http.listing import checked_cursor
 from tocsin.kernel.clock import SystemClock
 
 app = typer.Typer(help="The durable job queue.", no_args_is_help=True)
@@ -37,8 +36,7 @@ def list_jobs(
     table = Table("id", "kind", "state", "attempts", "run at", "last error")
     with database.sessions() as session:
         try:
-            start = checked_cursor(cursor, jobs.LIST_ORDER)
-            found = jobs.list_jobs(session, state=wanted, kind=kind, limit=limit, cursor=start)
+            found = jobs.list_jobs(session, state=wanted, kind=kind, limit=limit, cursor=cursor)
         except Invalid as error:
             fail(f"--cursor {error.reason}")
         for job in found.rows:

@@ -13,7 +13,7 @@ from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.engine import jobs
 from tocsin.engine.tables import Job
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.listing import checked_cursor, link_next
+from tocsin.http.listing import link_next
 from tocsin.http.params import Cursor, Id, Offset
 from tocsin.http.runtime import RuntimeDep
 
@@ -48,7 +48,7 @@ def list_jobs(
             state=state,
             kind=kind,
             limit=limit,
-            cursor=checked_cursor(cursor, jobs.LIST_ORDER),
+            cursor=cursor,
             offset=offset,
         )
         link_next(request, response, found.next_cursor)

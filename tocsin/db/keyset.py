@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.types import TypeDecorator
 
 from tocsin.domain.refusals import Invalid
 
@@ -104,13 +105,26 @@ def decode(cursor: str, order: Order) -> list[Any]:
         plain = json.loads(raw)
         if not isinstance(plain, list) or len(plain) != len(order.columns):
             raise ValueError("wrong shape")
-        return [_value(item) for item in plain]
+        values = [_value(item) for item in plain]
+        for value, column in zip(values, order.columns, strict=True):
+            if not isinstance(value, _python_type(column)):
+                raise ValueError(f"{value!r} does not fit {column}")
+        return values
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
         raise Invalid(
             CURSOR_FIELD,
             "is not a cursor of this list; send the next_cursor of a page you received",
             where="query",
         ) from error
+
+
+def _python_type(column: ColumnElement[Any]) -> type:
+    """What a sort column's values are in Python (through a decorated type's own type)."""
+    kind = column.type
+    python_type: type = (
+        kind.impl_instance if isinstance(kind, TypeDecorator) else kind
+    ).python_type
+    return python_type
 
 
 def _value(item: Any) -> Any:

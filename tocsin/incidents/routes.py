@@ -21,7 +21,6 @@ from tocsin.domain import lifecycle
 from tocsin.domain.refusals import Invalid
 from tocsin.domain.timeline import Order, ordered
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.listing import checked_cursor
 from tocsin.http.params import Cursor, Instant, Offset
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import (
@@ -227,7 +226,7 @@ def list_incidents(
             session,
             filters,
             limit=limit,
-            cursor=checked_cursor(cursor, records.ORDER),
+            cursor=cursor,
             offset=offset,
         )
         return IncidentPage(

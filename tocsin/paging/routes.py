@@ -15,7 +15,7 @@ from tocsin.db import keyset
 from tocsin.domain.escalation import Urgency
 from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.http.checked import CheckedRoute
-from tocsin.http.listing import checked_cursor, link_next
+from tocsin.http.listing import link_next
 from tocsin.http.params import Cursor, LenientInstant
 from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
@@ -346,9 +346,7 @@ def list_escalations(
     if state is not None:
         query = query.where(EscalationRun.state == state)
     with tocsin.database.sessions() as session:
-        found = keyset.page(
-            session, query, RUN_ORDER, limit=limit, cursor=checked_cursor(cursor, RUN_ORDER)
-        )
+        found = keyset.page(session, query, RUN_ORDER, limit=limit, cursor=cursor)
         link_next(request, response, found.next_cursor)
         return [_escalation(run) for run in found.rows]
 
@@ -446,9 +444,7 @@ def list_pages(
     if user is not None:
         query = query.where(Page.user_name == user)
     with tocsin.database.sessions() as session:
-        found = keyset.page(
-            session, query, PAGE_ORDER, limit=limit, cursor=checked_cursor(cursor, PAGE_ORDER)
-        )
+        found = keyset.page(session, query, PAGE_ORDER, limit=limit, cursor=cursor)
         link_next(request, response, found.next_cursor)
         return _pages(session, found.rows)
 
