@@ -57,7 +57,7 @@ class Ingest(Writer):
     def apply(self, origin: Origin, signal: Signal) -> Result:
         """Route ``signal`` and apply it: a trigger, an acknowledgement or a resolution."""
         routed = self.routed(origin, signal)
-        locking.take(self.session, self.locks(routed))
+        locking.take(self.session, self.locks(routed), defer=_upserts_first(routed))
         return self.applied(origin, routed)
 
     def routed(self, origin: Origin, signal: Signal) -> Routed:
@@ -122,14 +122,25 @@ class Ingest(Writer):
         groups.reconsider(self, group_id)
 
 
+def _upserts_first(routed: Routed) -> bool:
+    """Whether applying ``routed`` starts with the alert upsert, which takes deferred locks.
+
+    A trigger's first statement is :func:`tocsin.alerts.statements.upsert`,
+    which takes the locks :func:`tocsin.alerts.locking.take` left to it
+    (``defer``) in the same round trip.
+    """
+    return routed.signal.action is Action.TRIGGER
+
+
 def ingest(
     session: Session, alerting: Alerting, origin: Origin, signals: Sequence[Signal], now: datetime
 ) -> list[Result]:
     """Apply ``signals`` from ``origin`` in the caller's transaction; results in input order."""
     writer = Ingest(session, alerting, now)
     routed = [writer.routed(origin, signal) for signal in signals]
-    locking.take(session, [lock for each in routed for lock in writer.locks(each)])
     order = sorted(range(len(signals)), key=lambda index: (signals[index].dedup_key or "", index))
+    locks = [lock for each in routed for lock in writer.locks(each)]
+    locking.take(session, locks, defer=bool(order) and _upserts_first(routed[order[0]]))
     results: dict[int, Result] = {}
     for index in order:
         results[index] = writer.applied(origin, routed[index])

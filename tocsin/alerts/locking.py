@@ -23,6 +23,13 @@ with that key, open or closed). Advisory locks are taken in ascending order:
 Since every row lock is taken under its key's advisory lock, two writers
 wait for each other only on advisory locks, and those are waited for in one
 order. SQLite has one writer at a time and needs none of this.
+
+Waiting costs a round trip of its own unless the statement that follows
+takes the locks itself: ``take(..., defer=True)`` leaves the locks it would
+wait for to the caller's next statement, which must be the transaction's next
+statement and take :func:`deferred` first, in order (the alert upsert does:
+:func:`tocsin.alerts.statements.upsert`). Any other :meth:`Locks.take` waits
+for deferred locks first, so none is ever left untaken.
 """
 
 from __future__ import annotations
@@ -73,9 +80,17 @@ class Locks:
         self.needed: set[int] = set()
         self._held: set[int] = set()
         self._top: int | None = None
+        #: Locks counted as held that the next statement takes (``defer``), in order.
+        self.deferred: list[int] = []
 
-    def take(self, connection: Connection, keys: Iterable[int]) -> None:
-        """Hold ``keys`` (:func:`alert_key`, :func:`group_key`) until the transaction ends."""
+    def take(self, connection: Connection, keys: Iterable[int], *, defer: bool = False) -> None:
+        """Hold ``keys`` (:func:`alert_key`, :func:`group_key`) until the transaction ends.
+
+        ``defer``: leave the locks to wait for to the next statement (:attr:`deferred`).
+        """
+        if self.deferred:
+            connection.exec_driver_sql(_WAIT, (self.deferred,))
+            self.deferred = []
         wanted = sorted(set(keys) - self._held)
         if not wanted:
             return
@@ -88,8 +103,11 @@ class Locks:
                     raise OutOfOrder("a lock below the ones held is busy; run again in order")
                 self._held.add(key)
             wanted = [key for key in wanted if key not in self._held]
-        if wanted:
+        if wanted and defer:
+            self.deferred = wanted
+        elif wanted:
             connection.exec_driver_sql(_WAIT, (wanted,))
+        if wanted:
             self._held.update(wanted)
         self._top = max(self._held)
 
@@ -107,12 +125,28 @@ def begin(session: Session, first: Iterable[int] = ()) -> Locks | None:
     return locks
 
 
-def take(session: Session, keys: Iterable[int]) -> None:
-    """Hold ``keys`` until this transaction ends (a no-op on SQLite)."""
+def take(session: Session, keys: Iterable[int], *, defer: bool = False) -> None:
+    """Hold ``keys`` until this transaction ends (a no-op on SQLite).
+
+    ``defer``: the caller's next statement takes the locks to wait for
+    (:func:`deferred`); it must be the next statement of the transaction.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
     mine: tuple[object, Locks] | None = session.info.get(_INFO)
     if mine is None or mine[0] is not transaction:  # none yet in this transaction
         mine = session.info[_INFO] = (transaction, Locks(strict=False))
-    mine[1].take(session.connection(), keys)
+    mine[1].take(session.connection(), keys, defer=defer)
+
+
+def deferred(session: Session) -> list[int]:
+    """The locks ``take(..., defer=True)`` left to this statement, ascending; now its own.
+
+    The statement must wait for them, in this order, before it touches a row.
+    """
+    mine: tuple[object, Locks] | None = session.info.get(_INFO)
+    if mine is None or mine[0] is not session.get_transaction():
+        return []
+    keys, mine[1].deferred = mine[1].deferred, []
+    return keys

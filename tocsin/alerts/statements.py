@@ -19,7 +19,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import BigInteger, Connection, Table, bindparam, column, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -90,13 +91,28 @@ GROUP_COLUMNS = (
 BODY_COLUMNS = ("summary", "labels", "annotations", "details", "links", "runbook_url")
 
 
-def _upsert_alert(insert: DialectInsert) -> Executable:
+def _upsert_alert(insert: DialectInsert, *, locking: bool = False) -> Executable:
     """Insert an alert, or count one more occurrence of the open alert with its key.
 
     A repeat leaves the body as stored and returns it (:data:`BODY_COLUMNS`),
     for the caller to merge the trigger's news into with :func:`update_body`.
+
+    ``locking`` (PostgreSQL): first wait for the advisory locks in ``locks``,
+    in order (:mod:`tocsin.alerts.locking`), in the same round trip. The
+    values of an ``INSERT`` are computed before it looks for a conflicting
+    row, so the subquery in ``occurrences`` (which adds 0) runs before the
+    statement reads or locks any row.
     """
-    statement = insert(ALERTS).values(binds(ALERTS, ALERT_COLUMNS))
+    values: dict[str, Any] = binds(ALERTS, ALERT_COLUMNS)
+    if locking:
+        key = column("key", BigInteger)
+        waited = (
+            select(0 * func.count(func.pg_advisory_xact_lock(key)))
+            .select_from(func.unnest(bindparam("locks", type_=ARRAY(BigInteger))).alias("key"))
+            .scalar_subquery()
+        )
+        values["occurrences"] = values["occurrences"] + waited
+    statement = insert(ALERTS).values(values)
     excluded = statement.excluded
     upsert: Executable = statement.on_conflict_do_update(
         index_elements=[ALERTS.c.service, ALERTS.c.dedup_key],
@@ -115,6 +131,7 @@ def _upsert_alert(insert: DialectInsert) -> Executable:
 
 
 UPSERT_ALERT = PerDialect(_upsert_alert)
+UPSERT_ALERT_LOCKING = PerDialect(lambda insert: _upsert_alert(insert, locking=True))
 
 
 @cache
@@ -238,12 +255,20 @@ def group_state(session: Session, group_id: int) -> tuple[Any, ...] | None:
 # --- running them ------------------------------------------------------------------
 
 
-def upsert(connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...]:
+def upsert(
+    connection: Connection, values: Mapping[str, Any], locks: list[int] | None = None
+) -> tuple[Any, ...]:
     """Insert an alert (``values``: :data:`ALERT_COLUMNS`) or repeat the open one.
 
-    Returns its id, occurrences, group id and stored body (:data:`BODY_COLUMNS`).
+    ``locks`` (PostgreSQL): advisory locks to wait for first, ascending
+    (:func:`tocsin.alerts.locking.deferred`). Returns its id, occurrences,
+    group id and stored body (:data:`BODY_COLUMNS`).
     """
-    row = prepare(connection, UPSERT_ALERT).first(connection, values)
+    if locks:
+        statement, values = UPSERT_ALERT_LOCKING, {**values, "locks": locks}
+    else:
+        statement = UPSERT_ALERT
+    row = prepare(connection, statement).first(connection, values)
     assert row is not None, "an upsert always returns its row"
     return row
 

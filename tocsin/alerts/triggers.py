@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import NamedTuple
 
-from tocsin.alerts import auto_resolve, groups, statements, suppression
+from tocsin.alerts import auto_resolve, groups, locking, statements, suppression
 from tocsin.alerts.configured import ServicePolicy
 from tocsin.alerts.writer import SYSTEM, Opening, Origin, Result, Writer
 from tocsin.domain import alert_body, routing
@@ -155,7 +155,8 @@ def _upsert(
         "triggered_at": writer.now,
         "last_event_at": writer.now,
     }
-    row = statements.upsert(writer.connection, params)
+    # The first statement of a request takes the locks ingest left to it.
+    row = statements.upsert(writer.connection, params, locking.deferred(writer.session))
     return _Upserted(row[0], row[1], row[2], Body(*row[3:]))
 
 
