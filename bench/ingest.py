@@ -58,9 +58,10 @@ from ingest_servers import (
 from sqlalchemy import insert
 
 from tocsin.alerts import integrations
-from tocsin.alerts.config_schema import IntegrationConfig
+from tocsin.alerts.config_schema import ALERT_POLICY, IntegrationConfig
 from tocsin.alerts.statements import ALERTS
 from tocsin.app.service import Tocsin
+from tocsin.config.tables import Definition
 from tocsin.kernel.settings import Settings
 
 HOT_KEYS = 1_000
@@ -283,13 +284,28 @@ def measure(
 # --- databases -----------------------------------------------------------------------
 
 
-def prepare(settings: Settings, history: int) -> dict[str, str]:
-    """Migrate, create one key per format, and bulk-insert ``history`` stored alerts."""
+def prepare(settings: Settings, history: int, group_by: list[str]) -> dict[str, str]:
+    """Migrate, create one key per format, and bulk-insert ``history`` stored alerts.
+
+    ``group_by`` becomes the service's alert policy (none: one group per service).
+    """
     opened = Tocsin.open(settings)
     keys = {}
     try:
         now = opened.clock.now()
         with opened.database.transaction() as session:
+            if group_by:
+                session.add(
+                    Definition(
+                        kind=ALERT_POLICY,
+                        name="checkout",
+                        position=0,
+                        spec={"group_by": group_by},
+                        managed_by=None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             for fmt in FORMATS:
                 config = IntegrationConfig(
                     service="checkout", type=fmt, rate_limit_per_minute=100_000_000
@@ -365,7 +381,7 @@ def run_tocsin(
     """
     with database(backend, directory, args.postgres_url) as db:
         started = time.perf_counter()
-        keys = prepare(db.settings, history)
+        keys = prepare(db.settings, history, args.group_by)
         if history:
             print(f"{backend}: stored {history:,} alerts in {time.perf_counter() - started:.0f}s")
         before = db.deadlocks()
@@ -469,6 +485,13 @@ def arguments() -> argparse.Namespace:
         default=1,
         help="server processes (tocsin serve --workers, uvicorn --workers for the ceiling); "
         "above 1, each server also runs with one process, for the ratio",
+    )
+    parser.add_argument(
+        "--group-by",
+        type=lambda text: [label for label in text.split(",") if label],
+        default=[],
+        help="labels that group the service's alerts (comma-separated; '...': each alert "
+        "its own group); default: one group for the service, which every new alert locks",
     )
     parser.add_argument(
         "--postgres-url",
