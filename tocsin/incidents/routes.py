@@ -139,15 +139,8 @@ def _check_services(session: Session, names: list[str] | None) -> None:
 
 
 def _check_service_filter(session: Session, name: str | None) -> None:
-    """422 when ``name`` is neither a defined service nor one an incident affects.
-
-    A service some incident affects is accepted at once through the name index,
-    before the search of every name that the refusal's list needs.
-    """
+    """422 when ``name`` is neither a defined service nor one an incident affects."""
     if name is None:
-        return
-    seen = select(IncidentService.incident_id).where(IncidentService.name == name).limit(1)
-    if session.scalar(seen) is not None:
         return
     problem = known_names.unknown_service_filter(session, name, select(IncidentService.name))
     if problem is not None:
