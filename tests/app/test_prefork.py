@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.support import processes
 
 SCRIPT = """
-import logging, os, sys, time
+import logging, os, signal, sys
 from pathlib import Path
 from tocsin.app.prefork import Supervisor
 
@@ -30,7 +30,7 @@ def body(index, started):
     started()
     if mode == "serve-briefly":
         return 3
-    time.sleep(60)  # "serve": until SIGTERM ends it
+    signal.pause()  # "serve": until a signal ends it
     return 0
 
 
