@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import Caller
 from tests.support.processes import free_port, wait_for
+from tocsin.alerts import handover
 from tocsin.alerts.tables import Alert, AlertEvent, AlertGroup
 from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.app.service import Tocsin
@@ -89,6 +90,21 @@ def events(
 def jobs_of(tocsin: Tocsin, kind: str) -> list[Job]:
     with tocsin.database.sessions() as session:
         return list(session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)))
+
+
+def wait_until_paged(tocsin: Tocsin, timeout: float = 60) -> None:
+    """Wait until every queued paging of a new group (another process's engine) is done."""
+
+    def paged() -> bool:
+        with tocsin.database.sessions() as session:
+            pending = session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.kind == handover.OPENED.name, Job.state != "done")
+            )
+        return pending == 0
+
+    wait_for(paged, timeout=timeout, what="every paging job to finish")
 
 
 def count(tocsin: Tocsin, table: type[Any]) -> int:

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.alerts.support import configure
+from tests.alerts.support import configure, wait_until_paged
 from tests.support import processes
 from tocsin.alerts import handover, integrations
 from tocsin.alerts.config_schema import IntegrationConfig
@@ -155,17 +155,7 @@ def stored_after(settings: Settings) -> tuple[dict[Any, Any], list[int], list[An
     """Once every paging job is done: alerts per dedup key, groups, paging jobs, paging events."""
     check = Tocsin.open(settings, upgrade=False)
     try:
-
-        def paged() -> bool:
-            with check.database.sessions() as session:
-                pending = session.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(Job.kind == handover.OPENED.name, Job.state != "done")
-                )
-            return pending == 0
-
-        processes.wait_for(paged, timeout=60, what="every paging job to finish")
+        wait_until_paged(check)
         with check.database.sessions() as session:
             stored = dict(
                 session.execute(

@@ -34,7 +34,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from tests.alerts.support import configure
+from tests.alerts.support import configure, wait_until_paged
 from tests.support import processes
 from tests.support.databases import postgres_base_url
 from tocsin.alerts import handover, integrations
@@ -213,17 +213,7 @@ def stored(settings: Settings) -> tuple[dict[str, tuple[int, int]], list[int], l
     """Once paging is done: (alerts, occurrences) per key, groups, paging jobs, paging events."""
     check = Tocsin.open(settings, upgrade=False)
     try:
-
-        def paged() -> bool:
-            with check.database.sessions() as session:
-                pending = session.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(Job.kind == handover.OPENED.name, Job.state != "done")
-                )
-            return pending == 0
-
-        processes.wait_for(paged, timeout=60, what="every paging job to finish")
+        wait_until_paged(check)
         with check.database.sessions() as session:
             alerts = {
                 key: (count, total)
