@@ -36,15 +36,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import history, locking
+from tocsin.alerts import locking
+from tocsin.alerts.writer import batching
 from tocsin.db.database import Database
 from tocsin.db.outage import Outage
 from tocsin.domain.refusals import Refusal, Unavailable
@@ -76,6 +79,39 @@ _COLLISIONS = frozenset({"40P01", "40001"})
 _TIMEOUTS = frozenset({"55P03", "57014"})
 #: Attempts of a batch that timed out waiting (each one waits the whole timeout).
 _WAITS = 2
+
+
+class Staged(NamedTuple):
+    """Work split in two: the advisory locks applying it takes, and applying it."""
+
+    locks: Sequence[int]
+    apply: Callable[[], Any]
+
+
+class Stageable(ABC):
+    """Work the committer runs in two steps, so a batch takes its locks in one statement.
+
+    :meth:`stage` may read and refuse (a :class:`~tocsin.domain.refusals.Refusal`)
+    but writes nothing. The committer stages every request of a batch, takes
+    all their locks at once, in order (:mod:`tocsin.alerts.locking`), then
+    applies them: none of them then waits for a lock out of order, or spends
+    a statement trying one. Work alone (a retry) is called instead: staged and
+    applied at once.
+    """
+
+    @abstractmethod
+    def stage(self, session: Session) -> Staged:
+        """Read and check what the work needs; the locks to take and the rest of it."""
+
+    @abstractmethod
+    def __call__(self, session: Session) -> Any:
+        """:meth:`stage` and apply."""
+
+
+def _staged(work: Callable[[Session], Any], session: Session) -> Staged:
+    if isinstance(work, Stageable):
+        return work.stage(session)
+    return Staged((), partial(work, session))
 
 
 class _Item:
@@ -238,12 +274,19 @@ class GroupCommitter:
     def _attempt(self, batch: list[_Item], first: set[int]) -> list[tuple[_Item, bool, Any]]:
         """Run the batch in one transaction; ``first``: locks to take first, and those needed."""
         outcomes: list[tuple[_Item, bool, Any]] = []
-        with self.database.transaction() as session, history.deferring(session):
+        with self.database.transaction() as session, batching(session):
             locks = locking.begin(session, first)
             try:
+                staged: list[tuple[_Item, Staged]] = []
                 for item in batch:
                     try:
-                        outcomes.append((item, True, item.work(session)))
+                        staged.append((item, _staged(item.work, session)))
+                    except Refusal as refusal:
+                        outcomes.append((item, False, refusal))
+                locking.take(session, [key for _, each in staged for key in each.locks])
+                for item, each in staged:
+                    try:
+                        outcomes.append((item, True, each.apply()))
                     except Refusal as refusal:
                         outcomes.append((item, False, refusal))
             finally:

@@ -96,6 +96,7 @@ class Ingest(Writer):
         """Apply a routed signal, once its locks are held."""
         if routed.signal.action is Action.TRIGGER:
             return triggers.trigger(self, origin, routed.signal, routed.route, routed.match)
+        self.settle_bodies()  # a resolution may read and write the alert's details
         return transitions.signalled(self, origin, routed.signal, routed.route.service)
 
     def note(self, origin: Origin, key: str, text: str, actor: str | None) -> Result:
@@ -115,10 +116,12 @@ class Ingest(Writer):
 
     def act(self, alert_id: int, action: Action, actor: str, note: str | None = None) -> Change:
         """Acknowledge or resolve one alert by id, as a person does from the API."""
+        self.settle_bodies()
         return transitions.act(self, alert_id, action, actor, note)
 
     def reconsider(self, group_id: int) -> None:
         """Page a held-back group whose suppression has ended, or look again when it will."""
+        self.settle_bodies()  # the group's alerts are read as stored
         groups.reconsider(self, group_id)
 
 
@@ -132,17 +135,45 @@ def _upserts_first(routed: Routed) -> bool:
     return routed.signal.action is Action.TRIGGER
 
 
+class Planned:
+    """One request's signals, routed, with the locks applying them takes; nothing written yet.
+
+    The group committer plans every request of a batch first and takes all
+    their locks at once, in order (:func:`tocsin.alerts.locking.take`), so
+    applying them waits for nothing and needs no lock statement of its own.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        alerting: Alerting,
+        origin: Origin,
+        signals: Sequence[Signal],
+        now: datetime,
+    ) -> None:
+        self.writer = Ingest(session, alerting, now)
+        self.origin = origin
+        self.routed = [self.writer.routed(origin, signal) for signal in signals]
+        #: Signals are applied in dedup-key order.
+        self.order = sorted(
+            range(len(signals)), key=lambda index: (signals[index].dedup_key or "", index)
+        )
+        self.locks = [lock for each in self.routed for lock in self.writer.locks(each)]
+
+    def apply(self) -> list[Result]:
+        """Apply the signals (taking the locks not already held); results in input order."""
+        writer, routed = self.writer, self.routed
+        first = routed[self.order[0]] if self.order else None
+        locking.take(writer.session, self.locks, defer=first is not None and _upserts_first(first))
+        results: dict[int, Result] = {}
+        for index in self.order:
+            results[index] = writer.applied(self.origin, routed[index])
+        writer.flush()
+        return [results[index] for index in range(len(routed))]
+
+
 def ingest(
     session: Session, alerting: Alerting, origin: Origin, signals: Sequence[Signal], now: datetime
 ) -> list[Result]:
     """Apply ``signals`` from ``origin`` in the caller's transaction; results in input order."""
-    writer = Ingest(session, alerting, now)
-    routed = [writer.routed(origin, signal) for signal in signals]
-    order = sorted(range(len(signals)), key=lambda index: (signals[index].dedup_key or "", index))
-    locks = [lock for each in routed for lock in writer.locks(each)]
-    locking.take(session, locks, defer=bool(order) and _upserts_first(routed[order[0]]))
-    results: dict[int, Result] = {}
-    for index in order:
-        results[index] = writer.applied(origin, routed[index])
-    writer.flush()
-    return [results[index] for index in range(len(signals))]
+    return Planned(session, alerting, origin, signals, now).apply()

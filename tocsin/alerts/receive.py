@@ -21,13 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from functools import partial
+from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import integrations
+from tocsin.alerts.committer import Stageable, Staged
 from tocsin.alerts.configured import Alerting, Integration, cache_for, key_digest
-from tocsin.alerts.ingest import ingest
+from tocsin.alerts.ingest import Planned
 from tocsin.alerts.rate_limit import limiter_for
 from tocsin.alerts.runtime import AlertsRuntime
 from tocsin.alerts.writer import Origin, Result
@@ -110,41 +112,61 @@ class Context:
         return Origin(self.integration.name, self.integration.service, self.integration.type)
 
 
-def keyed(
-    tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
-) -> Callable[[Session], T]:
+class Keyed(Stageable, Generic[T]):
     """``work`` behind ``key``: authorised (or refused) in the transaction it runs in."""
 
-    def run(session: Session) -> T:
-        alerting, integration = authorise(session, tocsin, key, types)
-        return work(Context(session, alerting, integration, tocsin.clock.now()))
+    def __init__(
+        self, tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
+    ) -> None:
+        self.tocsin, self.key, self.types, self.work = tocsin, key, types, work
 
-    return run
+    def stage(self, session: Session) -> Staged:
+        alerting, integration = authorise(session, self.tocsin, self.key, self.types)
+        context = Context(session, alerting, integration, self.tocsin.clock.now())
+        if isinstance(self.work, Ingesting):
+            return self.work.stage(context)
+        return Staged((), partial(self.work, context))
+
+    def __call__(self, session: Session) -> T:
+        result: T = self.stage(session).apply()
+        return result
 
 
-def ingesting(build: Callable[[Integration], Sequence[Signal]]) -> Callable[[Context], Received]:
-    """Work that builds the integration's signals (a parser may refuse them) and ingests them."""
+class Ingesting:
+    """Work that builds the integration's signals (a parser may refuse them) and ingests them.
 
-    def work(context: Context) -> Received:
-        signals = build(context.integration)
-        results = ingest(context.session, context.alerting, context.origin, signals, context.now)
-        return Received(context.integration, results)
+    Staged (:meth:`stage`), it says which locks ingesting the signals takes.
+    """
 
-    return work
+    def __init__(self, build: Callable[[Integration], Sequence[Signal]]) -> None:
+        self.build = build
+
+    def stage(self, context: Context) -> Staged:
+        signals = self.build(context.integration)
+        planned = Planned(context.session, context.alerting, context.origin, signals, context.now)
+
+        def apply() -> Received:
+            return Received(context.integration, planned.apply())
+
+        return Staged(planned.locks, apply)
+
+    def __call__(self, context: Context) -> Received:
+        result: Received = self.stage(context).apply()
+        return result
 
 
 def receive_with(
     tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
 ) -> T:
     """Authorise ``key`` and run ``work`` in a transaction; committed when this returns."""
-    return in_transaction(tocsin, keyed(tocsin, key, types, work))
+    return in_transaction(tocsin, Keyed(tocsin, key, types, work))
 
 
 async def receive_with_async(
     tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
 ) -> T:
     """:func:`receive_with` for the event loop: no thread waits while the batch commits."""
-    return await tocsin.committer.run(keyed(tocsin, key, types, work))
+    return await tocsin.committer.run(Keyed(tocsin, key, types, work))
 
 
 def receive(
@@ -154,7 +176,7 @@ def receive(
     build: Callable[[Integration], Sequence[Signal]],
 ) -> Received:
     """Authorise ``key``, build its signals and ingest them; committed when this returns."""
-    return receive_with(tocsin, key, types, ingesting(build))
+    return receive_with(tocsin, key, types, Ingesting(build))
 
 
 async def receive_async(
@@ -164,4 +186,4 @@ async def receive_async(
     build: Callable[[Integration], Sequence[Signal]],
 ) -> Received:
     """:func:`receive` for the event loop."""
-    return await receive_with_async(tocsin, key, types, ingesting(build))
+    return await receive_with_async(tocsin, key, types, Ingesting(build))

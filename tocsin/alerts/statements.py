@@ -13,7 +13,7 @@ touches the prepared statements of alerts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cache
@@ -34,7 +34,8 @@ from tocsin.alerts.tables import (
     SilenceRow,
 )
 from tocsin.db import prepared
-from tocsin.db.prepared import DialectInsert, PerDialect, Rows, binds, prepare
+from tocsin.db.prepared import DialectInsert, Pending, PerDialect, Rows, binds, prepare
+from tocsin.domain.alert_body import Body
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
@@ -273,11 +274,6 @@ def upsert(
     return row
 
 
-def set_body(connection: Connection, alert_id: int, changed: Mapping[str, Any]) -> None:
-    """Set the :data:`BODY_COLUMNS` in ``changed`` on alert ``alert_id``."""
-    prepare(connection, update_body(tuple(changed))).run(connection, {"alert": alert_id, **changed})
-
-
 def place(
     connection: Connection,
     alert_id: int,
@@ -395,6 +391,54 @@ class Events(Rows):
                 "detail": detail,
             }
         )
+
+
+class Bodies(Pending):
+    """Merged bodies of repeated alerts, written together with :meth:`flush`.
+
+    A storm is mostly repeats whose details change (a metric's latest value),
+    and each repeat's body update was a statement of its own. Inside a
+    committer batch they are kept here and written by one ``executemany``
+    (pipelined on PostgreSQL) just before the batch commits; a second repeat
+    of the same alert in the batch merges into the pending body
+    (:meth:`stored`), so the row is written once, with every change.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, tuple[Body, set[str]]] = {}
+
+    def stored(self, alert_id: int, body: Body) -> Body:
+        """Alert ``alert_id``'s body: the one pending here, else ``body`` (as read)."""
+        pending = self._pending.get(alert_id)
+        return body if pending is None else pending[0]
+
+    def set(self, alert_id: int, body: Body, changed: Iterable[str]) -> None:
+        """Alert ``alert_id``'s body is now ``body``; the columns in ``changed`` differ."""
+        pending = self._pending.get(alert_id)
+        columns = set(changed) if pending is None else pending[1] | set(changed)
+        self._pending[alert_id] = (body, columns)
+
+    def flush(self, session: Session) -> None:
+        if not self._pending:
+            return
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for alert_id, (body, columns) in self._pending.items():
+            names = tuple(name for name in BODY_COLUMNS if name in columns)
+            by_columns.setdefault(names, []).append({"alert": alert_id, **body.values(names)})
+        self._pending = {}
+        connection = session.connection()
+        for names, rows in by_columns.items():
+            prepare(connection, update_body(names)).run_many(connection, rows)
+
+
+def deferred_bodies(session: Session) -> Bodies | None:
+    """The bodies a surrounding :func:`deferring_bodies` block will write, if there is one."""
+    return prepared.deferred(session, Bodies)
+
+
+def deferring_bodies(session: Session) -> AbstractContextManager[Bodies]:
+    """Gather repeated alerts' merged bodies in this block; write them at its end."""
+    return prepared.deferring(session, Bodies)
 
 
 def deferred_events(session: Session) -> Events | None:

@@ -46,9 +46,11 @@ def trigger(
     row = _upsert(writer, origin, signal, route, key, summary)
     sent = alert_body.sent(summary, signal)
     if row.occurrences > 1:
-        changed = alert_body.merged(row.body, sent).changes(row.body)
+        stored = writer.bodies.stored(row.id, row.body)
+        merged = alert_body.merged(stored, sent)
+        changed = merged.changes(stored)
         if changed:
-            statements.set_body(writer.connection, row.id, changed)
+            writer.bodies.set(row.id, merged, changed)
         writer.events.add(
             writer.now,
             "repeated",

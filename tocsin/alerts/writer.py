@@ -10,7 +10,8 @@ time and the history events gathered so far); :mod:`tocsin.alerts.triggers`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts import history
 from tocsin.alerts.configured import Alerting
-from tocsin.alerts.statements import Events
+from tocsin.alerts.statements import Bodies, Events, deferred_bodies, deferring_bodies
 from tocsin.domain import routing
 from tocsin.domain.alert_lifecycle import Change, Severity
 from tocsin.domain.silences import Suppression
@@ -75,11 +76,33 @@ class Writer:
         #: Core statements run on the connection itself, skipping the ORM session's layers.
         self.connection = session.connection()
         batch = history.deferred(session)
-        #: Inside a committer batch the batch inserts the events; otherwise :meth:`flush` does.
+        bodies = deferred_bodies(session)
+        #: Inside a committer batch (:func:`batching`) the batch writes the events and
+        #: repeated alerts' bodies; otherwise :meth:`flush` does.
         self.events = batch if batch is not None else Events()
+        self.bodies = bodies if bodies is not None else Bodies()
         self._owns_events = batch is None
+        self._owns_bodies = bodies is None
+
+    def settle_bodies(self) -> None:
+        """Write the pending bodies now: before a statement that reads or writes alert bodies."""
+        self.bodies.flush(self.session)
 
     def flush(self) -> None:
-        """Insert the history events gathered (unless a surrounding batch does)."""
+        """Write what was gathered (unless a surrounding batch does)."""
+        if self._owns_bodies:
+            self.bodies.flush(self.session)
         if self._owns_events:
             self.events.flush(self.session)
+
+
+@contextmanager
+def batching(session: Session) -> Iterator[None]:
+    """Gather the history events and repeated alerts' bodies written in this block.
+
+    They are written together when the block ends (the committer's batch,
+    just before it commits). Nothing in the block may read them back, except
+    through :attr:`Writer.bodies`.
+    """
+    with history.deferring(session), deferring_bodies(session):
+        yield

@@ -26,6 +26,7 @@ That is the one way to choose a statement per dialect.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, NoReturn, TypeVar
@@ -78,6 +79,9 @@ class Prepared:
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
         self._convert = any(reader is not None for reader in self.readers)
+        #: Known when compiled: asking the cursor (``description``) costs psycopg a
+        #: column object per column on every execution.
+        self.returns_rows = bool(columns)
 
     def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {**self.constants, **given} if self.constants else given
@@ -109,7 +113,7 @@ class Prepared:
         parameters = self.parameters(values)
         try:
             cursor.execute(self.sql, parameters)
-            rows = self.rows(cursor) if cursor.description is not None else []
+            rows = self.rows(cursor) if self.returns_rows else []
         except connection.dialect.loaded_dbapi.Error as error:
             _failed(connection, error, self.sql, parameters, cursor)
         cursor.close()
@@ -213,7 +217,15 @@ def reading(session: Session) -> Connection:
     return session.connection()
 
 
-class Rows:
+class Pending(ABC):
+    """Writes gathered in a :func:`deferring` block and made together by :meth:`flush`."""
+
+    @abstractmethod
+    def flush(self, session: Session) -> None:
+        """Make the gathered writes in ``session``'s transaction, and forget them."""
+
+
+class Rows(Pending):
     """Rows of one insert (``statement``), gathered and inserted together by :meth:`flush`.
 
     Subclasses name the statement and add the rows.
@@ -231,7 +243,7 @@ class Rows:
             self.rows = []
 
 
-R = TypeVar("R", bound=Rows)
+R = TypeVar("R", bound=Pending)
 
 
 def deferred(session: Session, kind: type[R]) -> R | None:

@@ -20,7 +20,7 @@ The rules, field by field:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,10 @@ class Body:
             "links": [dict(link) for link in self.links],
             "runbook_url": self.runbook_url,
         }
+
+    def values(self, names: Iterable[str]) -> dict[str, Any]:
+        """The fields ``names`` as plain JSON, by name (the columns to write)."""
+        return {name: _plain(getattr(self, name)) for name in names}
 
     def changes(self, before: Body) -> dict[str, Any]:
         """The fields that differ from ``before``, by name, as plain JSON (the columns to write)."""
