@@ -51,6 +51,7 @@ from ingest_servers import (
     ceiling,
     cpu_seconds,
     database,
+    machine_cpu,
     peak_rss_mb,
     postgres_reachable,
     tocsin_server,
@@ -91,6 +92,11 @@ class Figures:
     peak_rss_mb: float | None
     processes: int
     cpu_ms_per_alert: float | None
+    #: CPU the whole machine spent per alert (server, database, load generator).
+    machine_cpu_ms_per_alert: float
+    #: Share of the machine's CPUs busy during the run, and stolen by the hypervisor.
+    machine_busy: float
+    machine_steal: float
 
 
 @dataclass(frozen=True)
@@ -261,8 +267,11 @@ def measure(
     drive(ports, hot + warm, args.connections, args.warmup)
     load = [request(fmt, key, body) for body in bodies(fmt, key, count, seed + 1)]
     cpu_before = [cpu_seconds(pid) for pid in pids]
+    busy_before, steal_before = machine_cpu()
     timings, errors, elapsed = drive(ports, load, args.connections, args.seconds)
+    busy_after, steal_after = machine_cpu()
     cpu_after = [cpu_seconds(pid) for pid in pids]
+    cores = os.cpu_count() or 1
     timings.sort()
     accepted = len(timings) - errors
     cpu = None
@@ -278,6 +287,9 @@ def measure(
         peak_rss_mb=max(peaks, default=None),
         processes=len(peaks),
         cpu_ms_per_alert=None if cpu is None else cpu * 1000 / accepted,
+        machine_cpu_ms_per_alert=(busy_after - busy_before) * 1000 / max(accepted, 1),
+        machine_busy=(busy_after - busy_before) / (elapsed * cores),
+        machine_steal=(steal_after - steal_before) / (elapsed * cores),
     )
 
 
@@ -367,7 +379,9 @@ def row(figures: Figures, ceiling_figures: Figures, deadlocks: int | None = None
         f"{figures.p50_ms:.1f} | {figures.p99_ms:.1f} | "
         f"{figures.p99_ms / ceiling_figures.p99_ms:.1f}x | {cpu} | "
         f"{'-' if ceiling_cpu is None else f'{ceiling_cpu:.2f}'} | {figures.errors} | "
-        f"{'-' if deadlocks is None else deadlocks} | {rss} ({figures.processes}) |"
+        f"{'-' if deadlocks is None else deadlocks} | {rss} ({figures.processes}) | "
+        f"{figures.machine_cpu_ms_per_alert:.2f} | {figures.machine_busy:.0%} | "
+        f"{figures.machine_steal:.0%} |"
     )
 
 
@@ -452,11 +466,13 @@ def verdicts(
             f"{_met(kept >= TARGET_HISTORY_SHARE)}"
         )
     if workers > 1:
-        scaling = figures.alerts_per_second / same(workers=1).figures.alerts_per_second
+        one = same(workers=1).figures
+        scaling = figures.alerts_per_second / one.alerts_per_second
         target = f" (target {TARGET_SCALING:g}x)" if backend == "postgresql" else ""
         found.append(
             f"{scaling:.2f}x one process{target}"
             + (f": {_met(scaling >= TARGET_SCALING)}" if target else "")
+            + f" (the machine's CPU allows at most {_cpu_bound(one):.2f}x)"
         )
     if result.deadlocks is not None:
         found.append(f"deadlocks {result.deadlocks} (target 0): {_met(result.deadlocks == 0)}")
@@ -466,6 +482,17 @@ def verdicts(
             f"{_met(figures.peak_rss_mb < TARGET_RSS_MB)}"
         )
     return f"{figures.label}: " + "; ".join(found)
+
+
+def _cpu_bound(one: Figures) -> float:
+    """The most any number of processes could multiply the one-process rate on this machine.
+
+    Server, database and load generator share the machine's CPUs: at the
+    one-process run's CPU per alert (all of them), the CPUs not stolen by the
+    hypervisor can carry this many times its rate, whatever the processes.
+    """
+    available = 1 - one.machine_steal
+    return available / one.machine_busy if one.machine_busy > 0 else float("inf")
 
 
 def _met(met: bool) -> str:
@@ -532,9 +559,9 @@ def main() -> None:
     print(
         "| run | alerts/s | of ceiling | p50 ms | p99 ms | p99 vs ceiling | "
         "server CPU ms/alert | ceiling CPU ms/request | errors | deadlocks | "
-        "peak RSS MB (processes) |"
+        "peak RSS MB (processes) | machine CPU ms/alert | machine busy | stolen |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (fmt, workers), figures in ceilings.items():
         print(row(figures, ceilings[fmt, workers]))
     for result in results:

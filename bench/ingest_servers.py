@@ -84,6 +84,19 @@ def cpu_seconds(pid: int) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Seconds of CPU the whole machine has spent busy, and seconds stolen by the hypervisor.
+
+    Busy is every process's user, nice, system and interrupt time (the
+    server's, PostgreSQL's, the load generator's); steal is time this VM's
+    CPUs wanted and did not get.
+    """
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / ticks, steal / ticks
+
+
 def peak_rss_mb(pid: int) -> list[float]:
     """Each living process's peak resident memory (VmHWM) in the tree, in MB."""
     peaks: list[float] = []
