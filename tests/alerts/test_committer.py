@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -57,21 +58,27 @@ def _keys(tocsin: Tocsin) -> set[str | None]:
 class Gate:
     """Holds the committer's thread in its first piece of work until released."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: str = "gate") -> None:
+        self.key = key
         self.entered = threading.Event()
         self.release = threading.Event()
 
     def work(self, session: Session) -> str:
         self.entered.set()
         assert self.release.wait(10)
-        return _insert("gate")(session)
+        return _insert(self.key)(session)
 
 
-def _batched(tocsin: Tocsin, works: list[Callable[[Session], str]]) -> list[str | BaseException]:
-    """Queue ``works`` behind a gate so that they all land in one batch; their outcomes."""
+def _batched(
+    tocsin: Tocsin, works: list[Callable[[Session], Any]], gate_key: str = "gate"
+) -> list[Any]:
+    """Queue ``works`` behind a gate so that they all land in one batch; their outcomes.
+
+    ``gate_key``: the gate's own row, one per call in a test that batches more than once.
+    """
     committer = tocsin.committer
-    gate = Gate()
-    outcomes: list[str | BaseException] = [""] * len(works)
+    gate = Gate(gate_key)
+    outcomes: list[Any] = [""] * len(works)
     first = threading.Thread(target=committer.submit, args=(gate.work,))
     first.start()
     assert gate.entered.wait(10)

@@ -7,6 +7,12 @@ work that is waiting when it is free, runs them one after another in a single
 transaction and commits once; each caller gets its own result when that
 commit has happened, so a 2xx still means "committed".
 
+Inbound requests are :class:`Stageable`: the committer first stages every
+request of a batch (authorise, parse, route: reads only), takes all the alert
+locks they need in one statement, in order, then applies them. Repeated
+alerts' merged bodies and the history events are written together just
+before the batch commits (:func:`tocsin.alerts.writer.batching`).
+
 Isolation between the requests of a batch:
 
 - A :class:`~tocsin.domain.refusals.Refusal` (unknown key, throttled, a body
