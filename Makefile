@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run shell test lint typecheck unit setup clean
+.PHONY: run shell test lint typecheck unit setup clean debian-packages screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+#: The console's front-end assets (htmx, its SSE extension, axe-core for the browser tests),
+#: pinned in package.json and package-lock.json and installed from the npm registry.
+ASSETS := node_modules/.installed-stamp
+#: Debian's Chromium, which the browser tests drive through Playwright (no browser download).
+BROWSER := /usr/bin/chromium
+
+$(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory debian-packages PACKAGES=npm
+	npm ci --no-audit --no-fund
+	touch $(ASSETS)
+
+$(BROWSER):
+	$(MAKE) --no-print-directory debian-packages PACKAGES=chromium
+
+## Install Debian packages (as root, or through sudo when it is there)
+debian-packages:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGES); \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGES); \
+	else echo "Tocsin needs the Debian packages: $(PACKAGES). Install them (apt-get install $(PACKAGES)) and run make again." >&2; exit 1; fi
+
+setup: $(STAMP) $(ASSETS)
 
 ## Set everything up and run Tocsin with demo data on http://$(HOST):$(PORT) (make run PORT=9090)
-run: $(STAMP)
+run: $(STAMP) $(ASSETS)
 	$(BIN)/tocsin serve --demo --host $(HOST) --port $(PORT)
 
 ## Open a shell with the virtualenv active, so that the `tocsin` command is on PATH
@@ -37,8 +57,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy tocsin tests bench
 
-unit: $(STAMP)
+unit: $(STAMP) $(ASSETS) $(BROWSER)
 	$(BIN)/pytest -n 2 --durations=15
 
+## Run the browser tests and write their screenshots into docs/screenshots
+screenshots: $(STAMP) $(ASSETS) $(BROWSER)
+	TOCSIN_SCREENSHOTS=docs $(BIN)/pytest -n 2 tests/console
+
 clean:
-	rm -rf $(VENV) tocsin-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules tocsin-data .pytest_cache .mypy_cache .ruff_cache

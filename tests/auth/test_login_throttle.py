@@ -18,9 +18,9 @@ from tests.conftest import Caller
 from tocsin.app.service import Tocsin
 from tocsin.auth import secrets
 from tocsin.auth.throttle import LoginThrottle, ThrottlePolicy
+from tocsin.console import login as pages
 from tocsin.db.audit import AuditEntry
 from tocsin.kernel.clock import FakeClock
-from tocsin.web import pages
 
 PASSWORD = "correct horse"
 

@@ -11,6 +11,7 @@ import typer
 from tocsin.app.listen import address, bind, check_public_url, check_tls
 from tocsin.app.process import LogLevel, LogLevelOption, start_process
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, load_settings
+from tocsin.console import assets
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -153,3 +154,11 @@ def _announce(tocsin: Tocsin, base_url: str, *, demo: bool, workers: int) -> Non
         highlight=False,
         soft_wrap=True,
     )
+    missing = assets.missing()
+    if missing:
+        console.print(
+            f"The console's scripts are not installed ({', '.join(missing)}): pages work as "
+            "plain forms without live updates. Run `make setup` (npm ci) to install them.",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -22,6 +22,7 @@ from tocsin.app import health
 from tocsin.app.service import Tocsin
 from tocsin.app.tuning import tune_collector
 from tocsin.auth.throttle import LoginThrottle
+from tocsin.console import routes as console
 from tocsin.domain.refusals import Refusal
 from tocsin.http import errors as api_errors
 from tocsin.inbound import routes as inbound_api
@@ -86,6 +87,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     inbound_api.add_routes(app.router)
     for router in ROUTERS:
         app.include_router(router)
+    console.install(app, tocsin.database)
     api_docs.mount_assets(app)
     app.mount(
         "/static",

@@ -1,0 +1,15 @@
+"""The web console: the pages people use to run incidents, work alerts and see who is on call.
+
+Server-rendered (Jinja2), enhanced by htmx and server-sent events; every action is
+also a plain form post. Pages call the same service functions as the API and check
+the same viewer/responder/admin rules.
+
+- ``viewer.py``: who is signed in (their role, CSRF token, time zone) and the write check.
+- ``route.py``: ``ConsoleRoute``, which turns refusals and bad input into HTML answers.
+- ``rendering.py``: the templates, their filters (times, ages) and ``page()``.
+- ``assets.py``: the front-end packages installed from npm, served under ``/assets``.
+- ``live.py``: topics whose changes reach open pages as server-sent events.
+- ``login.py``, ``home.py``, ``outbox.py``: signing in, "what needs me now", the outbox.
+- One module per area for the rest (``incidents``, ``alerts``, ``oncall``,
+  ``escalations``, ``services``, ``admin``), listed in ``routes.ROUTERS``.
+"""

@@ -1,0 +1,83 @@
+"""``ConsoleRoute``: console answers are pages, including the refusals.
+
+The API answers a refusal with JSON (:mod:`tocsin.http.errors`); a person
+posting a form reads a page instead, with the same status (403, 404, 409,
+422...) and the same sentence, and a link back. Bad form input is a 422 that
+names each field. Without a session the browser is sent to log in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
+
+from tocsin.console.rendering import page
+from tocsin.console.viewer import SignInNeeded, Viewer, signed_in
+from tocsin.domain.refusals import Refusal
+from tocsin.http.errors import refusal_status, text
+from tocsin.http.runtime import Runtime
+
+
+def _back(request: Request) -> str:
+    """Where "back" goes: the page the form was on, when it is one of ours."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.path.startswith("/") and referer.netloc in ("", request.url.netloc):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
+def _viewer(request: Request) -> Viewer | None:
+    try:
+        runtime: Runtime = request.app.state.tocsin
+        return signed_in(request, runtime)
+    except SignInNeeded:
+        return None
+
+
+def _field(location: tuple[object, ...]) -> str:
+    names = [str(part) for part in location if part not in ("body", "query", "path", "form")]
+    return ".".join(names) or "the form"
+
+
+def refused_page(request: Request, status_code: int, problems: list[str]) -> Response:
+    return page(
+        request,
+        "refused.html",
+        _viewer(request),
+        {"problems": problems, "back": _back(request), "status": status_code},
+        status_code=status_code,
+    )
+
+
+class ConsoleRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInNeeded as needed:
+                if request.method != "GET":
+                    return refused_page(request, 401, ["Your session ended; log in again."])
+                return RedirectResponse(needed.login_url, status_code=303)
+            except Refusal as refusal:
+                return refused_page(request, refusal_status(refusal), [text(str(refusal), 1000)])
+            except RequestValidationError as invalid:
+                problems = [
+                    f"{_field(tuple(error.get('loc', ())))}: {text(str(error.get('msg', '')))}"
+                    for error in invalid.errors()
+                ]
+                return refused_page(request, 422, problems)
+            except OperationalError:
+                return refused_page(
+                    request, 503, ["The database is busy or unreachable; try again shortly."]
+                )
+
+        return answer

@@ -1,0 +1,48 @@
+"""The console's routers, and what it adds to the app (static files, the live broadcaster)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tocsin.console import (
+    admin,
+    alerts,
+    assets,
+    escalations,
+    home,
+    incidents,
+    login,
+    oncall,
+    outbox,
+    services,
+)
+from tocsin.console.live import Broadcaster
+from tocsin.db.database import Database
+
+ROUTERS: tuple[APIRouter, ...] = (
+    assets.router,
+    login.router,
+    home.router,
+    outbox.router,
+    incidents.router,
+    alerts.router,
+    oncall.router,
+    escalations.router,
+    services.router,
+    admin.router,
+)
+
+
+def install(app: FastAPI, database: Database) -> None:
+    """Add the console's routers, its own static files and its live broadcaster to ``app``."""
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.console_live = Broadcaster(database)
+    app.mount(
+        "/console-static",
+        StaticFiles(directory=Path(__file__).parent / "static"),
+        name="console-static",
+    )
