@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.domain.refusals import NotFound
+from tocsin.domain.refusals import Conflict, NotFound
 from tocsin.paging import statements, subjects
 from tocsin.paging.statements import Run
 from tocsin.paging.tables import AckToken, Page
@@ -61,6 +61,22 @@ def acknowledge_page(session: Session, page: Page, by: str, now: datetime) -> Ru
     run = statements.lock_run(session, page.run_id)
     assert run is not None
     return run if subjects.acknowledge(session, run, by, now) else None
+
+
+def acknowledge(session: Session, page_id: int, by: str, now: datetime) -> Run:
+    """Acknowledge page ``page_id``'s escalation as ``by``: the API's and the console's action.
+
+    Raises :class:`NotFound` for an unknown page and :class:`Conflict` when its
+    escalation is no longer escalating (acknowledged or resolved already).
+    """
+    page = session.get(Page, page_id)
+    if page is None:
+        raise NotFound(f"no page {page_id}")
+    run = acknowledge_page(session, page, by, now)
+    if run is None:
+        found = statements.find_run(session, page.run_id)
+        raise Conflict(f"escalation is {found.state if found else 'gone'}")
+    return run
 
 
 def redeem(session: Session, token: str, now: datetime) -> tuple[Page, Run, bool]:

@@ -19,8 +19,7 @@ from tocsin.http.listing import link_next
 from tocsin.http.params import Cursor, LenientInstant
 from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
-from tocsin.paging import load_report_routes, runs, simulate, statements, subjects
-from tocsin.paging.acks import acknowledge_page
+from tocsin.paging import acks, load_report_routes, runs, simulate, statements, subjects
 from tocsin.paging.statements import Run
 from tocsin.paging.tables import (
     MANUAL,
@@ -466,14 +465,7 @@ def get_page(page_id: PageId, tocsin: RuntimeDep, _: Viewer) -> PageOut:
 )
 def acknowledge_page_route(page_id: PageId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
-        page = session.get(Page, page_id)
-        if page is None:
-            raise NotFound(f"no page {page_id}")
-        run = acknowledge_page(session, page, caller.name, tocsin.clock.now())
-        if run is None:
-            found = statements.find_run(session, page.run_id)
-            raise Conflict(f"escalation is {found.state if found else 'gone'}")
-        return _escalation(run)
+        return _escalation(acks.acknowledge(session, page_id, caller.name, tocsin.clock.now()))
 
 
 #: The on-call load report counts pages, so it is paging's (its path stays under /oncall).
