@@ -231,7 +231,7 @@ def _at(n: int, total: int) -> datetime:
     return START + timedelta(days=365) * (n / max(total, 1))
 
 
-def _insert(tocsin: Tocsin, table: Any, rows: Iterator[dict[str, Any]]) -> int:
+def insert_rows(tocsin: Tocsin, table: Any, rows: Iterator[dict[str, Any]]) -> int:
     """Insert ``rows`` in batches, one transaction each; how many."""
     target: Table = table.__table__
     count, batch = 0, []
@@ -416,23 +416,23 @@ def seed(tocsin: Tocsin, *, alerts: int, incidents: int) -> dict[str, int]:
     groups = -(-alerts // GROUP_SIZE)
     runs = groups // 2
     counts = {
-        "alert_groups": _insert(tocsin, AlertGroup, _groups(groups, alerts)),
-        "alerts": _insert(tocsin, Alert, _alerts(alerts)),
-        "incidents": _insert(tocsin, Incident, _incidents(incidents)),
-        "incident_services": _insert(
+        "alert_groups": insert_rows(tocsin, AlertGroup, _groups(groups, alerts)),
+        "alerts": insert_rows(tocsin, Alert, _alerts(alerts)),
+        "incidents": insert_rows(tocsin, Incident, _incidents(incidents)),
+        "incident_services": insert_rows(
             tocsin,
             IncidentService,
             ({"incident_id": n + 1, "name": f"service-{n % SERVICES}"} for n in range(incidents)),
         ),
-        "incident_tags": _insert(
+        "incident_tags": insert_rows(
             tocsin,
             IncidentTag,
             ({"incident_id": n + 1, "name": f"tag-{n % 20}"} for n in range(incidents)),
         ),
-        "escalation_runs": _insert(tocsin, EscalationRun, _runs(runs, alerts)),
-        "pages": _insert(tocsin, Page, _pages(runs, alerts)),
-        "audit_log": _insert(tocsin, AuditEntry, _audit(alerts // 10)),
-        "jobs": _insert(tocsin, Job, _jobs(alerts // 4)),
+        "escalation_runs": insert_rows(tocsin, EscalationRun, _runs(runs, alerts)),
+        "pages": insert_rows(tocsin, Page, _pages(runs, alerts)),
+        "audit_log": insert_rows(tocsin, AuditEntry, _audit(alerts // 10)),
+        "jobs": insert_rows(tocsin, Job, _jobs(alerts // 4)),
     }
     with tocsin.database.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
