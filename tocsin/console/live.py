@@ -30,6 +30,10 @@ POLL_SECONDS = 0.2
 PING_SECONDS = 15
 
 
+#: A topic's state before its first successful read.
+_UNREAD = object()
+
+
 @dataclass(frozen=True)
 class Topic:
     """What pages watch: ``key`` names it, ``version`` reads its current state."""
@@ -58,18 +62,19 @@ class Broadcaster:
             return topic.version(session)
 
     async def _poll(self, channel: _Channel) -> None:
-        last = await anyio.to_thread.run_sync(self._read, channel.topic)
+        last: Hashable = _UNREAD
         while True:
-            await asyncio.sleep(self.poll_seconds)
             try:
                 current = await anyio.to_thread.run_sync(self._read, channel.topic)
             except Exception:  # the database is away for a moment: try again next poll
-                continue
-            if current != last:
+                current = _UNREAD
+            if current is not _UNREAD:
+                if last is not _UNREAD and current != last:
+                    for queue in channel.watchers:
+                        with contextlib.suppress(asyncio.QueueFull):
+                            queue.put_nowait(None)
                 last = current
-                for queue in channel.watchers:
-                    with contextlib.suppress(asyncio.QueueFull):
-                        queue.put_nowait(None)
+            await asyncio.sleep(self.poll_seconds)
 
     async def changes(self, topic: Topic) -> AsyncIterator[None]:
         """Yield once for each change of ``topic`` from now on, until the caller stops."""
