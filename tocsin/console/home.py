@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.tables import AlertGroup
@@ -28,10 +28,10 @@ from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute
 from tocsin.console.viewer import Responding, SignedIn, Viewer
 from tocsin.db import keyset
-from tocsin.domain.escalation_run import OPEN_STATES
+from tocsin.domain.escalation_run import RunState
 from tocsin.domain.lifecycle import OPEN_STATUSES
 from tocsin.domain.schedule import oncall_at
-from tocsin.engine import jobs
+from tocsin.engine.tables import Job
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import configured, records
 from tocsin.incidents.tables import Incident, IncidentRoleHolder
@@ -46,6 +46,8 @@ router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 SHOWN = 10
 #: An escalation still reaching nobody after this long is an admin alarm.
 UNREACHED_AFTER = timedelta(minutes=1)
+#: The newest escalations reaching nobody that the alarm reads (a storm shows as these).
+UNREACHED_READ = 200
 
 
 @dataclass(frozen=True)
@@ -85,30 +87,32 @@ def _my_pages(session: Session, viewer: Viewer) -> list[Page]:
     return list(session.scalars(query))
 
 
+#: Open incidents read to sort by severity; more than this many open at once is a storm
+#: the incident list's filters serve better (the counts then say "N+").
+OPEN_READ = 1000
+
+
 def _open_incidents(session: Session) -> tuple[list[OpenIncident], dict[str, int]]:
+    """The most severe open incidents (oldest first within a level), and counts per level."""
     statuses = sorted(status.value for status in OPEN_STATUSES)
-    counts = dict(
-        session.execute(
-            select(Incident.severity, func.count())
-            .where(Incident.status.in_(statuses))
-            .group_by(Incident.severity)
-        ).all()
-    )
-    # Most severe first: one short index walk per level, until the page is full.
+    found = session.execute(
+        select(Incident.id, Incident.severity, Incident.detected_at)
+        .where(Incident.status.in_(statuses))
+        .order_by(Incident.detected_at.desc(), Incident.id.desc())
+        .limit(OPEN_READ)
+    ).all()
     levels = [level.level for level in configured.scale(session)]
-    levels += sorted(name for name in counts if name not in levels)
-    rows: list[Incident] = []
-    for level in levels:
-        if counts.get(level) and len(rows) < SHOWN:
-            found, _ = records.search(
-                session,
-                records.Filters(statuses=statuses, severities=[level]),
-                limit=SHOWN - len(rows),
-            )
-            rows.extend(sorted(found.rows, key=lambda row: row.detected_at))
-    parts = records.parts(session, [row.id for row in rows])
-    shown = [OpenIncident(row, parts[row.id].services, parts[row.id].roles) for row in rows]
-    return shown, {level: counts[level] for level in levels if counts.get(level)}
+    rank = {level: n for n, level in enumerate(levels)}
+    counts: dict[str, int] = {}
+    for _, severity, _ in found:
+        counts[severity] = counts.get(severity, 0) + 1
+    most_severe = sorted(found, key=lambda row: (rank.get(row[1], len(rank)), row[1], row[2]))
+    ids = [row[0] for row in most_severe[:SHOWN]]
+    by_id = {row.id: row for row in session.scalars(select(Incident).where(Incident.id.in_(ids)))}
+    parts = records.parts(session, ids)
+    shown = [OpenIncident(by_id[i], parts[i].services, parts[i].roles) for i in ids]
+    ordered = sorted(counts, key=lambda level: (rank.get(level, len(rank)), level))
+    return shown, {level: counts[level] for level in ordered}
 
 
 def _firing(session: Session) -> tuple[list[AlertGroup], keyset.Count]:
@@ -149,20 +153,26 @@ def _oncall_now(session: Session, viewer: Viewer, now: datetime) -> tuple[list[S
 
 
 def _alarms(session: Session, now: datetime) -> Alarms:
-    unreached = session.execute(
-        select(func.coalesce(EscalationRun.service, EscalationRun.policy_name), func.count())
+    def count(query: Select[Any]) -> int:
+        return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+    stuck = (
+        select(func.coalesce(EscalationRun.service, EscalationRun.policy_name).label("name"))
         .where(
-            EscalationRun.state.in_(OPEN_STATES),
+            EscalationRun.state == RunState.ACTIVE.value,
             EscalationRun.reached_somebody.is_(False),
             EscalationRun.started_at < now - UNREACHED_AFTER,
         )
-        .group_by(func.coalesce(EscalationRun.service, EscalationRun.policy_name))
-    ).all()
-    dead_pages = session.scalar(select(func.count()).where(Page.state == PAGE_DEAD)) or 0
+        .order_by(EscalationRun.id.desc())
+        .limit(UNREACHED_READ)
+    )
+    unreached: dict[str, int] = {}
+    for name in session.scalars(stuck):
+        unreached[str(name)] = unreached.get(str(name), 0) + 1
     return Alarms(
-        dead_jobs=jobs.count_by_state(session).get("dead", 0),
-        dead_pages=int(dead_pages),
-        unreached=[(str(name), int(n)) for name, n in unreached],
+        dead_jobs=count(select(Job.id).where(Job.state == "dead")),
+        dead_pages=count(select(Page.id).where(Page.state == PAGE_DEAD)),
+        unreached=sorted(unreached.items()),
     )
 
 
