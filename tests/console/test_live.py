@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Hashable
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -53,6 +54,8 @@ def test_a_change_written_elsewhere_wakes_every_watcher_once(tocsin: Tocsin) -> 
         await asyncio.gather(*watchers, return_exceptions=True)
         return heard
 
-    heard = asyncio.run(scenario())
+    # Its own thread: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        heard = thread.submit(asyncio.run, scenario()).result()
     assert heard == [1, 1, 1]
     assert broadcaster.watched() == 0, "the last watcher leaving stops the poller"
