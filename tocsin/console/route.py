@@ -16,6 +16,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from tocsin.console.rendering import page
@@ -46,12 +47,25 @@ def _field(location: tuple[object, ...]) -> str:
     return ".".join(names) or "the form"
 
 
+def problems(invalid: RequestValidationError | ValidationError) -> list[str]:
+    """Each invalid field, named, with what is wrong with it."""
+    return [
+        f"{_field(tuple(error.get('loc', ())))}: {text(str(error.get('msg', '')))}"
+        for error in invalid.errors()
+    ]
+
+
 def refused_page(request: Request, status_code: int, problems: list[str]) -> Response:
     return page(
         request,
         "refused.html",
         _viewer(request),
-        {"problems": problems, "back": _back(request), "status": status_code},
+        {
+            "problems": problems,
+            "back": _back(request),
+            "status": status_code,
+            "changed_nothing": request.method != "GET",
+        },
         status_code=status_code,
     )
 
@@ -69,12 +83,8 @@ class ConsoleRoute(APIRoute):
                 return RedirectResponse(needed.login_url, status_code=303)
             except Refusal as refusal:
                 return refused_page(request, refusal_status(refusal), [text(str(refusal), 1000)])
-            except RequestValidationError as invalid:
-                problems = [
-                    f"{_field(tuple(error.get('loc', ())))}: {text(str(error.get('msg', '')))}"
-                    for error in invalid.errors()
-                ]
-                return refused_page(request, 422, problems)
+            except (RequestValidationError, ValidationError) as invalid:
+                return refused_page(request, 422, problems(invalid))
             except OperationalError:
                 return refused_page(
                     request, 503, ["The database is busy or unreachable; try again shortly."]

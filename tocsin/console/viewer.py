@@ -118,5 +118,18 @@ def acting(role: Role) -> Callable[..., Coroutine[Any, Any, Viewer]]:
     return check
 
 
+def needing(role: Role) -> Callable[..., Viewer]:
+    """A dependency for pages only ``role`` may open (a form to declare, say): no CSRF."""
+
+    def check(viewer: SignedIn) -> Viewer:
+        if not viewer.may(role):
+            raise Forbidden(f"this page needs the {role} role; you are a {viewer.role}")
+        return viewer
+
+    return check
+
+
+RespondingPage = Annotated[Viewer, Depends(needing("responder"))]
+AdministeringPage = Annotated[Viewer, Depends(needing("admin"))]
 Responding = Annotated[Viewer, Depends(acting("responder"))]
 Administering = Annotated[Viewer, Depends(acting("admin"))]

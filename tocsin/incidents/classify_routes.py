@@ -7,11 +7,9 @@ from datetime import timedelta
 from fastapi import APIRouter
 
 from tocsin.auth.deps import Viewer
-from tocsin.domain.classification import ClassificationError, Impact, classify
-from tocsin.domain.refusals import Invalid
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
-from tocsin.incidents import configured
+from tocsin.incidents import configured, suggesting
 from tocsin.incidents.schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -38,21 +36,7 @@ router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["severity"]
 )
 def classify_impact(body: ClassifyRequest, _: Viewer, tocsin: RuntimeDep) -> ClassifyResponse:
     with tocsin.database.sessions() as session:
-        levels = [level.level for level in configured.scale(session)]
-        rules = configured.classification_rules(session)
-    try:
-        impact = Impact(
-            users_affected=body.users_affected,
-            revenue_share=body.revenue_share,
-            business_functions=frozenset(body.business_functions),
-            complete_outage=body.complete_outage,
-            workaround=body.workaround,
-            certainty=body.certainty,
-        )
-        result = classify(impact, levels, rules)
-    except ClassificationError as error:
-        raise Invalid(error.field, str(error).removeprefix(f"{error.field}: ")) from error
-    return ClassifyResponse(level=result.level, reasons=list(result.reasons), levels=levels)
+        return suggesting.suggest(session, body)
 
 
 def _seconds(value: timedelta) -> int:

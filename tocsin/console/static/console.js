@@ -2,6 +2,8 @@
 // - Keyboard shortcuts: "?" lists them; "g" then a letter goes to a section; an element
 //   with data-key="x" is focused (fields) or clicked (buttons, links) when x is pressed.
 // - Buttons with data-copy="ID" copy that element's text to the clipboard.
+// - An element with sse-connect gets data-live="open" while its event stream is open
+//   ("closed" when it broke; the extension reconnects by itself).
 (function () {
   "use strict";
   var sections = { i: "/incidents", a: "/alerts", o: "/oncall", h: "/", e: "/escalations", s: "/services" };
@@ -46,6 +48,13 @@
     } else {
       bound.click();
     }
+  });
+
+  document.addEventListener("htmx:sseOpen", function (event) {
+    event.detail.elt.setAttribute("data-live", "open");
+  });
+  document.addEventListener("htmx:sseError", function (event) {
+    event.detail.elt.setAttribute("data-live", "closed");
   });
 
   document.addEventListener("click", function (event) {
