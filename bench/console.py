@@ -228,7 +228,7 @@ def fanout(backend: str, args: argparse.Namespace) -> None:
             declared = httpx.post(
                 f"{base}/api/v1/incidents",
                 headers={"Authorization": f"Bearer {token}"},
-                json={"title": "Fan-out", "severity": "SEV3"},
+                json={"title": "Fan-out", "severity": "SEV-3"},
                 timeout=30,
             )
             declared.raise_for_status()

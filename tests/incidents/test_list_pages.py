@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import event
 
 from tests.conftest import Caller
 from tests.incidents.support import API, client_without_engine, declare, field_error, get, iso
+from tests.paging.conftest import apply_files
 from tocsin.app.service import Tocsin
 from tocsin.db import keyset
 from tocsin.incidents import records
@@ -210,3 +212,36 @@ def test_a_page_takes_the_same_queries_for_5_or_50_incidents(
 
     assert (few[1], many[1]) == (5, 50)
     assert few[0] == many[0]
+
+
+def test_the_team_filter_finds_incidents_on_any_of_its_services(
+    tocsin: Tocsin, client: TestClient, responder: Caller, tmp_path: Path
+) -> None:
+    apply_files(
+        tocsin.database,
+        tmp_path,
+        {
+            "org.yaml": """
+teams:
+  payments: {members: [rex]}
+  search: {members: [rex]}
+  idle: {members: [rex]}
+services:
+  checkout: {team: payments}
+  card-api: {team: payments}
+  index: {team: search}
+"""
+        },
+        tocsin.clock.now(),
+        seeds=False,
+    )
+    checkout = declare(client, responder, services=["checkout"])["reference"]
+    card = declare(client, responder, services=["card-api", "index"])["reference"]
+    declare(client, responder, services=["index"])
+    declare(client, responder)
+
+    assert sorted(_walk(client, responder, team="payments")) == sorted([checkout, card])
+    assert _walk(client, responder, team="idle") == []
+    unknown = client.get(API, params={"team": "nope"}, headers=responder.headers)
+    assert unknown.status_code == 422
+    assert "nope" in unknown.text and "payments" in unknown.text

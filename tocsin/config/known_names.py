@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
 from tocsin.config.catalog import Kind
-from tocsin.config.organisation import SERVICE, SERVICE_KIND
+from tocsin.config.organisation import SERVICE, SERVICE_KIND, TEAM
 from tocsin.config.tables import Definition
+from tocsin.domain.refusals import Invalid
 
 #: At most this many names are listed; a longer list ends with "and N more".
 LISTED = 20
@@ -27,6 +28,17 @@ def defined(session: Session, kind: str) -> list[str]:
     """The names of every definition of ``kind``, in order."""
     query = select(Definition.name).where(Definition.kind == kind)
     return list(session.scalars(query.order_by(Definition.position, Definition.name)))
+
+
+def team_services(session: Session, team: str) -> list[str]:
+    """The services that belong to ``team``; :class:`Invalid` naming the teams when unknown."""
+    teams = defined(session, TEAM)
+    if team not in teams:
+        raise Invalid("team", unknown("team", "teams", team, teams), where="query")
+    rows = session.execute(
+        select(Definition.name, Definition.spec).where(Definition.kind == SERVICE)
+    ).all()
+    return sorted(name for name, spec in rows if (spec or {}).get("team") == team)
 
 
 def users(session: Session) -> list[str]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tocsin.config import known_names
-from tocsin.config.organisation import SERVICE
+from tocsin.config.organisation import SERVICE, TEAM
 from tocsin.console import incident_page
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute, problems
@@ -57,6 +57,7 @@ def incident_list(
     status_: Annotated[list[str], Query(alias="status")] = [],  # noqa: B006
     severity: Annotated[list[str], Query()] = [],  # noqa: B006
     service: Annotated[str, Query(max_length=200)] = "",
+    team: Annotated[str, Query(max_length=200)] = "",
     drill: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
     detected_from: Annotated[str, Query(alias="from", max_length=10)] = "",
     detected_to: Annotated[str, Query(alias="to", max_length=10)] = "",
@@ -74,6 +75,7 @@ def incident_list(
             statuses=status_,
             severities=severity,
             service=service or None,
+            any_service=known_names.team_services(session, team) if team else None,
             drill={"yes": True, "no": False}.get(drill),
             detected_from=_day(detected_from, "from"),
             detected_to=_day(detected_to, "to"),
@@ -81,6 +83,7 @@ def incident_list(
         found, count = records.search(session, filters, limit=PAGE_SIZE, cursor=cursor)
         incidents = outputs.incidents_out(session, found.rows)
         services = known_names.defined(session, SERVICE)
+        teams = known_names.defined(session, TEAM)
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
     return page(
         request,
@@ -95,7 +98,9 @@ def incident_list(
             "statuses": STATUSES,
             "levels": levels,
             "services": services,
+            "teams": teams,
             "chosen": {
+                "team": team,
                 "status": status_,
                 "severity": severity,
                 "service": service,

@@ -153,6 +153,8 @@ class Filters:
     statuses: Sequence[str] = ()
     severities: Sequence[str] = ()
     service: str | None = None
+    #: Any of these services (a team's, say); None means any, empty means none.
+    any_service: Sequence[str] | None = None
     tag: str | None = None
     drill: bool | None = None
     detected_from: datetime | None = None
@@ -185,6 +187,14 @@ def _filtered(query: Select[Any], filters: Filters, *, walk: bool = False) -> Se
             query = query.where(
                 Incident.id.in_(select(table.incident_id).where(table.name == name))
             )
+    if filters.any_service is not None:
+        query = query.where(
+            Incident.id.in_(
+                select(IncidentService.incident_id).where(
+                    IncidentService.name.in_(list(filters.any_service))
+                )
+            )
+        )
     if filters.drill is not None:
         query = query.where(Incident.drill.is_(filters.drill))
     if filters.detected_from is not None:
@@ -235,7 +245,8 @@ def _counted(filters: Filters) -> Select[Any]:
     name index alone holds the answer.
     """
     on_incident = (
-        filters.statuses
+        filters.any_service is not None
+        or filters.statuses
         or filters.severities
         or filters.drill is not None
         or filters.detected_from is not None

@@ -193,6 +193,9 @@ def list_incidents(
     service_name: Annotated[
         str | None, Query(alias="service", max_length=200, description="Affects this service")
     ] = None,
+    team: Annotated[
+        str | None, Query(max_length=200, description="Affects a service of this team")
+    ] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
     drill: Annotated[bool | None, Query(description="Only drills (true) or real (false)")] = None,
     detected_from: Annotated[
@@ -210,6 +213,7 @@ def list_incidents(
             statuses=statuses,
             severities=_severities(session, severity),
             service=service_name,
+            any_service=None if team is None else known_names.team_services(session, team),
             tag=tag,
             drill=drill,
             detected_from=detected_from,
