@@ -40,7 +40,13 @@ from tocsin.incidents import (
     status_changes,
 )
 from tocsin.incidents.editing import Actor
-from tocsin.incidents.schemas import NoteCreate, RoleAssign, SeverityChange, StatusChange
+from tocsin.incidents.schemas import (
+    ChecklistItemOut,
+    NoteCreate,
+    RoleAssign,
+    SeverityChange,
+    StatusChange,
+)
 from tocsin.incidents.tables import Incident, TimelineRow
 from tocsin.paging.tables import EscalationRun, Page
 
@@ -86,9 +92,14 @@ def _state(session: Session, incident: Incident) -> dict[str, Any]:
         for entry in ordered(records.timeline(session, incident.id), Order.RECORDED)
     ]
     corrected = {entry.corrects for entry in entries if entry.corrects is not None}
+    checklist = outputs.checklist(session, incident)
+    sections: dict[str, list[ChecklistItemOut]] = {}
+    for item in checklist.items:  # in the configured order
+        sections.setdefault(item.section or "Checklist", []).append(item)
     return {
         "incident": outputs.incident_out(session, incident),
-        "checklist": outputs.checklist(session, incident),
+        "checklist": checklist,
+        "checklist_sections": list(sections.items()),
         "entries": list(reversed(entries)),
         "corrected": corrected,
         "groups": groups,
