@@ -142,14 +142,22 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
+#: Answers a test provokes on purpose (a refusal shown as a page), which Chromium logs.
+REFUSALS = tuple(f"status of {code} " for code in (401, 403, 409, 422))
+
+
 class Problems:
-    """Console errors and failed requests a page met (a CSP violation is one)."""
+    """Console errors and failed requests a page met (a CSP violation is one).
+
+    A refusal (401, 403, 409, 422) is the page a person should see, not a
+    broken page; a missing file (404) or a server error is a problem.
+    """
 
     def __init__(self) -> None:
         self.seen: list[str] = []
 
     def console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not any(code in message.text for code in REFUSALS):
             self.seen.append(message.text)
 
 

@@ -19,6 +19,8 @@ from tocsin.console.route import ConsoleRoute
 
 #: Writes a signed-out person makes: logging in and out check their own tokens.
 OPEN_WRITES = {"/login", "/logout"}
+#: Writes a viewer may make, about themselves only (the API allows them as much).
+VIEWER_WRITES = {"/oncall/me/feed"}
 
 
 def _routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, BaseRoute]]:
@@ -60,6 +62,8 @@ def test_every_console_write_refuses_a_viewer_and_a_forged_form(
     for path in writes:
         forged = client.post(path, data={"csrf_token": "forged"}, follow_redirects=False)
         assert forged.status_code == 403, f"{path} without the CSRF token: {forged.status_code}"
+        if path in VIEWER_WRITES:
+            continue
         viewer = client.post(path, data={"csrf_token": token}, follow_redirects=False)
         assert viewer.status_code == 403, f"{path} as a viewer: {viewer.status_code}"
         assert "needs the" in viewer.text, path

@@ -131,5 +131,7 @@ def needing(role: Role) -> Callable[..., Viewer]:
 
 RespondingPage = Annotated[Viewer, Depends(needing("responder"))]
 AdministeringPage = Annotated[Viewer, Depends(needing("admin"))]
+#: A write any signed-in person may make about themselves (their own calendar feed).
+Viewing = Annotated[Viewer, Depends(acting("viewer"))]
 Responding = Annotated[Viewer, Depends(acting("responder"))]
 Administering = Annotated[Viewer, Depends(acting("admin"))]
