@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 from tocsin.auth.deps import Responder, Viewer
 from tocsin.db import keyset
 from tocsin.domain.escalation import Urgency
-from tocsin.domain.refusals import Conflict, NotFound
+from tocsin.domain.refusals import NotFound
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.listing import link_next
 from tocsin.http.params import Cursor, LenientInstant
 from tocsin.http.runtime import RuntimeDep
 from tocsin.kernel.clock import utc
-from tocsin.paging import acks, load_report_routes, runs, simulate, statements, subjects
+from tocsin.paging import acks, handling, load_report_routes, runs, simulate
 from tocsin.paging.statements import Run
 from tocsin.paging.tables import (
     MANUAL,
@@ -247,13 +247,6 @@ def _detail(session: Session, run: EscalationRun) -> EscalationDetailOut:
     )
 
 
-def _run(session: Session, run_id: int) -> Run:
-    run = statements.lock_run(session, run_id)
-    if run is None:
-        raise NotFound(f"no escalation {run_id}")
-    return run
-
-
 @router.post(
     "/escalation-policies/{name}/simulate",
     response_model=SimulationOut,
@@ -372,10 +365,9 @@ def get_escalation(run_id: RunId, tocsin: RuntimeDep, _: Viewer) -> EscalationDe
 )
 def acknowledge_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
-        run = _run(session, run_id)
-        if not subjects.acknowledge(session, run, caller.name, tocsin.clock.now()):
-            raise Conflict(f"escalation is {run.state}")
-        return _escalation(run)
+        return _escalation(
+            handling.acknowledge(session, run_id, caller.name, tocsin.clock.now())
+        )
 
 
 @router.post(
@@ -386,10 +378,7 @@ def acknowledge_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder)
 )
 def resolve_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
-        run = _run(session, run_id)
-        if not runs.resolve(session, run, caller.name, tocsin.clock.now()):
-            raise Conflict(f"escalation is {run.state}")
-        return _escalation(run)
+        return _escalation(handling.resolve(session, run_id, caller.name, tocsin.clock.now()))
 
 
 @router.post(
@@ -400,9 +389,7 @@ def resolve_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> 
 )
 def escalate_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
-        run = _run(session, run_id)
-        runs.escalate_now(session, run, caller.name, tocsin.clock.now())
-        return _escalation(run)
+        return _escalation(handling.escalate(session, run_id, caller.name, tocsin.clock.now()))
 
 
 @router.post(
@@ -415,9 +402,9 @@ def reassign_escalation(
     run_id: RunId, body: ReassignIn, tocsin: RuntimeDep, caller: Responder
 ) -> EscalationOut:
     with tocsin.database.transaction() as session:
-        run = _run(session, run_id)
-        runs.reassign(session, run, body.user, caller.name, tocsin.clock.now())
-        return _escalation(run)
+        return _escalation(
+            handling.reassign(session, run_id, body.user, caller.name, tocsin.clock.now())
+        )
 
 
 @router.get(
