@@ -25,9 +25,9 @@ from tocsin.console.live import Topic, stream
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute
 from tocsin.console.viewer import SignedIn
+from tocsin.domain.alert_lifecycle import Severity
 from tocsin.domain.matchers import matches_all
 from tocsin.domain.routing import match_labels
-from tocsin.domain.alert_lifecycle import Severity
 from tocsin.http.params import Cursor
 from tocsin.http.runtime import RuntimeDep
 
