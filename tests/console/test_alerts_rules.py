@@ -14,6 +14,8 @@ from tocsin.app.demo import KEY_FILE, load_demo
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
+from tocsin.console import alert_filters
+from tocsin.console import alerts as alerts_module
 from tocsin.console.alert_filters import split_matchers
 
 PASSWORD = "correct horse battery"
@@ -216,3 +218,80 @@ def test_matchers_split_on_commas_outside_quotes() -> None:
         'team="a,b"',
         'x!~"y\\"z,"',
     ]
+
+
+def test_a_viewer_cannot_expire_a_silence(tocsin: Tocsin, console: TestClient) -> None:
+    csrf = log_in(console, "bruno")
+    made = console.post(
+        "/alerts/silences",
+        data={"csrf_token": csrf, "matchers": "component=web", "comment": "x", "duration": "1d"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    with tocsin.database.sessions() as session:
+        silence_id = session.query(SilenceRow).one().id
+    csrf = log_in(console, "erin")
+    listed = console.get("/alerts/silences")
+    assert "component=&#34;web&#34;" in listed.text and "Expire now" not in listed.text
+    answer = console.post(f"/alerts/silences/{silence_id}/expire", data={"csrf_token": csrf})
+    assert answer.status_code == 403
+    with tocsin.database.sessions() as session:
+        silence = session.get(SilenceRow, silence_id)
+        assert silence is not None and silence.expired_by is None
+
+
+def test_the_live_queue_version_moves_with_the_queue(tocsin: Tocsin, console: TestClient) -> None:
+    with tocsin.database.sessions() as session:
+        before = alerts_module.queue_version(session)
+    alert_id, _ = post_alert(tocsin, console)
+    with tocsin.database.sessions() as session:
+        posted = alerts_module.queue_version(session)
+    assert posted != before
+    csrf = log_in(console, "bruno")
+    console.post(f"/alerts/{alert_id}/acknowledge", data={"csrf_token": csrf})
+    with tocsin.database.sessions() as session:
+        assert alerts_module.queue_version(session) != posted
+
+
+def test_pages_follow_the_cursor_with_and_without_label_filters(
+    tocsin: Tocsin, console: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alert_filters, "PAGE_SIZE", 2)
+    monkeypatch.setattr(alert_filters, "SCAN", 3)
+    key = (tocsin.settings.data_dir / KEY_FILE).read_text().strip()
+    for number in range(7):
+        payload = {**TRIGGER["payload"], "summary": f"Alert number {number}"}  # type: ignore[dict-item]
+        payload["component"] = "web" if number % 2 == 0 else "db"
+        sent = console.post(
+            "/v2/enqueue",
+            json={
+                "routing_key": key,
+                "event_action": "trigger",
+                "dedup_key": f"k{number}",
+                "payload": payload,
+            },
+        )
+        assert sent.status_code == 202
+    log_in(console, "bruno")
+
+    def walk(params: dict[str, str]) -> list[int]:
+        seen: list[int] = []
+        cursor: str | None = None
+        for _ in range(20):
+            shown = console.get(
+                "/alerts/all", params={**params, **({"cursor": cursor} if cursor else {})}
+            )
+            assert shown.status_code == 200
+            seen += [int(n) for n in re.findall(r"Alert number (\d)", shown.text)]
+            found = re.search(r'href="/alerts/all\?[^"]*cursor=([^"&]+)"', shown.text)
+            if found is None:
+                return seen
+            cursor = found.group(1)
+        raise AssertionError("the pages never ended")
+
+    assert walk({}) == [6, 5, 4, 3, 2, 1, 0]
+    assert walk({"labels": "component=web"}) == [6, 4, 2, 0]
+    assert walk({"labels": 'component!="web"', "severity": "critical"}) == [5, 3, 1]
+    monkeypatch.setattr(alert_filters, "SCAN", 5)  # a page fills up within its scan
+    assert walk({"labels": "component=web"}) == [6, 4, 2, 0]
+    assert walk({"labels": "component=db"}) == [5, 3, 1]
