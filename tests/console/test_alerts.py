@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.browser import (
@@ -18,20 +17,6 @@ from tests.console.browser import (
     open_page,
     screenshot,
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def favicon_asked(browser: Browser, console_server: ConsoleServer) -> None:
-    """Chromium asks for /favicon.ico (a 404, logged as an error) once per browser; ask it here.
-
-    Otherwise the first page a module opens would report that 404 through
-    no_problems, although no page of ours asked for it.
-    """
-    context = browser.new_context(base_url=console_server.url)
-    page = context.new_page()
-    page.goto("/login")
-    page.wait_for_timeout(300)
-    context.close()
 
 
 def send_alert(server: ConsoleServer, summary: str, **payload: Any) -> None:
