@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from tocsin.admin.schemas import JobOut
 from tocsin.auth.deps import Admin, Viewer, remote_addr
@@ -67,21 +69,33 @@ def summary(_: Viewer, tocsin: RuntimeDep) -> dict[str, int]:
     summary="Retry a dead job with a fresh set of attempts",
 )
 def retry(job_id: Id, principal: Admin, tocsin: RuntimeDep, request: Request) -> Job:
-    now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"no job {job_id}")
-        if not jobs.retry_dead(session, job_id, now=now):
-            raise Conflict(f"job {job_id} is {job.state}; only dead jobs are retried")
-        record(
+        return retry_job(
             session,
-            at=now,
+            job_id,
             actor=principal.name,
-            action="job.retry",
-            object_type="job",
-            object_key=str(job_id),
+            now=tocsin.clock.now(),
             remote_addr=remote_addr(request),
         )
-        session.refresh(job)
-        return job
+
+
+def retry_job(
+    session: Session, job_id: int, *, actor: str, now: datetime, remote_addr: str | None
+) -> Job:
+    """Give dead job ``job_id`` a fresh set of attempts, audited (the API and the console)."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if not jobs.retry_dead(session, job_id, now=now):
+        raise Conflict(f"job {job_id} is {job.state}; only dead jobs are retried")
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="job.retry",
+        object_type="job",
+        object_key=str(job_id),
+        remote_addr=remote_addr,
+    )
+    session.refresh(job)
+    return job

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tocsin.admin.schemas import TokenCreate, TokenCreated, TokenOut
 from tocsin.auth import accounts
+from tocsin.auth.accounts import Principal
 from tocsin.auth.deps import Viewer, remote_addr
 from tocsin.auth.roles import allows
 from tocsin.auth.tables import ApiToken, User
@@ -72,14 +76,22 @@ def list_tokens(principal: Viewer, tocsin: RuntimeDep) -> list[TokenOut]:
 @router.delete("/{token_id}", status_code=204, summary="Revoke a token")
 def revoke_token(token_id: Id, principal: Viewer, tocsin: RuntimeDep, request: Request) -> None:
     with tocsin.database.transaction() as session:
-        token = session.get(ApiToken, token_id)
-        mine = token is not None and token.user_id == principal.user_id
-        if token is None or not (mine or allows(principal.role, "admin")):
-            raise NotFound(f"no token {token_id}")
-        accounts.revoke_token(
-            session,
-            token,
-            now=tocsin.clock.now(),
-            actor=principal.name,
-            remote_addr=remote_addr(request),
+        revoke(
+            session, token_id, principal, now=tocsin.clock.now(), remote_addr=remote_addr(request)
         )
+
+
+def revoke(
+    session: Session,
+    token_id: int,
+    principal: Principal,
+    *,
+    now: datetime,
+    remote_addr: str | None,
+) -> None:
+    """Revoke a token of the caller's own, or anybody's for an admin; 404 for any other."""
+    token = session.get(ApiToken, token_id)
+    mine = token is not None and token.user_id == principal.user_id
+    if token is None or not (mine or allows(principal.role, "admin")):
+        raise NotFound(f"no token {token_id}")
+    accounts.revoke_token(session, token, now=now, actor=principal.name, remote_addr=remote_addr)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +30,44 @@ router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["users"])
 
 #: Fields a PATCH may change but not blank out.
 NOT_NULL = ("full_name", "time_zone", "role", "contact_methods")
+
+
+def change_user(
+    session: Session,
+    name: str,
+    changed: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    remote_addr: str | None,
+) -> User:
+    """Change the fields in ``changed`` of user ``name``, audited (the API and the console).
+
+    Who may change what is the caller's to check; a user a configuration file
+    manages is refused (409), naming the file.
+    """
+    user = accounts.find_user(session, name)
+    if user is None:
+        raise _not_found(session, name)
+    if user.managed_by:
+        raise ManagedByFile("user", name, user.managed_by)
+    for field in ("full_name", "email", "time_zone", "role", "contact_methods"):
+        if field in changed:
+            setattr(user, field, changed[field])
+    if "working_hours" in changed:
+        user.spec = {**user.spec, "working_hours": changed["working_hours"]}
+    user.updated_at = now
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="user.change",
+        object_type="user",
+        object_key=name,
+        detail={"fields": sorted(changed)},
+        remote_addr=remote_addr,
+    )
+    return user
 
 
 def _not_found(session: Session, name: str) -> NotFound:
@@ -145,36 +184,22 @@ def update_user(
         raise Forbidden("only admins may change other users")
     if body.role is not None and not is_admin:
         raise Forbidden("only admins may change roles")
-    now = tocsin.clock.now()
+    changed = body.model_dump(exclude_unset=True, mode="json")
+    cleared = sorted(field for field in NOT_NULL if field in changed and changed[field] is None)
+    if cleared:
+        raise RequestValidationError(
+            [
+                {"loc": ["body", field], "msg": "may not be null", "type": "null"}
+                for field in cleared
+            ]
+        )
     with tocsin.database.transaction() as session:
-        user = accounts.find_user(session, name)
-        if user is None:
-            raise _not_found(session, name)
-        if user.managed_by:
-            raise ManagedByFile("user", name, user.managed_by)
-        changed = body.model_dump(exclude_unset=True, mode="json")
-        cleared = sorted(field for field in NOT_NULL if field in changed and changed[field] is None)
-        if cleared:
-            raise RequestValidationError(
-                [
-                    {"loc": ["body", field], "msg": "may not be null", "type": "null"}
-                    for field in cleared
-                ]
-            )
-        for field in ("full_name", "email", "time_zone", "role", "contact_methods"):
-            if field in changed:
-                setattr(user, field, changed[field])
-        if "working_hours" in changed:
-            user.spec = {**user.spec, "working_hours": changed["working_hours"]}
-        user.updated_at = now
-        record(
+        user = change_user(
             session,
-            at=now,
+            name,
+            changed,
             actor=principal.name,
-            action="user.change",
-            object_type="user",
-            object_key=name,
-            detail={"fields": sorted(changed)},
+            now=tocsin.clock.now(),
             remote_addr=remote_addr(request),
         )
         return _shown(user, principal)

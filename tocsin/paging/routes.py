@@ -365,9 +365,7 @@ def get_escalation(run_id: RunId, tocsin: RuntimeDep, _: Viewer) -> EscalationDe
 )
 def acknowledge_escalation(run_id: RunId, tocsin: RuntimeDep, caller: Responder) -> EscalationOut:
     with tocsin.database.transaction() as session:
-        return _escalation(
-            handling.acknowledge(session, run_id, caller.name, tocsin.clock.now())
-        )
+        return _escalation(handling.acknowledge(session, run_id, caller.name, tocsin.clock.now()))
 
 
 @router.post(
