@@ -56,6 +56,17 @@ def test_policy_steps_dry_run_and_an_escalation_acknowledged_from_the_page(
     screenshot(page, "escalations", tmp_path)
     flight.get_by_role("button", name="Acknowledge Payments API timing out").click()
     expect(page.get_by_role("region", name="In flight")).to_contain_text("acknowledged by bruno")
+    page.get_by_role("region", name="In flight").get_by_role(
+        "link", name="Payments API timing out"
+    ).click()
+    expect(page.get_by_role("region", name="What happened")).to_contain_text("bruno")
+    check_accessible(page)
+    page.goto("/outbox")
+    expect(page.get_by_role("region", name="Messages, newest first")).to_contain_text(
+        "Payments API timing out"
+    )
+    check_accessible(page)
+    page.goto("/escalations")
 
     page.get_by_role("region", name="Latest pages").get_by_role(
         "link", name="Payments API timing out"
