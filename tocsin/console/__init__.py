@@ -10,6 +10,9 @@ the same viewer/responder/admin rules.
 - ``assets.py``: the front-end packages installed from npm, served under ``/assets``.
 - ``live.py``: topics whose changes reach open pages as server-sent events.
 - ``login.py``, ``home.py``, ``outbox.py``: signing in, "what needs me now", the outbox.
-- One module per area for the rest (``incidents``, ``alerts``, ``oncall``,
-  ``escalations``, ``services``, ``admin``), listed in ``routes.ROUTERS``.
+- One module per area for the rest, each with a ``router`` listed in
+  ``routes.ROUTERS``: ``incidents`` (the list, declaring) with ``incident_page``;
+  ``alerts`` (the queue, live) with ``alert_pages``, ``alert_filters`` and
+  ``alert_silences``; ``oncall`` (now and next, my shifts, the load report) with
+  ``oncall_calendar``; ``escalations``; ``services``; ``admin``.
 """
