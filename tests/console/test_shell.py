@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from playwright.sync_api import Browser, expect
 
 from tests.console.browser import (
@@ -12,7 +10,6 @@ from tests.console.browser import (
     check_accessible,
     no_problems,
     open_page,
-    screenshot,
 )
 
 
@@ -32,7 +29,7 @@ def test_login_goes_back_to_the_page_asked_for(
 
 
 def test_top_bar_shortcuts_and_no_csp_violation(
-    browser: Browser, console_server: ConsoleServer, tmp_path: Path
+    browser: Browser, console_server: ConsoleServer
 ) -> None:
     page = open_page(browser, console_server, "admin")
     nav = page.get_by_role("navigation", name="Main")
@@ -43,17 +40,15 @@ def test_top_bar_shortcuts_and_no_csp_violation(
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     page.keyboard.press("Escape")
     check_accessible(page)
-    screenshot(page, "home-desktop", tmp_path)
     no_problems(page)
     page.context.close()
 
 
 def test_a_viewer_sees_no_admin_link_and_a_phone_gets_the_same_page(
-    browser: Browser, console_server: ConsoleServer, tmp_path: Path
+    browser: Browser, console_server: ConsoleServer
 ) -> None:
     page = open_page(browser, console_server, "viewer", viewport=PHONE, color_scheme="dark")
     expect(page.get_by_role("link", name="Admin")).to_have_count(0)
     check_accessible(page)
-    screenshot(page, "home-phone", tmp_path)
     no_problems(page)
     page.context.close()

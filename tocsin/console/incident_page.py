@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Request, status
+from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -128,14 +128,18 @@ def incident(
 
 @router.get("/incidents/{reference}/state", response_class=HTMLResponse)
 def incident_state(
-    request: Request, viewer: SignedIn, tocsin: RuntimeDep, reference: Reference
+    request: Request,
+    viewer: SignedIn,
+    tocsin: RuntimeDep,
+    reference: Reference,
+    part: Annotated[Literal["head", "body"], Query()] = "body",
 ) -> Response:
-    """The live part alone, fetched when the incident changes."""
+    """A live part alone (the header or the body), fetched when the incident changes."""
     with tocsin.database.sessions() as session:
         context = _state(session, records.find(session, reference))
         context["now"] = tocsin.clock.now()
         context["role_definitions"] = configured.role_definitions(session)
-    return page(request, "incidents/_state.html", viewer, context)
+    return page(request, f"incidents/_{part}.html", viewer, context)
 
 
 @router.get("/incidents/{reference}/live")
