@@ -95,3 +95,36 @@ def test_a_viewer_reads_the_month_on_a_phone_without_forms(
     screenshot(page, "oncall-calendar-month", tmp_path)
     no_problems(page)
     page.context.close()
+
+
+def test_a_swap_asked_from_the_calendar_is_accepted_by_the_person_asked(
+    browser: Browser, console_server: ConsoleServer
+) -> None:
+    # Bruno holds europe this week (2026-06-01 to 06-08); he asks alice to cover Wednesday.
+    bruno = open_page(browser, console_server, "responder")
+    bruno.goto(CALENDAR + "?start=2026-06-01")
+    ask = bruno.get_by_role("region", name="Ask someone to cover your shift")
+    ask.get_by_label("Layer").select_option("europe")
+    ask.get_by_label("Who covers").select_option("alice")
+    ask.get_by_label("From").fill("2026-06-03T09:00")
+    ask.get_by_label("To").fill("2026-06-03T17:00")
+    ask.get_by_label("Message").fill("School play")
+    ask.get_by_role("button", name="Request swap").click()
+    bruno.goto("/oncall/me")
+    asked = bruno.get_by_role("region", name="Swap requests")
+    expect(asked).to_contain_text("bruno asks alice to cover payments-oncall/europe")
+    expect(asked.get_by_role("button", name="Accept")).to_have_count(0)
+    expect(asked.get_by_role("button", name="Withdraw the swap of 03 Jun")).to_be_visible()
+    bruno.context.close()
+
+    alice = open_page(browser, console_server, "admin")
+    alice.goto("/oncall/me")
+    mine = alice.get_by_role("region", name="Swap requests")
+    mine.get_by_role("button", name="Accept the swap of 03 Jun").click()
+    expect(alice.get_by_role("region", name="Swap requests")).to_contain_text("accepted")
+    check_accessible(alice)
+    alice.goto(CALENDAR + "?start=2026-06-01")
+    wednesday = alice.locator(".day").nth(2)
+    expect(wednesday.locator(".shift.override")).to_contain_text("europe: alice")
+    no_problems(alice)
+    alice.context.close()

@@ -7,19 +7,19 @@ The calendar of one schedule, with its overrides, swaps and handoffs, is
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tocsin.console import oncall_calendar
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute
-from tocsin.console.viewer import SignedIn, Viewer, Viewing
+from tocsin.console.viewer import Responding, SignedIn, Viewer, Viewing
 from tocsin.domain.refusals import Invalid
 from tocsin.domain.schedule import oncall_at, shifts
 from tocsin.http.runtime import Runtime, RuntimeDep
-from tocsin.oncall import feeds, schedules
+from tocsin.oncall import feeds, schedules, swaps
 from tocsin.paging import load_report as report
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
@@ -27,6 +27,8 @@ router.include_router(oncall_calendar.router)
 
 #: How far ahead "next" and "my shifts" look.
 AHEAD = timedelta(days=28)
+#: Swap requests shown on "my shifts", newest first.
+SWAPS_SHOWN = 20
 
 
 @router.get("/oncall", response_class=HTMLResponse)
@@ -71,12 +73,18 @@ def _me_page(
             (feed, feeds.subject(session, feed))
             for feed in feeds.listing(session, actor=viewer.name, admin=False)
         ]
+        my_swaps = [
+            (swap, swaps.schedule_name(session, swap))
+            for swap in swaps.listing(
+                session, user=viewer.name, admin=False, state=None, limit=SWAPS_SHOWN
+            )
+        ]
     mine.sort(key=lambda item: item[1].start)
     return page(
         request,
         "oncall/me.html",
         viewer,
-        {"mine": mine, "feeds": my_feeds, "now": now, "created": created},
+        {"mine": mine, "feeds": my_feeds, "swaps": my_swaps, "now": now, "created": created},
         status_code=status_code,
     )
 
@@ -137,3 +145,29 @@ def load(
         viewer,
         {"loads": loads, "start": first_day.isoformat(), "end": last_day.isoformat()},
     )
+
+
+@router.post("/oncall/swaps/{swap_id}/{answer}")
+def answer_swap(
+    viewer: Responding,
+    tocsin: RuntimeDep,
+    swap_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    answer: Annotated[Literal["accept", "decline", "cancel"], Path()],
+) -> Response:
+    """Take a shift over (fairness-checked), say no, or withdraw one's own request."""
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        if answer == "accept":
+            swaps.accept(session, swap_id, actor=viewer.name, now=now, remote_addr=None)
+        elif answer == "decline":
+            swaps.decline(session, swap_id, actor=viewer.name, now=now, remote_addr=None)
+        else:
+            swaps.cancel(
+                session,
+                swap_id,
+                actor=viewer.name,
+                admin=viewer.is_admin,
+                now=now,
+                remote_addr=None,
+            )
+    return RedirectResponse("/oncall/me#swaps-title", status_code=status.HTTP_303_SEE_OTHER)
