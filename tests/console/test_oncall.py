@@ -109,7 +109,8 @@ def test_a_swap_asked_from_the_calendar_is_accepted_by_the_person_asked(
     ask.get_by_label("From").fill("2026-06-03T09:00")
     ask.get_by_label("To").fill("2026-06-03T17:00")
     ask.get_by_label("Message").fill("School play")
-    ask.get_by_role("button", name="Request swap").click()
+    with bruno.expect_response(lambda answer: answer.request.method == "POST"):
+        ask.get_by_role("button", name="Request swap").click()
     bruno.goto("/oncall/me")
     asked = bruno.get_by_role("region", name="Swap requests")
     expect(asked).to_contain_text("bruno asks alice to cover payments-oncall/europe")
