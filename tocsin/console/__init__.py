@@ -5,7 +5,9 @@ also a plain form post. Pages call the same service functions as the API and che
 the same viewer/responder/admin rules.
 
 - ``viewer.py``: who is signed in (their role, CSRF token, time zone) and the write check.
-- ``route.py``: ``ConsoleRoute``, which turns refusals and bad input into HTML answers.
+- ``route.py``: ``ConsoleRoute``, which turns refusals and bad input into HTML answers;
+  ``explained()`` gives their status and sentences to forms that show them in place.
+- ``fields.py``: dates and times typed into forms, read in the viewer's zone.
 - ``rendering.py``: the templates, their filters (times, ages) and ``page()``.
 - ``assets.py``: the front-end packages installed from npm, served under ``/assets``.
 - ``live.py``: topics whose changes reach open pages as server-sent events.

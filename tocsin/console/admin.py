@@ -24,13 +24,12 @@ from tocsin.auth.roles import ROLES
 from tocsin.auth.tables import ApiToken, User
 from tocsin.config import known_names
 from tocsin.console.rendering import page
-from tocsin.console.route import ConsoleRoute, problems
+from tocsin.console.route import ConsoleRoute, explained
 from tocsin.console.viewer import Administering, AdministeringPage, Viewer
 from tocsin.db import keyset
 from tocsin.db.audit import AuditEntry
 from tocsin.domain.refusals import NotFound, Refusal
 from tocsin.engine import jobs
-from tocsin.http.errors import refusal_status
 from tocsin.http.runtime import Runtime, RuntimeDep
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
@@ -98,19 +97,9 @@ def create_user(
                 time_zone=body.time_zone,
                 password=body.password,
             )
-    except ValidationError as invalid:
-        return _users_page(
-            request, viewer, tocsin, errors=problems(invalid), values=values, status_code=422
-        )
-    except Refusal as refusal:
-        return _users_page(
-            request,
-            viewer,
-            tocsin,
-            errors=[str(refusal)],
-            values=values,
-            status_code=refusal_status(refusal),
-        )
+    except (ValidationError, Refusal) as refused:
+        code, errors = explained(refused)
+        return _users_page(request, viewer, tocsin, errors=errors, values=values, status_code=code)
     return _done("/admin#users-title")
 
 

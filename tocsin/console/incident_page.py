@@ -10,7 +10,6 @@ actor, in one transaction with its timeline entry.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
@@ -22,10 +21,10 @@ from sse_starlette.sse import EventSourceResponse
 from tocsin.alerts.tables import AlertGroup
 from tocsin.config import known_names
 from tocsin.console import live
+from tocsin.console.fields import local_instant
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute
 from tocsin.console.viewer import Responding, SignedIn, Viewer
-from tocsin.domain.refusals import Invalid
 from tocsin.domain.roles import Role
 from tocsin.domain.timeline import Order, ordered
 from tocsin.http.runtime import RuntimeDep
@@ -157,16 +156,6 @@ def _back(reference: str, anchor: str = "") -> Response:
     )
 
 
-def _instant(value: str, viewer: Viewer, field: str) -> datetime | None:
-    """A ``datetime-local`` field, in the viewer's zone; None when empty."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=viewer.zone)
-    except ValueError:
-        raise Invalid(field, "must be a date and time") from None
-
-
 @router.post("/incidents/{reference}/notes")
 def add_note(
     viewer: Responding,
@@ -180,7 +169,7 @@ def add_note(
     body = NoteCreate(
         text=text,
         kind=kind,
-        occurred_at=_instant(occurred_at, viewer, "occurred_at"),
+        occurred_at=local_instant(occurred_at, viewer, "occurred_at") if occurred_at else None,
         corrects=int(corrects) if corrects.isdigit() else None,
     )
     with tocsin.database.transaction() as session:

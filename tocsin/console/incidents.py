@@ -5,7 +5,7 @@ The incident page itself is :mod:`tocsin.console.incident_page`, included here.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, status
@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from tocsin.config import known_names
 from tocsin.config.organisation import SERVICE, TEAM
 from tocsin.console import incident_page
+from tocsin.console.fields import day, midnight
 from tocsin.console.rendering import page
-from tocsin.console.route import ConsoleRoute, problems
+from tocsin.console.route import ConsoleRoute, explained
 from tocsin.console.viewer import Responding, RespondingPage, SignedIn, Viewer
 from tocsin.domain.lifecycle import Status
 from tocsin.domain.refusals import Invalid, Refusal
-from tocsin.http.errors import refusal_status
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import configured, declaring, outputs, records, suggesting
 from tocsin.incidents.editing import Actor
@@ -36,13 +36,9 @@ FUNCTIONS = ("payments", "authentication", "data_loss", "security_breach")
 STATUSES = [value.value for value in Status]
 
 
-def _day(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-    except ValueError as error:
-        raise Invalid(field, "must be a date (YYYY-MM-DD)", where="query") from error
+def _utc_day(value: str, field: str) -> datetime | None:
+    on = day(value, field)
+    return None if on is None else midnight(on, UTC)
 
 
 def _levels(session: Session) -> list[str]:
@@ -77,8 +73,8 @@ def incident_list(
             service=service or None,
             any_service=known_names.team_services(session, team) if team else None,
             drill={"yes": True, "no": False}.get(drill),
-            detected_from=_day(detected_from, "from"),
-            detected_to=_day(detected_to, "to"),
+            detected_from=_utc_day(detected_from, "from"),
+            detected_to=_utc_day(detected_to, "to"),
         )
         found, count = records.search(session, filters, limit=PAGE_SIZE, cursor=cursor)
         incidents = outputs.incidents_out(session, found.rows)
@@ -198,7 +194,6 @@ def declare(
         "workaround": workaround,
         "certainty": certainty,
     }
-    errors: list[str]
     try:
         if action == "suggest":
             with tocsin.database.sessions() as session:
@@ -221,10 +216,8 @@ def declare(
                 services=body.services,
             )
             reference = declaring.declare(session, new, actor, tocsin.clock.now()).reference
-    except ValidationError as invalid:
-        errors, code = problems(invalid), 422
-    except Refusal as refusal:
-        errors, code = [str(refusal)], refusal_status(refusal)
+    except (ValidationError, Refusal) as refused:
+        code, errors = explained(refused)
     else:
         return RedirectResponse(f"/incidents/{reference}", status_code=status.HTTP_303_SEE_OTHER)
     with tocsin.database.sessions() as session:

@@ -6,13 +6,14 @@ The calendar of one schedule, with its overrides, swaps and handoffs, is
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tocsin.console import oncall_calendar
+from tocsin.console.fields import day, midnight
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute
 from tocsin.console.viewer import Responding, SignedIn, Viewer, Viewing
@@ -112,15 +113,6 @@ def create_my_feed(request: Request, viewer: Viewing, tocsin: RuntimeDep) -> Res
     return _me_page(request, viewer, tocsin, created=url, status_code=status.HTTP_201_CREATED)
 
 
-def _day(value: str, field: str, default: date) -> date:
-    if not value:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise Invalid(field, "must be a date (YYYY-MM-DD)", where="query") from error
-
-
 @router.get("/oncall/report", response_class=HTMLResponse)
 def load(
     request: Request,
@@ -131,12 +123,11 @@ def load(
 ) -> Response:
     """Hours on call, after hours, incidents and pages per person over a range of days."""
     today = tocsin.clock.now().astimezone(viewer.zone).date()
-    first_day = _day(start, "from", today - timedelta(days=28))
-    last_day = _day(end, "to", today)
+    first_day = day(start, "from") or today - timedelta(days=28)
+    last_day = day(end, "to") or today
     if last_day <= first_day:
         raise Invalid("to", "must be after from", where="query")
-    first = datetime.combine(first_day, time(), tzinfo=viewer.zone).astimezone(UTC)
-    last = datetime.combine(last_day, time(), tzinfo=viewer.zone).astimezone(UTC)
+    first, last = midnight(first_day, viewer.zone), midnight(last_day, viewer.zone)
     with tocsin.database.sessions() as session:
         loads = [report.as_json(one) for one in report.load_report(session, first, last, None)]
     return page(

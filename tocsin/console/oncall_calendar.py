@@ -9,20 +9,19 @@ page with its reason and what was typed; admins may force past it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from tocsin.config import known_names
+from tocsin.console.fields import day, local_instant, midnight
 from tocsin.console.rendering import page
-from tocsin.console.route import ConsoleRoute, problems
+from tocsin.console.route import ConsoleRoute, explained
 from tocsin.console.viewer import Responding, SignedIn, Viewer
-from tocsin.domain.refusals import Invalid, Refusal
+from tocsin.domain.refusals import Refusal
 from tocsin.domain.schedule import Shift, shifts
-from tocsin.http.errors import refusal_status
 from tocsin.http.runtime import Runtime, RuntimeDep
 from tocsin.oncall import handoff_reports, overrides, schedules, swaps
 
@@ -40,11 +39,8 @@ class Day:
     outside: bool = False
 
 
-def _first_day(view: str, start: str, today: date) -> tuple[date, date]:
-    try:
-        anchor = date.fromisoformat(start) if start else today
-    except ValueError as error:
-        raise Invalid("start", "must be a date (YYYY-MM-DD)", where="query") from error
+def _grid(view: str, anchor: date) -> tuple[date, date]:
+    """The first day the calendar shows and the day after its last (whole weeks)."""
     if view == "month":
         first = anchor.replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
@@ -69,16 +65,15 @@ def _calendar(
 ) -> Response:
     zone = viewer.zone
     today = tocsin.clock.now().astimezone(zone).date()
-    first_day, end_day = _first_day(view, start, today)
-    first = datetime.combine(first_day, time(), tzinfo=zone).astimezone(UTC)
-    last = datetime.combine(end_day, time(), tzinfo=zone).astimezone(UTC)
+    anchor = day(start, "start") or today
+    first_day, end_day = _grid(view, anchor)
+    first, last = midnight(first_day, zone), midnight(end_day, zone)
     with tocsin.database.sessions() as session:
         loaded = schedules.load(session, name, (first, last))
         layers = [layer.name for layer in loaded.schedule.layers]
         people = known_names.users(session)
         handoffs = handoff_reports.reports(session, name, layer=None, limit=HANDOFFS_SHOWN)
     found = shifts(loaded.schedule, first, last)
-    anchor = date.fromisoformat(start) if start else today
     days = []
     current = first_day
     while current < end_day:
@@ -128,26 +123,15 @@ def calendar(
     return _calendar(request, viewer, tocsin, name, view, start)
 
 
-def _instant(value: str, viewer: Viewer, field_name: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=viewer.zone).astimezone(UTC)
-    except ValueError as error:
-        raise Invalid(field_name, "must be a date and time") from error
-
-
 def _refused_here(
     request: Request,
     viewer: Viewer,
     tocsin: Runtime,
     name: str,
     values: dict[str, Any],
-    error: Exception,
+    error: Refusal,
 ) -> Response:
-    if isinstance(error, ValidationError):
-        errors, code = problems(error), 422
-    else:
-        assert isinstance(error, Refusal)
-        errors, code = [str(error)], refusal_status(error)
+    code, errors = explained(error)
     start = values.get("start", "")[:10]
     return _calendar(
         request, viewer, tocsin, name, "week", start, values=values, errors=errors, status_code=code
@@ -176,8 +160,8 @@ def create_override(
                 name,
                 layer=layer,
                 user=user,
-                start=_instant(start, viewer, "start"),
-                end=_instant(end, viewer, "end"),
+                start=local_instant(start, viewer, "start"),
+                end=local_instant(end, viewer, "end"),
                 reason=reason,
                 actor=viewer.name,
                 admin=viewer.is_admin,
@@ -213,8 +197,8 @@ def request_swap(
                 layer=layer,
                 requester=viewer.name,
                 covering=user,
-                start=_instant(start, viewer, "start"),
-                end=_instant(end, viewer, "end"),
+                start=local_instant(start, viewer, "start"),
+                end=local_instant(end, viewer, "end"),
                 message=message,
                 now=tocsin.clock.now(),
                 remote_addr=None,

@@ -47,11 +47,17 @@ def _field(location: tuple[object, ...]) -> str:
     return ".".join(names) or "the form"
 
 
-def problems(invalid: RequestValidationError | ValidationError) -> list[str]:
-    """Each invalid field, named, with what is wrong with it."""
-    return [
-        f"{_field(tuple(error.get('loc', ())))}: {text(str(error.get('msg', '')))}"
-        for error in invalid.errors()
+#: What a form's answer can refuse: a capability's refusal, or a field that is wrong.
+Unfit = Refusal | RequestValidationError | ValidationError
+
+
+def explained(error: Unfit) -> tuple[int, list[str]]:
+    """The status of a refusal or of bad input, and its sentences (each bad field named)."""
+    if isinstance(error, Refusal):
+        return refusal_status(error), [text(str(error), 1000)]
+    return 422, [
+        f"{_field(tuple(fault.get('loc', ())))}: {text(str(fault.get('msg', '')))}"
+        for fault in error.errors()
     ]
 
 
@@ -81,10 +87,8 @@ class ConsoleRoute(APIRoute):
                 if request.method != "GET":
                     return refused_page(request, 401, ["Your session ended; log in again."])
                 return RedirectResponse(needed.login_url, status_code=303)
-            except Refusal as refusal:
-                return refused_page(request, refusal_status(refusal), [text(str(refusal), 1000)])
-            except (RequestValidationError, ValidationError) as invalid:
-                return refused_page(request, 422, problems(invalid))
+            except (Refusal, RequestValidationError, ValidationError) as refused:
+                return refused_page(request, *explained(refused))
             except OperationalError:
                 return refused_page(
                     request, 503, ["The database is busy or unreachable; try again shortly."]
