@@ -146,6 +146,7 @@ def _render(
 
 
 @router.get("/alerts", response_class=HTMLResponse)
+@router.get("/alerts/part", response_class=HTMLResponse)
 def groups_page(
     request: Request,
     viewer: SignedIn,
@@ -156,30 +157,16 @@ def groups_page(
     labels: Text = "",
     cursor: Cursor = None,
 ) -> Response:
+    """The alert groups; ``/part`` is the list alone, re-fetched when the queue changes."""
     filters = Filters(status, service.strip(), severity, labels)
+    part = request.url.path.endswith("/part")
     return _render(
-        request, viewer, tocsin, kind="groups", filters=filters, cursor=cursor, part=False
-    )
-
-
-@router.get("/alerts/part", response_class=HTMLResponse)
-def groups_part(
-    request: Request,
-    viewer: SignedIn,
-    tocsin: RuntimeDep,
-    status: GroupStatus = "open",
-    service: Text = "",
-    severity: Text = "",
-    labels: Text = "",
-    cursor: Cursor = None,
-) -> Response:
-    filters = Filters(status, service.strip(), severity, labels)
-    return _render(
-        request, viewer, tocsin, kind="groups", filters=filters, cursor=cursor, part=True
+        request, viewer, tocsin, kind="groups", filters=filters, cursor=cursor, part=part
     )
 
 
 @router.get("/alerts/all", response_class=HTMLResponse)
+@router.get("/alerts/all/part", response_class=HTMLResponse)
 def alerts_page(
     request: Request,
     viewer: SignedIn,
@@ -190,26 +177,11 @@ def alerts_page(
     labels: Text = "",
     cursor: Cursor = None,
 ) -> Response:
+    """Single alerts; ``/part`` is the list alone, re-fetched when the queue changes."""
     filters = Filters(status, service.strip(), severity, labels)
+    part = request.url.path.endswith("/part")
     return _render(
-        request, viewer, tocsin, kind="alerts", filters=filters, cursor=cursor, part=False
-    )
-
-
-@router.get("/alerts/all/part", response_class=HTMLResponse)
-def alerts_part(
-    request: Request,
-    viewer: SignedIn,
-    tocsin: RuntimeDep,
-    status: AlertStatus = "open",
-    service: Text = "",
-    severity: Text = "",
-    labels: Text = "",
-    cursor: Cursor = None,
-) -> Response:
-    filters = Filters(status, service.strip(), severity, labels)
-    return _render(
-        request, viewer, tocsin, kind="alerts", filters=filters, cursor=cursor, part=True
+        request, viewer, tocsin, kind="alerts", filters=filters, cursor=cursor, part=part
     )
 
 
