@@ -71,8 +71,8 @@ def topic(incident_id: int) -> live.Topic:
     return live.Topic(f"incident:{incident_id}", version)
 
 
-def _state(session: Session, incident: Incident) -> dict[str, Any]:
-    """What the page's live part shows."""
+def _body(session: Session, incident: Incident) -> dict[str, Any]:
+    """What the page's live body shows beside the incident (the header needs only that)."""
     groups = list(
         session.scalars(
             select(AlertGroup).where(AlertGroup.incident_id == incident.id).order_by(AlertGroup.id)
@@ -96,13 +96,13 @@ def _state(session: Session, incident: Incident) -> dict[str, Any]:
     for item in checklist.items:  # in the configured order
         sections.setdefault(item.section or "Checklist", []).append(item)
     return {
-        "incident": outputs.incident_out(session, incident),
         "checklist": checklist,
         "checklist_sections": list(sections.items()),
         "entries": list(reversed(entries)),
         "corrected": corrected,
         "groups": groups,
         "pages": pages,
+        "role_definitions": configured.role_definitions(session),
     }
 
 
@@ -112,12 +112,12 @@ def incident(
 ) -> Response:
     with tocsin.database.sessions() as session:
         found = records.find(session, reference)
-        context = _state(session, found)
+        context = _body(session, found)
         context.update(
             {
+                "incident": outputs.incident_out(session, found),
                 "now": tocsin.clock.now(),
                 "levels": configured.scale(session),
-                "role_definitions": configured.role_definitions(session),
                 "roles": [role.value for role in Role],
                 "people": known_names.users(session),
             }
@@ -135,9 +135,10 @@ def incident_state(
 ) -> Response:
     """A live part alone (the header or the body), fetched when the incident changes."""
     with tocsin.database.sessions() as session:
-        context = _state(session, records.find(session, reference))
+        found = records.find(session, reference)
+        context = _body(session, found) if part == "body" else {}
+        context["incident"] = outputs.incident_out(session, found)
         context["now"] = tocsin.clock.now()
-        context["role_definitions"] = configured.role_definitions(session)
     return page(request, f"incidents/_{part}.html", viewer, context)
 
 
