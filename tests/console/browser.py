@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -70,6 +71,25 @@ class ConsoleServer:
         """Call the API as ``alice`` (admin), with an API token."""
         headers = {"Authorization": f"Bearer {self.token}"}
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def trigger(self, summary: str, **payload: Any) -> None:
+        """A PagerDuty Events v2 trigger with the demo key, as a monitoring system sends it."""
+        answer = httpx.post(
+            self.url + "/v2/enqueue",
+            json={
+                "routing_key": self.demo_key,
+                "event_action": "trigger",
+                "dedup_key": uuid.uuid4().hex,
+                "payload": {
+                    "summary": summary,
+                    "source": "db-1",
+                    "severity": "critical",
+                    **payload,
+                },
+            },
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
 
     def advance(self, span: timedelta) -> None:
         """Move every process's clock forward by ``span``."""

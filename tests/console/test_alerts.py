@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.browser import (
@@ -17,21 +15,6 @@ from tests.console.browser import (
     open_page,
     screenshot,
 )
-
-
-def send_alert(server: ConsoleServer, summary: str, **payload: Any) -> None:
-    """A PagerDuty Events v2 trigger with the demo key, as a monitoring system sends it."""
-    answer = httpx.post(
-        server.url + "/v2/enqueue",
-        json={
-            "routing_key": server.demo_key,
-            "event_action": "trigger",
-            "dedup_key": uuid.uuid4().hex,
-            "payload": {"summary": summary, "source": "db-1", "severity": "critical", **payload},
-        },
-        timeout=30,
-    )
-    assert answer.status_code == 202, answer.text
 
 
 def queue(page: Page) -> Any:
@@ -46,7 +29,7 @@ def test_an_alert_appears_in_the_open_list_live(
     expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
     expect(queue(page)).not_to_contain_text("Replica lag is high")
     page.wait_for_timeout(500)  # the event stream connects (real time, not domain time)
-    send_alert(console_server, "Replica lag is high", component="postgres")
+    console_server.trigger("Replica lag is high", component="postgres")
     expect(queue(page).get_by_role("link", name="Replica lag is high")).to_be_visible()
     check_accessible(page)
     page.get_by_role("link", name="Groups").click()
@@ -61,7 +44,7 @@ def test_an_alert_appears_in_the_open_list_live(
 def test_a_responder_acknowledges_from_a_phone(
     browser: Browser, console_server: ConsoleServer, tmp_path: Path
 ) -> None:
-    send_alert(console_server, "Disk almost full on phone-host")
+    console_server.trigger("Disk almost full on phone-host")
     page = open_page(browser, console_server, "responder", viewport=PHONE)
     page.goto("/alerts/all")
     row = queue(page).get_by_role("row").filter(has_text="Disk almost full on phone-host")
@@ -88,7 +71,7 @@ def test_a_responder_acknowledges_from_a_phone(
 def test_silence_from_an_alert_with_its_matchers(
     browser: Browser, console_server: ConsoleServer, tmp_path: Path
 ) -> None:
-    send_alert(console_server, "Cache misses climbing", component="redis-silence-test")
+    console_server.trigger("Cache misses climbing", component="redis-silence-test")
     page = open_page(browser, console_server, "responder")
     page.goto("/alerts/all")
     queue(page).get_by_role("link", name="Cache misses climbing").click()
@@ -116,7 +99,7 @@ def test_silence_from_an_alert_with_its_matchers(
 
 
 def test_a_viewer_sees_no_write_controls(browser: Browser, console_server: ConsoleServer) -> None:
-    send_alert(console_server, "Viewer can only look")
+    console_server.trigger("Viewer can only look")
     page = open_page(browser, console_server, "viewer")
     page.goto("/alerts/all")
     expect(queue(page).get_by_role("link", name="Viewer can only look")).to_be_visible()

@@ -17,11 +17,6 @@ from tests.console.browser import (
 )
 from tests.support import processes
 
-TRIGGER = {
-    "event_action": "trigger",
-    "payload": {"summary": "Payments API timing out", "source": "api-1", "severity": "critical"},
-}
-
 
 def _paged(server: ConsoleServer) -> bool:
     answer = server.api("GET", "/api/v1/escalations", params={"state": "active"})
@@ -42,12 +37,7 @@ def test_policy_steps_dry_run_and_an_escalation_acknowledged_from_the_page(
     expect(steps).to_contain_text("bruno")
     check_accessible(page)
 
-    sent = httpx.post(
-        console_server.url + "/v2/enqueue",
-        json={"routing_key": console_server.demo_key, **TRIGGER},
-        timeout=10,
-    )
-    assert sent.status_code == 202
+    console_server.trigger("Payments API timing out")
     processes.wait_for(lambda: _paged(console_server), timeout=30, what="an escalation")
     page.goto("/escalations")
     flight = page.get_by_role("region", name="In flight")

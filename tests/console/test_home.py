@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Browser, expect
 
 from tests.console.browser import (
@@ -17,11 +16,6 @@ from tests.console.browser import (
 )
 from tests.support import processes
 
-TRIGGER = {
-    "event_action": "trigger",
-    "payload": {"summary": "Checkout is failing", "source": "web-1", "severity": "critical"},
-}
-
 
 def _open_pages(server: ConsoleServer, user: str) -> list[dict[str, object]]:
     answer = server.api("GET", "/api/v1/pages", params={"user": user, "state": "open"})
@@ -33,12 +27,7 @@ def _open_pages(server: ConsoleServer, user: str) -> list[dict[str, object]]:
 def test_my_page_shows_on_home_and_one_tap_on_a_phone_acknowledges_it(
     browser: Browser, console_server: ConsoleServer, tmp_path: Path
 ) -> None:
-    sent = httpx.post(
-        console_server.url + "/v2/enqueue",
-        json={"routing_key": console_server.demo_key, **TRIGGER},
-        timeout=10,
-    )
-    assert sent.status_code == 202, sent.text
+    console_server.trigger("Checkout is failing")
     # Monday 2026-06-01 09:00 UTC: bruno holds the europe layer; the first step pages him.
     processes.wait_for(
         lambda: bool(_open_pages(console_server, "bruno")), timeout=30, what="bruno's page"
