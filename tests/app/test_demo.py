@@ -15,7 +15,7 @@ def test_demo_loads_once_and_its_admin_logs_in(
     tocsin: Tocsin, client: TestClient, viewer: Caller
 ) -> None:
     lines = load_demo(tocsin)
-    assert lines[0] == "Demo data: Applied: 20 created."
+    assert lines[0] == "Demo data: Applied: 21 created."
     password_file = tocsin.settings.data_dir / PASSWORD_FILE
     assert lines[1] == "Demo users: alice (admin), bruno, chen, dana, erin (viewer)."
     assert lines[2] == (

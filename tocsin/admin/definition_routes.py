@@ -25,12 +25,7 @@ from tocsin.config import changes
 from tocsin.config.desired import USER
 from tocsin.config.fields import Spec, incident_role_name, object_name
 from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
-from tocsin.config.plain_kinds import (
-    POSTMORTEM_TEMPLATE,
-    STATUS_PAGE_COMPONENT,
-    ComponentConfig,
-    PostmortemTemplateConfig,
-)
+from tocsin.config.plain_kinds import POSTMORTEM_TEMPLATE, PostmortemTemplateConfig
 from tocsin.config.stored import loaded
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
@@ -47,6 +42,7 @@ from tocsin.incidents.config_schema import (
 from tocsin.oncall.config_schema import SCHEDULE, ScheduleConfig
 from tocsin.paging.config_kinds import missing_layer, missing_team_role
 from tocsin.paging.config_schema import ESCALATION_POLICY, EscalationPolicyConfig
+from tocsin.statuspage.config_schema import STATUS_PAGE_COMPONENT, ComponentConfig
 
 
 @dataclass(frozen=True)

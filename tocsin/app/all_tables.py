@@ -13,5 +13,17 @@ from tocsin.incidents import tables as incidents
 from tocsin.notify import tables as notify
 from tocsin.oncall import tables as oncall
 from tocsin.paging import tables as paging
+from tocsin.statuspage import tables as statuspage
 
-__all__ = ["alerts", "audit", "auth", "config", "engine", "incidents", "notify", "oncall", "paging"]
+__all__ = [
+    "alerts",
+    "audit",
+    "auth",
+    "config",
+    "engine",
+    "incidents",
+    "notify",
+    "oncall",
+    "paging",
+    "statuspage",
+]

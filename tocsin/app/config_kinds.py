@@ -22,11 +22,7 @@ from tocsin.alerts.config_schema import (
 )
 from tocsin.config.kinds import Kinds
 from tocsin.config.organisation import ORGANISATION_KINDS, SERVICE_KIND, TEAM_KIND
-from tocsin.config.plain_kinds import (
-    PLAIN_KINDS,
-    POSTMORTEM_TEMPLATE_KIND,
-    STATUS_PAGE_COMPONENT_KIND,
-)
+from tocsin.config.plain_kinds import PLAIN_KINDS, POSTMORTEM_TEMPLATE_KIND
 from tocsin.incidents.config_kinds import INCIDENT_KINDS
 from tocsin.incidents.config_schema import (
     CHECKLIST_KIND,
@@ -44,6 +40,8 @@ from tocsin.paging.config_schema import (
     NOTIFICATION_RULES_KIND,
     PAGING_KIND,
 )
+from tocsin.statuspage.config_kinds import STATUS_PAGE_KINDS
+from tocsin.statuspage.config_schema import STATUS_PAGE_COMPONENT_KIND, STATUS_PAGE_KIND
 
 CONFIG_KINDS = Kinds(
     # In the order plans list changes (users come last).
@@ -55,6 +53,7 @@ CONFIG_KINDS = Kinds(
         ESCALATION_POLICY_KIND,
         SERVICE_KIND,
         STATUS_PAGE_COMPONENT_KIND,
+        STATUS_PAGE_KIND,
         POSTMORTEM_TEMPLATE_KIND,
         CLASSIFICATION_KIND,
         PAGING_KIND,
@@ -77,5 +76,6 @@ CONFIG_KINDS = Kinds(
         ONCALL_KINDS,
         PLAIN_KINDS,
         ALERTING_KINDS,
+        STATUS_PAGE_KINDS,
     ),
 )

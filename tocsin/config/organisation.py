@@ -27,7 +27,6 @@ from tocsin.config.fields import ObjectName, Spec, UserName, WebUrl
 from tocsin.config.kinds import KindSet, named_items
 from tocsin.config.loader import SourceFile
 from tocsin.config.messages import validate_into
-from tocsin.config.plain_kinds import STATUS_PAGE_COMPONENT_KIND
 from tocsin.config.references import unknown
 
 TEAM = "team"
@@ -113,9 +112,8 @@ def read_services(catalog: Catalog, source: SourceFile, key: str, node: Any) -> 
 
 
 def check_services(catalog: Catalog) -> None:
-    """A service's team and status page components must be defined."""
+    """A service's team must be defined (the status page checks its components)."""
     teams = catalog.entries(TEAM_KIND)
-    components = catalog.entries(STATUS_PAGE_COMPONENT_KIND)
     for entry in catalog.entries(SERVICE_KIND).values():
         service = entry.model
         if service is None:
@@ -123,10 +121,6 @@ def check_services(catalog: Catalog) -> None:
         if service.team is not None and service.team not in teams:
             message = unknown("team", service.team, teams)
             catalog.issues.append(entry.issue(message, at=("team",)))
-        for index, component in enumerate(service.components):
-            if component not in components:
-                message = unknown("status page component", component, components)
-                catalog.issues.append(entry.issue(message, at=("components", index)))
 
 
 def team_people(catalog: Catalog) -> Iterator[tuple[str, Entry[Any], FieldPath]]:

@@ -1,11 +1,10 @@
-"""Kinds of capabilities not built yet: status page components and postmortem templates.
+"""The kind of a capability not built yet: postmortem templates.
 
-They are plain kinds: configuration validates and stores them, and the API
-lists them (:mod:`tocsin.admin.definition_routes`), but no capability acts on
-them yet. They stay here until the status page and postmortem capabilities
-exist; each then takes its kind into its own folder, as paging and on-call did.
-Services name components (checked by :mod:`tocsin.config.organisation`);
-postmortem templates name people (their authors and action item owners).
+It is a plain kind: configuration validates and stores it, and the API lists
+it (:mod:`tocsin.admin.definition_routes`), but no capability acts on it yet.
+It stays here until the postmortem capability exists and takes it into its own
+folder, as paging, on-call and the status page did. Postmortem templates name
+people (their authors and action item owners).
 """
 
 from __future__ import annotations
@@ -18,23 +17,12 @@ from pydantic import Field, PlainValidator
 
 from tocsin.config.catalog import Catalog, Entry, Kind
 from tocsin.config.errors import FieldPath
-from tocsin.config.fields import ObjectName, Spec, UserName, describe
+from tocsin.config.fields import Spec, UserName, describe
 from tocsin.config.kinds import KindSet
 from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
 
-STATUS_PAGE_COMPONENT = "status_page_component"
 POSTMORTEM_TEMPLATE = "postmortem_template"
-
-
-class ComponentConfig(Spec):
-    name: ObjectName
-    group: str = ""
-    description: str = ""
-
-
-class StatusPageConfig(Spec):
-    components: list[ComponentConfig] = Field(default_factory=list)
 
 
 # --- postmortem templates ---------------------------------------------------
@@ -85,24 +73,9 @@ class PostmortemTemplateConfig(Spec):
     action_items: list[ActionItemConfig] = Field(default_factory=list)
 
 
-STATUS_PAGE_COMPONENT_KIND: Kind[ComponentConfig] = Kind(
-    STATUS_PAGE_COMPONENT, "status page component", "status page components"
-)
 POSTMORTEM_TEMPLATE_KIND: Kind[PostmortemTemplateConfig] = Kind(
     POSTMORTEM_TEMPLATE, "postmortem template", "postmortem templates"
 )
-
-
-def read_status_page(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
-    if not catalog.claim_singleton(source, key, "the status page"):
-        return
-    page = validate_into(StatusPageConfig, to_plain(node), source, (key,), catalog.issues)
-    if page is None:
-        return
-    for position, component in enumerate(page.components):
-        path: FieldPath = (key, "components", position)
-        entry = Entry(component.name, component, source, path, position)
-        catalog.add(catalog.entries(STATUS_PAGE_COMPONENT_KIND), "status page component", entry)
 
 
 def read_postmortem(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
@@ -126,6 +99,6 @@ def postmortem_people(catalog: Catalog) -> Iterator[tuple[str, Entry[Any], Field
 
 
 PLAIN_KINDS = KindSet(
-    readers={"status_page": read_status_page, "postmortem": read_postmortem},
+    readers={"postmortem": read_postmortem},
     people=(postmortem_people,),
 )

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from tocsin.config.plain_kinds import STATUS_PAGE_COMPONENT
+from tocsin.statuspage.config_schema import STATUS_PAGE_COMPONENT
 from tocsin.config.tables import Definition
 from tocsin.http.runtime import RuntimeDep
 
