@@ -21,7 +21,7 @@ from tocsin.db.base import Base
 
 
 class ComponentState(Base):
-    """A component's public status, and the status its open incidents suggest."""
+    """A component's public status (what open incidents suggest is computed when read)."""
 
     __tablename__ = "status_components"
 
@@ -29,10 +29,6 @@ class ComponentState(Base):
     #: tocsin.statuspage.config_schema.ComponentStatus
     status: Mapped[str] = mapped_column(String(30))
     changed_at: Mapped[datetime]
-    proposed_status: Mapped[str | None] = mapped_column(String(30))
-    #: Why: "INC-12 (SEV-1) affects checkout-api".
-    proposed_because: Mapped[str] = mapped_column(Text, default="")
-    proposed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -67,7 +63,8 @@ class PublicIncident(Base):
     #: The Tocsin incident it tells about (None for maintenance and backfills without one).
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    #: investigating identified monitoring resolved postmortem; scheduled in_progress verifying completed
+    #: investigating, identified, monitoring, resolved, postmortem (incidents);
+    #: scheduled, in_progress, verifying, completed (maintenance)
     status: Mapped[str] = mapped_column(String(20))
     #: none minor major critical
     impact: Mapped[str] = mapped_column(String(10))

@@ -38,9 +38,6 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=30), nullable=False),
         sa.Column("changed_at", tocsin.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("proposed_status", sa.String(length=30), nullable=True),
-        sa.Column("proposed_because", sa.Text(), nullable=False),
-        sa.Column("proposed_at", tocsin.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", tocsin.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_status_components")),
     )
