@@ -206,7 +206,7 @@ def _component(profile: Profile) -> Schema:
     schema = _object(properties, live if profile == "live" else documented)
     schema["if"] = {"required": ["group"], "properties": {"group": {"const": True}}}
     schema["then"] = {"required": ["components"]}
-    schema["else"] = {"not": {"required": ["components"]}}
+    schema["else"] = {"properties": {"components": False}}  # only a group has children
     return schema
 
 

@@ -263,7 +263,7 @@ BROKEN_COMPONENTS = {
     ),
     "children on a non-group": (
         _set((*COMPONENT_1, "components"), ["br0l2tvcx85d"]),
-        "$.components[1]",
+        "$.components[1]: False schema does not allow",
     ),
     "unknown component key": (_set((*COMPONENT_1, "colour"), "green"), "'colour' was unexpected"),
     "missing status": (_delete(("status",)), "'status' is a required"),
