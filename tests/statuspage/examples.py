@@ -182,8 +182,14 @@ def _documented() -> dict[str, Payload]:
         "/api/v2/components.json": {**page, "components": _DOC_COMPONENTS},
         "/api/v2/incidents.json": {**page, "incidents": _DOC_INCIDENTS},
         "/api/v2/incidents/unresolved.json": {**page, "incidents": _DOC_INCIDENTS},
-        "/api/v2/scheduled-maintenances.json": {**page, "scheduled_maintenances": _DOC_MAINTENANCES},
-        "/api/v2/scheduled-maintenances/upcoming.json": {**page, "scheduled_maintenances": upcoming},
+        "/api/v2/scheduled-maintenances.json": {
+            **page,
+            "scheduled_maintenances": _DOC_MAINTENANCES,
+        },
+        "/api/v2/scheduled-maintenances/upcoming.json": {
+            **page,
+            "scheduled_maintenances": upcoming,
+        },
         "/api/v2/scheduled-maintenances/active.json": {**page, "scheduled_maintenances": active},
     }
 
@@ -366,7 +372,9 @@ PLACEHOLDER_MAINTENANCE_2019: Payload = {
                     "created_at": "2016-10-19T02:07:00.712-07:00",
                     "updated_at": "2016-10-19T02:07:00.712-07:00",
                     "display_at": "2016-10-19T02:07:00.712-07:00",
-                    "affected_components": [{"name": "No components were affected by this update."}],
+                    "affected_components": [
+                        {"name": "No components were affected by this update."}
+                    ],
                     "deliver_notifications": True,
                     "custom_tweet": None,
                     "tweet_id": None,
@@ -469,7 +477,10 @@ def _live() -> dict[str, list[Payload]]:
         "/api/v2/status.json": [
             {**page, "status": {"indicator": "none", "description": "All Systems Operational"}}
         ],
-        "/api/v2/components.json": [{**page, "components": [_DISCORD_API_2022]}, GROUPED_COMPONENTS],
+        "/api/v2/components.json": [
+            {**page, "components": [_DISCORD_API_2022]},
+            GROUPED_COMPONENTS,
+        ],
         "/api/v2/incidents.json": [{**page, "incidents": [_DISCORD_INCIDENT_2022]}],
         "/api/v2/incidents/unresolved.json": [
             {**page, "incidents": []},

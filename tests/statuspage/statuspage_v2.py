@@ -359,11 +359,12 @@ def _document_order(payload: object, path: Iterable[str | int]) -> tuple[int, ..
     for part in path:
         if isinstance(node, Mapping) and not isinstance(part, int):
             places.append(list(node).index(part))
+            node = node[part]
         elif isinstance(node, list) and isinstance(part, int):
             places.append(part)
+            node = node[part]
         else:
             break
-        node = node[part]
     return tuple(places)
 
 

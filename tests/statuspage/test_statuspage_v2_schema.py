@@ -100,7 +100,7 @@ def test_a_group_needs_its_children_in_both_profiles() -> None:
         fails(COMPONENTS, payload, "$.components[1]", "'components' is a required", profile=profile)
 
 
-# --- The broken copies the brief names ----------------------------------------------------
+# --- Wrong indicator, missing page id, component status, affected_components ---------
 
 
 @pytest.mark.parametrize("endpoint", [SUMMARY, STATUS])
@@ -283,7 +283,10 @@ def test_a_broken_summary_fails(name: str) -> None:
 
 
 def _many(incident: Payload, count: int) -> list[Payload]:
-    return [{**incident, "id": f"incident{number:04d}", "incident_updates": []} for number in range(count)]
+    return [
+        {**incident, "id": f"incident{number:04d}", "incident_updates": []}
+        for number in range(count)
+    ]
 
 
 def test_incidents_holds_at_most_the_fifty_most_recent() -> None:
@@ -318,7 +321,7 @@ def test_the_summary_holds_only_unresolved_incidents() -> None:
 
 
 def _maintenance(status: str, page: Payload) -> Payload:
-    maintenance = live(MAINTENANCES)["scheduled_maintenances"][0]
+    maintenance: Payload = live(MAINTENANCES)["scheduled_maintenances"][0]
     maintenance["status"] = status
     maintenance["page_id"] = page["id"]
     return maintenance
