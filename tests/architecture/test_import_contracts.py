@@ -38,8 +38,8 @@ BREACHES = [
         "layers",
         "Layers: app -> console, web -> capabilities -> plumbing -> domain -> kernel",
         "engine/backoff.py",
-        "import tocsin.web.pages",
-        "tocsin.engine.backoff -> tocsin.web.pages",
+        "import tocsin.web.ack",
+        "tocsin.engine.backoff -> tocsin.web.ack",
     ),
     Breach(
         "domain-pure",

@@ -30,7 +30,10 @@ from tocsin.incidents import classify_routes as classify
 from tocsin.incidents import routes as incidents
 from tocsin.oncall import routes as oncall
 from tocsin.paging import routes as paging_api
-from tocsin.web import ack, api_docs, pages
+from tocsin.statuspage import public_routes as status_public
+from tocsin.statuspage import routes as status_api
+from tocsin.statuspage.published import Editions
+from tocsin.web import ack, api_docs
 from tocsin.web.headers import SecurityHeaders
 
 #: Included after the inbound endpoints, which are the app's own routes
@@ -48,8 +51,10 @@ ROUTERS = (
     *definitions.ROUTERS,
     *oncall.ROUTERS,
     paging_api.router,
+    status_api.router,
+    status_public.router,
+    status_public.pages_router,
     ack.router,
-    pages.router,
     api_docs.router,
 )
 
@@ -79,6 +84,7 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     )
     app.state.tocsin = tocsin
     app.state.login_throttle = LoginThrottle()
+    app.state.status_editions = Editions(tocsin.database, tocsin.clock)
     app.add_middleware(SecurityHeaders)
     # The database refused or cancelled the transaction: retry later, not a bug.
     app.add_exception_handler(OperationalError, api_errors.database_unavailable)

@@ -74,7 +74,14 @@ class TemplateName(StrEnum):
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
+#: Words the main page's addresses use (``/status/history``...), so no page may be called so.
+RESERVED_SLUGS = frozenset({"history", "incidents", "subscribe", "subscribers", "api", "assets"})
+
+
 def page_slug(value: Any) -> str:
+    if isinstance(value, str) and value in RESERVED_SLUGS:
+        reserved = ", ".join(sorted(RESERVED_SLUGS))
+        raise ValueError(f"must not be one of {reserved}, got {value!r}")
     if isinstance(value, str) and _SLUG.fullmatch(value):
         return value
     raise ValueError(

@@ -31,6 +31,7 @@ from tocsin.incidents import configured, records
 from tocsin.incidents.editing import Actor, append
 from tocsin.incidents.tables import Incident
 from tocsin.statuspage import components as component_states
+from tocsin.statuspage import freshness
 from tocsin.statuspage.config_schema import ComponentStatus
 from tocsin.statuspage.tables import PublicIncident, PublicUpdate
 
@@ -207,6 +208,7 @@ def post_update(
     session.add(update)
     _advance(public, draft, at, now)
     session.flush()
+    freshness.changed(session)
     if incident is not None:
         text = f"Public update ({draft.status}): {body}"
         append(session, incident, EntryDraft(EntryKind.STATUS_UPDATE, text, actor.name, at), now)
@@ -369,3 +371,24 @@ def _new(
     session.add(public)
     session.flush()
     return public
+
+
+def set_component(
+    session: Session, name: str, status: ComponentStatus, actor: Actor, now: datetime
+) -> ComponentStatus:
+    """A person sets (or confirms the proposed) public status of a component."""
+    component_states.known(session, name)
+    old = component_states.set_status(session, name, status, by=actor.name, now=now)
+    if old != status:
+        freshness.changed(session)
+        record(
+            session,
+            at=now,
+            actor=actor.name,
+            action="status_page.component.status",
+            object_type="status_page_component",
+            object_key=name,
+            detail={"from": old.value, "to": status.value},
+            remote_addr=actor.remote_addr,
+        )
+    return old

@@ -29,17 +29,17 @@ from tocsin.statuspage.tables import PublicIncident, PublicUpdate
 #: How many incidents (and maintenances) the lists carry, as Statuspage's API does.
 RECENT = 50
 
+#: Statuspage documents four indicators; maintenance alone is "none" with its own description.
 INDICATOR_BY_STATUS = {
     ComponentStatus.OPERATIONAL: "none",
-    ComponentStatus.UNDER_MAINTENANCE: "maintenance",
+    ComponentStatus.UNDER_MAINTENANCE: "none",
     ComponentStatus.DEGRADED_PERFORMANCE: "minor",
     ComponentStatus.PARTIAL_OUTAGE: "major",
     ComponentStatus.MAJOR_OUTAGE: "critical",
 }
-INDICATOR_ORDER = ("none", "maintenance", "minor", "major", "critical")
+INDICATOR_ORDER = ("none", "minor", "major", "critical")
 DESCRIPTIONS = {
     "none": "All Systems Operational",
-    "maintenance": "Service Under Maintenance",
     "minor": "Minor Service Outage",
     "major": "Partial System Outage",
     "critical": "Major System Outage",
@@ -229,6 +229,11 @@ def indicator(components: tuple[Component, ...], unresolved: tuple[Story, ...]) 
     return max(candidates, key=INDICATOR_ORDER.index)
 
 
+def _description(level: str, components: tuple[Component, ...]) -> str:
+    under = any(c.status == ComponentStatus.UNDER_MAINTENANCE for c in components)
+    return "Service Under Maintenance" if level == "none" and under else DESCRIPTIONS[level]
+
+
 def snapshot(
     session: Session, audience: Audience, settings: StatusPageSettings, now: datetime
 ) -> Snapshot:
@@ -258,7 +263,7 @@ def snapshot(
         components=listed,
         bars=bars,
         indicator=level,
-        description=DESCRIPTIONS[level],
+        description=_description(level, listed),
         incidents=incidents,
         maintenances=maintenances,
     )

@@ -1,0 +1,57 @@
+"""What the status page tests share: a configuration with linked services, and API calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.alerts.support import configure
+from tests.conftest import Caller
+from tocsin.app.service import Tocsin
+
+CONFIG = """
+services:
+  checkout:
+    components: [Checkout, Payments API]
+  search:
+    components: [Search]
+  reports: {}
+
+status_page:
+  title: Acme status
+  components:
+    - {name: Checkout, group: Payments, description: Buying things}
+    - {name: Payments API, group: Payments}
+    - {name: Search}
+    - {name: Admin, only_show_if_degraded: true}
+  pages:
+    - {slug: partners, title: Partner status, components: [Payments API]}
+    - {slug: staff, title: Staff status, components: [Admin, Search], access: login}
+"""
+
+
+def set_up(tocsin: Tocsin, directory: Path, extra: str = "") -> None:
+    configure(tocsin, directory, {"org.yaml": CONFIG + extra})
+
+
+def declare(
+    client: TestClient,
+    caller: Caller,
+    severity: str = "SEV-1",
+    services: tuple[str, ...] = ("checkout",),
+) -> str:
+    response = client.post(
+        "/api/v1/incidents",
+        json={"title": "Payments failing", "severity": severity, "services": list(services)},
+        headers=caller.headers,
+    )
+    assert response.status_code == 201, response.text
+    reference: str = response.json()["reference"]
+    return reference
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()

@@ -1,0 +1,114 @@
+"""Each page's current edition: its snapshot and outputs, rendered once per change.
+
+Thousands of readers poll a status page during an outage, so its outputs are
+not read from the database per request. Each process keeps one
+:class:`Edition` per page: the snapshot and every output rendered from it so
+far. A reader takes the edition as it is when it was checked less than
+:data:`REFRESH_SECONDS` ago; otherwise one cheap query (the latest change
+times and the row counts of the public tables) tells whether anything
+changed, and only then is the snapshot read again. A change committed by
+this process drops its editions at once; one committed by another process is
+seen within :data:`REFRESH_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.config.organisation import SERVICE
+from tocsin.config.tables import Definition
+from tocsin.db.database import Database
+from tocsin.kernel.clock import Clock
+from tocsin.statuspage import components, freshness
+from tocsin.statuspage.audiences import audience
+from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
+from tocsin.statuspage.reading import Snapshot, snapshot
+from tocsin.statuspage.tables import ComponentState, PublicIncident
+
+REFRESH_SECONDS = 0.5
+#: Today's uptime moves while a component is down: editions last this long at most.
+MAX_AGE_SECONDS = 300
+
+_ALL: weakref.WeakSet[Editions] = weakref.WeakSet()
+
+
+def _forget_all() -> None:
+    for editions in list(_ALL):
+        editions.forget()
+
+
+freshness.on_change(_forget_all)
+
+
+def _version(session: Session, now: datetime) -> tuple[Any, ...]:
+    kinds = (STATUS_PAGE, STATUS_PAGE_COMPONENT, SERVICE)
+    definitions = session.execute(
+        select(func.max(Definition.updated_at), func.count()).where(Definition.kind.in_(kinds))
+    ).one()
+    public = session.execute(
+        select(func.max(PublicIncident.updated_at), func.count()).select_from(PublicIncident)
+    ).one()
+    states = session.execute(
+        select(func.max(ComponentState.changed_at), func.count()).select_from(ComponentState)
+    ).one()
+    return (*definitions, *public, *states, int(now.timestamp()) // MAX_AGE_SECONDS)
+
+
+@dataclass
+class Edition:
+    version: tuple[Any, ...]
+    snapshot: Snapshot
+    checked_at: float
+    rendered: dict[tuple[str, str], bytes] = field(default_factory=dict)
+
+    def output(self, name: str, base_url: str, render: Callable[[], bytes]) -> bytes:
+        """Output ``name`` for links rooted at ``base_url``, rendered on first use."""
+        key = (name, base_url)
+        found = self.rendered.get(key)
+        if found is None:
+            found = self.rendered[key] = render()
+        return found
+
+
+class Editions:
+    """The current edition of each page, for one process."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.database = database
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._by_slug: dict[str, Edition] = {}
+        _ALL.add(self)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._by_slug.clear()
+
+    def current(self, slug: str) -> Edition:
+        """The page's edition; raises NotFound for a page that is not configured."""
+        found = self._by_slug.get(slug)
+        checked = time.monotonic()
+        if found is not None and checked - found.checked_at < REFRESH_SECONDS:
+            return found
+        now = self.clock.now()
+        with self.database.sessions() as session:
+            version = _version(session, now)
+            if found is not None and found.version == version:
+                found.checked_at = checked
+                return found
+            settings = components.settings(session)
+            edition = Edition(
+                version, snapshot(session, audience(settings, slug), settings, now), checked
+            )
+        with self._lock:
+            self._by_slug[slug] = edition
+        return edition
