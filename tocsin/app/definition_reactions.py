@@ -17,12 +17,19 @@ from tocsin.config.changes import DEFINITIONS_WRITTEN, DefinitionsWritten
 from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.oncall import handoff
 from tocsin.oncall.config_schema import SCHEDULE
+from tocsin.statuspage import exporting
+from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
 
 #: (the job's transaction, the names written, when they were, now) -> None.
 Reaction = Callable[[Session, Sequence[str], datetime, datetime], None]
 
-#: By kind of definition, what follows writing some: on-call plans a schedule's handoffs again.
-REACTIONS: Mapping[str, Reaction] = {SCHEDULE: handoff.schedules_written}
+#: By kind of definition, what follows writing some: on-call plans a schedule's handoffs
+#: again; the status page's static copy is written again.
+REACTIONS: Mapping[str, Reaction] = {
+    SCHEDULE: handoff.schedules_written,
+    STATUS_PAGE: exporting.definitions_written,
+    STATUS_PAGE_COMPONENT: exporting.definitions_written,
+}
 
 
 def definitions_written(ctx: JobContext, written: DefinitionsWritten) -> None:

@@ -20,6 +20,62 @@ MAX_API_BODY_ENV = "TOCSIN_MAX_API_BODY_BYTES"
 #: The largest body the inbound alert endpoints (and inbound mail) accept.
 MAX_ALERT_BODY_ENV = "TOCSIN_MAX_ALERT_BODY_BYTES"
 HEARTBEAT_METHODS = ("GET", "HEAD", "POST", "PUT")
+#: Seconds a status page export's push command may run before it is stopped.
+DEFAULT_EXPORT_TIMEOUT_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class StatusExportSettings:
+    """Where the public status pages are also written, and where that copy is pushed.
+
+    ``TOCSIN_STATUS_EXPORT_DIR``: the directory (kept as a link to its latest
+    version); ``TOCSIN_STATUS_EXPORT_COMMAND``: a command run with the
+    directory as its last argument after each export (``TOCSIN_STATUS_EXPORT_TIMEOUT_SECONDS``);
+    ``TOCSIN_STATUS_EXPORT_S3_BUCKET`` (with ``..._S3_PREFIX``, ``..._S3_ENDPOINT`` for
+    an S3-compatible store, ``..._S3_REGION``): a bucket the files are copied to,
+    with the credentials of the usual ``AWS_*`` variables or files.
+    """
+
+    directory: Path | None = None
+    command: str | None = None
+    timeout_seconds: float = DEFAULT_EXPORT_TIMEOUT_SECONDS
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    #: The links' root when the status page configures no ``url`` (``TOCSIN_PUBLIC_URL``).
+    public_url: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None
+
+    @classmethod
+    def from_env(cls) -> StatusExportSettings:
+        env = os.environ
+        directory = env.get("TOCSIN_STATUS_EXPORT_DIR", "").strip()
+        command = env.get("TOCSIN_STATUS_EXPORT_COMMAND", "").strip() or None
+        bucket = env.get("TOCSIN_STATUS_EXPORT_S3_BUCKET", "").strip() or None
+        if not directory and (command or bucket):
+            raise ValueError(
+                "TOCSIN_STATUS_EXPORT_COMMAND and TOCSIN_STATUS_EXPORT_S3_BUCKET push the "
+                "directory TOCSIN_STATUS_EXPORT_DIR names: set it too"
+            )
+        endpoint = env.get("TOCSIN_STATUS_EXPORT_S3_ENDPOINT", "").strip() or None
+        if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+            raise ValueError("TOCSIN_STATUS_EXPORT_S3_ENDPOINT must be an http:// or https:// URL")
+        return cls(
+            directory=Path(directory) if directory else None,
+            command=command,
+            timeout_seconds=_seconds(
+                "TOCSIN_STATUS_EXPORT_TIMEOUT_SECONDS", DEFAULT_EXPORT_TIMEOUT_SECONDS, 1
+            ),
+            s3_bucket=bucket,
+            s3_prefix=env.get("TOCSIN_STATUS_EXPORT_S3_PREFIX", "").strip().strip("/"),
+            s3_endpoint=endpoint,
+            s3_region=env.get("TOCSIN_STATUS_EXPORT_S3_REGION", "").strip() or None,
+            public_url=env.get("TOCSIN_PUBLIC_URL", "").rstrip("/") or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +111,8 @@ class Settings:
     #: Bytes: larger bodies get 413 on the inbound alert endpoints, and larger mail is
     #: refused (``TOCSIN_MAX_ALERT_BODY_BYTES``).
     max_alert_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: The static copy of the public status pages (``TOCSIN_STATUS_EXPORT_*``).
+    status_export: StatusExportSettings = field(default_factory=StatusExportSettings)
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -84,6 +142,7 @@ class Settings:
             public_url=os.environ.get("TOCSIN_PUBLIC_URL", "").rstrip("/") or None,
             max_api_body_bytes=_byte_count(MAX_API_BODY_ENV),
             max_alert_body_bytes=_byte_count(MAX_ALERT_BODY_ENV),
+            status_export=StatusExportSettings.from_env(),
         )
 
     @property

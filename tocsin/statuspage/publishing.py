@@ -31,7 +31,7 @@ from tocsin.incidents import configured, records
 from tocsin.incidents.editing import Actor, append
 from tocsin.incidents.tables import Incident
 from tocsin.statuspage import components as component_states
-from tocsin.statuspage import freshness
+from tocsin.statuspage import exporting, freshness
 from tocsin.statuspage.config_schema import ComponentStatus
 from tocsin.statuspage.tables import PublicIncident, PublicUpdate
 
@@ -209,6 +209,7 @@ def post_update(
     _advance(public, draft, at, now)
     session.flush()
     freshness.changed(session)
+    exporting.queue(session, now)
     if incident is not None:
         text = f"Public update ({draft.status}): {body}"
         append(session, incident, EntryDraft(EntryKind.STATUS_UPDATE, text, actor.name, at), now)
@@ -381,6 +382,7 @@ def set_component(
     old = component_states.set_status(session, name, status, by=actor.name, now=now)
     if old != status:
         freshness.changed(session)
+        exporting.queue(session, now)
         record(
             session,
             at=now,
