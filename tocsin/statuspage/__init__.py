@@ -10,4 +10,7 @@ Where things are:
   a person; ``publishing``: public incidents, updates and maintenance.
 - ``reading``: what the public sees, built once per change for every output
   (``public_pages`` HTML, ``statuspage_api`` JSON, ``feeds`` Atom and RSS).
+- ``exporting`` queues the static copy after each change, ``export`` writes it
+  (atomically) and ``export_push`` pushes it to a command or a bucket; ``cli``
+  is ``tocsin status``.
 """
