@@ -106,6 +106,8 @@ class Watch:
     #: Per update: the latest a request was sent after the API's answer and still got
     #: an answer without it (seconds), i.e. how long the server served the old page.
     stale: dict[int, float] = field(default_factory=dict)
+    #: Per update: how long the API took to answer its POST (seconds).
+    took: dict[int, float] = field(default_factory=dict)
 
     def check(self, began: float, done: float, body: bytes, last: int) -> int:
         """Note what an answer shows; the latest update this connection has seen."""
@@ -174,12 +176,14 @@ async def _poster(base: str, token: str, code: str, watch: Watch, every: float, 
         while next_at + 3 < end:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             marker = watch.post(number)
+            sent = time.perf_counter()
             answer = await api.post(
                 f"{base}/api/v1/status-page/incidents/{code}/updates",
                 headers={"Authorization": f"Bearer {token}"},
                 json={"status": "identified", "body": marker.decode(), "notify": False},
             )
             watch.answered[number] = time.perf_counter()
+            watch.took[number] = watch.answered[number] - sent
             answer.raise_for_status()
             number += 1
             next_at += every
@@ -296,8 +300,9 @@ def readers(backend: str, args: argparse.Namespace) -> None:
     for number, last, count, stale in seen:
         shown = f"{last * 1000:.0f} ms" if last is not None else f"only {count} of {n} readers"
         print(
-            f"update {number}: seen by all readers after {shown}; the old answer served to "
-            f"requests sent up to {stale * 1000:.0f} ms after the update"
+            f"update {number} (the API answered in {watch.took[number] * 1000:.0f} ms): seen by "
+            f"all readers {shown} after that answer; the old answer still served to requests "
+            f"sent up to {stale * 1000:.0f} ms after it"
         )
     rate_ok = status.rate >= RATE_TARGET * ceiling.rate
     p99_ok = status.percentile(0.99) < P99_TARGET * ceiling.percentile(0.99)

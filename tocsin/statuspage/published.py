@@ -9,6 +9,12 @@ times and the row counts of the public tables) tells whether anything
 changed, and only then is the snapshot read again. A change committed by
 this process drops its editions at once; one committed by another process is
 seen within :data:`REFRESH_SECONDS`.
+
+When an edition is missing or due for its check, one request reads the
+database and the others of the same page wait for it (or, for a mere check,
+take the edition they have): a thousand readers arriving after a change cost
+one snapshot, not one each. Each output is rendered once per edition the
+same way.
 """
 
 from __future__ import annotations
@@ -69,13 +75,18 @@ class Edition:
     snapshot: Snapshot
     checked_at: float
     rendered: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    _rendering: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def output(self, name: str, base_url: str, render: Callable[[], bytes]) -> bytes:
-        """Output ``name`` for links rooted at ``base_url``, rendered on first use."""
+        """Output ``name`` for links rooted at ``base_url``, rendered on first use (once)."""
         key = (name, base_url)
         found = self.rendered.get(key)
-        if found is None:
-            found = self.rendered[key] = render()
+        if found is not None:
+            return found
+        with self._rendering:
+            found = self.rendered.get(key)
+            if found is None:
+                found = self.rendered[key] = render()
         return found
 
 
@@ -87,18 +98,43 @@ class Editions:
         self.clock = clock
         self._lock = threading.Lock()
         self._by_slug: dict[str, Edition] = {}
+        #: One reader of the database per page at a time (see the module's docstring).
+        self._reading: dict[str, threading.Lock] = {}
+        #: Counts :meth:`forget` calls: an edition read across one is checked again at once.
+        self._generation = 0
         _ALL.add(self)
 
     def forget(self) -> None:
         with self._lock:
+            self._generation += 1
             self._by_slug.clear()
+
+    def _reader(self, slug: str) -> threading.Lock:
+        with self._lock:
+            return self._reading.setdefault(slug, threading.Lock())
 
     def current(self, slug: str) -> Edition:
         """The page's edition; raises NotFound for a page that is not configured."""
         found = self._by_slug.get(slug)
-        checked = time.monotonic()
-        if found is not None and checked - found.checked_at < REFRESH_SECONDS:
+        if found is not None and time.monotonic() - found.checked_at < REFRESH_SECONDS:
             return found
+        reader = self._reader(slug)
+        # A check while an edition is at hand: whoever is checking already answers for
+        # the others, who take the edition they have (at most a check's time older).
+        if not reader.acquire(blocking=found is None):
+            assert found is not None
+            return found
+        try:
+            found = self._by_slug.get(slug)
+            checked = time.monotonic()
+            if found is not None and checked - found.checked_at < REFRESH_SECONDS:
+                return found
+            return self._read(slug, found, checked)
+        finally:
+            reader.release()
+
+    def _read(self, slug: str, found: Edition | None, checked: float) -> Edition:
+        generation = self._generation
         now = self.clock.now()
         with self.database.sessions() as session:
             version = _version(session, now)
@@ -110,5 +146,7 @@ class Editions:
                 version, snapshot(session, audience(settings, slug), settings, now), checked
             )
         with self._lock:
+            if generation != self._generation:
+                edition.checked_at = float("-inf")  # a change committed meanwhile
             self._by_slug[slug] = edition
         return edition
