@@ -14,6 +14,7 @@ from tocsin.engine.registry import HandlerRegistry
 from tocsin.incidents import declaration
 from tocsin.oncall import handoff
 from tocsin.paging import triggers as paging
+from tocsin.statuspage import maintenance_jobs
 
 
 def builtin_registry() -> HandlerRegistry:
@@ -24,4 +25,5 @@ def builtin_registry() -> HandlerRegistry:
     paging.register(registry)
     handoff.register(registry)
     definition_reactions.register(registry)
+    maintenance_jobs.register(registry)
     return registry
