@@ -15,6 +15,7 @@ from tocsin.incidents import cli as incidents
 from tocsin.notify import cli as outbox
 from tocsin.oncall import cli as oncall
 from tocsin.paging import cli as paging
+from tocsin.statuspage import cli as status_cli
 
 app = typer.Typer(
     name="tocsin",
@@ -42,6 +43,7 @@ app.add_typer(alerts_cli.alerts, name="alert")
 app.add_typer(alerts_cli.integrations, name="integration")
 app.add_typer(alerts_cli.silences, name="silence")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(status_cli.app, name="status")
 
 
 def main() -> None:
