@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tests.statuspage.support import declare, ok, set_up
+from tests.statuspage.support import declare, ok, set_up, settle
 from tocsin.app.service import Tocsin
 
 AUTOMATIC = "  publish_automatically: [search]\n"
@@ -24,7 +24,7 @@ def test_incidents_of_an_automatic_service_set_and_clear_its_components(
     set_up(tocsin, tmp_path, AUTOMATIC)
     searching = declare(client, responder, "SEV-3", ("search",))
     paying = declare(client, responder, "SEV-1", ("checkout",))
-    tocsin.engine.run_until_idle()
+    settle(tocsin)
     statuses = _statuses(client)
     assert statuses["Search"] == "degraded_performance"
     assert statuses["Checkout"] == "operational"  # waits for a person
@@ -36,7 +36,7 @@ def test_incidents_of_an_automatic_service_set_and_clear_its_components(
             headers=responder.headers,
         )
     )
-    tocsin.engine.run_until_idle()
+    settle(tocsin)
     assert _statuses(client)["Search"] == "partial_outage"
 
     for reference in (searching, paying):
@@ -47,5 +47,5 @@ def test_incidents_of_an_automatic_service_set_and_clear_its_components(
                 headers=admin.headers,
             )
         )
-    tocsin.engine.run_until_idle()
+    settle(tocsin)
     assert set(_statuses(client).values()) == {"operational"}

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tests.alerts.support import groups, integration, payload
 from tests.conftest import Caller
 from tests.statuspage.statuspage_v2 import check
-from tests.statuspage.support import ok, set_up
+from tests.statuspage.support import ok, set_up, settle
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
@@ -66,7 +66,7 @@ def test_a_maintenance_starts_and_completes_on_its_own(
     assert "Database upgrade" in client.get("/status").text
 
     clock.advance(hours=2)
-    tocsin.engine.run_until_idle()
+    settle(tocsin)
     assert _docs(client, upcoming, active) == [[], ["in_progress"]]
     summary = ok(client.get("/api/v2/summary.json"))
     checkout = next(c for c in summary["components"] if c["name"] == "Checkout")
@@ -74,7 +74,7 @@ def test_a_maintenance_starts_and_completes_on_its_own(
     assert summary["status"]["description"] == "Service Under Maintenance"
 
     clock.advance(hours=1)
-    tocsin.engine.run_until_idle()
+    settle(tocsin)
     assert _docs(client, upcoming, active) == [[], []]
     shown = ok(client.get(f"/api/v1/status-page/incidents/{code}", headers=responder.headers))
     assert [u["status"] for u in shown["updates"]] == ["completed", "in_progress", "scheduled"]
@@ -108,5 +108,5 @@ def test_alerts_from_its_services_do_not_page_while_it_runs(
         ),
         201,
     )
-    tocsin.engine.run_until_idle()
+    settle(tocsin)
     assert groups(tocsin)[0].paging
