@@ -85,8 +85,9 @@ def test_the_job_runs_the_hooks_and_says_so_on_the_timeline(
     reference = declare(client, responder, severity="SEV-1", drill=True)["reference"]
     assert seen == []  # nothing runs inside the request
     clock.advance(seconds=2)
-    # Formal declaration, and telling SEV-1's stakeholders (every level does that).
-    assert tocsin.engine.run_until_idle() == 2
+    # Formal declaration, telling SEV-1's stakeholders (every level does that), and
+    # incident.changed (the status page follows declarations).
+    assert tocsin.engine.run_until_idle() == 3
     assert seen == [(reference, "SEV-1", True)]
     (entry,) = formal_entries(client, responder, reference)
     assert entry["text"].startswith("Formal declaration ran for SEV-1 (Critical); hooks: ")

@@ -121,7 +121,7 @@ def test_every_incident_operation_is_documented_with_examples(client: TestClient
         or path in ("/api/v1/classify", "/api/v1/severities")
         for method, operation in methods.items()
     ]
-    assert len(operations) == 15
+    assert len(operations) == 16
     schemas = spec["components"]["schemas"]
     for path, method, operation in operations:
         assert operation.get("summary"), (path, method)

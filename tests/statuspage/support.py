@@ -6,10 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from tests.alerts.support import configure
 from tests.conftest import Caller
+from tests.support.processes import wait_for
 from tocsin.app.service import Tocsin
+from tocsin.engine.jobs import PENDING, RUNNING
+from tocsin.engine.tables import Job
 
 CONFIG = """
 services:
@@ -55,3 +59,24 @@ def declare(
 def ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
+
+
+def settle(tocsin: Tocsin) -> None:
+    """Run every job due now, and wait for those the app's own worker threads took.
+
+    The test client starts the app's engine, whose threads may claim a job
+    first; ``run_until_idle`` alone would then return before that job commits.
+    """
+
+    def idle() -> bool:
+        tocsin.engine.run_until_idle()
+        now = tocsin.clock.now()
+        with tocsin.database.sessions() as session:
+            busy = session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where((Job.state == RUNNING) | ((Job.state == PENDING) & (Job.run_at <= now)))
+            )
+        return busy == 0
+
+    wait_for(idle, timeout=30, what="the jobs due now to finish")

@@ -294,8 +294,14 @@ def _unheld(writer: Writer, alert: Alert) -> Opening | datetime | None:
 
 
 def suppression_ended(ctx: JobContext, payload: SuppressionEnded) -> None:
-    """The ``alert_group.suppression_ended`` job: :func:`reconsider` the group."""
+    """The ``alert_group.suppression_ended`` job: :func:`reconsider` the group.
+
+    The configuration is read afresh: the hold may have just been shortened (a
+    maintenance completed early), and a snapshot a second old would hold the
+    group until the old end.
+    """
     with ctx.transaction() as session:
-        writer = Writer(session, cache_for(ctx.database).get(session), ctx.clock.now())
+        alerting = cache_for(ctx.database).get(session, recheck=True)
+        writer = Writer(session, alerting, ctx.clock.now())
         reconsider(writer, payload.group_id)
         writer.flush()

@@ -84,6 +84,21 @@ def listing(session: Session, *, now: datetime, include_expired: bool) -> list[S
     return list(session.scalars(query.limit(500)))
 
 
+def look_again(session: Session, suppressed_by: str, *, at: datetime, now: datetime) -> None:
+    """Have each open group held back by ``suppressed_by`` looked at again at ``at``.
+
+    For a hold that ends earlier than the groups were told: an expired silence,
+    a maintenance window shortened.
+    """
+    held = session.scalars(
+        select(AlertGroup.id).where(
+            AlertGroup.status == OPEN, AlertGroup.suppressed_by == suppressed_by
+        )
+    )
+    for group_id in held:
+        check_suppression(session, group_id, at=at, now=now)
+
+
 def expire(
     session: Session, silence_id: int, *, actor: str, now: datetime, remote_addr: str | None = None
 ) -> SilenceRow:
@@ -97,14 +112,7 @@ def expire(
     row.expired_by = actor
     if row.starts_at > now:
         row.starts_at = now
-    held = session.scalars(
-        select(AlertGroup.id).where(
-            AlertGroup.status == OPEN,
-            AlertGroup.suppressed_by == f"{SuppressionKind.SILENCE.value} {silence_id}",
-        )
-    )
-    for group_id in held:
-        check_suppression(session, group_id, at=now, now=now)
+    look_again(session, f"{SuppressionKind.SILENCE.value} {silence_id}", at=now, now=now)
     record(
         session,
         at=now,

@@ -15,7 +15,8 @@ from tocsin.incidents import cli as incidents
 from tocsin.notify import cli as outbox
 from tocsin.oncall import cli as oncall
 from tocsin.paging import cli as paging
-from tocsin.statuspage import cli as status
+from tocsin.statuspage import cli as status_cli
+from tocsin.statuspage import export_cli
 
 app = typer.Typer(
     name="tocsin",
@@ -43,7 +44,8 @@ app.add_typer(alerts_cli.alerts, name="alert")
 app.add_typer(alerts_cli.integrations, name="integration")
 app.add_typer(alerts_cli.silences, name="silence")
 app.add_typer(outbox.app, name="outbox")
-app.add_typer(status.app, name="status")
+status_cli.app.command("export")(export_cli.export_pages)
+app.add_typer(status_cli.app, name="status")
 
 
 def main() -> None:

@@ -2,19 +2,33 @@
 
 Capabilities talk through job kinds: paging handles the jobs alerts queue
 (``alert_group.opened``, ``alert_group.changed``) and incidents queue
-(``incident.changed``, ``incident.stakeholders``). Formal declaration runs
-named hooks, given here, once per registry.
+(``incident.stakeholders``). ``incident.changed`` is followed by two
+capabilities, here in one transaction: paging (the incident's escalation) and
+the status page (components of services published automatically). Formal
+declaration runs named hooks, given here, once per registry.
 """
 
 from __future__ import annotations
 
 from tocsin.alerts import handlers as alert_handlers
 from tocsin.app import definition_reactions
-from tocsin.engine.registry import HandlerRegistry
+from tocsin.engine.registry import HandlerRegistry, JobContext, batched
 from tocsin.incidents import declaration
+from tocsin.incidents.changes import INCIDENT_CHANGED, IncidentChanged
 from tocsin.oncall import handoff
+from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
+from tocsin.statuspage import automatic, maintenance_jobs
 from tocsin.statuspage import export as status_export
+
+
+@batched
+def incident_changed(ctx: JobContext, changed: IncidentChanged) -> None:
+    """``incident.changed``: paging follows the escalation, the status page its components."""
+    with ctx.transaction() as session:
+        now = ctx.clock.now()
+        subjects.follow_incident(session, changed, now)
+        automatic.follow_incident(session, changed, now)
 
 
 def builtin_registry() -> HandlerRegistry:
@@ -25,5 +39,7 @@ def builtin_registry() -> HandlerRegistry:
     paging.register(registry)
     handoff.register(registry)
     definition_reactions.register(registry)
+    maintenance_jobs.register(registry)
+    registry.register(INCIDENT_CHANGED, incident_changed)
     status_export.register(registry)
     return registry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -34,6 +35,19 @@ DatabaseUrlOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def iso_time(value: str | None, option: str) -> str | None:
+    """An ISO 8601 time for the API; a time without a zone is taken as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{option}: expected an ISO 8601 time like 2026-02-15T14:02:00Z, got {value!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.isoformat()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -116,6 +116,9 @@ class Remote:
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, json=body).json()
 
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, json=body).json()
+
     def patch(self, path: str, body: Any) -> Any:
         return self.request("PATCH", path, json=body).json()
 

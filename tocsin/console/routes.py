@@ -18,6 +18,7 @@ from tocsin.console import (
     oncall,
     outbox,
     services,
+    status_page,
 )
 from tocsin.console.live import Broadcaster
 from tocsin.db.database import Database
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     oncall.router,
     escalations.router,
     services.router,
+    status_page.router,
     admin.router,
 )
 

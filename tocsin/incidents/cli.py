@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import console, fail
+from tocsin.cli.common import console, fail, iso_time
 from tocsin.cli.remote import DEFAULT_URL, Remote, TokenOption, UrlOption
 
 app = typer.Typer(
@@ -20,19 +20,6 @@ app = typer.Typer(
 
 API = "/api/v1/incidents"
 RefArgument = Annotated[str, typer.Argument(help="Incident reference, e.g. INC-42 or 42.")]
-
-
-def _time(value: str | None, option: str) -> str | None:
-    """An ISO 8601 time for the API; a time without a zone is taken as UTC."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"{option}: expected an ISO 8601 time like 2026-02-15T14:02:00Z, got {value!r}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.isoformat()
 
 
 def _share(value: str, option: str) -> float:
@@ -130,8 +117,8 @@ def declare(
         "services": service or [],
         "tags": tag or [],
         "drill": drill,
-        "detected_at": _time(detected_at, "--detected-at"),
-        "impact_started_at": _time(impact_started_at, "--impact-started-at"),
+        "detected_at": iso_time(detected_at, "--detected-at"),
+        "impact_started_at": iso_time(impact_started_at, "--impact-started-at"),
     }
     if reported_by is not None:
         body.update(source="user_report", reported_by=reported_by)
@@ -174,7 +161,7 @@ def list_incidents(
         service=service,
         tag=tag,
         drill=None if drill is None else str(drill).lower(),
-        **{"from": _time(since, "--from"), "to": _time(until, "--to")},
+        **{"from": iso_time(since, "--from"), "to": iso_time(until, "--to")},
         limit=limit,
         cursor=cursor,
         offset=offset,
@@ -311,7 +298,7 @@ def note(
     token: TokenOption = None,
 ) -> None:
     """Add a note or a correction to the timeline."""
-    body = {"text": text, "kind": kind, "occurred_at": _time(at, "--at"), "corrects": corrects}
+    body = {"text": text, "kind": kind, "occurred_at": iso_time(at, "--at"), "corrects": corrects}
     entry = Remote(url, token).post(f"{API}/{ref}/notes", body)
     console.print(f"#{entry['sequence']} {entry['kind']}: {entry['text']}", highlight=False)
 
@@ -437,7 +424,7 @@ def update(
     if summary is not None:
         body["summary"] = summary
     if impact_started_at is not None:
-        body["impact_started_at"] = _time(impact_started_at, "--impact-started-at")
+        body["impact_started_at"] = iso_time(impact_started_at, "--impact-started-at")
     if service is not None:
         body["services"] = service
     if tag is not None:

@@ -18,7 +18,14 @@ from tocsin.domain.lifecycle import Status
 from tocsin.domain.refusals import Invalid
 from tocsin.domain.severity import SeverityLevel
 from tocsin.domain.timeline import EntryDraft, EntryKind
-from tocsin.incidents import checklists, configured, declaration, editing, stakeholders
+from tocsin.incidents import (
+    changes,
+    checklists,
+    configured,
+    declaration,
+    editing,
+    stakeholders,
+)
 from tocsin.incidents.editing import Actor
 from tocsin.incidents.tables import Incident, IncidentService, IncidentTag
 
@@ -117,6 +124,7 @@ def declare(session: Session, new: NewIncident, actor: Actor, now: datetime) -> 
     if formal:
         declaration.enqueue(session, incident, level, now)
     stakeholders.enqueue(session, incident, level, stakeholders.Reached.DECLARED, now)
+    changes.enqueue(session, incident, "declared", now)
     editing.audit(
         session, incident, actor, "declare", now, severity=level.level, title=title, formal=formal
     )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.domain.refusals import Conflict, Invalid
 from tocsin.domain.timeline import EntryDraft, EntryKind, TimelineEntry
-from tocsin.incidents import configured, declaration, editing, stakeholders
+from tocsin.incidents import changes, configured, declaration, editing, stakeholders
 from tocsin.incidents.editing import Actor
 from tocsin.incidents.tables import Incident
 
@@ -62,5 +62,6 @@ def change_severity(
         declaration.enqueue(session, incident, level, now)
     if raised:
         stakeholders.enqueue(session, incident, level, stakeholders.Reached.RAISED, now)
+    changes.enqueue(session, incident, "severity", now)
     editing.audit(session, incident, actor, "severity", now, **details)
     return entry

@@ -47,6 +47,8 @@ def change_status(
         changes.enqueue(session, incident, wanted.value, now)
     elif incident.acknowledged_at is None and stamped.acknowledged_at is not None:
         changes.enqueue(session, incident, "acknowledged", now)
+    elif current is Status.RESOLVED:
+        changes.enqueue(session, incident, "reopened", now)
     incident.status = wanted.value
     incident.acknowledged_at = stamped.acknowledged_at
     incident.mitigated_at = stamped.mitigated_at

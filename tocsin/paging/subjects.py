@@ -43,7 +43,7 @@ from tocsin.domain.refusals import NotFound
 from tocsin.domain.timeline import EntryKind
 from tocsin.engine.registry import JobContext, batched
 from tocsin.incidents import records
-from tocsin.incidents.changes import IncidentChanged
+from tocsin.incidents.changes import ESCALATION_CHANGES, IncidentChanged
 from tocsin.incidents.editing import Actor
 from tocsin.incidents.status_changes import change_status
 from tocsin.incidents.tables import Incident, TimelineRow
@@ -107,15 +107,14 @@ def follow_group(ctx: JobContext, changed: handover.GroupChanged) -> None:
         _follow(session, ALERT_GROUP, changed.group_id, ctx.clock.now())
 
 
-@batched
-def follow_incident(ctx: JobContext, changed: IncidentChanged) -> None:
+def follow_incident(session: Session, changed: IncidentChanged, now: datetime) -> None:
     """Acknowledge or resolve the escalation of an incident acknowledged, resolved or closed.
 
-    Handles ``incident.changed`` (see :mod:`tocsin.incidents.changes`), as
-    :func:`follow_group` does for alert groups.
+    Paging's part of ``incident.changed`` (see :mod:`tocsin.incidents.changes`;
+    the composition root runs it), as :func:`follow_group` is for alert groups.
     """
-    with ctx.transaction() as session:
-        _follow(session, INCIDENT, changed.incident_id, ctx.clock.now())
+    if changed.change in ESCALATION_CHANGES:
+        _follow(session, INCIDENT, changed.incident_id, now)
 
 
 def _follow(session: Session, subject_type: str, subject_id: int, now: datetime) -> None:

@@ -34,7 +34,7 @@ from tocsin.domain.escalation import Urgency
 from tocsin.domain.refusals import NotFound, Refusal
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure, batched
-from tocsin.incidents import changes, recorder, records, stakeholders
+from tocsin.incidents import recorder, records, stakeholders
 from tocsin.incidents.declaration import Declaration, Hook
 from tocsin.incidents.tables import IncidentService
 from tocsin.paging import delivery, handoff_notices, jobs, notices, runs, steps, subjects
@@ -200,7 +200,6 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(jobs.ALARM, notices.send_alarm)
     registry.register(jobs.STAKEHOLDER, notices.send_stakeholder_notice)
     registry.register(stakeholders.INCIDENT_STAKEHOLDERS, notices.notify_level)
-    registry.register(changes.INCIDENT_CHANGED, subjects.follow_incident)
     registry.register(handover.OPENED, page_opened_group)
     registry.register(handover.CHANGED, subjects.follow_group)
     handoff_notices.register(registry)

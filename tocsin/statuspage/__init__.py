@@ -3,14 +3,21 @@
 Where things are:
 
 - ``config_schema`` and ``config_kinds``: ``status_page:`` in configuration files
-  (components, more pages, proposals, customers, templates).
+  (components, more pages, proposals, customers, templates); ``audiences``: the pages.
 - ``tables``: component statuses and their history, public incidents and maintenance
-  with their updates.
+  with their updates, subscribers and deliveries.
 - ``components``: component statuses, proposed from open incidents and confirmed by
-  a person; ``publishing``: public incidents, updates and maintenance.
-- ``reading``: what the public sees, built once per change for every output
-  (``public_pages`` HTML, ``statuspage_api`` JSON, ``feeds`` Atom and RSS).
+  a person; ``automatic``: services whose incidents set them without one.
+- ``publishing``: public incidents, updates, backfills and maintenance;
+  ``maintenance`` and ``maintenance_jobs``: maintenance windows for paging and the
+  automatic start and completion.
+- ``reading`` builds the :class:`~tocsin.statuspage.reading.Snapshot` every public
+  output is drawn from (``uptime``: the 90-day bars); ``published`` keeps one edition
+  per page and process (``freshness`` drops them when a change commits);
+  ``statuspage_api`` (Statuspage's JSON), ``feeds`` (Atom, RSS) and ``public_pages``
+  (HTML, with ``templates/`` and ``static/``) render it.
+- ``public_routes``: what is served without login; ``routes`` and ``schemas``: the
+  management API.
 - ``exporting`` queues the static copy after each change, ``export`` writes it
-  (atomically) and ``export_push`` pushes it to a command or a bucket; ``cli``
-  is ``tocsin status``.
+  (atomically) and ``export_push`` pushes it to a command or a bucket.
 """

@@ -105,7 +105,7 @@ def _definitions(session: Session) -> list[tuple[Definition, ComponentConfig]]:
     return list(loaded(rows, lambda row: ComponentConfig.model_validate(row.spec)))
 
 
-def _service_components(session: Session) -> dict[str, list[str]]:
+def service_components(session: Session) -> dict[str, list[str]]:
     """The components each service names."""
     rows = session.execute(
         select(Definition.name, Definition.spec).where(Definition.kind == SERVICE)
@@ -133,7 +133,7 @@ def proposed_status(
 
 def proposals(session: Session, page: StatusPageSettings) -> dict[str, Proposal]:
     """What the open incidents (drills aside) suggest, by component."""
-    by_service = _service_components(session)
+    by_service = service_components(session)
     scale = configured.scale(session)
     rows = session.execute(
         select(Incident.id, Incident.severity, IncidentService.name)

@@ -13,9 +13,10 @@ import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tocsin.auth.deps import authenticate, remote_addr
 from tocsin.domain.refusals import Forbidden, NotFound
@@ -140,9 +141,18 @@ def page_rss(request: Request, slug: Slug) -> Response:
     return _feed(request, slug, "rss", "application/rss+xml")
 
 
-def _html(request: Request, slug: str, name: str, render: Callable[[Edition], bytes]) -> Response:
-    edition = readable(request, slug)
-    body = edition.output(name, str(request.base_url), lambda: render(edition))
+def _html(
+    request: Request, slug: str, name: Callable[[Edition], str], render: Callable[[Edition], bytes]
+) -> Response:
+    """A page's HTML; a private page sends a reader who is not signed in to the login page."""
+    try:
+        edition = readable(request, slug)
+    except HTTPException as error:
+        if error.status_code != 401:
+            raise
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+    body = edition.output(name(edition), str(request.base_url), lambda: render(edition))
     return cached(edition, body, "text/html; charset=utf-8")
 
 
@@ -151,7 +161,9 @@ def _links(edition: Edition) -> public_pages.Links:
 
 
 def _page(request: Request, slug: str) -> Response:
-    return _html(request, slug, "page", lambda e: public_pages.page(e.snapshot, _links(e)))
+    return _html(
+        request, slug, lambda _: "page", lambda e: public_pages.page(e.snapshot, _links(e))
+    )
 
 
 def _months(last: date, count: int) -> list[date]:
@@ -163,30 +175,30 @@ def _months(last: date, count: int) -> list[date]:
 
 
 def _history(request: Request, slug: str, month: str | None) -> Response:
-    edition = readable(request, slug)
-    snapshot = edition.snapshot
-    today = snapshot.generated_at.astimezone(snapshot.zone).date()
-    first = date.fromisoformat(f"{month}-01") if month else today.replace(day=1)
+    def today(edition: Edition) -> date:
+        snapshot = edition.snapshot
+        return snapshot.generated_at.astimezone(snapshot.zone).date()
 
-    def render(_: Edition) -> bytes:
-        runtime = runtime_of(request)
-        with runtime.database.sessions() as session:
-            stories = reading.month(session, snapshot.audience, first, snapshot.zone)
-        months = _months(today, HISTORY_MONTHS)
-        return public_pages.history(snapshot, _links(edition), first, stories, months)
+    def first(edition: Edition) -> date:
+        return date.fromisoformat(f"{month}-01") if month else today(edition).replace(day=1)
 
-    return _html(request, slug, f"history:{first:%Y-%m}", render)
+    def render(edition: Edition) -> bytes:
+        snapshot = edition.snapshot
+        with runtime_of(request).database.sessions() as session:
+            stories = reading.month(session, snapshot.audience, first(edition), snapshot.zone)
+        months = _months(today(edition), HISTORY_MONTHS)
+        return public_pages.history(snapshot, _links(edition), first(edition), stories, months)
+
+    return _html(request, slug, lambda e: f"history:{first(e):%Y-%m}", render)
 
 
 def _incident(request: Request, slug: str, code: str) -> Response:
-    edition = readable(request, slug)
-
-    def render(_: Edition) -> bytes:
+    def render(edition: Edition) -> bytes:
         with runtime_of(request).database.sessions() as session:
             story = reading.one(session, edition.snapshot.audience, code)
         return public_pages.incident(edition.snapshot, _links(edition), story)
 
-    return _html(request, slug, f"incident:{code}", render)
+    return _html(request, slug, lambda _: f"incident:{code}", render)
 
 
 @pages_router.get("/status-assets/{name}")

@@ -38,7 +38,7 @@ from tocsin.statuspage import components, freshness
 from tocsin.statuspage.audiences import audience
 from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
 from tocsin.statuspage.reading import Snapshot, snapshot
-from tocsin.statuspage.tables import ComponentState, PublicIncident
+from tocsin.statuspage.tables import ComponentStatusChange, PublicIncident, PublicUpdate
 
 REFRESH_SECONDS = 0.5
 #: Today's uptime moves while a component is down: editions last this long at most.
@@ -63,10 +63,14 @@ def _version(session: Session, now: datetime) -> tuple[Any, ...]:
     public = session.execute(
         select(func.max(PublicIncident.updated_at), func.count()).select_from(PublicIncident)
     ).one()
-    states = session.execute(
-        select(func.max(ComponentState.changed_at), func.count()).select_from(ComponentState)
+    # The latest ids: every status change and every update adds a row, even within one instant.
+    latest = session.execute(
+        select(
+            select(func.max(ComponentStatusChange.id)).scalar_subquery(),
+            select(func.max(PublicUpdate.id)).scalar_subquery(),
+        )
     ).one()
-    return (*definitions, *public, *states, int(now.timestamp()) // MAX_AGE_SECONDS)
+    return (*definitions, *public, *latest, int(now.timestamp()) // MAX_AGE_SECONDS)
 
 
 @dataclass

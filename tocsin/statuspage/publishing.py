@@ -31,7 +31,7 @@ from tocsin.incidents import configured, records
 from tocsin.incidents.editing import Actor, append
 from tocsin.incidents.tables import Incident
 from tocsin.statuspage import components as component_states
-from tocsin.statuspage import exporting, freshness
+from tocsin.statuspage import exporting, freshness, maintenance
 from tocsin.statuspage.config_schema import ComponentStatus
 from tocsin.statuspage.tables import PublicIncident, PublicUpdate
 
@@ -210,6 +210,8 @@ def post_update(
     session.flush()
     freshness.changed(session)
     exporting.queue(session, now)
+    if kind is Kind.MAINTENANCE:
+        maintenance.follow(session, public, now)
     if incident is not None:
         text = f"Public update ({draft.status}): {body}"
         append(session, incident, EntryDraft(EntryKind.STATUS_UPDATE, text, actor.name, at), now)
@@ -341,6 +343,7 @@ def schedule_maintenance(
     public.auto_transition = auto_transition
     public.components = list(dict.fromkeys(components))
     post_update(session, public, UpdateDraft("scheduled", body, notify=notify), actor, now)
+    maintenance.schedule(session, public, now)
     return public
 
 

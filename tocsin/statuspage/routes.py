@@ -7,7 +7,7 @@ either role is held). Public readers use :mod:`tocsin.statuspage.public_routes`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import records
 from tocsin.incidents.editing import Actor
+from tocsin.incidents.schemas import ErrorOut, ValidationErrorOut
 from tocsin.statuspage import components as component_states
 from tocsin.statuspage import publishing
 from tocsin.statuspage.publishing import Impact, UpdateDraft
@@ -36,7 +37,25 @@ from tocsin.statuspage.schemas import (
 )
 from tocsin.statuspage.tables import PublicIncident
 
-router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["status page"])
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+READ_ERRORS: dict[int | str, dict[str, Any]] = {401: _error("Not authenticated")}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **READ_ERRORS,
+    403: _error("The caller's role does not allow this, or they do not speak for the incident"),
+    404: _error("No such incident, public incident or component"),
+    409: _error("The change contradicts the current state; nothing was changed"),
+    422: {"model": ValidationErrorOut, "description": "A field is invalid; it is named"},
+}
+router = APIRouter(
+    prefix="/api/v1",
+    route_class=CheckedRoute,
+    tags=["status page"],
+    responses=READ_ERRORS,
+)
 
 Code = Annotated[str, Path(description="The public incident's id", max_length=16)]
 ComponentPath = Annotated[str, Path(description="The component's name", max_length=200)]
@@ -119,6 +138,7 @@ def list_components(_: Viewer, tocsin: RuntimeDep) -> list[ComponentOut]:
 @router.put(
     "/status-page/components/{name}",
     summary="Set (or confirm the proposed) public status of a component",
+    responses=WRITE_ERRORS,
 )
 def set_component(
     name: ComponentPath,
@@ -156,6 +176,7 @@ def show_public(code: Code, _: Viewer, tocsin: RuntimeDep) -> PublicIncidentOut:
     "/incidents/{reference}/publish",
     status_code=201,
     summary="Publish an incident on the status page with its first update",
+    responses=WRITE_ERRORS,
 )
 def publish(
     reference: Reference,
@@ -181,6 +202,7 @@ def publish(
     "/status-page/incidents/{code}/updates",
     status_code=201,
     summary="Post an update on a public incident or maintenance",
+    responses=WRITE_ERRORS,
 )
 def post_update(
     code: Code, body: UpdateIn, principal: Responder, tocsin: RuntimeDep, request: Request
@@ -197,6 +219,7 @@ def post_update(
     "/status-page/incidents",
     status_code=201,
     summary="Post a public incident after the fact (backfill)",
+    responses=WRITE_ERRORS,
 )
 def backfill(
     body: BackfillIn, principal: Responder, tocsin: RuntimeDep, request: Request
@@ -216,7 +239,12 @@ def backfill(
         return public_out(session, public)
 
 
-@router.post("/status-page/maintenances", status_code=201, summary="Schedule a maintenance")
+@router.post(
+    "/status-page/maintenances",
+    status_code=201,
+    summary="Schedule a maintenance",
+    responses=WRITE_ERRORS,
+)
 def schedule(
     body: MaintenanceIn, principal: Responder, tocsin: RuntimeDep, request: Request
 ) -> PublicIncidentOut:

@@ -21,6 +21,19 @@ class Strict(BaseModel):
 
 
 class UpdateIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "identified",
+                    "body": "A faulty deploy; we are rolling it back.",
+                    "components": {"Checkout": "partial_outage"},
+                }
+            ]
+        },
+    )
+
     status: IncidentStatus | MaintenanceStatus
     body: str = Field(min_length=1, max_length=5000, examples=["We are investigating errors."])
     components: dict[ComponentName, ComponentStatus] = Field(
@@ -36,6 +49,20 @@ class UpdateIn(Strict):
 
 
 class PublishIn(UpdateIn):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Payments failing for some customers",
+                    "status": "investigating",
+                    "body": "We are investigating failed payments.",
+                    "components": {"Checkout": "major_outage"},
+                }
+            ]
+        },
+    )
+
     status: IncidentStatus = "investigating"
     name: str = Field(
         min_length=1,
@@ -46,6 +73,27 @@ class PublishIn(UpdateIn):
 
 
 class BackfillIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Slow searches",
+                    "impact": "minor",
+                    "started_at": "2026-06-01T09:00:00Z",
+                    "updates": [
+                        {
+                            "status": "resolved",
+                            "body": "Searches were slow for 20 minutes.",
+                            "display_at": "2026-06-01T09:20:00Z",
+                            "notify": False,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
     name: str = Field(min_length=1, max_length=200)
     impact: ImpactName = "minor"
     started_at: Instant
@@ -54,6 +102,21 @@ class BackfillIn(Strict):
 
 
 class MaintenanceIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Database upgrade",
+                    "body": "Checkout may be slow for a few minutes.",
+                    "components": ["Checkout"],
+                    "scheduled_for": "2026-06-02T22:00:00Z",
+                    "scheduled_until": "2026-06-02T23:00:00Z",
+                }
+            ]
+        },
+    )
+
     name: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=5000)
     components: list[ComponentName] = Field(min_length=1, max_length=200)
@@ -66,6 +129,10 @@ class MaintenanceIn(Strict):
 
 
 class ComponentStatusIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"status": "major_outage"}]}
+    )
+
     status: ComponentStatus
 
 

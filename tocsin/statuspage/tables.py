@@ -66,8 +66,8 @@ class PublicIncident(Base):
     #: investigating, identified, monitoring, resolved, postmortem (incidents);
     #: scheduled, in_progress, verifying, completed (maintenance)
     status: Mapped[str] = mapped_column(String(20))
-    #: none minor major critical
-    impact: Mapped[str] = mapped_column(String(10))
+    #: none minor major critical (incidents); maintenance
+    impact: Mapped[str] = mapped_column(String(20))
     #: The names of the affected components, in page order.
     components: Mapped[list[Any]] = mapped_column(default=list)
     backfilled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("impact", sa.String(length=10), nullable=False),
+        sa.Column("impact", sa.String(length=20), nullable=False),
         sa.Column("components", sa.JSON(), nullable=False),
         sa.Column("backfilled", sa.Boolean(), nullable=False),
         sa.Column("created_at", tocsin.db.types.UTCDateTime(timezone=True), nullable=False),

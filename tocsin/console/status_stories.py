@@ -1,0 +1,134 @@
+"""One public incident or maintenance in the console: its updates, and the form to post one.
+
+The update form sets the status, the text the public reads, each component's
+new status (the affected ones first, the others folded away) and whether
+subscribers are told. A refused update comes back with what was typed and
+why, so no text is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from tocsin.console.rendering import page
+from tocsin.console.route import ConsoleRoute, explained
+from tocsin.console.status_fields import SHARED, actor, component_statuses, rows
+from tocsin.console.viewer import Responding, SignedIn, Viewer
+from tocsin.domain.refusals import Refusal
+from tocsin.http.runtime import RuntimeDep
+from tocsin.incidents.tables import Incident
+from tocsin.statuspage import components as component_states
+from tocsin.statuspage import publishing
+from tocsin.statuspage.routes import draft
+from tocsin.statuspage.schemas import UpdateIn
+from tocsin.statuspage.tables import PublicIncident
+
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
+
+Code = Annotated[str, Path(max_length=16)]
+
+
+def path(code: str) -> str:
+    return f"/status-page/incidents/{code}"
+
+
+def _next_status(public: PublicIncident) -> str:
+    """What the form proposes: the current status (an upcoming maintenance: in progress)."""
+    return "in_progress" if public.status == "scheduled" else public.status
+
+
+def _context(
+    session: Session, public: PublicIncident, values: dict[str, Any] | None
+) -> dict[str, Any]:
+    kind = publishing.Kind(public.kind)
+    listed = component_states.listing(session, with_proposals=False)
+    chosen = dict(values["components"]) if values else {}
+    affected = [c for c in listed if c.name in public.components]
+    others = [c for c in listed if c.name not in public.components]
+    incident = session.get(Incident, public.incident_id) if public.incident_id else None
+    return {
+        **SHARED,
+        "public": public,
+        "incident": incident,
+        "updates": publishing.updates(session, [public.id])[public.id],
+        "statuses": publishing.INCIDENT_STATUSES
+        if kind is publishing.Kind.INCIDENT
+        else publishing.MAINTENANCE_STATUSES,
+        "affected": rows(affected, chosen),
+        "others": rows(others, chosen),
+        "finished": public.status in publishing.FINISHED,
+        "values": values
+        or {"status": _next_status(public), "body": "", "notify": True, "impact": ""},
+    }
+
+
+def _show(
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    public: PublicIncident,
+    values: dict[str, Any] | None = None,
+    *,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = _context(session, public, values)
+    context["errors"] = errors or []
+    return page(request, "status/story.html", viewer, context, status_code=status_code)
+
+
+@router.get("/status-page/incidents/{code}", response_class=HTMLResponse)
+def story(request: Request, viewer: SignedIn, tocsin: RuntimeDep, code: Code) -> Response:
+    with tocsin.database.sessions() as session:
+        return _show(request, viewer, session, publishing.find(session, code))
+
+
+@router.post("/status-page/incidents/{code}/updates", response_class=HTMLResponse)
+def post_update(
+    request: Request,
+    viewer: Responding,
+    tocsin: RuntimeDep,
+    code: Code,
+    status_: Annotated[str, Form(alias="status", max_length=20)] = "",
+    body: Annotated[str, Form(max_length=20_000)] = "",
+    impact: Annotated[str, Form(max_length=10)] = "",
+    component: Annotated[list[str], Form()] = [],  # noqa: B006
+    component_status: Annotated[list[str], Form()] = [],  # noqa: B006
+    notify: Annotated[bool, Form()] = False,
+) -> Response:
+    """Post an update; the page comes back with the text typed when it is refused."""
+    chosen = dict(zip(component, component_status, strict=False))
+    values: dict[str, Any] = {
+        "status": status_,
+        "body": body,
+        "impact": impact,
+        "notify": notify,
+        "components": {name: value for name, value in chosen.items() if value},
+    }
+    try:
+        update = UpdateIn.model_validate(
+            {
+                "status": status_,
+                "body": body,
+                "components": component_statuses(component, component_status),
+                "notify": notify,
+                "impact": impact or None,
+            }
+        )
+        with tocsin.database.transaction() as session:
+            public = publishing.find(session, code, lock=True)
+            publishing.post_update(
+                session, public, draft(update), actor(viewer), tocsin.clock.now()
+            )
+    except (ValidationError, Refusal) as refused:
+        code_, errors = explained(refused)
+    else:
+        return RedirectResponse(path(code), status_code=status.HTTP_303_SEE_OTHER)
+    with tocsin.database.sessions() as session:
+        public = publishing.find(session, code)
+        return _show(request, viewer, session, public, values, errors=errors, status_code=code_)
