@@ -174,7 +174,7 @@ async def _poster(base: str, token: str, code: str, watch: Watch, every: float, 
     """Post an update every ``every`` seconds, while readers have time to see it."""
     async with httpx.AsyncClient(timeout=30) as api:
         number = 0
-        next_at = time.perf_counter() + min(2.0, every)
+        next_at = time.perf_counter() + min(5.0, every)  # once the connections are open
         while next_at + 3 < end:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             marker = watch.post(number)
