@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tocsin.db.audit import record
 from tocsin.incidents import records
 from tocsin.incidents.changes import IncidentChanged
-from tocsin.statuspage import components, freshness
+from tocsin.statuspage import components, exporting, freshness
 
 AUTHOR = "tocsin"
 
@@ -38,6 +38,7 @@ def follow_incident(session: Session, changed: IncidentChanged, now: datetime) -
             session, component.name, component.proposal.status, by=AUTHOR, now=now
         )
         freshness.changed(session)
+        exporting.queue(session, now)
         record(
             session,
             at=now,
