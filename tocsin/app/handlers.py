@@ -18,7 +18,7 @@ from tocsin.incidents.changes import INCIDENT_CHANGED, IncidentChanged
 from tocsin.oncall import handoff
 from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
-from tocsin.statuspage import automatic, maintenance_jobs
+from tocsin.statuspage import automatic, maintenance_jobs, subscriber_delivery
 
 
 @batched
@@ -40,4 +40,5 @@ def builtin_registry() -> HandlerRegistry:
     definition_reactions.register(registry)
     maintenance_jobs.register(registry)
     registry.register(INCIDENT_CHANGED, incident_changed)
+    subscriber_delivery.register(registry)
     return registry
