@@ -22,6 +22,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from typing import Any
 
 from tocsin.notify.message import DeliveryError
@@ -36,6 +37,8 @@ from tocsin.notify.webhook import (
 
 WEBHOOK_TIMEOUT_SECONDS = 30.0
 _PERMANENT = range(500, 600)
+#: Headers are not folded into encoded words: a folded List-Unsubscribe URL is unreadable.
+_POLICY = SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def unsubscribe_headers(url: str) -> dict[str, str]:
 
 
 def _composed(settings: SmtpSettings, mail: Mail) -> EmailMessage:
-    composed = EmailMessage()
+    composed = EmailMessage(policy=_POLICY)
     composed["From"] = settings.sender
     composed["To"] = mail.to
     composed["Subject"] = mail.subject

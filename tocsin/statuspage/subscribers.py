@@ -88,14 +88,24 @@ def page_of(session: Session, slug: str) -> Audience:
     return audience(component_states.settings(session), slug)
 
 
+def offered_components(session: Session, page: Audience) -> list[str]:
+    """The components one may subscribe to on ``page``, in page order."""
+    listed = component_states.listing(session, with_proposals=False)
+    return [component.name for component in listed if page.shows(component.name)]
+
+
 def chosen_components(
-    session: Session, page: Audience, names: Sequence[str] | None, field: str = "components"
+    session: Session,
+    page: Audience,
+    names: Sequence[str] | None,
+    field: str = "components",
+    offered: list[str] | None = None,
 ) -> list[str] | None:
     """``names`` checked against the page's components; None (or all of them) means all."""
     if names is None:
         return None
-    offered = [c.name for c in component_states.listing(session, with_proposals=False)]
-    offered = [name for name in offered if page.shows(name)]
+    if offered is None:
+        offered = offered_components(session, page)
     chosen = list(dict.fromkeys(names))
     for name in chosen:
         if name not in offered:
@@ -132,7 +142,7 @@ def _existing(session: Session, page: str, channel: str, address: str) -> Subscr
     )
 
 
-def _add(session: Session, new: NewSubscriber, key: bytes, now: datetime) -> Subscriber:
+def add(session: Session, new: NewSubscriber, key: bytes, now: datetime) -> Subscriber:
     code = new_code()
     subscriber = Subscriber(
         code=code,
@@ -154,7 +164,7 @@ def _add(session: Session, new: NewSubscriber, key: bytes, now: datetime) -> Sub
     return subscriber
 
 
-def _queue_opt_in(session: Session, subscriber: Subscriber, now: datetime) -> None:
+def queue_opt_in(session: Session, subscriber: Subscriber, now: datetime) -> None:
     already = subscriber.confirmed_at is not None
     queue.enqueue(session, OPT_IN, OptIn(subscriber.id, already=already), now=now)
 
@@ -174,9 +184,9 @@ def create(
     )
     if _existing(session, checked.page, checked.channel, checked.address) is not None:
         raise Conflict(f"this {checked.channel} subscriber already exists on this page")
-    subscriber = _add(session, checked, key, now)
+    subscriber = add(session, checked, key, now)
     if subscriber.confirmed_at is None:
-        _queue_opt_in(session, subscriber, now)
+        queue_opt_in(session, subscriber, now)
     record(
         session,
         at=now,
@@ -203,10 +213,10 @@ def sign_up(
     chosen = chosen_components(session, page, components)
     found = _existing(session, page.slug, EMAIL, email)
     if found is None:
-        found = _add(session, NewSubscriber(EMAIL, email, page.slug, chosen), key, now)
+        found = add(session, NewSubscriber(EMAIL, email, page.slug, chosen), key, now)
     elif found.confirmed_at is None:
         found.components = chosen
-    _queue_opt_in(session, found, now)
+    queue_opt_in(session, found, now)
 
 
 def confirm(session: Session, subscriber: Subscriber, now: datetime) -> bool:
@@ -244,3 +254,18 @@ def remove(session: Session, subscriber: Subscriber, *, actor: str, now: datetim
     )
     session.delete(subscriber)
     session.flush()
+
+
+def enable(session: Session, subscriber: Subscriber, *, actor: str, now: datetime) -> None:
+    """An admin turns a disabled subscriber back on, its failure count cleared."""
+    subscriber.disabled_at = None
+    subscriber.disabled_reason = None
+    subscriber.failures, subscriber.failing_since = 0, None
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="status_page.subscriber.enable",
+        object_type="status_subscriber",
+        object_key=subscriber.code,
+    )
