@@ -62,11 +62,9 @@ def sign_up(client: TestClient, email: str, slug: str = "", **form: object) -> s
     return response.text
 
 
-def subscribe(
-    tocsin: Tocsin, client: TestClient, smtp: SmtpSink, email: str, **form: object
-) -> dict[str, str]:
+def subscribe(tocsin: Tocsin, client: TestClient, smtp: SmtpSink, email: str) -> dict[str, str]:
     """Sign up and confirm; the links of the confirmation mail."""
-    sign_up(client, email, **form)
+    sign_up(client, email)
     tocsin.engine.run_until_idle()
     mail = smtp.to(email)[-1]
     found = links(mail)
