@@ -35,13 +35,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.domain.notification_rules import ContactMethod
 from tocsin.domain.refusals import NotFound
 from tocsin.engine import jobs as queue
-from tocsin.engine.registry import HandlerRegistry, JobContext, batched
+from tocsin.engine.registry import HandlerRegistry, JobContext, LeaseLost, batched
+from tocsin.engine.tables import Job
 from tocsin.notify import outbox
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
@@ -367,12 +368,31 @@ def _failed(session: Session, outgoing: Outgoing, error: str, *, last: bool, now
             )
 
 
+def _keep_lease(session: Session, ctx: JobContext, now: datetime) -> None:
+    """Lease the job afresh for the send; LeaseLost when another worker took it over.
+
+    A claim leases a batch of jobs at once; a job that waited in its batch
+    until the lease ran out may have been claimed again by another worker,
+    and both would send. The row lock taken here orders this against that
+    claim: whoever comes second finds the job is not its own.
+    """
+    held = session.execute(
+        update(Job)
+        .where(Job.id == ctx.job.id, Job.state == queue.RUNNING, Job.lease_owner == ctx.owner)
+        .values(lease_expires_at=now + ctx.lease)
+        .execution_options(synchronize_session=False)
+    )
+    if not isinstance(held, CursorResult) or held.rowcount != 1:
+        raise LeaseLost(f"job {ctx.job.id} is no longer leased to {ctx.owner}")
+
+
 @batched
 def deliver(ctx: JobContext, job: Deliver) -> None:
     notify = NotifySettings.from_env()
     key = subscriber_links.link_key(ctx.database.settings)
     now = ctx.clock.now()
     with ctx.transaction(finish=False) as session:
+        _keep_lease(session, ctx, now)
         outgoing = _prepare(session, job.delivery_id, notify, now)
     if outgoing is None:
         with ctx.transaction():
