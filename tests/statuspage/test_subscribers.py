@@ -302,6 +302,12 @@ def test_a_bad_address_is_refused_on_the_form(
     assert refused.status_code == 422 and "must be an email address" in refused.text
     form = web.get("/status/subscribe")
     assert form.status_code == 200 and 'name="email"' in form.text and "<script>" not in form.text
+    empty = web.post("/status/subscribe", data={})
+    assert empty.status_code == 422 and "Please fill in: email" in empty.text
+    assert empty.headers["content-type"].startswith("text/html")
+    unknown = web.post("/status/nowhere/subscribe", data={"email": "a@example.com"})
+    assert unknown.status_code == 404 and "no status page" in unknown.text
+    assert unknown.headers["content-type"].startswith("text/html")
 
 
 def test_outbox_mode_records_mail_without_link_secrets(

@@ -20,15 +20,20 @@ without JavaScript.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
 
 from tocsin.auth.deps import remote_addr
 from tocsin.auth.throttle import LoginThrottle, ThrottlePolicy
-from tocsin.domain.refusals import Invalid, NotFound
+from tocsin.domain.refusals import Invalid, NotFound, Refusal
+from tocsin.http.errors import refusal_status, text
 from tocsin.http.runtime import runtime_of
 from tocsin.statuspage import public_pages, subscriber_links, subscribers
 from tocsin.statuspage.audiences import MAIN
@@ -36,7 +41,32 @@ from tocsin.statuspage.public_routes import editions, readable
 from tocsin.statuspage.published import Edition
 from tocsin.statuspage.tables import Subscriber
 
-router = APIRouter(include_in_schema=False)
+
+class PageRoute(APIRoute):
+    """Refusals and bad form input answered with a page (same status), not JSON.
+
+    What :class:`tocsin.console.route.ConsoleRoute` does for the console, for
+    readers who are not signed in; the capability cannot use the console's.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Refusal as refused:
+                return _refused(request, refusal_status(refused), text(str(refused), 500))
+            except RequestValidationError as invalid:
+                fields = ", ".join(str(fault.get("loc", ("",))[-1]) for fault in invalid.errors())
+                return _refused(request, 422, f"Please fill in: {fields}.")
+            except OperationalError:
+                return _refused(request, 503, "We are busy; please try again shortly.")
+
+        return answer
+
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 #: Sign-ups: 3 per email address and 10 per client address in an hour.
 POLICY = ThrottlePolicy(per_user=3, per_address=10, window=timedelta(hours=1))
@@ -138,6 +168,11 @@ def _edition(request: Request, slug: str) -> Edition:
         return editions(request).current(slug)
     except NotFound:
         return editions(request).current(MAIN)
+
+
+def _refused(request: Request, status: int, message: str) -> Response:
+    edition = editions(request).current(MAIN)
+    return _render("subscribe_done.html", edition, status=status, message=message)
 
 
 def _gone(request: Request) -> Response:
