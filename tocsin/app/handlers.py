@@ -18,7 +18,7 @@ from tocsin.incidents.changes import INCIDENT_CHANGED, IncidentChanged
 from tocsin.oncall import handoff
 from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
-from tocsin.statuspage import automatic, maintenance_jobs
+from tocsin.statuspage import automatic, maintenance_jobs, subscriber_delivery
 from tocsin.statuspage import export as status_export
 
 
@@ -42,4 +42,5 @@ def builtin_registry() -> HandlerRegistry:
     maintenance_jobs.register(registry)
     registry.register(INCIDENT_CHANGED, incident_changed)
     status_export.register(registry)
+    subscriber_delivery.register(registry)
     return registry

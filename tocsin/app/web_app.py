@@ -32,6 +32,7 @@ from tocsin.oncall import routes as oncall
 from tocsin.paging import routes as paging_api
 from tocsin.statuspage import public_routes as status_public
 from tocsin.statuspage import routes as status_api
+from tocsin.statuspage import subscriber_pages, subscriber_routes
 from tocsin.statuspage.published import Editions
 from tocsin.web import ack, api_docs
 from tocsin.web.headers import SecurityHeaders
@@ -52,6 +53,8 @@ ROUTERS = (
     *oncall.ROUTERS,
     paging_api.router,
     status_api.router,
+    subscriber_routes.router,
+    subscriber_pages.router,
     status_public.router,
     status_public.pages_router,
     ack.router,

@@ -31,7 +31,7 @@ from tocsin.incidents import configured, records
 from tocsin.incidents.editing import Actor, append
 from tocsin.incidents.tables import Incident
 from tocsin.statuspage import components as component_states
-from tocsin.statuspage import exporting, freshness, maintenance
+from tocsin.statuspage import exporting, freshness, maintenance, subscriber_jobs
 from tocsin.statuspage.config_schema import ComponentStatus
 from tocsin.statuspage.tables import PublicIncident, PublicUpdate
 
@@ -212,6 +212,7 @@ def post_update(
     exporting.queue(session, now)
     if kind is Kind.MAINTENANCE:
         maintenance.follow(session, public, now)
+    subscriber_jobs.queue_fan_out(session, public, update, now)
     if incident is not None:
         text = f"Public update ({draft.status}): {body}"
         append(session, incident, EntryDraft(EntryKind.STATUS_UPDATE, text, actor.name, at), now)

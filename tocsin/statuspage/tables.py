@@ -105,17 +105,30 @@ class PublicUpdate(Base):
 
 
 class Subscriber(Base):
-    """Someone told about public updates: an email address or a webhook."""
+    """Someone told about public updates: an email address, a webhook, Slack or Teams.
+
+    ``page`` is the slug of the page subscribed to (the main page: empty);
+    ``components`` narrows it to some of that page's components. An email
+    subscriber is told nothing until ``confirmed_at`` (double opt-in);
+    subscribers an admin creates for a URL are confirmed at once. Links in
+    messages carry a secret derived from the subscriber's code (see
+    :mod:`tocsin.statuspage.subscriber_links`); only its SHA-256 is stored.
+    """
 
     __tablename__ = "status_subscribers"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (
+        UniqueConstraint("page", "channel", "address"),
+        Index("ix_status_subscribers_channel", "channel", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    #: The slug of the page subscribed to; "" for the main page.
+    page: Mapped[str] = mapped_column(String(40), default="")
     #: email, webhook, slack or teams
     channel: Mapped[str] = mapped_column(String(10))
     address: Mapped[str] = mapped_column(String(500))
-    #: Component names, or None for every component.
+    #: Component names, or None for every component of the page.
     components: Mapped[list[Any] | None] = mapped_column(default=None)
     #: The email told when a webhook is disabled.
     owner_email: Mapped[str | None] = mapped_column(String(320))
@@ -125,7 +138,9 @@ class Subscriber(Base):
     confirmed_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    #: Failed delivery attempts in a row (a success resets it), and since when.
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None]
 
 
 class Delivery(Base):
@@ -140,7 +155,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("status_subscribers.id"))
     update_id: Mapped[int] = mapped_column(ForeignKey("public_updates.id"))
-    #: queued, sent or failed
+    #: queued, sending, sent, failed or skipped (the subscriber was disabled meanwhile)
     state: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

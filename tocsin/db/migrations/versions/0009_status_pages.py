@@ -45,6 +45,7 @@ def upgrade() -> None:
         "status_subscribers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=16), nullable=False),
+        sa.Column("page", sa.String(length=40), nullable=False),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("address", sa.String(length=500), nullable=False),
         sa.Column("components", sa.JSON(), nullable=True),
@@ -55,12 +56,19 @@ def upgrade() -> None:
         sa.Column("disabled_at", tocsin.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("disabled_reason", sa.Text(), nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("failing_since", tocsin.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_status_subscribers")),
         sa.UniqueConstraint(
-            "channel", "address", name=op.f("uq_status_subscribers_channel_address")
+            "page",
+            "channel",
+            "address",
+            name=op.f("uq_status_subscribers_page_channel_address"),
         ),
         sa.UniqueConstraint("code", name=op.f("uq_status_subscribers_code")),
     )
+    with op.batch_alter_table("status_subscribers", schema=None) as batch_op:
+        batch_op.create_index("ix_status_subscribers_channel", ["channel", "id"], unique=False)
+
     op.create_table(
         "public_incidents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -167,6 +175,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_public_incidents_kind_created")
 
     op.drop_table("public_incidents")
+    with op.batch_alter_table("status_subscribers", schema=None) as batch_op:
+        batch_op.drop_index("ix_status_subscribers_channel")
+
     op.drop_table("status_subscribers")
     op.drop_table("status_components")
     with op.batch_alter_table("status_component_history", schema=None) as batch_op:

@@ -1,0 +1,422 @@
+"""Telling subscribers: the fan-out, one delivery per subscriber and update, and their log.
+
+``statuspage.fan_out`` reads :data:`FAN_OUT_BATCH` subscribers at a time (by
+id), writes a ``queued`` row in ``status_deliveries`` for each confirmed,
+enabled one that the update concerns, queues its ``statuspage.deliver`` job
+(keyed by update and subscriber) and, when the batch was full, the next
+batch's fan-out. Each batch commits with its job, so a crash repeats none.
+
+An update concerns a subscriber when the incident shows on the subscriber's
+page (every incident on the main page; elsewhere one listing a component of
+that page) and, if the subscriber chose components, lists one of them.
+
+``statuspage.deliver`` works in three steps, like paging's deliveries: mark
+the row *sending* (committed), send outside any transaction, record the
+outcome. A failure is retried with the engine's backoff; the last attempt (or
+a permanent failure) marks the row *failed*. A worker killed between sending
+and recording leaves the row *sending*; the retry sends again with the same
+``Message-ID`` (mail) or ``X-Tocsin-Delivery`` (webhooks), so receivers that
+deduplicate show it once. In outbox mode (``TOCSIN_DELIVERY=outbox``) the
+message is recorded in the outbox, without its link secrets, instead.
+
+A webhook, Slack or Teams subscriber whose deliveries failed
+:data:`DISABLE_AFTER_FAILURES` attempts in a row, over at least
+:data:`DISABLE_AFTER`, is disabled, and its owner (``owner_email``) is told.
+Email subscribers are never disabled this way: their failures are usually
+the mail server's.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.orm import Session
+
+from tocsin.domain.notification_rules import ContactMethod
+from tocsin.domain.refusals import NotFound
+from tocsin.engine import jobs as queue
+from tocsin.engine.registry import HandlerRegistry, JobContext, LeaseLost, batched
+from tocsin.engine.tables import Job
+from tocsin.notify import outbox
+from tocsin.notify.message import DeliveryError, Message
+from tocsin.notify.settings import NotifySettings
+from tocsin.statuspage import components as component_states
+from tocsin.statuspage import (
+    publishing,
+    reading,
+    subscriber_links,
+    subscriber_messages,
+    subscriber_notices,
+)
+from tocsin.statuspage.audiences import Audience, audience, audiences
+from tocsin.statuspage.config_schema import StatusPageSettings
+from tocsin.statuspage.public_pages import Clockface
+from tocsin.statuspage.statuspage_api import Shapes
+from tocsin.statuspage.subscriber_jobs import (
+    DELIVER,
+    DISABLED,
+    FAN_OUT,
+    OPT_IN,
+    Deliver,
+    Disabled,
+    FanOut,
+    deliver_key,
+    fan_out_key,
+)
+from tocsin.statuspage.subscriber_links import Links
+from tocsin.statuspage.subscriber_messages import Notice
+from tocsin.statuspage.subscriber_sending import (
+    WEBHOOK_TIMEOUT_SECONDS,
+    Mail,
+    message_id,
+    post_chat,
+    post_signed,
+    send_mail,
+    unsubscribe_headers,
+)
+from tocsin.statuspage.subscribers import EMAIL, SLACK, TEAMS, URL_CHANNELS, WEBHOOK
+from tocsin.statuspage.tables import Delivery, PublicIncident, PublicUpdate, Subscriber
+
+FAN_OUT_BATCH = 500
+DISABLE_AFTER_FAILURES = 10
+DISABLE_AFTER = timedelta(days=1)
+#: What the outbox calls these messages.
+OUTBOX_KIND = "status"
+#: Where webhook receivers read about the payload (``meta.documentation``).
+DOCUMENTATION_PATH = "/status/subscribers/webhooks"
+QUEUED, SENDING, SENT, FAILED, SKIPPED = "queued", "sending", "sent", "failed", "skipped"
+_DONE = frozenset({SENT, FAILED, SKIPPED})
+_NOTICES_KEPT = 64
+
+
+def interested(page: Audience | None, chosen: list[Any] | None, concerned: set[str]) -> bool:
+    """Whether an update about ``concerned`` components is told to a subscriber."""
+    if page is None:
+        return False
+    if page.components is not None and not concerned & page.components:
+        return False
+    return chosen is None or bool(concerned & {str(name) for name in chosen})
+
+
+def fan_out(ctx: JobContext, job: FanOut) -> None:
+    now = ctx.clock.now()
+    with ctx.transaction() as session:
+        update = session.get(PublicUpdate, job.update_id)
+        if update is None:
+            return
+        public = session.get(PublicIncident, update.public_incident_id)
+        assert public is not None
+        concerned = {str(name) for name in public.components}
+        concerned |= {str(item["name"]) for item in update.affected_components}
+        pages = {page.slug: page for page in audiences(component_states.settings(session))}
+        rows = session.execute(
+            select(Subscriber.id, Subscriber.page, Subscriber.components)
+            .where(
+                Subscriber.id > job.after,
+                Subscriber.confirmed_at.is_not(None),
+                Subscriber.disabled_at.is_(None),
+            )
+            .order_by(Subscriber.id)
+            .limit(FAN_OUT_BATCH)
+        ).all()
+        chosen = [
+            row.id for row in rows if interested(pages.get(row.page), row.components, concerned)
+        ]
+        if chosen:
+            written = session.execute(
+                insert(Delivery).returning(Delivery.id, Delivery.subscriber_id),
+                [
+                    {
+                        "subscriber_id": subscriber_id,
+                        "update_id": update.id,
+                        "state": QUEUED,
+                        "attempts": 0,
+                        "created_at": now,
+                    }
+                    for subscriber_id in chosen
+                ],
+            ).all()
+            for delivery_id, subscriber_id in written:
+                queue.enqueue(
+                    session,
+                    DELIVER,
+                    Deliver(delivery_id),
+                    now=now,
+                    idempotency_key=deliver_key(update.id, subscriber_id),
+                )
+        if len(rows) == FAN_OUT_BATCH:
+            last = rows[-1].id
+            queue.enqueue(
+                session,
+                FAN_OUT,
+                FanOut(update.id, after=last),
+                now=now,
+                idempotency_key=fan_out_key(update.id, last),
+            )
+
+
+# Notices: what one update says on one page, built once per process.
+_notices: OrderedDict[tuple[str, str], tuple[Notice, str]] = OrderedDict()
+_notices_lock = threading.Lock()
+
+
+def base_url(settings: StatusPageSettings, notify: NotifySettings) -> str:
+    """Where readers reach the page: the configured URL, else Tocsin's public URL."""
+    return (settings.url or notify.public_url).rstrip("/")
+
+
+def build_notice(
+    session: Session,
+    update: PublicUpdate,
+    public: PublicIncident,
+    page: Audience,
+    settings: StatusPageSettings,
+    base: str,
+    now: datetime,
+) -> Notice:
+    snapshot = reading.snapshot(session, page, settings, now)
+    told = [
+        row for row in publishing.updates(session, [public.id])[public.id] if row.id <= update.id
+    ]
+    story = reading.story(public, told)
+    document = Shapes(snapshot, base).story(story)
+    when = Clockface(snapshot.zone)
+    return Notice(
+        page_title=page.title,
+        page_id=Shapes(snapshot, base).page_id,
+        indicator=snapshot.indicator,
+        description=snapshot.description,
+        incident_name=public.name,
+        update_code=update.code,
+        update_status=update.status,
+        update_body=update.body,
+        affected=tuple(
+            (str(item["name"]), str(item["new_status"])) for item in update.affected_components
+        ),
+        incident_url=f"{base}{page.path}/incidents/{public.code}",
+        document=document,
+        shown_at=when(update.display_at),
+    )
+
+
+def _notice(
+    session: Session, update: PublicUpdate, slug: str, notify: NotifySettings, now: datetime
+) -> tuple[Notice, str] | None:
+    key = (update.code, slug)
+    with _notices_lock:
+        found = _notices.get(key)
+    if found is not None:
+        return found
+    settings = component_states.settings(session)
+    try:
+        page = audience(settings, slug)
+    except NotFound:
+        return None
+    public = session.get(PublicIncident, update.public_incident_id)
+    assert public is not None
+    base = base_url(settings, notify)
+    built = (build_notice(session, update, public, page, settings, base, now), base)
+    with _notices_lock:
+        _notices[key] = built
+        while len(_notices) > _NOTICES_KEPT:
+            _notices.popitem(last=False)
+    return built
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to go to one subscriber."""
+
+    delivery_id: int
+    channel: str
+    address: str
+    code: str
+    notice: Notice
+    base: str
+
+
+def _prepare(
+    session: Session, delivery_id: int, notify: NotifySettings, now: datetime
+) -> Outgoing | None:
+    """Mark the delivery sending and say what to send; None when nothing is to be sent."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None or delivery.state in _DONE:
+        return None
+    subscriber = session.get(Subscriber, delivery.subscriber_id)
+    update = session.get(PublicUpdate, delivery.update_id)
+    assert subscriber is not None and update is not None
+    found = None
+    if subscriber.disabled_at is None and subscriber.confirmed_at is not None:
+        found = _notice(session, update, subscriber.page, notify, now)
+    if found is None:
+        delivery.state = SKIPPED
+        return None
+    delivery.state = SENDING
+    delivery.attempts += 1
+    notice, base = found
+    return Outgoing(
+        delivery.id, subscriber.channel, subscriber.address, subscriber.code, notice, base
+    )
+
+
+def _message(outgoing: Outgoing, links: Links) -> tuple[str, str]:
+    """The subject and text the outbox records for ``outgoing``."""
+    notice = outgoing.notice
+    if outgoing.channel == EMAIL:
+        return subscriber_messages.email(notice, links)
+    payloads = {
+        WEBHOOK: lambda: subscriber_messages.webhook(
+            notice, links, outgoing.base + DOCUMENTATION_PATH
+        ),
+        SLACK: lambda: subscriber_messages.slack(notice, links),
+        TEAMS: lambda: subscriber_messages.teams(notice, links),
+    }
+    return notice.incident_name, json.dumps(payloads[outgoing.channel](), indent=2)
+
+
+def _send(outgoing: Outgoing, notify: NotifySettings, key: bytes, now: datetime) -> None:
+    notice = outgoing.notice
+    secret = subscriber_links.link_secret(key, outgoing.code)
+    links = Links(outgoing.base, outgoing.code, secret)
+    delivery = f"status.{notice.update_code}.{outgoing.code}"
+    if outgoing.channel == EMAIL:
+        subject, body = subscriber_messages.email(notice, links)
+        sender = notify.smtp.sender if notify.smtp else "tocsin@localhost"
+        mail = Mail(
+            outgoing.address,
+            subject,
+            body,
+            message_id(delivery, sender),
+            unsubscribe_headers(links.unsubscribe),
+        )
+        send_mail(notify.smtp, mail, notify.timeout)
+    elif outgoing.channel == WEBHOOK:
+        payload = subscriber_messages.webhook(notice, links, outgoing.base + DOCUMENTATION_PATH)
+        signing = subscriber_links.webhook_secret(key, outgoing.code)
+        post_signed(outgoing.address, payload, signing, delivery, now)
+    elif outgoing.channel == SLACK:
+        post_chat(
+            outgoing.address, subscriber_messages.slack(notice, links), WEBHOOK_TIMEOUT_SECONDS
+        )
+    else:
+        post_chat(
+            outgoing.address, subscriber_messages.teams(notice, links), WEBHOOK_TIMEOUT_SECONDS
+        )
+
+
+def _record_outbox(session: Session, outgoing: Outgoing, key: bytes, now: datetime) -> None:
+    secret = subscriber_links.link_secret(key, outgoing.code)
+    subject, body = _message(outgoing, Links(outgoing.base, outgoing.code, secret))
+    outbox.record(
+        session,
+        kind=OUTBOX_KIND,
+        user_name=None,
+        method=ContactMethod(0, outgoing.channel, outgoing.address),
+        message=Message(
+            subject,
+            subscriber_links.hide(body, secret),
+            f"status.{outgoing.notice.update_code}.{outgoing.code}",
+        ),
+        now=now,
+    )
+
+
+def _succeeded(session: Session, outgoing: Outgoing, now: datetime) -> None:
+    delivery = session.get(Delivery, outgoing.delivery_id)
+    if delivery is None:
+        return
+    delivery.state, delivery.sent_at, delivery.last_error = SENT, now, None
+    subscriber = session.get(Subscriber, delivery.subscriber_id)
+    if subscriber is not None and subscriber.failures:
+        subscriber.failures, subscriber.failing_since = 0, None
+
+
+def _failed(session: Session, outgoing: Outgoing, error: str, *, last: bool, now: datetime) -> None:
+    delivery = session.get(Delivery, outgoing.delivery_id)
+    if delivery is None:
+        return
+    delivery.state, delivery.last_error = (FAILED if last else QUEUED), error[:2000]
+    subscriber = session.get(Subscriber, delivery.subscriber_id, with_for_update=True)
+    if subscriber is None or subscriber.channel not in URL_CHANNELS:
+        return
+    subscriber.failures += 1
+    subscriber.failing_since = subscriber.failing_since or now
+    if (
+        subscriber.disabled_at is None
+        and subscriber.failures >= DISABLE_AFTER_FAILURES
+        and now - subscriber.failing_since >= DISABLE_AFTER
+    ):
+        since = subscriber.failing_since
+        subscriber.disabled_at = now
+        subscriber.disabled_reason = (
+            f"{subscriber.failures} delivery attempts in a row failed since "
+            f"{since:%Y-%m-%d %H:%M} UTC; the last: {error[:500]}"
+        )
+        if subscriber.owner_email:
+            queue.enqueue(
+                session,
+                DISABLED,
+                Disabled(subscriber.id),
+                now=now,
+                idempotency_key=f"{DISABLED.name}:{subscriber.id}:{now.isoformat()}",
+            )
+
+
+def _keep_lease(session: Session, ctx: JobContext, now: datetime) -> None:
+    """Lease the job afresh for the send; LeaseLost when another worker took it over.
+
+    A claim leases a batch of jobs at once; a job that waited in its batch
+    until the lease ran out may have been claimed again by another worker,
+    and both would send. The row lock taken here orders this against that
+    claim: whoever comes second finds the job is not its own.
+    """
+    held = session.execute(
+        update(Job)
+        .where(Job.id == ctx.job.id, Job.state == queue.RUNNING, Job.lease_owner == ctx.owner)
+        .values(lease_expires_at=now + ctx.lease)
+        .execution_options(synchronize_session=False)
+    )
+    if not isinstance(held, CursorResult) or held.rowcount != 1:
+        raise LeaseLost(f"job {ctx.job.id} is no longer leased to {ctx.owner}")
+
+
+@batched
+def deliver(ctx: JobContext, job: Deliver) -> None:
+    notify = NotifySettings.from_env()
+    key = subscriber_links.link_key(ctx.database.settings)
+    now = ctx.clock.now()
+    with ctx.transaction(finish=False) as session:
+        _keep_lease(session, ctx, now)
+        outgoing = _prepare(session, job.delivery_id, notify, now)
+    if outgoing is None:
+        with ctx.transaction():
+            return
+    if notify.outbox:
+        with ctx.transaction() as session:
+            _record_outbox(session, outgoing, key, now)
+            _succeeded(session, outgoing, now)
+        return
+    try:
+        _send(outgoing, notify, key, now)
+    except DeliveryError as error:
+        last = error.permanent or ctx.job.attempts >= ctx.job.max_attempts
+        with ctx.transaction(finish=last) as session:
+            _failed(session, outgoing, str(error), last=last, now=ctx.clock.now())
+        if not last:
+            raise
+        return
+    with ctx.transaction() as session:
+        _succeeded(session, outgoing, ctx.clock.now())
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(FAN_OUT, fan_out)
+    registry.register(DELIVER, deliver)
+    registry.register(OPT_IN, subscriber_notices.send_opt_in)
+    registry.register(DISABLED, subscriber_notices.send_disabled)

@@ -1,0 +1,79 @@
+"""The job kinds that tell subscribers, and the one call that starts them.
+
+Posting a public update with ``notify`` queues one ``statuspage.fan_out``
+job in the same transaction (:func:`queue_fan_out`); its handler
+(:mod:`tocsin.statuspage.subscriber_delivery`) queues one
+``statuspage.deliver`` job per interested subscriber, a batch at a time,
+each keyed by update and subscriber so that it is queued once.
+``statuspage.opt_in`` mails the confirmation link of a new email subscriber;
+``statuspage.subscriber_disabled`` tells a webhook's owner that it was
+disabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.engine import jobs as queue
+from tocsin.engine.kinds import JobKind
+from tocsin.statuspage.tables import PublicIncident, PublicUpdate
+
+
+@dataclass(frozen=True)
+class FanOut:
+    update_id: int
+    #: The subscriber id this batch starts after.
+    after: int = 0
+
+
+@dataclass(frozen=True)
+class Deliver:
+    delivery_id: int
+
+
+@dataclass(frozen=True)
+class OptIn:
+    subscriber_id: int
+    #: The address was confirmed already: the mail says so and carries the manage link.
+    already: bool = False
+
+
+@dataclass(frozen=True)
+class Disabled:
+    subscriber_id: int
+
+
+FAN_OUT = JobKind("statuspage.fan_out", FanOut)
+DELIVER = JobKind("statuspage.deliver", Deliver)
+OPT_IN = JobKind("statuspage.opt_in", OptIn)
+DISABLED = JobKind("statuspage.subscriber_disabled", Disabled)
+
+
+def fan_out_key(update_id: int, after: int) -> str:
+    return f"{FAN_OUT.name}:{update_id}:{after}"
+
+
+def deliver_key(update_id: int, subscriber_id: int) -> str:
+    return f"{DELIVER.name}:{update_id}:{subscriber_id}"
+
+
+def queue_fan_out(
+    session: Session, public: PublicIncident, update: PublicUpdate, now: datetime
+) -> bool:
+    """Tell subscribers about ``update`` (caller's transaction); False when it says not to.
+
+    Updates posted with ``notify`` false and backfilled incidents (told after
+    the fact) reach nobody.
+    """
+    if not update.notify or public.backfilled:
+        return False
+    return queue.enqueue(
+        session,
+        FAN_OUT,
+        FanOut(update.id),
+        now=now,
+        idempotency_key=fan_out_key(update.id, 0),
+    )

@@ -1,0 +1,216 @@
+"""The subscriber API, for admins only: list, create, delete, enable, CSV export and import.
+
+Email addresses are personal data, so every endpoint here needs an admin.
+Listings never show a secret: webhook URLs (Slack's and Teams' carry their
+secret in the path) show their host only, signing secrets their first
+characters. A webhook subscriber's signing secret is in the answer that
+creates it, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.auth.deps import Admin
+from tocsin.db import keyset
+from tocsin.domain.notification_rules import redact
+from tocsin.domain.refusals import Invalid, NotFound
+from tocsin.http.checked import CheckedRoute
+from tocsin.http.params import Cursor
+from tocsin.http.runtime import RuntimeDep
+from tocsin.statuspage import subscriber_csv, subscriber_links, subscribers
+from tocsin.statuspage.subscriber_schemas import (
+    Channel,
+    DeliveryOut,
+    DeliveryPage,
+    ImportOut,
+    SubscriberCreated,
+    SubscriberIn,
+    SubscriberOut,
+    SubscriberPage,
+)
+from tocsin.statuspage.subscribers import EMAIL, NewSubscriber
+from tocsin.statuspage.tables import Delivery, PublicUpdate, Subscriber
+
+router = APIRouter(
+    prefix="/api/v1/status-page", route_class=CheckedRoute, tags=["status page subscribers"]
+)
+
+#: Newest first; the channel filter has an index ending with the id.
+ORDER = keyset.Order((Subscriber.id.expression,))
+DELIVERY_ORDER = keyset.Order((Delivery.id.expression,), descending=False)
+Code = Annotated[str, Path(description="The subscriber's id", max_length=16)]
+UpdateCode = Annotated[str, Path(description="The public update's id", max_length=16)]
+CSV_EXAMPLE = "type,address,components\nemail,ada@example.com,Checkout;Search\n"
+
+
+def shown(row: Subscriber, key: bytes) -> SubscriberOut:
+    return SubscriberOut(
+        id=row.code,
+        channel=row.channel,
+        address=row.address if row.channel == EMAIL else redact(row.address),
+        page=row.page,
+        components=[str(name) for name in row.components] if row.components is not None else None,
+        owner_email=row.owner_email,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
+        failures=row.failures,
+        secret_hint=subscriber_links.hint(subscriber_links.webhook_secret(key, row.code))
+        if row.channel == subscribers.WEBHOOK
+        else None,
+    )
+
+
+@router.get("/subscribers", summary="Subscribers, newest first (admins only)")
+def list_subscribers(
+    _: Admin,
+    tocsin: RuntimeDep,
+    channel: Channel | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+) -> SubscriberPage:
+    key = subscriber_links.link_key(tocsin.settings)
+    query = select(Subscriber)
+    if channel is not None:
+        query = query.where(Subscriber.channel == channel)
+    with tocsin.database.sessions() as session:
+        found = keyset.page(session, query, ORDER, limit=limit, cursor=cursor)
+        return SubscriberPage(
+            subscribers=[shown(row, key) for row in found.rows], next_cursor=found.next_cursor
+        )
+
+
+@router.post("/subscribers", status_code=201, summary="Add a subscriber (admins only)")
+def create_subscriber(
+    body: SubscriberIn, principal: Admin, tocsin: RuntimeDep
+) -> SubscriberCreated:
+    key = subscriber_links.link_key(tocsin.settings)
+    new = NewSubscriber(
+        channel=body.channel,
+        address=body.address,
+        page=body.page,
+        components=body.components,
+        owner_email=body.owner_email,
+        confirmed=body.confirmed,
+    )
+    with tocsin.database.transaction() as session:
+        row = subscribers.create(
+            session, new, key=key, actor=principal.name, now=tocsin.clock.now()
+        )
+        out = shown(row, key)
+    secret = subscriber_links.webhook_secret(key, row.code) if row.channel == "webhook" else None
+    return SubscriberCreated(**out.model_dump(), secret=secret)
+
+
+@router.delete("/subscribers/{code}", status_code=204, summary="Remove a subscriber")
+def delete_subscriber(code: Code, principal: Admin, tocsin: RuntimeDep) -> None:
+    with tocsin.database.transaction() as session:
+        row = subscribers.find(session, code, lock=True)
+        subscribers.remove(session, row, actor=principal.name, now=tocsin.clock.now())
+
+
+@router.post("/subscribers/{code}/enable", summary="Enable a disabled subscriber again")
+def enable_subscriber(code: Code, principal: Admin, tocsin: RuntimeDep) -> SubscriberOut:
+    key = subscriber_links.link_key(tocsin.settings)
+    with tocsin.database.transaction() as session:
+        row = subscribers.find(session, code, lock=True)
+        subscribers.enable(session, row, actor=principal.name, now=tocsin.clock.now())
+        return shown(row, key)
+
+
+@router.get(
+    "/subscribers.csv",
+    summary="Every subscriber as CSV (admins only)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_subscribers(_: Admin, tocsin: RuntimeDep) -> StreamingResponse:
+    with tocsin.database.sessions() as session:
+        rows = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
+    headers = {"Content-Disposition": 'attachment; filename="subscribers.csv"'}
+    return StreamingResponse(
+        subscriber_csv.export(rows), media_type="text/csv; charset=utf-8", headers=headers
+    )
+
+
+@router.post(
+    "/subscribers.csv",
+    summary="Import subscribers from CSV: every row, or none when one is wrong",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}},
+        }
+    },
+)
+async def import_subscribers(request: Request, principal: Admin, tocsin: RuntimeDep) -> ImportOut:
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("csv", "must be UTF-8 text") from None
+    key = subscriber_links.link_key(tocsin.settings)
+
+    def run() -> ImportOut:
+        with tocsin.database.transaction() as session:
+            done = subscriber_csv.import_csv(
+                session, text, key=key, actor=principal.name, now=tocsin.clock.now()
+            )
+        return ImportOut(created=done.created, updated=done.updated, opt_in_sent=done.opt_in_sent)
+
+    return await run_in_threadpool(run)
+
+
+@router.get(
+    "/updates/{code}/deliveries",
+    summary="Who an update was told to, and how it went (admins only)",
+)
+def list_deliveries(
+    code: UpdateCode,
+    _: Admin,
+    tocsin: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+) -> DeliveryPage:
+    with tocsin.database.sessions() as session:
+        update_id = session.scalar(select(PublicUpdate.id).where(PublicUpdate.code == code))
+        if update_id is None:
+            raise NotFound(f"no public update {code!r}")
+        counts = dict(
+            session.execute(
+                select(Delivery.state, func.count())
+                .where(Delivery.update_id == update_id)
+                .group_by(Delivery.state)
+            ).all()
+        )
+        query = select(Delivery).where(Delivery.update_id == update_id)
+        found = keyset.page(session, query, DELIVERY_ORDER, limit=limit, cursor=cursor)
+        owners = {
+            row.id: row
+            for row in session.scalars(
+                select(Subscriber).where(Subscriber.id.in_([d.subscriber_id for d in found.rows]))
+            )
+        }
+        return DeliveryPage(
+            counts={str(state): int(n) for state, n in counts.items()},
+            deliveries=[
+                DeliveryOut(
+                    subscriber=owners[row.subscriber_id].code,
+                    channel=owners[row.subscriber_id].channel,
+                    state=row.state,
+                    attempts=row.attempts,
+                    last_error=row.last_error,
+                    created_at=row.created_at,
+                    sent_at=row.sent_at,
+                )
+                for row in found.rows
+            ],
+            next_cursor=found.next_cursor,
+        )
