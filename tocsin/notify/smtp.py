@@ -24,6 +24,11 @@ def send_email(settings: SmtpSettings | None, to: str, message: Message, timeout
     email["Message-ID"] = make_msgid(idstring=message.idempotency_key.replace(":", "."))
     email["X-Tocsin-Delivery"] = message.idempotency_key
     email.set_content(message.body)
+    send_composed(settings, email, timeout)
+
+
+def send_composed(settings: SmtpSettings, email: EmailMessage, timeout: float) -> None:
+    """Hand a composed mail to the SMTP server; :class:`DeliveryError` when it is not taken."""
     try:
         client: smtplib.SMTP
         if settings.security == "tls":

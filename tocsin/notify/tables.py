@@ -18,7 +18,9 @@ from tocsin.db.base import Base
 
 #: What an outbox message is.
 PAGE, STAKEHOLDER, ALARM, HANDOFF = "page", "stakeholder", "alarm", "handoff"
-KINDS = (PAGE, STAKEHOLDER, ALARM, HANDOFF)
+#: A status page subscriber's message.
+STATUS = "status"
+KINDS = (PAGE, STAKEHOLDER, ALARM, HANDOFF, STATUS)
 
 
 class OutboxMessage(Base):

@@ -17,7 +17,14 @@ Where things are:
   ``statuspage_api`` (Statuspage's JSON), ``feeds`` (Atom, RSS) and ``public_pages``
   (HTML, with ``templates/`` and ``static/``) render it.
 - ``public_routes``: what is served without login; ``routes`` and ``schemas``: the
-  management API.
+  management API; ``cli``: ``tocsin status``.
+- Subscribers: ``subscribers`` (signing up, confirming, unsubscribing),
+  ``subscriber_links`` (link secrets: only their hashes are stored),
+  ``subscriber_jobs`` and ``subscriber_delivery`` (the fan-out and one delivery per
+  subscriber and update), ``subscriber_messages`` and ``subscriber_sending`` (mail,
+  Statuspage webhooks, Slack, Teams), ``subscriber_notices`` (opt-in and disabled
+  notices), ``subscriber_csv``, ``subscriber_routes`` and ``subscriber_schemas`` (the
+  admin API), ``subscriber_pages`` (the public sign-up and manage pages).
 - ``exporting`` queues the static copy after each change, ``export`` writes it
   (atomically) and ``export_push`` pushes it to a command or a bucket.
 """

@@ -46,6 +46,7 @@ from tocsin.engine.tables import Job
 from tocsin.notify import outbox
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
+from tocsin.notify.tables import STATUS
 from tocsin.statuspage import components as component_states
 from tocsin.statuspage import (
     publishing,
@@ -86,8 +87,6 @@ from tocsin.statuspage.tables import Delivery, PublicIncident, PublicUpdate, Sub
 FAN_OUT_BATCH = 500
 DISABLE_AFTER_FAILURES = 10
 DISABLE_AFTER = timedelta(days=1)
-#: What the outbox calls these messages.
-OUTBOX_KIND = "status"
 #: Where webhook receivers read about the payload (``meta.documentation``).
 DOCUMENTATION_PATH = "/status/subscribers/webhooks"
 QUEUED, SENDING, SENT, FAILED, SKIPPED = "queued", "sending", "sent", "failed", "skipped"
@@ -315,7 +314,7 @@ def _record_outbox(session: Session, outgoing: Outgoing, key: bytes, now: dateti
     subject, body = _message(outgoing, Links(outgoing.base, outgoing.code, secret))
     outbox.record(
         session,
-        kind=OUTBOX_KIND,
+        kind=STATUS,
         user_name=None,
         method=ContactMethod(0, outgoing.channel, outgoing.address),
         message=Message(

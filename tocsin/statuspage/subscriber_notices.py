@@ -17,6 +17,7 @@ from tocsin.engine.registry import JobContext, PermanentFailure
 from tocsin.notify import outbox
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
+from tocsin.notify.tables import STATUS
 from tocsin.statuspage import components as component_states
 from tocsin.statuspage import subscriber_links, subscriber_messages
 from tocsin.statuspage.audiences import audience
@@ -24,8 +25,6 @@ from tocsin.statuspage.subscriber_jobs import Disabled, OptIn
 from tocsin.statuspage.subscriber_links import Links
 from tocsin.statuspage.subscriber_sending import Mail, message_id, send_mail, unsubscribe_headers
 from tocsin.statuspage.tables import Subscriber
-
-OUTBOX_KIND = "status"
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def _send(ctx: JobContext, notify: NotifySettings, mail: OneOff) -> None:
         with ctx.transaction() as session:
             outbox.record(
                 session,
-                kind=OUTBOX_KIND,
+                kind=STATUS,
                 user_name=None,
                 method=ContactMethod(0, "email", mail.to),
                 message=Message(

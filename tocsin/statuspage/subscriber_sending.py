@@ -17,8 +17,6 @@ incoming webhooks are posted unsigned: their URL is their secret.
 from __future__ import annotations
 
 import json
-import smtplib
-import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -27,6 +25,7 @@ from typing import Any
 
 from tocsin.notify.message import DeliveryError
 from tocsin.notify.settings import SmtpSettings
+from tocsin.notify.smtp import send_composed
 from tocsin.notify.webhook import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -36,7 +35,6 @@ from tocsin.notify.webhook import (
 )
 
 WEBHOOK_TIMEOUT_SECONDS = 30.0
-_PERMANENT = range(500, 600)
 #: Headers are not folded into encoded words: a folded List-Unsubscribe URL is unreadable.
 _POLICY = SMTP.clone(max_line_length=998)
 
@@ -79,30 +77,7 @@ def send_mail(settings: SmtpSettings | None, mail: Mail, timeout: float) -> None
     """Hand ``mail`` to the SMTP server; raise :class:`DeliveryError` when it is not taken."""
     if settings is None:
         raise DeliveryError("email is not configured (set TOCSIN_MAIL_HOST)", permanent=True)
-    composed = _composed(settings, mail)
-    try:
-        client: smtplib.SMTP
-        if settings.security == "tls":
-            context = ssl.create_default_context()
-            client = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=timeout, context=context
-            )
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
-        with client:
-            if settings.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if settings.username and settings.password:
-                client.login(settings.username, settings.password)
-            client.send_message(composed)
-    except smtplib.SMTPResponseException as error:
-        raise DeliveryError(
-            f"SMTP server answered {error.smtp_code}", permanent=error.smtp_code in _PERMANENT
-        ) from None
-    except smtplib.SMTPRecipientsRefused:
-        raise DeliveryError("SMTP server refused the recipient", permanent=True) from None
-    except (OSError, smtplib.SMTPException) as error:
-        raise DeliveryError(f"cannot reach SMTP server: {type(error).__name__}") from None
+    send_composed(settings, _composed(settings, mail), timeout)
 
 
 def encode(payload: dict[str, Any]) -> bytes:
