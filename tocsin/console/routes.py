@@ -19,6 +19,7 @@ from tocsin.console import (
     outbox,
     services,
     status_page,
+    status_subscribers,
 )
 from tocsin.console.live import Broadcaster
 from tocsin.db.database import Database
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     escalations.router,
     services.router,
     status_page.router,
+    status_subscribers.router,
     admin.router,
 )
 

@@ -23,7 +23,7 @@ from tocsin.domain.refusals import Refusal
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents.tables import Incident
 from tocsin.statuspage import components as component_states
-from tocsin.statuspage import publishing
+from tocsin.statuspage import publishing, subscriber_lists
 from tocsin.statuspage.routes import draft
 from tocsin.statuspage.schemas import UpdateIn
 from tocsin.statuspage.tables import PublicIncident
@@ -51,11 +51,13 @@ def _context(
     affected = [c for c in listed if c.name in public.components]
     others = [c for c in listed if c.name not in public.components]
     incident = session.get(Incident, public.incident_id) if public.incident_id else None
+    updates = publishing.updates(session, [public.id])[public.id]
     return {
         **SHARED,
         "public": public,
         "incident": incident,
-        "updates": publishing.updates(session, [public.id])[public.id],
+        "updates": updates,
+        "deliveries": subscriber_lists.counts_by_update(session, [u.id for u in updates]),
         "statuses": publishing.INCIDENT_STATUSES
         if kind is publishing.Kind.INCIDENT
         else publishing.MAINTENANCE_STATUSES,

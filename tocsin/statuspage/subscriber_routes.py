@@ -13,17 +13,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.auth.deps import Admin
-from tocsin.db import keyset
 from tocsin.domain.notification_rules import redact
-from tocsin.domain.refusals import Invalid, NotFound
+from tocsin.domain.refusals import Invalid
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Cursor
 from tocsin.http.runtime import RuntimeDep
-from tocsin.statuspage import subscriber_csv, subscriber_links, subscribers
+from tocsin.statuspage import subscriber_csv, subscriber_links, subscriber_lists, subscribers
 from tocsin.statuspage.subscriber_schemas import (
     Channel,
     DeliveryOut,
@@ -35,15 +34,12 @@ from tocsin.statuspage.subscriber_schemas import (
     SubscriberPage,
 )
 from tocsin.statuspage.subscribers import EMAIL, NewSubscriber
-from tocsin.statuspage.tables import Delivery, PublicUpdate, Subscriber
+from tocsin.statuspage.tables import Subscriber
 
 router = APIRouter(
     prefix="/api/v1/status-page", route_class=CheckedRoute, tags=["status page subscribers"]
 )
 
-#: Newest first; the channel filter has an index ending with the id.
-ORDER = keyset.Order((Subscriber.id.expression,))
-DELIVERY_ORDER = keyset.Order((Delivery.id.expression,), descending=False)
 Code = Annotated[str, Path(description="The subscriber's id", max_length=16)]
 UpdateCode = Annotated[str, Path(description="The public update's id", max_length=16)]
 CSV_EXAMPLE = "type,address,components\nemail,ada@example.com,Checkout;Search\n"
@@ -77,11 +73,8 @@ def list_subscribers(
     cursor: Cursor = None,
 ) -> SubscriberPage:
     key = subscriber_links.link_key(tocsin.settings)
-    query = select(Subscriber)
-    if channel is not None:
-        query = query.where(Subscriber.channel == channel)
     with tocsin.database.sessions() as session:
-        found = keyset.page(session, query, ORDER, limit=limit, cursor=cursor)
+        found = subscriber_lists.subscribers(session, channel=channel, limit=limit, cursor=cursor)
         return SubscriberPage(
             subscribers=[shown(row, key) for row in found.rows], next_cursor=found.next_cursor
         )
@@ -180,37 +173,20 @@ def list_deliveries(
     cursor: Cursor = None,
 ) -> DeliveryPage:
     with tocsin.database.sessions() as session:
-        update_id = session.scalar(select(PublicUpdate.id).where(PublicUpdate.code == code))
-        if update_id is None:
-            raise NotFound(f"no public update {code!r}")
-        counts = dict(
-            session.execute(
-                select(Delivery.state, func.count())
-                .where(Delivery.update_id == update_id)
-                .group_by(Delivery.state)
-            ).all()
-        )
-        query = select(Delivery).where(Delivery.update_id == update_id)
-        found = keyset.page(session, query, DELIVERY_ORDER, limit=limit, cursor=cursor)
-        owners = {
-            row.id: row
-            for row in session.scalars(
-                select(Subscriber).where(Subscriber.id.in_([d.subscriber_id for d in found.rows]))
+        found = subscriber_lists.deliveries(session, code, limit=limit, cursor=cursor)
+    return DeliveryPage(
+        counts=found.counts,
+        deliveries=[
+            DeliveryOut(
+                subscriber=owner.code,
+                channel=owner.channel,
+                state=row.state,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                created_at=row.created_at,
+                sent_at=row.sent_at,
             )
-        }
-        return DeliveryPage(
-            counts={str(state): int(n) for state, n in counts.items()},
-            deliveries=[
-                DeliveryOut(
-                    subscriber=owners[row.subscriber_id].code,
-                    channel=owners[row.subscriber_id].channel,
-                    state=row.state,
-                    attempts=row.attempts,
-                    last_error=row.last_error,
-                    created_at=row.created_at,
-                    sent_at=row.sent_at,
-                )
-                for row in found.rows
-            ],
-            next_cursor=found.next_cursor,
-        )
+            for row, owner in found.rows
+        ],
+        next_cursor=found.next_cursor,
+    )

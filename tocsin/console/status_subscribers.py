@@ -1,0 +1,85 @@
+"""The status page's subscribers in the console, and who each update was told to (admins only).
+
+Email addresses are personal data: only admins see this list. Webhook
+addresses show their host only, and no secret is ever shown. Removing a
+subscriber forgets it and its delivery log; a webhook disabled after repeated
+failures can be enabled again. Adding and importing subscribers is done
+through the API (``POST /api/v1/status-page/subscribers``, ``.../subscribers.csv``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tocsin.console.rendering import page
+from tocsin.console.route import ConsoleRoute
+from tocsin.console.viewer import Administering, AdministeringPage
+from tocsin.http.params import Cursor
+from tocsin.http.runtime import RuntimeDep
+from tocsin.statuspage import subscriber_lists, subscribers
+from tocsin.statuspage.subscriber_links import link_key
+from tocsin.statuspage.subscriber_routes import shown
+
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
+
+Code = Annotated[str, Path(max_length=16)]
+Channel = Annotated[str | None, Query(pattern="^(email|webhook|slack|teams)$")]
+PAGE_SIZE = 50
+LIST = "/status-page/subscribers"
+
+
+@router.get(LIST, response_class=HTMLResponse)
+def listing(
+    request: Request,
+    viewer: AdministeringPage,
+    tocsin: RuntimeDep,
+    channel: Channel = None,
+    cursor: Cursor = None,
+) -> Response:
+    key = link_key(tocsin.settings)
+    with tocsin.database.sessions() as session:
+        found = subscriber_lists.subscribers(
+            session, channel=channel, limit=PAGE_SIZE, cursor=cursor
+        )
+        rows = [shown(row, key) for row in found.rows]
+    context = {
+        "subscribers": rows,
+        "channel": channel,
+        "channels": subscribers.CHANNELS,
+        "next_cursor": found.next_cursor,
+    }
+    return page(request, "status/subscribers.html", viewer, context)
+
+
+@router.post(f"{LIST}/{{code}}/remove", response_class=HTMLResponse)
+def remove(code: Code, viewer: Administering, tocsin: RuntimeDep) -> Response:
+    with tocsin.database.transaction() as session:
+        found = subscribers.find(session, code, lock=True)
+        subscribers.remove(session, found, actor=viewer.name, now=tocsin.clock.now())
+    return RedirectResponse(LIST, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post(f"{LIST}/{{code}}/enable", response_class=HTMLResponse)
+def enable(code: Code, viewer: Administering, tocsin: RuntimeDep) -> Response:
+    with tocsin.database.transaction() as session:
+        found = subscribers.find(session, code, lock=True)
+        subscribers.enable(session, found, actor=viewer.name, now=tocsin.clock.now())
+    return RedirectResponse(LIST, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/status-page/updates/{code}/deliveries", response_class=HTMLResponse)
+def deliveries(
+    request: Request,
+    viewer: AdministeringPage,
+    tocsin: RuntimeDep,
+    code: Code,
+    cursor: Cursor = None,
+) -> Response:
+    with tocsin.database.sessions() as session:
+        found = subscriber_lists.deliveries(session, code, limit=PAGE_SIZE, cursor=cursor)
+        story = subscriber_lists.story_of(session, code)
+    context = {"code": code, "found": found, "story": story}
+    return page(request, "status/deliveries.html", viewer, context)
