@@ -62,8 +62,8 @@ def test_admins_list_remove_and_enable_subscribers_and_see_deliveries(
         follow_redirects=False,
     )
     assert answer.status_code == SEE_OTHER
-    listed = client.get("/status-page/subscribers").text
-    assert "gone@example.com" not in listed and "10 failures" not in listed
+    after = client.get("/status-page/subscribers").text
+    assert "gone@example.com" not in after and "10 failures" not in after
 
     reference = declare(client, responder)
     public = ok(
