@@ -65,7 +65,12 @@ def test_a_maintenance_starts_and_completes_on_its_own(
     assert _docs(client, upcoming, active) == [["scheduled"], []]
     assert "Database upgrade" in client.get("/status").text
 
-    clock.advance(hours=2)
+    clock.advance(hours=1)
+    settle(tocsin)
+    reminded = ok(client.get(f"/api/v1/status-page/incidents/{code}", headers=responder.headers))
+    assert reminded["updates"][0]["body"].startswith("Reminder: this maintenance starts at")
+    assert (reminded["status"], reminded["updates"][0]["notify"]) == ("scheduled", True)
+    clock.advance(hours=1)
     settle(tocsin)
     assert _docs(client, upcoming, active) == [[], ["in_progress"]]
     summary = ok(client.get("/api/v2/summary.json"))
@@ -77,7 +82,8 @@ def test_a_maintenance_starts_and_completes_on_its_own(
     settle(tocsin)
     assert _docs(client, upcoming, active) == [[], []]
     shown = ok(client.get(f"/api/v1/status-page/incidents/{code}", headers=responder.headers))
-    assert [u["status"] for u in shown["updates"]] == ["completed", "in_progress", "scheduled"]
+    statuses = [u["status"] for u in shown["updates"]]
+    assert statuses == ["completed", "in_progress", "scheduled", "scheduled"]
     summary = ok(client.get("/api/v2/summary.json"))
     assert {c["status"] for c in summary["components"]} == {"operational"}
 

@@ -11,7 +11,7 @@ file, so ``tocsin config apply`` leaves it alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,7 +86,7 @@ def follow(session: Session, public: PublicIncident, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class MaintenanceDue:
-    """Maintenance ``code`` is due to ``change`` ("start" or "complete")."""
+    """Maintenance ``code`` is due to ``change`` ("remind", "start" or "complete")."""
 
     code: str
     change: str
@@ -95,16 +95,29 @@ class MaintenanceDue:
 MAINTENANCE_DUE = JobKind("statuspage.maintenance.due", MaintenanceDue)
 
 
-def schedule(session: Session, public: PublicIncident, now: datetime) -> None:
-    """Queue the start and the completion of an automatic maintenance."""
-    if not public.auto_transition or public.scheduled_for is None:
+#: How long before a maintenance starts its subscribers are reminded of it.
+REMIND_BEFORE = timedelta(hours=1)
+
+
+def schedule(session: Session, public: PublicIncident, now: datetime, *, notify: bool) -> None:
+    """Queue the reminder before a maintenance, and the start and completion of an automatic one.
+
+    The reminder (when subscribers were told of it and it starts more than
+    :data:`REMIND_BEFORE` from now) is an update posted an hour before.
+    """
+    if public.scheduled_for is None:
         return
-    for change, due in (("start", public.scheduled_for), ("complete", public.scheduled_until)):
+    due: list[tuple[str, datetime | None]] = []
+    if notify and public.scheduled_for - REMIND_BEFORE > now:
+        due.append(("remind", public.scheduled_for - REMIND_BEFORE))
+    if public.auto_transition:
+        due += [("start", public.scheduled_for), ("complete", public.scheduled_until)]
+    for change, at in due:
         jobs.enqueue(
             session,
             MAINTENANCE_DUE,
             MaintenanceDue(public.code, change),
             now=now,
-            run_at=due,
+            run_at=at,
             idempotency_key=f"{MAINTENANCE_DUE.name}:{public.code}:{change}",
         )

@@ -344,7 +344,7 @@ def schedule_maintenance(
     public.auto_transition = auto_transition
     public.components = list(dict.fromkeys(components))
     post_update(session, public, UpdateDraft("scheduled", body, notify=notify), actor, now)
-    maintenance.schedule(session, public, now)
+    maintenance.schedule(session, public, now, notify=notify)
     return public
 
 
