@@ -18,7 +18,14 @@ from tocsin.incidents.changes import INCIDENT_CHANGED, IncidentChanged
 from tocsin.oncall import handoff
 from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
-from tocsin.statuspage import automatic, maintenance_jobs, subscriber_delivery
+from tocsin.statuspage import (
+    automatic,
+    cadence,
+    maintenance_jobs,
+    messages,
+    reports,
+    subscriber_delivery,
+)
 from tocsin.statuspage import export as status_export
 
 
@@ -43,4 +50,7 @@ def builtin_registry() -> HandlerRegistry:
     registry.register(INCIDENT_CHANGED, incident_changed)
     status_export.register(registry)
     subscriber_delivery.register(registry)
+    cadence.register(registry)
+    reports.register(registry)
+    messages.register(registry)
     return registry

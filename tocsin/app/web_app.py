@@ -30,6 +30,7 @@ from tocsin.incidents import classify_routes as classify
 from tocsin.incidents import routes as incidents
 from tocsin.oncall import routes as oncall
 from tocsin.paging import routes as paging_api
+from tocsin.statuspage import drafting_routes as status_drafting
 from tocsin.statuspage import public_routes as status_public
 from tocsin.statuspage import routes as status_api
 from tocsin.statuspage import subscriber_pages, subscriber_routes
@@ -55,6 +56,7 @@ ROUTERS = (
     status_api.router,
     subscriber_routes.router,
     subscriber_pages.router,
+    status_drafting.router,
     status_public.router,
     status_public.pages_router,
     ack.router,

@@ -30,8 +30,8 @@ from tocsin.domain.timeline import EntryDraft, EntryKind
 from tocsin.incidents import configured, records
 from tocsin.incidents.editing import Actor, append
 from tocsin.incidents.tables import Incident
+from tocsin.statuspage import communications, exporting, freshness, maintenance, subscriber_jobs
 from tocsin.statuspage import components as component_states
-from tocsin.statuspage import exporting, freshness, maintenance, subscriber_jobs
 from tocsin.statuspage.config_schema import ComponentStatus
 from tocsin.statuspage.tables import PublicIncident, PublicUpdate
 
@@ -216,6 +216,7 @@ def post_update(
     if incident is not None:
         text = f"Public update ({draft.status}): {body}"
         append(session, incident, EntryDraft(EntryKind.STATUS_UPDATE, text, actor.name, at), now)
+    communications.after_update(session, public, update, incident, now)
     record(
         session,
         at=now,

@@ -7,6 +7,7 @@ either role is held). Public readers use :mod:`tocsin.statuspage.public_routes`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -21,8 +22,8 @@ from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import records
 from tocsin.incidents.editing import Actor
 from tocsin.incidents.schemas import ErrorOut, ValidationErrorOut
+from tocsin.statuspage import cadence, publishing
 from tocsin.statuspage import components as component_states
-from tocsin.statuspage import publishing
 from tocsin.statuspage.publishing import Impact, UpdateDraft
 from tocsin.statuspage.schemas import (
     BackfillIn,
@@ -97,8 +98,9 @@ def component_out(component: component_states.Component) -> ComponentOut:
     )
 
 
-def public_out(session: Session, public: PublicIncident) -> PublicIncidentOut:
+def public_out(session: Session, public: PublicIncident, now: datetime) -> PublicIncidentOut:
     updates = publishing.updates(session, [public.id])[public.id]
+    late = cadence.overdue(session, public, now)
     return PublicIncidentOut(
         id=public.code,
         kind="maintenance" if public.kind == "maintenance" else "incident",
@@ -113,6 +115,8 @@ def public_out(session: Session, public: PublicIncident) -> PublicIncidentOut:
         scheduled_for=public.scheduled_for,
         scheduled_until=public.scheduled_until,
         last_update_at=public.last_update_at,
+        next_update_due=cadence.next_update_due(session, public),
+        overdue_seconds=int(late.total_seconds()) if late is not None else None,
         url=f"/status/incidents/{public.code}",
         updates=[
             UpdateOut(
@@ -159,17 +163,18 @@ def set_component(
 
 @router.get("/status-page/incidents", summary="Public incidents and maintenance, newest first")
 def list_public(_: Viewer, tocsin: RuntimeDep) -> list[PublicIncidentOut]:
+    now = tocsin.clock.now()
     with tocsin.database.sessions() as session:
         rows = session.scalars(
             select(PublicIncident).order_by(PublicIncident.started_at.desc()).limit(100)
         )
-        return [public_out(session, row) for row in rows]
+        return [public_out(session, row, now) for row in rows]
 
 
 @router.get("/status-page/incidents/{code}", summary="A public incident or maintenance")
 def show_public(code: Code, _: Viewer, tocsin: RuntimeDep) -> PublicIncidentOut:
     with tocsin.database.sessions() as session:
-        return public_out(session, publishing.find(session, code))
+        return public_out(session, publishing.find(session, code), tocsin.clock.now())
 
 
 @router.post(
@@ -195,7 +200,7 @@ def publish(
             actor=actor(principal, request),
             now=tocsin.clock.now(),
         )
-        return public_out(session, public)
+        return public_out(session, public, tocsin.clock.now())
 
 
 @router.post(
@@ -212,7 +217,7 @@ def post_update(
         publishing.post_update(
             session, public, draft(body), actor(principal, request), tocsin.clock.now()
         )
-        return public_out(session, public)
+        return public_out(session, public, tocsin.clock.now())
 
 
 @router.post(
@@ -236,7 +241,7 @@ def backfill(
             now=tocsin.clock.now(),
             incident=incident,
         )
-        return public_out(session, public)
+        return public_out(session, public, tocsin.clock.now())
 
 
 @router.post(
@@ -263,4 +268,4 @@ def schedule(
             actor=actor(principal, request),
             now=tocsin.clock.now(),
         )
-        return public_out(session, public)
+        return public_out(session, public, tocsin.clock.now())

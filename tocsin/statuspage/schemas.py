@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.http.params import Instant
-from tocsin.statuspage.config_schema import ComponentStatus
+from tocsin.statuspage.config_schema import ComponentStatus, TemplateName
 
 IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved", "postmortem"]
 MaintenanceStatus = Literal["scheduled", "in_progress", "verifying", "completed"]
@@ -177,5 +177,68 @@ class PublicIncidentOut(BaseModel):
     scheduled_for: datetime | None
     scheduled_until: datetime | None
     last_update_at: datetime
+    next_update_due: datetime | None = Field(
+        description="When the next public update is due: the last one plus the severity's "
+        "communication interval (None once resolved, for maintenance, or without a severity)"
+    )
+    overdue_seconds: int | None = Field(
+        description="How long past next_update_due it is; None while it is not overdue"
+    )
     url: str
     updates: list[UpdateOut]
+
+
+class DraftOut(BaseModel):
+    template: TemplateName
+    #: Whether the template gets the public context (no timeline, roles or internal title).
+    public: bool
+    text: str
+
+
+class PreviewIn(Strict):
+    template: TemplateName = Field(
+        description="Which message the text drafts: it decides the context it gets"
+    )
+    text: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="Jinja2 template text",
+        examples=["We are still investigating; next update by {{ next_update }} {{ zone }}."],
+    )
+    name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The public name to use while the incident is not published",
+    )
+
+
+class NoUpdateIn(Strict):
+    notify: bool = Field(default=True, description="Tell subscribers")
+
+
+class SummaryOut(BaseModel):
+    incident: str
+    #: The draft from the post_resolution_summary template, to edit before approving.
+    draft: str
+    approved: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+    #: The customers of the incident's services, who get the approved summary.
+    customers: list[str]
+
+
+class SummaryApproveIn(Strict):
+    text: str = Field(min_length=1, max_length=20_000, description="The edited summary")
+
+
+class SummaryApprovedOut(BaseModel):
+    incident: str
+    approved_by: str
+    sent_to: list[str]
+
+
+class ReportOut(BaseModel):
+    incident: str
+    #: The people of each audience role the report went to.
+    sent_to: dict[str, list[str]]
+    next_report_due: datetime | None

@@ -1,0 +1,98 @@
+"""Messages the status page's communications send: reminders, internal reports, customer mails.
+
+They travel like paging's stakeholder notices (:mod:`tocsin.paging.notices`):
+queueing one is a ``statuspage.message`` job written in the caller's
+transaction under an idempotency key, so a message is queued at most once
+whatever retries or races happen; its handler sends it to the person's first
+contact method that takes it (their email when they have none), or to a
+plain address (customers), through :func:`tocsin.paging.notices.send_notice`.
+In outbox mode (``TOCSIN_DELIVERY=outbox``) the message is recorded in the
+outbox (kind ``stakeholder``) instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.auth.tables import User
+from tocsin.domain.notification_rules import ContactMethod
+from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
+from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
+from tocsin.notify import tables as outbox_store
+from tocsin.notify.message import DeliveryError, Message
+from tocsin.notify.settings import NotifySettings
+from tocsin.paging.directory import contact_methods
+from tocsin.paging.notices import send_notice
+
+#: What a message is, in its ``data.event`` (webhooks and chat see it).
+REMINDER, INTERNAL_REPORT, CUSTOMER = "update_reminder", "internal_report", "customer_notification"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one Tocsin user (``user``) or one email address (``address``)."""
+
+    subject: str
+    body: str
+    #: REMINDER, INTERNAL_REPORT or CUSTOMER.
+    event: str
+    #: The incident's reference, for receivers that sort by it.
+    incident: str
+    user: str | None = None
+    address: str | None = None
+
+
+MESSAGE = JobKind("statuspage.message", Outgoing)
+
+
+def queue(session: Session, outgoing: Outgoing, *, key: str, now: datetime) -> bool:
+    """Queue ``outgoing`` once per ``key`` (in the caller's transaction); False if it was."""
+    return jobs.enqueue(
+        session, MESSAGE, outgoing, now=now, idempotency_key=f"{MESSAGE.name}:{key}"
+    )
+
+
+def _methods(ctx: JobContext, outgoing: Outgoing) -> list[ContactMethod]:
+    if outgoing.address is not None:
+        return [ContactMethod(0, "email", outgoing.address)]
+    with ctx.database.sessions() as session:
+        user = session.scalar(select(User).where(User.name == outgoing.user))
+    methods = contact_methods(user) if user is not None else []
+    if not methods and user is not None and user.email:
+        methods = [ContactMethod(0, "email", user.email)]
+    return methods
+
+
+def send(ctx: JobContext, outgoing: Outgoing) -> None:
+    """The ``statuspage.message`` job: deliver it (or record it in the outbox)."""
+    methods = _methods(ctx, outgoing)
+    if not methods:
+        raise PermanentFailure(f"{outgoing.user} has no contact method or email")
+    message = Message(
+        subject=outgoing.subject,
+        body=outgoing.body,
+        idempotency_key=f"tocsin-statuspage-{ctx.job.id}",
+        data={"event": outgoing.event, "incident": outgoing.incident},
+    )
+    try:
+        send_notice(
+            ctx,
+            NotifySettings.from_env(),
+            kind=outbox_store.STAKEHOLDER,
+            user_name=outgoing.user,
+            methods=methods,
+            message=message,
+        )
+    except DeliveryError as error:
+        if error.permanent:
+            raise PermanentFailure(str(error)) from error
+        raise
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(MESSAGE, send)
