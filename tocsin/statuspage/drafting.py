@@ -5,7 +5,8 @@ named in :class:`~tocsin.statuspage.config_schema.TemplateName`: the built-in
 default (plain, factual words, below) unless ``status_page.templates``
 configures one. Templates run in Jinja2's sandbox with ``StrictUndefined``:
 naming something the context lacks fails, with the line, instead of leaving
-a blank; touching Python internals (``__class__``...) is refused; ``range``
+a blank; touching Python internals (``__class__``...) or changing the
+context's lists and dicts is refused; ``range``
 and ``lipsum`` are gone and ``*``/``**`` are bounded, so a template cannot
 make a huge answer. Rendering never sends anything: sending is the caller's
 business (a preview is just a render).
@@ -38,7 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -154,8 +155,8 @@ _STATUS_WORDS = {
 }
 
 
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, without ways to make a huge answer (``range``, big repetitions)."""
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's sandbox that refuses changing lists and dicts, bounding ``*`` and ``**``."""
 
     intercepted_binops = frozenset({"*", "**"})
 
