@@ -27,4 +27,11 @@ Where things are:
   admin API), ``subscriber_pages`` (the public sign-up and manage pages).
 - ``exporting`` queues the static copy after each change, ``export`` writes it
   (atomically) and ``export_push`` pushes it to a command or a bucket.
+- Communications (docs/communications.md): ``drafting`` renders the message
+  templates in a sandbox (``drafting_routes``: drafts, previews and the
+  speakers' one-call messages); ``cadence`` is the public update deadline and
+  its reminders; ``reports`` the internal reports to the severity's audience;
+  ``customers`` the mails to enterprise customers; ``speaking`` the no-update
+  update and the post-resolution summary; ``messages`` sends them all;
+  ``communications`` is what a public update sets off.
 """

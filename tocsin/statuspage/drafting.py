@@ -31,7 +31,7 @@ docs/communications.md lists every key with examples.
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -67,6 +67,8 @@ PUBLIC_TEMPLATES = frozenset(
 OUTPUT_LIMIT = 5000
 _SEQUENCE_LIMIT = 1000
 _POWER_LIMIT = 64
+#: The public name drafts use for an incident not published yet, unless given one.
+UNPUBLISHED_NAME = "Service disruption"
 #: The author of the timeline entries Tocsin writes itself.
 AUTOMATIC_AUTHOR = "tocsin"
 #: The marker the default summary leaves where a person must write; approval refuses it.
@@ -249,10 +251,15 @@ class Subject:
     incident: Incident
     public: PublicIncident | None
     #: The public name to use before the incident is published.
-    name: str = "Service disruption"
+    name: str = UNPUBLISHED_NAME
 
 
-def _times(zone: ZoneInfo) -> tuple[Any, Any]:
+Format = Callable[[datetime], str]
+
+
+def _times(zone: ZoneInfo) -> tuple[Format, Format]:
+    """Formatters of times in ``zone``: "10:20" and "2026-01-05 10:20 CET"."""
+
     def short(value: datetime) -> str:
         return value.astimezone(zone).strftime("%H:%M")
 
@@ -406,7 +413,7 @@ def draft(
 
 def subject_of(session: Session, incident: Incident, name: str | None = None) -> Subject:
     public = session.scalar(select(PublicIncident).where(PublicIncident.incident_id == incident.id))
-    return Subject(incident, public, name or Subject.name)
+    return Subject(incident, public, name or UNPUBLISHED_NAME)
 
 
 def draft_or_default(

@@ -6,6 +6,8 @@ also appended to the Tocsin incident's timeline (as a ``status_update``
 entry), and nothing of the timeline travels the other way. Resolving (or
 completing a maintenance) returns its components to operational unless the
 update says otherwise or another unresolved public incident still lists them.
+Each update also plans what follows it (:mod:`tocsin.statuspage.communications`:
+the next deadline's reminder, internal reports, customer mails), in its transaction.
 
 Only the incident's Incident Commander or Communications Lead (or an admin)
 speaks for it once either role is held; before that, any responder may, so
