@@ -333,3 +333,27 @@ def test_the_management_api_shows_when_the_next_update_is_due(
     assert listed[0]["next_update_due"] == "2026-01-05T12:00:00Z"
     assert listed[0]["overdue_seconds"] == 300
     assert code == listed[0]["id"]
+
+
+def test_raising_the_severity_brings_the_reminder_forward(
+    tocsin: Tocsin, api: TestClient, responder: Caller, clock: FakeClock
+) -> None:
+    reference = declare(api, responder, severity="SEV-2")
+    code = publish(api, responder, reference)
+    assign(api, responder, reference, "communications_lead", "carol")
+    assert shown(api, responder, code) == ("2026-01-05T10:30:00Z", None)
+    at(clock, tocsin, 10, 5)
+    raised = api.post(
+        f"/api/v1/incidents/{reference}/severity",
+        json={"severity": "SEV-1", "reason": "every checkout fails"},
+        headers=responder.headers,
+    )
+    assert raised.status_code == 200, raised.text
+    assert shown(api, responder, code) == ("2026-01-05T10:15:00Z", None)
+    at(clock, tocsin, 10, 14, 59)
+    assert reminders(tocsin) == []
+    at(clock, tocsin, 10, 15)
+    assert reminders(tocsin) == [("carol", "carol@example.com")], "SEV-1's 15 minutes, not 30"
+    at(clock, tocsin, 10, 22, 30)
+    at(clock, tocsin, 10, 30)
+    assert len(reminders(tocsin)) == 3, "10:15, 10:22:30, 10:30: once each despite two plans"

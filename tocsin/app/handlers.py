@@ -4,7 +4,8 @@ Capabilities talk through job kinds: paging handles the jobs alerts queue
 (``alert_group.opened``, ``alert_group.changed``) and incidents queue
 (``incident.stakeholders``). ``incident.changed`` is followed by two
 capabilities, here in one transaction: paging (the incident's escalation) and
-the status page (components of services published automatically). Formal
+the status page (components of services published automatically, and the
+communications' deadlines a severity change moves). Formal
 declaration runs named hooks, given here, once per registry.
 """
 
@@ -21,6 +22,7 @@ from tocsin.paging import triggers as paging
 from tocsin.statuspage import (
     automatic,
     cadence,
+    communications,
     maintenance_jobs,
     messages,
     reports,
@@ -36,6 +38,7 @@ def incident_changed(ctx: JobContext, changed: IncidentChanged) -> None:
         now = ctx.clock.now()
         subjects.follow_incident(session, changed, now)
         automatic.follow_incident(session, changed, now)
+        communications.follow_incident(session, changed, now)
 
 
 def builtin_registry() -> HandlerRegistry:

@@ -5,7 +5,7 @@ published incident may go without a public update. It is a deadline, not a
 timer: it runs from the incident's last public update
 (``PublicIncident.last_update_at``), so every update moves it, and it stops
 when the public incident is resolved. Levels are read when asked, so a
-severity change moves the deadline shown at once.
+severity change moves the deadline at once.
 
 When the deadline passes, the incident's Communications Lead (else its
 Incident Commander, else whoever posted the last update) is reminded through
@@ -20,10 +20,10 @@ in its transaction). The job names the update it follows; when it runs and
 a newer update exists, it does nothing, so posting an update clears the
 reminders. Its idempotency key holds the update and the time it is due, and
 each reminder message's key holds the update, the half-interval slot and the
-person, so a reminder is sent at most once per slot. A job that finds the
-deadline later than planned (the severity was lowered) waits for the new one;
-raising the severity shows at once in :func:`overdue`, but a reminder already
-planned keeps its time.
+person, so a reminder is sent at most once per slot. A severity change
+(``incident.changed``, :func:`tocsin.statuspage.communications.follow_incident`)
+plans a reminder at the new deadline; a job that finds the deadline later than
+planned (the severity was lowered) waits for the new one.
 """
 
 from __future__ import annotations
