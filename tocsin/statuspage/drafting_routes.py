@@ -26,7 +26,14 @@ from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import records
 from tocsin.statuspage import customers, drafting, publishing, reports, speaking
 from tocsin.statuspage.config_schema import TemplateName
-from tocsin.statuspage.routes import Code, Reference, actor, public_out
+from tocsin.statuspage.routes import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Code,
+    Reference,
+    actor,
+    public_out,
+)
 from tocsin.statuspage.schemas import (
     DraftOut,
     NoUpdateIn,
@@ -38,7 +45,9 @@ from tocsin.statuspage.schemas import (
     SummaryOut,
 )
 
-router = APIRouter(prefix="/api/v1", route_class=CheckedRoute, tags=["status page"])
+router = APIRouter(
+    prefix="/api/v1", route_class=CheckedRoute, tags=["status page"], responses=READ_ERRORS
+)
 
 PublicName = Annotated[
     str | None,
@@ -49,6 +58,7 @@ PublicName = Annotated[
 @router.get(
     "/incidents/{reference}/drafts/{template}",
     summary="Draft a message about an incident from a template (nothing is sent)",
+    responses=WRITE_ERRORS,
 )
 def get_draft(
     reference: Reference,
@@ -69,6 +79,7 @@ def get_draft(
     summary="Render template text against an incident, as a template would be (nothing is sent)",
     description="A template that does not parse, names something its context lacks or tries "
     "to reach Python internals answers 422 with the line.",
+    responses=WRITE_ERRORS,
 )
 def preview(reference: Reference, body: PreviewIn, _: Responder, tocsin: RuntimeDep) -> DraftOut:
     with tocsin.database.sessions() as session:
@@ -84,6 +95,7 @@ def preview(reference: Reference, body: PreviewIn, _: Responder, tocsin: Runtime
     "/status-page/incidents/{code}/no-update",
     status_code=201,
     summary='Post a "no-update update" from the no_update template',
+    responses=WRITE_ERRORS,
 )
 def no_update(
     code: Code,
@@ -103,6 +115,7 @@ def no_update(
 @router.get(
     "/incidents/{reference}/post-resolution-summary",
     summary="The post-resolution summary: its draft, and the approved text once approved",
+    responses=WRITE_ERRORS,
 )
 def get_summary(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> SummaryOut:
     with tocsin.database.sessions() as session:
@@ -126,6 +139,7 @@ def get_summary(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> SummaryO
     "/incidents/{reference}/post-resolution-summary",
     status_code=201,
     summary="Approve the edited post-resolution summary and send it to the customers",
+    responses=WRITE_ERRORS,
 )
 def approve_summary(
     reference: Reference,
@@ -148,6 +162,7 @@ def approve_summary(
     "/incidents/{reference}/internal-report",
     status_code=201,
     summary="Send the internal report to the severity's audience now",
+    responses=WRITE_ERRORS,
 )
 def send_report(
     reference: Reference, principal: Responder, tocsin: RuntimeDep, request: Request
