@@ -243,7 +243,8 @@ def test_the_escalation_audience_gets_internal_reports_on_its_own_cadence(
 
     at(clock, tocsin, 10, 20)
     sent = ok(
-        api.post(f"/api/v1/incidents/{reference}/internal-report", headers=responder.headers), 201
+        api.post(f"/api/v1/status-page/internal-reports/{reference}", headers=responder.headers),
+        201,
     )
     assert sent["sent_to"] == {"vp_of_engineering": ["victor"]}
     assert sent["next_report_due"] == "2026-01-05T10:35:00Z"
@@ -281,16 +282,14 @@ def test_customers_hear_of_publication_resolution_and_the_approved_summary(
     assert len(resolved) == 2
     assert 'The problem "Checkout errors" is resolved. It lasted 40 minutes.' in resolved[0].body
 
-    summary = ok(
-        api.get(f"/api/v1/incidents/{reference}/post-resolution-summary", headers=responder.headers)
-    )
+    summary = ok(api.get(f"/api/v1/status-page/summaries/{reference}", headers=responder.headers))
     assert summary["approved"] is None and summary["customers"] == [
         "ops@bigcustomer.example",
         "cto@bigcustomer.example",
     ]
     assert "Rolled back deploy 4711" in summary["draft"]
     assert "[To be written: what we will change" in summary["draft"]
-    path = f"/api/v1/incidents/{reference}/post-resolution-summary"
+    path = f"/api/v1/status-page/summaries/{reference}"
     early = api.post(path, json={"text": "Done."}, headers=admin.headers)
     assert early.status_code == 409, "the Tocsin incident is not resolved yet"
     resolve = api.post(

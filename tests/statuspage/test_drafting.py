@@ -77,7 +77,7 @@ def preview(
     api: TestClient, caller: Caller, reference: str, text: str, template: str = "investigating"
 ) -> Any:
     return api.post(
-        f"/api/v1/incidents/{reference}/drafts/preview",
+        f"/api/v1/status-page/drafts/{reference}/preview",
         json={"template": template, "text": text},
         headers=caller.headers,
     )
@@ -95,7 +95,7 @@ def test_default_drafts_are_plain_words_with_the_next_update_in_the_pages_zone(
     reference, _ = published(api, responder)
     clock.set(TEN + timedelta(minutes=5))
     draft = ok(
-        api.get(f"/api/v1/incidents/{reference}/drafts/investigating", headers=responder.headers)
+        api.get(f"/api/v1/status-page/drafts/{reference}/investigating", headers=responder.headers)
     )
     assert draft == {
         "template": "investigating",
@@ -104,14 +104,16 @@ def test_default_drafts_are_plain_words_with_the_next_update_in_the_pages_zone(
         "We will post an update by 11:20 CET.",
     }
     resolved = ok(
-        api.get(f"/api/v1/incidents/{reference}/drafts/resolved", headers=responder.headers)
+        api.get(f"/api/v1/status-page/drafts/{reference}/resolved", headers=responder.headers)
     )
     assert resolved["text"] == (
         "The problem with Checkout and Payments API is resolved. It lasted 5 minutes. "
         "We are sorry for the trouble this caused."
     )
     report = ok(
-        api.get(f"/api/v1/incidents/{reference}/drafts/internal_report", headers=responder.headers)
+        api.get(
+            f"/api/v1/status-page/drafts/{reference}/internal_report", headers=responder.headers
+        )
     )
     assert report["public"] is False and f"{MARKER} note: restarted db-7" in report["text"]
 
@@ -122,7 +124,9 @@ def test_every_template_drafts_and_no_public_one_sees_internal_data(
     reference, _ = published(api, responder)
     for name in TemplateName:
         text = ok(
-            api.get(f"/api/v1/incidents/{reference}/drafts/{name.value}", headers=responder.headers)
+            api.get(
+                f"/api/v1/status-page/drafts/{reference}/{name.value}", headers=responder.headers
+            )
         )["text"]
         assert text.strip()
         if name in drafting.PUBLIC_TEMPLATES:
@@ -203,7 +207,7 @@ def test_previews_need_a_responder_and_an_existing_incident(
     reference, _ = published(api, responder)
     assert preview(api, viewer, reference, "x").status_code == 403
     assert preview(api, responder, "INC-999", "x").status_code == 404
-    unknown = api.get(f"/api/v1/incidents/{reference}/drafts/nonsense", headers=viewer.headers)
+    unknown = api.get(f"/api/v1/status-page/drafts/{reference}/nonsense", headers=viewer.headers)
     assert unknown.status_code == 422
 
 
@@ -233,7 +237,7 @@ def test_an_unpublished_incident_drafts_under_the_name_given(
     api: TestClient, responder: Caller
 ) -> None:
     reference = declare(api, responder)
-    path = f"/api/v1/incidents/{reference}/drafts/preview"
+    path = f"/api/v1/status-page/drafts/{reference}/preview"
     named = ok(
         api.post(
             path,
@@ -243,7 +247,7 @@ def test_an_unpublished_incident_drafts_under_the_name_given(
     )
     assert named["text"] == "Slow pages"
     anonymous = ok(
-        api.get(f"/api/v1/incidents/{reference}/drafts/identified", headers=responder.headers)
+        api.get(f"/api/v1/status-page/drafts/{reference}/identified", headers=responder.headers)
     )
     assert "Payments failing" not in anonymous["text"]
 

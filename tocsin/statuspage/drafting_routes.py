@@ -1,14 +1,14 @@
 """Drafts, previews and the speakers' one-call messages (``/api/v1``).
 
-- ``GET /incidents/{reference}/drafts/{template}``: a message drafted from a
+- ``GET /status-page/drafts/{reference}/{template}``: a message drafted from a
   template about an incident, without sending it (viewers may read drafts).
-- ``POST /incidents/{reference}/drafts/preview``: any template text rendered
+- ``POST /status-page/drafts/{reference}/preview``: any template text rendered
   against an incident, as the named template would be; a broken template is a
   422 naming its line. Nothing is saved or sent.
 - ``POST /status-page/incidents/{code}/no-update``: post a no-update update.
-- ``GET``/``POST /incidents/{reference}/post-resolution-summary``: the draft and
+- ``GET``/``POST /status-page/summaries/{reference}``: the draft and
   what was approved; approving the edited text sends it to customers.
-- ``POST /incidents/{reference}/internal-report``: send the internal report now.
+- ``POST /status-page/internal-reports/{reference}``: send the internal report now.
 
 Writes take a responder, and the same speakers as publishing (the IC or the
 Communications Lead once either is held, or an admin).
@@ -56,7 +56,7 @@ PublicName = Annotated[
 
 
 @router.get(
-    "/incidents/{reference}/drafts/{template}",
+    "/status-page/drafts/{reference}/{template}",
     summary="Draft a message about an incident from a template (nothing is sent)",
     responses=WRITE_ERRORS,
 )
@@ -75,7 +75,7 @@ def get_draft(
 
 
 @router.post(
-    "/incidents/{reference}/drafts/preview",
+    "/status-page/drafts/{reference}/preview",
     summary="Render template text against an incident, as a template would be (nothing is sent)",
     description="A template that does not parse, names something its context lacks or tries "
     "to reach Python internals answers 422 with the line.",
@@ -113,7 +113,7 @@ def no_update(
 
 
 @router.get(
-    "/incidents/{reference}/post-resolution-summary",
+    "/status-page/summaries/{reference}",
     summary="The post-resolution summary: its draft, and the approved text once approved",
     responses=WRITE_ERRORS,
 )
@@ -136,7 +136,7 @@ def get_summary(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> SummaryO
 
 
 @router.post(
-    "/incidents/{reference}/post-resolution-summary",
+    "/status-page/summaries/{reference}",
     status_code=201,
     summary="Approve the edited post-resolution summary and send it to the customers",
     responses=WRITE_ERRORS,
@@ -159,7 +159,7 @@ def approve_summary(
 
 
 @router.post(
-    "/incidents/{reference}/internal-report",
+    "/status-page/internal-reports/{reference}",
     status_code=201,
     summary="Send the internal report to the severity's audience now",
     responses=WRITE_ERRORS,

@@ -12,12 +12,14 @@ responding, mitigated).
 
 The cadence starts with the incident's first public update (publishing), and
 whenever someone sends a report by hand (``POST
-/api/v1/incidents/{reference}/internal-report``), which also moves the next
-one an interval later. Each report is one ``statuspage.message`` per person,
-keyed by incident, time and person, and one timeline entry (the last of
-which is where the next deadline is counted from). A ``statuspage.internal_report``
-job is keyed by the time it is due, so starting the cadence twice plans one
-job, and a job that finds a newer report waits for the new deadline.
+/api/v1/status-page/internal-reports/{reference}``), which also moves the next
+one an interval later; a severity change or a reopening replans it
+(:func:`tocsin.statuspage.communications.follow_incident`). Each report is one
+``statuspage.message`` per person, keyed by incident, time and person, and one
+timeline entry (the last of which is where the next deadline is counted
+from). A ``statuspage.internal_report`` job is keyed by the time it is due,
+so starting the cadence twice plans one job, and a job that finds a newer
+report waits for the new deadline.
 """
 
 from __future__ import annotations

@@ -196,6 +196,18 @@ class DraftOut(BaseModel):
 
 
 class PreviewIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "template": "no_update",
+                    "text": "Still on it; next update by {{ next_update }} {{ zone }}.",
+                }
+            ]
+        },
+    )
+
     template: TemplateName = Field(
         description="Which message the text drafts: it decides the context it gets"
     )
@@ -213,6 +225,8 @@ class PreviewIn(Strict):
 
 
 class NoUpdateIn(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"notify": True}]})
+
     notify: bool = Field(default=True, description="Tell subscribers")
 
 
@@ -228,6 +242,18 @@ class SummaryOut(BaseModel):
 
 
 class SummaryApproveIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "What happened\nCheckout failed for 40 minutes...\n\n"
+                    "How it was fixed\n...\n\nWhat we will do to prevent it\n..."
+                }
+            ]
+        },
+    )
+
     text: str = Field(min_length=1, max_length=20_000, description="The edited summary")
 
 
