@@ -48,6 +48,7 @@ from tocsin.incidents.schemas import (
 )
 from tocsin.incidents.tables import Incident, TimelineRow
 from tocsin.paging.tables import EscalationRun, Page
+from tocsin.statuspage import cadence, publishing
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 
@@ -113,9 +114,12 @@ def incident(
     with tocsin.database.sessions() as session:
         found = records.find(session, reference)
         context = _body(session, found)
+        public = publishing.for_incident(session, found.id)
         context.update(
             {
                 "incident": outputs.incident_out(session, found),
+                "public": public,
+                "update_overdue": cadence.overdue(session, public, tocsin.clock.now()),
                 "now": tocsin.clock.now(),
                 "levels": configured.scale(session),
                 "roles": [role.value for role in Role],
