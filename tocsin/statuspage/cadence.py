@@ -14,7 +14,7 @@ half interval after that until an update is posted or the incident is
 resolved (SEV-1, updated at 10:05: reminders at 10:20, 10:27:30, 10:35...).
 Each reminder goes on the incident's timeline.
 
-How: posting an update queues one ``statuspage.reminder`` job at the
+How: posting an update queues one ``communications.reminder`` job at the
 deadline (:func:`schedule`, called by :func:`tocsin.statuspage.publishing.post_update`
 in its transaction). The job names the update it follows; when it runs and
 a newer update exists, it does nothing, so posting an update clears the
@@ -62,7 +62,7 @@ class ReminderDue:
     update: str
 
 
-REMINDER = JobKind("statuspage.reminder", ReminderDue)
+REMINDER = JobKind("communications.reminder", ReminderDue)
 
 
 def interval(session: Session, incident: Incident) -> timedelta | None:
@@ -172,7 +172,7 @@ def _message(
 
 
 def remind(ctx: JobContext, payload: ReminderDue) -> None:
-    """The ``statuspage.reminder`` job: remind once per half-interval slot, plan the next."""
+    """The ``communications.reminder`` job: remind once per half-interval slot, plan the next."""
     with ctx.transaction() as session:
         now = ctx.clock.now()
         public = session.get(PublicIncident, payload.public_id)

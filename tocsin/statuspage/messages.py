@@ -1,7 +1,7 @@
 """Messages the status page's communications send: reminders, internal reports, customer mails.
 
 They travel like paging's stakeholder notices (:mod:`tocsin.paging.notices`):
-queueing one is a ``statuspage.message`` job written in the caller's
+queueing one is a ``communications.message`` job written in the caller's
 transaction under an idempotency key, so a message is queued at most once
 whatever retries or races happen; its handler sends it to the person's first
 contact method that takes it (their email when they have none), or to a
@@ -47,7 +47,7 @@ class Outgoing:
     address: str | None = None
 
 
-MESSAGE = JobKind("statuspage.message", Outgoing)
+MESSAGE = JobKind("communications.message", Outgoing)
 
 
 def queue(session: Session, outgoing: Outgoing, *, key: str, now: datetime) -> bool:
@@ -69,7 +69,7 @@ def _methods(ctx: JobContext, outgoing: Outgoing) -> list[ContactMethod]:
 
 
 def send(ctx: JobContext, outgoing: Outgoing) -> None:
-    """The ``statuspage.message`` job: deliver it (or record it in the outbox)."""
+    """The ``communications.message`` job: deliver it (or record it in the outbox)."""
     methods = _methods(ctx, outgoing)
     if not methods:
         raise PermanentFailure(f"{outgoing.user} has no contact method or email")

@@ -15,9 +15,9 @@ whenever someone sends a report by hand (``POST
 /api/v1/status-page/internal-reports/{reference}``), which also moves the next
 one an interval later; a severity change or a reopening replans it
 (:func:`tocsin.statuspage.communications.follow_incident`). Each report is one
-``statuspage.message`` per person, keyed by incident, time and person, and one
+``communications.message`` per person, keyed by incident, time and person, and one
 timeline entry (the last of which is where the next deadline is counted
-from). A ``statuspage.internal_report`` job is keyed by the time it is due,
+from). A ``communications.internal_report`` job is keyed by the time it is due,
 so starting the cadence twice plans one job, and a job that finds a newer
 report waits for the new deadline.
 """
@@ -50,7 +50,7 @@ class ReportDue:
     incident_id: int
 
 
-INTERNAL_REPORT = JobKind("statuspage.internal_report", ReportDue)
+INTERNAL_REPORT = JobKind("communications.internal_report", ReportDue)
 
 
 def last_report_at(session: Session, incident_id: int) -> datetime | None:
@@ -129,7 +129,7 @@ def send(session: Session, incident: Incident, now: datetime, *, by: str) -> dic
 
 
 def report(ctx: JobContext, payload: ReportDue) -> None:
-    """The ``statuspage.internal_report`` job: report if the deadline passed, plan the next."""
+    """The ``communications.internal_report`` job: report if the deadline passed, plan the next."""
     with ctx.transaction() as session:
         now = ctx.clock.now()
         try:
