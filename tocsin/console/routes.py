@@ -18,6 +18,7 @@ from tocsin.console import (
     oncall,
     outbox,
     services,
+    status_messages,
     status_page,
     status_subscribers,
 )
@@ -36,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     services.router,
     status_page.router,
     status_subscribers.router,
+    status_messages.router,
     admin.router,
 )
 
