@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Form
 
 from tocsin.console.viewer import Viewer
 from tocsin.domain.refusals import Invalid
@@ -63,3 +66,50 @@ SHARED = {
     "component_statuses": COMPONENT_STATUSES,
     "impacts": IMPACTS,
 }
+
+
+@dataclass(frozen=True)
+class UpdateForm:
+    """The fields an update form posts (publishing adds the public name)."""
+
+    status: str
+    body: str
+    impact: str
+    component: list[str]
+    component_status: list[str]
+    notify: bool
+
+    def values(self) -> dict[str, Any]:
+        """What was typed, to show the form again when it is refused."""
+        chosen = dict(zip(self.component, self.component_status, strict=False))
+        return {
+            "status": self.status,
+            "body": self.body,
+            "impact": self.impact,
+            "notify": self.notify,
+            "components": {name: value for name, value in chosen.items() if value},
+        }
+
+    def payload(self) -> dict[str, Any]:
+        """The API's request body for it (validated by the caller's model)."""
+        return {
+            "status": self.status,
+            "body": self.body,
+            "components": component_statuses(self.component, self.component_status),
+            "notify": self.notify,
+            "impact": self.impact or None,
+        }
+
+
+def update_form(
+    status_: Annotated[str, Form(alias="status", max_length=20)] = "",
+    body: Annotated[str, Form(max_length=20_000)] = "",
+    impact: Annotated[str, Form(max_length=10)] = "",
+    component: Annotated[list[str], Form()] = [],  # noqa: B006
+    component_status: Annotated[list[str], Form()] = [],  # noqa: B006
+    notify: Annotated[bool, Form()] = False,
+) -> UpdateForm:
+    return UpdateForm(status_, body, impact, component, component_status, notify)
+
+
+UpdateFields = Annotated[UpdateForm, Depends(update_form)]

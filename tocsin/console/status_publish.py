@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tocsin.console.fields import local_instant
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute, explained
-from tocsin.console.status_fields import SHARED, actor, component_statuses, rows
+from tocsin.console.status_fields import SHARED, UpdateFields, actor, rows
 from tocsin.console.status_stories import path
 from tocsin.console.viewer import Responding, RespondingPage, Viewer
 from tocsin.domain.refusals import Refusal
@@ -99,42 +99,22 @@ def publish(
     viewer: Responding,
     tocsin: RuntimeDep,
     reference: Reference,
+    form: UpdateFields,
     name: Annotated[str, Form(max_length=1000)] = "",
-    impact: Annotated[str, Form(max_length=10)] = "",
-    status_: Annotated[str, Form(alias="status", max_length=20)] = "investigating",
-    body: Annotated[str, Form(max_length=20_000)] = "",
-    component: Annotated[list[str], Form()] = [],  # noqa: B006
-    component_status: Annotated[list[str], Form()] = [],  # noqa: B006
-    notify: Annotated[bool, Form()] = False,
 ) -> Response:
     """Publish the incident with its first update, then show it as the status page has it."""
-    chosen = dict(zip(component, component_status, strict=False))
-    values: dict[str, Any] = {
-        "name": name,
-        "impact": impact,
-        "status": status_,
-        "body": body,
-        "notify": notify,
-        "components": {key: value for key, value in chosen.items() if value},
-    }
+    values = {"name": name, **form.values()}
     try:
-        form = PublishIn.model_validate(
-            {
-                "name": name,
-                "impact": impact or None,
-                "status": status_,
-                "body": body,
-                "components": component_statuses(component, component_status),
-                "notify": notify,
-            }
+        published = PublishIn.model_validate(
+            {"name": name, **form.payload(), "status": form.status or "investigating"}
         )
         with tocsin.database.transaction() as session:
             incident = records.find(session, reference, lock=True)
             public, _ = publishing.publish(
                 session,
                 incident,
-                name=form.name,
-                draft=draft(form),
+                name=published.name,
+                draft=draft(published),
                 actor=actor(viewer),
                 now=tocsin.clock.now(),
             )

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute, explained
-from tocsin.console.status_fields import SHARED, actor, component_statuses, rows
+from tocsin.console.status_fields import SHARED, UpdateFields, actor, rows
 from tocsin.console.viewer import Responding, SignedIn, Viewer
 from tocsin.domain.refusals import Refusal
 from tocsin.http.runtime import RuntimeDep
@@ -156,32 +156,12 @@ def post_update(
     viewer: Responding,
     tocsin: RuntimeDep,
     code: Code,
-    status_: Annotated[str, Form(alias="status", max_length=20)] = "",
-    body: Annotated[str, Form(max_length=20_000)] = "",
-    impact: Annotated[str, Form(max_length=10)] = "",
-    component: Annotated[list[str], Form()] = [],  # noqa: B006
-    component_status: Annotated[list[str], Form()] = [],  # noqa: B006
-    notify: Annotated[bool, Form()] = False,
+    form: UpdateFields,
 ) -> Response:
     """Post an update; the page comes back with the text typed when it is refused."""
-    chosen = dict(zip(component, component_status, strict=False))
-    values: dict[str, Any] = {
-        "status": status_,
-        "body": body,
-        "impact": impact,
-        "notify": notify,
-        "components": {name: value for name, value in chosen.items() if value},
-    }
+    values = form.values()
     try:
-        update = UpdateIn.model_validate(
-            {
-                "status": status_,
-                "body": body,
-                "components": component_statuses(component, component_status),
-                "notify": notify,
-                "impact": impact or None,
-            }
-        )
+        update = UpdateIn.model_validate(form.payload())
         with tocsin.database.transaction() as session:
             public = publishing.find(session, code, lock=True)
             publishing.post_update(
