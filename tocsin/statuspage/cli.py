@@ -45,6 +45,16 @@ def _components(values: list[str] | None) -> dict[str, str]:
     return found
 
 
+def _update(status: str, body: str, component: list[str] | None, no_notify: bool) -> dict[str, Any]:
+    """The API body of an update (and of publishing's first one) from the options."""
+    return {
+        "status": status,
+        "body": body,
+        "components": _components(component),
+        "notify": not no_notify,
+    }
+
+
 def _print_public(public: dict[str, Any]) -> None:
     console.print(
         f"{public['id']}  {public['kind']}  {public['status']}  {public['name']}"
@@ -127,16 +137,8 @@ def publish(
     token: TokenOption = None,
 ) -> None:
     """Publish an incident on the status page with its first update."""
-    public = Remote(url, token).post(
-        f"/api/v1/incidents/{ref}/publish",
-        {
-            "name": name,
-            "body": body,
-            "status": status,
-            "components": _components(component),
-            "notify": not no_notify,
-        },
-    )
+    update = _update(status, body, component, no_notify)
+    public = Remote(url, token).post(f"/api/v1/incidents/{ref}/publish", {"name": name, **update})
     _print_public(public)
 
 
@@ -157,16 +159,8 @@ def update(
     token: TokenOption = None,
 ) -> None:
     """Post an update on a public incident or maintenance."""
-    public = Remote(url, token).post(
-        f"{API}/incidents/{code}/updates",
-        {
-            "status": status,
-            "body": body,
-            "components": _components(component),
-            "notify": not no_notify,
-        },
-    )
-    _print_public(public)
+    update = _update(status, body, component, no_notify)
+    _print_public(Remote(url, token).post(f"{API}/incidents/{code}/updates", update))
 
 
 @app.command()
