@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.console.test_viewer import _log_in
-from tests.statuspage.support import declare, ok, set_up
+from tests.statuspage.support import declare, ok, publish, set_up
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
@@ -21,17 +21,15 @@ def test_an_overdue_update_is_shown_drafted_from_a_template_and_cleared_in_one_c
 ) -> None:
     set_up(tocsin, tmp_path)
     reference = declare(client, responder)  # SEV-1: an update every 15 minutes
-    code = ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={
-                "name": "Checkout errors",
-                "body": "Investigating.",
-                "components": {"Checkout": "major_outage"},
-            },
-            headers=responder.headers,
-        ),
-        201,
+    code = publish(
+        client,
+        responder,
+        reference,
+        {
+            "name": "Checkout errors",
+            "body": "Investigating.",
+            "components": {"Checkout": "major_outage"},
+        },
     )["id"]
     token = _log_in(tocsin, client, "cora", "responder")
     page = client.get(f"/status-page/incidents/{code}").text

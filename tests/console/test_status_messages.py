@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.console.test_viewer import _log_in
-from tests.statuspage.support import declare, ok, set_up
+from tests.statuspage.support import declare, ok, publish, set_up
 from tocsin.app.service import Tocsin
 
 SEE_OTHER = 303
@@ -19,14 +19,7 @@ def test_templates_are_previewed_and_the_summary_is_approved_once_resolved(
 ) -> None:
     set_up(tocsin, tmp_path)
     reference = declare(client, admin)
-    ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={"name": "Checkout errors", "body": "Investigating."},
-            headers=admin.headers,
-        ),
-        201,
-    )
+    publish(client, admin, reference, {"name": "Checkout errors", "body": "Investigating."})
     token = _log_in(tocsin, client, "cora", "admin")
     drafted = client.get(f"/incidents/{reference}/messages?template=no_update").text
     assert "We are still investigating the problem" in drafted

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from tests.conftest import Caller, make_caller
 from tests.console.test_viewer import _log_in
-from tests.statuspage.support import declare, ok, set_up
+from tests.statuspage.support import declare, ok, publish, set_up
 from tocsin.app.service import Tocsin
 from tocsin.auth.tables import User
 from tocsin.console.status_page import TOPIC
@@ -294,13 +294,8 @@ def test_a_viewer_reads_but_is_offered_no_form(
     set_up(tocsin, tmp_path)
     writer = make_caller(tocsin, "wes", "responder")
     reference = declare(client, responder)
-    code = ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={"name": "Checkout errors", "body": "Looking into it."},
-            headers=writer.headers,
-        ),
-        201,
+    code = publish(
+        client, writer, reference, {"name": "Checkout errors", "body": "Looking into it."}
     )["id"]
     _log_in(tocsin, client, "vic", "viewer")
     overview = client.get("/status-page")

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from tests.conftest import Caller
 from tests.console.test_viewer import _log_in
-from tests.statuspage.support import declare, ok, set_up, settle
+from tests.statuspage.support import declare, ok, publish, set_up, settle
 from tocsin.app.service import Tocsin
 from tocsin.statuspage.tables import Subscriber
 
@@ -66,13 +66,8 @@ def test_admins_list_remove_and_enable_subscribers_and_see_deliveries(
     assert "gone@example.com" not in after and "10 failures" not in after
 
     reference = declare(client, responder)
-    public = ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={"name": "Checkout errors", "body": "Investigating."},
-            headers=responder.headers,
-        ),
-        201,
+    public = publish(
+        client, responder, reference, {"name": "Checkout errors", "body": "Investigating."}
     )
     settle(tocsin)
     story = client.get(f"/status-page/incidents/{public['id']}").text

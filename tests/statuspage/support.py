@@ -56,6 +56,14 @@ def declare(
     return reference
 
 
+def publish(client: TestClient, caller: Caller, reference: str, body: dict[str, Any]) -> Any:
+    """Publish ``reference`` through the API; the public incident (it must be accepted)."""
+    response = client.post(
+        f"/api/v1/incidents/{reference}/publish", json=body, headers=caller.headers
+    )
+    return ok(response, 201)
+
+
 def ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()

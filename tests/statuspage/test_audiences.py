@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tests.alerts.support import served
 from tests.conftest import Caller
 from tests.statuspage.statuspage_v2 import ENDPOINTS, check
-from tests.statuspage.support import declare, ok, set_up
+from tests.statuspage.support import declare, ok, publish, set_up
 from tocsin.app.service import Tocsin
 
 ALLOWED = """
@@ -27,17 +27,15 @@ def test_each_page_shows_its_own_components_and_incidents(
 ) -> None:
     set_up(tocsin, tmp_path)
     reference = declare(client, responder, services=("search",))
-    ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={
-                "name": "Slow search",
-                "body": "Looking.",
-                "components": {"Search": "degraded_performance"},
-            },
-            headers=responder.headers,
-        ),
-        201,
+    publish(
+        client,
+        responder,
+        reference,
+        {
+            "name": "Slow search",
+            "body": "Looking.",
+            "components": {"Search": "degraded_performance"},
+        },
     )
     main = ok(client.get("/api/v2/summary.json"))
     assert _names(main) == ["Payments", "Checkout", "Payments API", "Search"]

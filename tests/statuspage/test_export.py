@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from tests.alerts.support import configure
 from tests.conftest import Caller
-from tests.statuspage.support import CONFIG, declare, ok, set_up
+from tests.statuspage.support import CONFIG, declare, ok, publish, set_up
 from tocsin.app.cli import app as cli
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
@@ -97,19 +97,17 @@ def _publish(
         json={"text": "INTERNAL-MARKER db-7 is swapping", "kind": "observation"},
         headers=caller.headers,
     )
-    public = ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={
-                "name": "Checkout errors",
-                "body": "We are investigating failed payments.",
-                "components": {"Checkout": "major_outage", "Payments API": "partial_outage"}
-                if components is None
-                else components,
-            },
-            headers=caller.headers,
-        ),
-        201,
+    public = publish(
+        client,
+        caller,
+        reference,
+        {
+            "name": "Checkout errors",
+            "body": "We are investigating failed payments.",
+            "components": {"Checkout": "major_outage", "Payments API": "partial_outage"}
+            if components is None
+            else components,
+        },
     )
     return reference, str(public["id"])
 

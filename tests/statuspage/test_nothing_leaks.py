@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.alerts.support import integration, payload
 from tests.conftest import Caller
-from tests.statuspage.support import ok, set_up
+from tests.statuspage.support import ok, publish, set_up
 from tocsin.app.service import Tocsin
 
 PEOPLE = """
@@ -91,17 +91,15 @@ def test_no_public_output_carries_notes_people_alert_labels_or_internal_titles(
         json={"text": "INTERNAL-NOTE-MARKER customer X is angry", "kind": "observation"},
         headers=admin.headers,
     )
-    public = ok(
-        client.post(
-            f"/api/v1/incidents/{incident}/publish",
-            json={
-                "name": "Payments are failing",
-                "body": "We are investigating failed payments.",
-                "components": {"Payments API": "major_outage"},
-            },
-            headers=admin.headers,
-        ),
-        201,
+    public = publish(
+        client,
+        admin,
+        incident,
+        {
+            "name": "Payments are failing",
+            "body": "We are investigating failed payments.",
+            "components": {"Payments API": "major_outage"},
+        },
     )
     ok(
         client.post(

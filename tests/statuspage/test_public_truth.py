@@ -12,7 +12,7 @@ from tests.alerts.support import served
 from tests.conftest import Caller
 from tests.statuspage.consumer import scrape
 from tests.statuspage.statuspage_v2 import ENDPOINTS, check
-from tests.statuspage.support import declare, ok, set_up
+from tests.statuspage.support import declare, ok, publish, set_up
 from tests.statuspage.test_consumer import SERVICE_STATUS, component, info
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
@@ -63,17 +63,15 @@ def test_publishing_shows_the_same_story_in_html_json_atom_and_rss(
         json={"text": "INTERNAL-MARKER db-7 is swapping", "kind": "observation"},
         headers=responder.headers,
     )
-    public = ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={
-                "name": "Checkout errors",
-                "body": "We are investigating failed payments.",
-                "components": {"Checkout": "major_outage", "Payments API": "partial_outage"},
-            },
-            headers=responder.headers,
-        ),
-        201,
+    public = publish(
+        client,
+        responder,
+        reference,
+        {
+            "name": "Checkout errors",
+            "body": "We are investigating failed payments.",
+            "components": {"Checkout": "major_outage", "Payments API": "partial_outage"},
+        },
     )
     assert public["impact"] == "critical" and public["status"] == "investigating"
     code = public["id"]
@@ -125,17 +123,15 @@ def test_resolving_returns_components_to_operational_and_the_bar_keeps_the_outag
     set_up(tocsin, tmp_path)
     clock.set(clock.now().replace(hour=10, minute=0, second=0, microsecond=0))
     reference = declare(client, responder)
-    code = ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={
-                "name": "Checkout errors",
-                "body": "Investigating.",
-                "components": {"Checkout": "major_outage"},
-            },
-            headers=responder.headers,
-        ),
-        201,
+    code = publish(
+        client,
+        responder,
+        reference,
+        {
+            "name": "Checkout errors",
+            "body": "Investigating.",
+            "components": {"Checkout": "major_outage"},
+        },
     )["id"]
     clock.advance(timedelta(minutes=45))
     ok(
@@ -161,17 +157,15 @@ def test_a_real_statuspage_consumer_reads_tocsin(
     """statuspage-prometheus-exporter, pointed at Tocsin, sees the outage and the incident."""
     set_up(tocsin, tmp_path)
     reference = declare(client, responder)
-    code = ok(
-        client.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={
-                "name": "Checkout errors",
-                "body": "Investigating.",
-                "components": {"Checkout": "major_outage"},
-            },
-            headers=responder.headers,
-        ),
-        201,
+    code = publish(
+        client,
+        responder,
+        reference,
+        {
+            "name": "Checkout errors",
+            "body": "Investigating.",
+            "components": {"Checkout": "major_outage"},
+        },
     )["id"]
     with served(tocsin) as base_url:
         metrics = scrape(base_url)
