@@ -20,6 +20,7 @@ from tests.statuspage.support import declare, ok, set_up
 from tests.support.sinks import Email, SmtpSink, smtp_sink
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
+from tocsin.kernel.clock import FakeClock
 from tocsin.notify.tables import OutboxMessage
 from tocsin.statuspage.tables import Delivery, Subscriber
 
@@ -328,3 +329,43 @@ def test_outbox_mode_records_mail_without_link_secrets(
         assert session.scalars(select(Delivery.state)).all() == ["sent"]
     assert row.address == "boxed@example.com" and "Checkout errors" in row.subject
     assert secret not in row.body and "[token hidden]" in row.body
+
+
+def test_update_mails_share_a_connection_and_only_those_not_taken_are_sent_again(
+    tocsin: Tocsin, web: TestClient, smtp: SmtpSink, responder: Caller, clock: FakeClock
+) -> None:
+    readers = [f"reader-{n}@example.com" for n in range(5)]
+    for address in readers:
+        subscribe(tocsin, web, smtp, address)
+    smtp.refuse("reader-1@example.com", "550 5.1.1 No such mailbox")
+    smtp.refuse("reader-3@example.com", "451 4.3.0 Try again later")
+    connections = smtp.connections
+    publish(web, responder, {"Checkout": "major_outage"})
+    tocsin.engine.run_until_idle()
+    told = {address: len(updates_to(smtp, address)) for address in readers}
+    assert told == dict.fromkeys(readers, 1) | {readers[1]: 0, readers[3]: 0}
+    assert smtp.connections - connections == 1, "three mails over one connection"
+
+    def states() -> dict[str, tuple[str, int, str | None]]:
+        with tocsin.database.sessions() as session:
+            rows = session.execute(
+                select(
+                    Subscriber.address, Delivery.state, Delivery.attempts, Delivery.last_error
+                ).join(Delivery, Delivery.subscriber_id == Subscriber.id)
+            ).all()
+        return {row.address: (row.state, row.attempts, row.last_error) for row in rows}
+
+    first = states()
+    assert first[readers[1]] == ("failed", 1, "SMTP server answered 550")
+    assert first[readers[3]] == ("queued", 1, "SMTP server answered 451")
+    assert first[readers[0]] == ("sent", 1, None)
+
+    smtp.accept("reader-3@example.com")
+    clock.advance(minutes=10)
+    tocsin.engine.run_until_idle()
+    told = {address: len(updates_to(smtp, address)) for address in readers}
+    assert told == dict.fromkeys(readers, 1) | {readers[1]: 0}, "the retry sends only the one"
+    final = states()
+    assert final[readers[3]] == ("sent", 2, None)
+    assert final[readers[1]] == ("failed", 1, "SMTP server answered 550")
+    assert {final[address][0] for address in readers} == {"sent", "failed"}

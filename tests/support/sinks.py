@@ -40,12 +40,20 @@ class Email:
 class _Inbox:
     def __init__(self) -> None:
         self.emails: list[Email] = []
+        #: Addresses whose mail is answered with the given reply ("550 ...") and not kept.
+        self.refuse: dict[str, str] = {}
+        #: The client's (host, port) for every mail kept: one port per connection.
+        self.peers: list[object] = []
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.content if isinstance(envelope.content, bytes) else b""
         with self.lock:
+            for address in envelope.rcpt_tos:
+                if address in self.refuse:
+                    return self.refuse[address]
             self.emails.append(Email(tuple(envelope.rcpt_tos), message_from_bytes(content)))
+            self.peers.append(session.peer)
         return "250 Message accepted"
 
 
@@ -62,6 +70,21 @@ class SmtpSink:
 
     def to(self, address: str) -> list[Email]:
         return [email for email in self.emails if address in email.to]
+
+    def refuse(self, address: str, reply: str) -> None:
+        """Answer mail to ``address`` with ``reply`` (an SMTP reply line) from now on."""
+        with self.inbox.lock:
+            self.inbox.refuse[address] = reply
+
+    def accept(self, address: str) -> None:
+        with self.inbox.lock:
+            self.inbox.refuse.pop(address, None)
+
+    @property
+    def connections(self) -> int:
+        """How many connections the kept mails came over."""
+        with self.inbox.lock:
+            return len(set(self.inbox.peers))
 
 
 @contextmanager

@@ -10,6 +10,10 @@ An update concerns a subscriber when the incident shows on the subscriber's
 page (every incident on the main page; elsewhere one listing a component of
 that page) and, if the subscriber chose components, lists one of them.
 
+Email deliveries go :data:`MAIL_BATCH` to a ``statuspage.deliver_mail`` job,
+over one SMTP connection (connecting once per mail cost more than the rest
+of a delivery); each mail is still marked and recorded on its own row.
+
 ``statuspage.deliver`` works in three steps, like paging's deliveries: mark
 the row *sending* (committed), send outside any transaction, record the
 outcome. A failure is retried with the engine's backoff; the last attempt (or
@@ -35,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.domain.notification_rules import ContactMethod
@@ -46,6 +50,7 @@ from tocsin.engine.tables import Job
 from tocsin.notify import outbox
 from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
+from tocsin.notify.smtp import SmtpConnection
 from tocsin.notify.tables import STATUS
 from tocsin.statuspage import components as component_states
 from tocsin.statuspage import (
@@ -61,13 +66,17 @@ from tocsin.statuspage.public_pages import Clockface
 from tocsin.statuspage.statuspage_api import Shapes
 from tocsin.statuspage.subscriber_jobs import (
     DELIVER,
+    DELIVER_MAIL,
     DISABLED,
     FAN_OUT,
+    MAIL_BATCH,
     OPT_IN,
     Deliver,
+    DeliverMail,
     Disabled,
     FanOut,
     deliver_key,
+    deliver_mail_key,
     fan_out_key,
 )
 from tocsin.statuspage.subscriber_links import Links
@@ -75,6 +84,7 @@ from tocsin.statuspage.subscriber_messages import Notice
 from tocsin.statuspage.subscriber_sending import (
     WEBHOOK_TIMEOUT_SECONDS,
     Mail,
+    composed,
     message_id,
     post_chat,
     post_signed,
@@ -115,7 +125,7 @@ def fan_out(ctx: JobContext, job: FanOut) -> None:
         concerned |= {str(item["name"]) for item in update.affected_components}
         pages = {page.slug: page for page in audiences(component_states.settings(session))}
         rows = session.execute(
-            select(Subscriber.id, Subscriber.page, Subscriber.components)
+            select(Subscriber.id, Subscriber.page, Subscriber.components, Subscriber.channel)
             .where(
                 Subscriber.id > job.after,
                 Subscriber.confirmed_at.is_not(None),
@@ -125,7 +135,9 @@ def fan_out(ctx: JobContext, job: FanOut) -> None:
             .limit(FAN_OUT_BATCH)
         ).all()
         chosen = [
-            row.id for row in rows if interested(pages.get(row.page), row.components, concerned)
+            (row.id, row.channel)
+            for row in rows
+            if interested(pages.get(row.page), row.components, concerned)
         ]
         if chosen:
             written = session.execute(
@@ -138,17 +150,33 @@ def fan_out(ctx: JobContext, job: FanOut) -> None:
                         "attempts": 0,
                         "created_at": now,
                     }
-                    for subscriber_id in chosen
+                    for subscriber_id, _ in chosen
                 ],
             ).all()
-            for delivery_id, subscriber_id in written:
+            channels = dict(chosen)
+            mails = sorted(
+                (subscriber_id, delivery_id)
+                for delivery_id, subscriber_id in written
+                if channels[subscriber_id] == EMAIL
+            )
+            for start in range(0, len(mails), MAIL_BATCH):
+                group = mails[start : start + MAIL_BATCH]
                 queue.enqueue(
                     session,
-                    DELIVER,
-                    Deliver(delivery_id),
+                    DELIVER_MAIL,
+                    DeliverMail([delivery_id for _, delivery_id in group]),
                     now=now,
-                    idempotency_key=deliver_key(update.id, subscriber_id),
+                    idempotency_key=deliver_mail_key(update.id, group[0][0]),
                 )
+            for delivery_id, subscriber_id in written:
+                if channels[subscriber_id] != EMAIL:
+                    queue.enqueue(
+                        session,
+                        DELIVER,
+                        Deliver(delivery_id),
+                        now=now,
+                        idempotency_key=deliver_key(update.id, subscriber_id),
+                    )
         if len(rows) == FAN_OUT_BATCH:
             last = rows[-1].id
             queue.enqueue(
@@ -279,22 +307,27 @@ def _message(outgoing: Outgoing, links: Links) -> tuple[str, str]:
     return notice.incident_name, json.dumps(payloads[outgoing.channel](), indent=2)
 
 
+def _mail(outgoing: Outgoing, notify: NotifySettings, key: bytes) -> Mail:
+    notice = outgoing.notice
+    links = Links(outgoing.base, outgoing.code, subscriber_links.link_secret(key, outgoing.code))
+    subject, body = subscriber_messages.email(notice, links)
+    sender = notify.smtp.sender if notify.smtp else "tocsin@localhost"
+    return Mail(
+        outgoing.address,
+        subject,
+        body,
+        message_id(f"status.{notice.update_code}.{outgoing.code}", sender),
+        unsubscribe_headers(links.unsubscribe),
+    )
+
+
 def _send(outgoing: Outgoing, notify: NotifySettings, key: bytes, now: datetime) -> None:
     notice = outgoing.notice
     secret = subscriber_links.link_secret(key, outgoing.code)
     links = Links(outgoing.base, outgoing.code, secret)
     delivery = f"status.{notice.update_code}.{outgoing.code}"
     if outgoing.channel == EMAIL:
-        subject, body = subscriber_messages.email(notice, links)
-        sender = notify.smtp.sender if notify.smtp else "tocsin@localhost"
-        mail = Mail(
-            outgoing.address,
-            subject,
-            body,
-            message_id(delivery, sender),
-            unsubscribe_headers(links.unsubscribe),
-        )
-        send_mail(notify.smtp, mail, notify.timeout)
+        send_mail(notify.smtp, _mail(outgoing, notify, key), notify.timeout)
     elif outgoing.channel == WEBHOOK:
         payload = subscriber_messages.webhook(notice, links, outgoing.base + DOCUMENTATION_PATH)
         signing = subscriber_links.webhook_secret(key, outgoing.code)
@@ -414,8 +447,144 @@ def deliver(ctx: JobContext, job: Deliver) -> None:
         _succeeded(session, outgoing, ctx.clock.now())
 
 
+def _prepare_mails(
+    session: Session, delivery_ids: list[int], notify: NotifySettings, now: datetime
+) -> list[Outgoing]:
+    """Mark the batch's email deliveries still to send *sending*, and say what to send.
+
+    Those nobody should get any more (disabled or gone) are skipped.
+    """
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.update_id,
+            Subscriber.code,
+            Subscriber.address,
+            Subscriber.page,
+            Subscriber.confirmed_at,
+            Subscriber.disabled_at,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.id.in_(delivery_ids), Delivery.state.not_in(_DONE))
+        .order_by(Delivery.id)
+    ).all()
+    told: dict[int, PublicUpdate | None] = {}
+    ready: list[Outgoing] = []
+    skipped: list[int] = []
+    for row in rows:
+        if row.update_id not in told:
+            told[row.update_id] = session.get(PublicUpdate, row.update_id)
+        about = told[row.update_id]
+        found = None
+        if about is not None and row.disabled_at is None and row.confirmed_at is not None:
+            found = _notice(session, about, row.page, notify, now)
+        if found is None:
+            skipped.append(row.id)
+            continue
+        notice, base = found
+        ready.append(Outgoing(row.id, EMAIL, row.address, row.code, notice, base))
+    marks: list[tuple[list[int], dict[str, Any]]] = [
+        (skipped, {"state": SKIPPED}),
+        (
+            [outgoing.delivery_id for outgoing in ready],
+            {"state": SENDING, "attempts": Delivery.attempts + 1},
+        ),
+    ]
+    for ids, values in marks:
+        if ids:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    return ready
+
+
+def _mark_mail(
+    session: Session, outgoing: Outgoing, state: str, now: datetime, error: str | None = None
+) -> None:
+    values: dict[str, Any] = {"state": state, "last_error": error and error[:2000]}
+    if state == SENT:
+        values["sent_at"] = now
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == outgoing.delivery_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _without_waiting_for_disk(session: Session) -> None:
+    """On PostgreSQL, let this transaction commit before its WAL reaches the disk.
+
+    A mail's *sent* mark is worth less than a disk flush: if PostgreSQL
+    itself crashes (Tocsin's crash loses nothing), it may forget the last
+    few, and those mails are sent again with the same ``Message-ID``, as
+    after a worker killed mid-send.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+@batched
+def deliver_mail(ctx: JobContext, job: DeliverMail) -> None:
+    """Send a batch of email deliveries over one SMTP connection.
+
+    The batch's rows are marked *sending* together; each mail is marked
+    *sent* in a transaction of its own as soon as the server took it, so a
+    worker killed mid-batch leaves at most the mail in flight to be sent
+    again (with the same ``Message-ID``), as with a delivery of its own. The
+    job's lease is renewed whenever a quarter of it has passed, so no other
+    worker can have taken the job over before a send. Mails refused for now
+    are retried with the job; a retry sends only what is not done.
+    """
+    notify = NotifySettings.from_env()
+    key = subscriber_links.link_key(ctx.database.settings)
+    renewed = ctx.clock.now()
+    with ctx.transaction(finish=False) as session:
+        _keep_lease(session, ctx, renewed)
+        batch = _prepare_mails(session, job.delivery_ids, notify, renewed)
+    if notify.outbox or not batch:
+        with ctx.transaction() as session:
+            for outgoing in batch:
+                _record_outbox(session, outgoing, key, renewed)
+                _mark_mail(session, outgoing, SENT, renewed)
+        return
+    last = ctx.job.attempts >= ctx.job.max_attempts
+    failures: list[tuple[Outgoing, DeliveryError]] = []
+    settings = notify.smtp
+    if settings is None:
+        unset = DeliveryError("email is not configured (set TOCSIN_MAIL_HOST)", permanent=True)
+        failures = [(outgoing, unset) for outgoing in batch]
+    else:
+        with SmtpConnection(settings, notify.timeout) as smtp:
+            for outgoing in batch:
+                if ctx.clock.now() - renewed >= ctx.lease / 4:
+                    renewed = ctx.clock.now()
+                    with ctx.transaction(finish=False) as session:
+                        _keep_lease(session, ctx, renewed)
+                try:
+                    smtp.send(composed(settings, _mail(outgoing, notify, key)))
+                except DeliveryError as problem:
+                    failures.append((outgoing, problem))
+                    continue
+                with ctx.transaction(finish=False) as session:
+                    _without_waiting_for_disk(session)
+                    _mark_mail(session, outgoing, SENT, ctx.clock.now())
+    now = ctx.clock.now()
+    retry = [refused for _, refused in failures if not refused.permanent and not last]
+    with ctx.transaction(finish=not retry) as session:
+        for outgoing, refused in failures:
+            gone = refused.permanent or last
+            _mark_mail(session, outgoing, FAILED if gone else QUEUED, now, str(refused))
+    if retry:
+        raise DeliveryError(f"{len(retry)} mails not taken yet; the last: {retry[-1]}")
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.register(FAN_OUT, fan_out)
     registry.register(DELIVER, deliver)
+    registry.register(DELIVER_MAIL, deliver_mail)
     registry.register(OPT_IN, subscriber_notices.send_opt_in)
     registry.register(DISABLED, subscriber_notices.send_disabled)

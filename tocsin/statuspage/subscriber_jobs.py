@@ -3,8 +3,10 @@
 Posting a public update with ``notify`` queues one ``statuspage.fan_out``
 job in the same transaction (:func:`queue_fan_out`); its handler
 (:mod:`tocsin.statuspage.subscriber_delivery`) queues one
-``statuspage.deliver`` job per interested subscriber, a batch at a time,
-each keyed by update and subscriber so that it is queued once.
+``statuspage.deliver`` job per interested webhook, Slack or Teams subscriber and one
+``statuspage.deliver_mail`` job per :data:`MAIL_BATCH` email subscribers (sent
+over one SMTP connection), a batch at a time, each keyed by update and
+(first) subscriber so that it is queued once.
 ``statuspage.opt_in`` mails the confirmation link of a new email subscriber;
 ``statuspage.subscriber_disabled`` tells a webhook's owner that it was
 disabled.
@@ -35,6 +37,12 @@ class Deliver:
 
 
 @dataclass(frozen=True)
+class DeliverMail:
+    #: The email deliveries this job sends, in order.
+    delivery_ids: list[int]
+
+
+@dataclass(frozen=True)
 class OptIn:
     subscriber_id: int
     #: The address was confirmed already: the mail says so and carries the manage link.
@@ -48,6 +56,9 @@ class Disabled:
 
 FAN_OUT = JobKind("statuspage.fan_out", FanOut)
 DELIVER = JobKind("statuspage.deliver", Deliver)
+DELIVER_MAIL = JobKind("statuspage.deliver_mail", DeliverMail)
+#: Email deliveries per ``statuspage.deliver_mail`` job.
+MAIL_BATCH = 50
 OPT_IN = JobKind("statuspage.opt_in", OptIn)
 DISABLED = JobKind("statuspage.subscriber_disabled", Disabled)
 
@@ -58,6 +69,10 @@ def fan_out_key(update_id: int, after: int) -> str:
 
 def deliver_key(update_id: int, subscriber_id: int) -> str:
     return f"{DELIVER.name}:{update_id}:{subscriber_id}"
+
+
+def deliver_mail_key(update_id: int, first_subscriber_id: int) -> str:
+    return f"{DELIVER_MAIL.name}:{update_id}:{first_subscriber_id}"
 
 
 def queue_fan_out(

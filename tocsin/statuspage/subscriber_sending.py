@@ -60,7 +60,7 @@ def unsubscribe_headers(url: str) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def _composed(settings: SmtpSettings, mail: Mail) -> EmailMessage:
+def composed(settings: SmtpSettings, mail: Mail) -> EmailMessage:
     composed = EmailMessage(policy=_POLICY)
     composed["From"] = settings.sender
     composed["To"] = mail.to
@@ -77,7 +77,7 @@ def send_mail(settings: SmtpSettings | None, mail: Mail, timeout: float) -> None
     """Hand ``mail`` to the SMTP server; raise :class:`DeliveryError` when it is not taken."""
     if settings is None:
         raise DeliveryError("email is not configured (set TOCSIN_MAIL_HOST)", permanent=True)
-    send_composed(settings, _composed(settings, mail), timeout)
+    send_composed(settings, composed(settings, mail), timeout)
 
 
 def encode(payload: dict[str, Any]) -> bytes:
