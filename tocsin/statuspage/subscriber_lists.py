@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from tocsin.db import keyset
@@ -64,8 +64,10 @@ def counts_by_update(session: Session, update_ids: list[int]) -> dict[int, dict[
     """How each update's deliveries stand, by state."""
     found: dict[int, dict[str, int]] = {}
     if update_ids:
+        # Never null here: the filter names updates.
+        named = type_coerce(Delivery.update_id, Integer)
         rows = session.execute(
-            select(Delivery.update_id, Delivery.state, func.count())
+            select(named, Delivery.state, func.count())
             .where(Delivery.update_id.in_(update_ids))
             .group_by(Delivery.update_id, Delivery.state)
         )

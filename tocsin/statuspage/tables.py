@@ -4,8 +4,9 @@ Configuration defines which components exist (``status_page_component``
 definitions); ``status_components`` holds each one's current public status
 and the status Tocsin proposes from open incidents, and
 ``status_component_history`` every public change, from which the 90-day bars
-are computed. Public incidents and maintenance are one table, as in
-Statuspage's API: maintenance has ``scheduled_for`` and ``scheduled_until``.
+are computed and which webhook subscribers are told about one by one. Public
+incidents and maintenance are one table, as in Statuspage's API: maintenance
+has ``scheduled_for`` and ``scheduled_until``.
 A public update is never edited once posted; a correction is another update.
 """
 
@@ -14,7 +15,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base
@@ -144,17 +154,34 @@ class Subscriber(Base):
 
 
 class Delivery(Base):
-    """One update told to one subscriber: at most one row, so at most one message."""
+    """One update, or one component status change, told to one subscriber.
+
+    Exactly one of ``update_id`` and ``component_change_id`` is set: an
+    incident update (every channel) or a component's change (webhooks only,
+    Statuspage's ``component_update``). At most one row per subscriber and
+    either, so at most one message.
+    """
 
     __tablename__ = "status_deliveries"
     __table_args__ = (
         UniqueConstraint("subscriber_id", "update_id"),
+        UniqueConstraint("subscriber_id", "component_change_id"),
         Index("ix_status_deliveries_update", "update_id", "id"),
+        Index("ix_status_deliveries_component_change", "component_change_id", "id"),
+        Index("ix_status_deliveries_subscriber", "subscriber_id", "id"),
+        CheckConstraint(
+            "(update_id IS NULL AND component_change_id IS NOT NULL)"
+            " OR (update_id IS NOT NULL AND component_change_id IS NULL)",
+            name="one_subject",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("status_subscribers.id"))
-    update_id: Mapped[int] = mapped_column(ForeignKey("public_updates.id"))
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("public_updates.id"))
+    component_change_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_component_history.id")
+    )
     #: queued, sending, sent, failed or skipped (the subscriber was disabled meanwhile)
     state: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
