@@ -46,6 +46,12 @@ Sources
    so that those examples can be checked as they are; types, enums and unknown keys
    are checked alike in both profiles.
 
+3. Statuspage's help page "Enable webhook notifications" for the component update
+   webhook that subscribers receive (not an endpoint of the API, checked by
+   ``check_component_update``): ``meta`` (unsubscribe, documentation), ``page`` (id,
+   status_indicator, status_description), ``component_update`` (created_at, new_status,
+   old_status, id, component_id) and ``component`` (created_at, id, name, status).
+
 Choices
 -------
 - Nullable, as in both sources: component ``description``, ``start_date``,
@@ -416,3 +422,50 @@ def check(endpoint: str, payload: object, profile: Profile = "live") -> None:
     assert isinstance(payload, Mapping)
     for reference in _reference_violations(payload):
         raise AssertionError(f"{endpoint}: {reference}")
+
+
+def component_update_schema() -> Schema:
+    """Statuspage's component update webhook: every documented field, nothing else."""
+    link = {"type": "string", "pattern": r"^https?://\S+$"}
+    meta = _object({"unsubscribe": link, "documentation": link}, ("unsubscribe", "documentation"))
+    page = {
+        "id": _text(non_empty=True),
+        "status_indicator": _enum(INDICATORS),
+        "status_description": _text(non_empty=True),
+    }
+    change = {
+        "created_at": _timestamp(),
+        "new_status": _enum(COMPONENT_STATUSES),
+        "old_status": _enum(COMPONENT_STATUSES),
+        "id": _text(non_empty=True),
+        "component_id": _text(non_empty=True),
+    }
+    component = {
+        "created_at": _timestamp(),
+        "id": _text(non_empty=True),
+        "name": _text(non_empty=True),
+        "status": _enum(COMPONENT_STATUSES),
+    }
+    properties = {
+        "meta": meta,
+        "page": _object(page, page),
+        "component_update": _object(change, change),
+        "component": _object(component, component),
+    }
+    schema = _object(properties, properties)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def check_component_update(payload: object) -> None:
+    """Raise ``AssertionError`` naming the first violation of the component update webhook."""
+    validator = Draft202012Validator(component_update_schema(), format_checker=_FORMATS)
+    error: ValidationError | None = best_match(validator.iter_errors(payload))
+    if error is not None:
+        raise AssertionError(
+            f"component update: at {json_path(error.absolute_path)}: {error.message}"
+        )
+    assert isinstance(payload, Mapping)
+    change, component = payload["component_update"], payload["component"]
+    assert change["component_id"] == component["id"], "component_update names another component"
+    assert change["old_status"] != change["new_status"], "a component update changes the status"

@@ -20,11 +20,14 @@ Where things are:
   management API; ``cli``: ``tocsin status``.
 - Subscribers: ``subscribers`` (signing up, confirming, unsubscribing),
   ``subscriber_links`` (link secrets: only their hashes are stored),
-  ``subscriber_jobs`` and ``subscriber_delivery`` (the fan-out and one delivery per
-  subscriber and update), ``subscriber_messages`` and ``subscriber_sending`` (mail,
-  Statuspage webhooks, Slack, Teams), ``subscriber_notices`` (opt-in and disabled
-  notices), ``subscriber_csv``, ``subscriber_routes`` and ``subscriber_schemas`` (the
-  admin API), ``subscriber_pages`` (the public sign-up and manage pages).
+  ``subscriber_jobs`` (the job kinds, queued with each notified update and each
+  component status change), ``subscriber_fan_out`` (who is told), ``subscriber_content``
+  (what an update or a change says on a page) and ``subscriber_delivery`` (one
+  delivery per subscriber and update or change), ``subscriber_messages`` and
+  ``subscriber_sending`` (mail, Statuspage's incident and component webhooks, Slack,
+  Teams), ``subscriber_notices`` (opt-in and disabled notices), ``subscriber_csv``,
+  ``subscriber_lists``, ``subscriber_routes`` and ``subscriber_schemas`` (the admin
+  API), ``subscriber_pages`` (the public sign-up and manage pages).
 - ``exporting`` queues the static copy after each change, ``export`` writes it
   (atomically) and ``export_push`` pushes it to a command or a bucket.
 - Communications (docs/communications.md): ``drafting`` renders the message

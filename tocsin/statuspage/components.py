@@ -8,16 +8,20 @@ on the services that name the component: each severity level maps to a status
 outage, SEV-3 → degraded performance, milder levels nothing), and the worst
 proposal wins. A component that is not operational while no open incident
 affects it is proposed operational again.
+
+Every change is written to ``status_component_history`` by :func:`set_status`,
+which also queues, in the same transaction, the job that tells webhook
+subscribers about it (Statuspage's component update).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from tocsin.config.organisation import SERVICE
 from tocsin.config.stored import loaded
@@ -27,6 +31,7 @@ from tocsin.domain.refusals import Invalid, NotFound
 from tocsin.domain.severity import SeverityScale, level_key
 from tocsin.incidents import configured
 from tocsin.incidents.tables import Incident, IncidentService
+from tocsin.statuspage import subscriber_jobs
 from tocsin.statuspage.config_schema import (
     STATUS_PAGE,
     STATUS_PAGE_COMPONENT,
@@ -231,13 +236,41 @@ def set_status(
         return old
     state.status = status.value
     state.changed_at = now
-    session.add(
-        ComponentStatusChange(
-            component=name,
-            status=status.value,
-            started_at=now,
-            public_incident_id=public_incident_id,
-            changed_by=by,
-        )
+    change = ComponentStatusChange(
+        component=name,
+        status=status.value,
+        started_at=now,
+        public_incident_id=public_incident_id,
+        changed_by=by,
     )
+    session.add(change)
+    session.flush()
+    subscriber_jobs.queue_component_fan_out(session, change, now)
     return old
+
+
+def statuses_before(session: Session, change_ids: Collection[int]) -> dict[int, str]:
+    """The status each change replaced: its component's previous change's, else operational.
+
+    A component's changes are written under the lock of its row in
+    ``status_components``, so their ids are in the order they happened.
+    """
+    earlier = aliased(ComponentStatusChange)
+    previous = (
+        select(earlier.status)
+        .where(
+            earlier.component == ComponentStatusChange.component,
+            earlier.id < ComponentStatusChange.id,
+        )
+        .order_by(earlier.id.desc())
+        .limit(1)
+        .correlate(ComponentStatusChange)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            ComponentStatusChange.id,
+            func.coalesce(previous, ComponentStatus.OPERATIONAL.value),
+        ).where(ComponentStatusChange.id.in_(change_ids))
+    )
+    return {change_id: str(status) for change_id, status in rows}

@@ -158,6 +158,27 @@ class Shapes:
             shaped["scheduled_until"] = timestamp(story.scheduled_until, self.zone)
         return shaped
 
+    def component_update(
+        self, change_id: int, component: str, old: str, new: str, at: datetime
+    ) -> dict[str, Any]:
+        """Statuspage's ``component_update``: one change of a component's status."""
+        return {
+            "created_at": timestamp(at, self.zone),
+            "new_status": new,
+            "old_status": old,
+            "id": stable_id("component_update", str(change_id)),
+            "component_id": component_id(component),
+        }
+
+    def webhook_component(self, component: Component) -> dict[str, Any]:
+        """The ``component`` of Statuspage's component update webhook, as it is now."""
+        return {
+            "created_at": timestamp(component.created_at, self.zone),
+            "id": component_id(component.name),
+            "name": component.name,
+            "status": component.status.value,
+        }
+
     def documents(self) -> dict[str, dict[str, Any]]:
         """Every endpoint's answer, by its path under ``/api/v2``."""
         page = self.page()

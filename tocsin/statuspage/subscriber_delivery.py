@@ -1,18 +1,15 @@
-"""Telling subscribers: the fan-out, one delivery per subscriber and update, and their log.
+"""Telling subscribers: one delivery per subscriber and update (or component change).
 
-``statuspage.fan_out`` reads :data:`FAN_OUT_BATCH` subscribers at a time (by
-id), writes a ``queued`` row in ``status_deliveries`` for each confirmed,
-enabled one that the update concerns, queues its ``statuspage.deliver`` job
-(keyed by update and subscriber) and, when the batch was full, the next
-batch's fan-out. Each batch commits with its job, so a crash repeats none.
+The fan-outs (:mod:`tocsin.statuspage.subscriber_fan_out`) write the rows of
+``status_deliveries`` and queue the jobs here; what a delivery says comes
+from :mod:`tocsin.statuspage.subscriber_content`. A delivery tells an update
+(by mail, webhook, Slack or Teams) or a component's change (Statuspage's
+component update webhook); both go through the same steps below.
 
-An update concerns a subscriber when the incident shows on the subscriber's
-page (every incident on the main page; elsewhere one listing a component of
-that page) and, if the subscriber chose components, lists one of them.
-
-Email deliveries go :data:`MAIL_BATCH` to a ``statuspage.deliver_mail`` job,
-over one SMTP connection (connecting once per mail cost more than the rest
-of a delivery); each mail is still marked and recorded on its own row.
+Email deliveries go :data:`~tocsin.statuspage.subscriber_jobs.MAIL_BATCH` to a
+``statuspage.deliver_mail`` job, over one SMTP connection (connecting once
+per mail cost more than the rest of a delivery); each mail is still marked
+and recorded on its own row.
 
 ``statuspage.deliver`` works in three steps, like paging's deliveries: mark
 the row *sending* (committed), send outside any transaction, record the
@@ -23,27 +20,24 @@ and recording leaves the row *sending*; the retry sends again with the same
 deduplicate show it once. In outbox mode (``TOCSIN_DELIVERY=outbox``) the
 message is recorded in the outbox, without its link secrets, instead.
 
-A webhook, Slack or Teams subscriber whose deliveries failed
-:data:`DISABLE_AFTER_FAILURES` attempts in a row, over at least
-:data:`DISABLE_AFTER`, is disabled, and its owner (``owner_email``) is told.
-Email subscribers are never disabled this way: their failures are usually
-the mail server's.
+A webhook, Slack or Teams subscriber whose deliveries (of updates and
+component changes alike) failed :data:`DISABLE_AFTER_FAILURES` attempts in a
+row, over at least :data:`DISABLE_AFTER`, is disabled, and its owner
+(``owner_email``) is told. Email subscribers are never disabled this way:
+their failures are usually the mail server's.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, insert, select, text, update
+from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.domain.notification_rules import ContactMethod
-from tocsin.domain.refusals import NotFound
 from tocsin.engine import jobs as queue
 from tocsin.engine.registry import HandlerRegistry, JobContext, LeaseLost, batched
 from tocsin.engine.tables import Job
@@ -52,35 +46,26 @@ from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.notify.smtp import SmtpConnection
 from tocsin.notify.tables import STATUS
-from tocsin.statuspage import components as component_states
 from tocsin.statuspage import (
-    publishing,
-    reading,
+    subscriber_content,
     subscriber_links,
     subscriber_messages,
     subscriber_notices,
 )
-from tocsin.statuspage.audiences import Audience, audience, audiences
-from tocsin.statuspage.config_schema import StatusPageSettings
-from tocsin.statuspage.public_pages import Clockface
-from tocsin.statuspage.statuspage_api import Shapes
+from tocsin.statuspage.subscriber_fan_out import QUEUED, fan_out, fan_out_component
 from tocsin.statuspage.subscriber_jobs import (
+    COMPONENT_FAN_OUT,
     DELIVER,
     DELIVER_MAIL,
     DISABLED,
     FAN_OUT,
-    MAIL_BATCH,
     OPT_IN,
     Deliver,
     DeliverMail,
     Disabled,
-    FanOut,
-    deliver_key,
-    deliver_mail_key,
-    fan_out_key,
 )
 from tocsin.statuspage.subscriber_links import Links
-from tocsin.statuspage.subscriber_messages import Notice
+from tocsin.statuspage.subscriber_messages import ComponentNotice, Notice
 from tocsin.statuspage.subscriber_sending import (
     WEBHOOK_TIMEOUT_SECONDS,
     Mail,
@@ -91,169 +76,15 @@ from tocsin.statuspage.subscriber_sending import (
     send_mail,
     unsubscribe_headers,
 )
-from tocsin.statuspage.subscribers import EMAIL, SLACK, TEAMS, URL_CHANNELS, WEBHOOK
-from tocsin.statuspage.tables import Delivery, PublicIncident, PublicUpdate, Subscriber
+from tocsin.statuspage.subscribers import EMAIL, SLACK, URL_CHANNELS, WEBHOOK
+from tocsin.statuspage.tables import Delivery, PublicUpdate, Subscriber
 
-FAN_OUT_BATCH = 500
 DISABLE_AFTER_FAILURES = 10
 DISABLE_AFTER = timedelta(days=1)
 #: Where webhook receivers read about the payload (``meta.documentation``).
 DOCUMENTATION_PATH = "/status/subscribers/webhooks"
-QUEUED, SENDING, SENT, FAILED, SKIPPED = "queued", "sending", "sent", "failed", "skipped"
+SENDING, SENT, FAILED, SKIPPED = "sending", "sent", "failed", "skipped"
 _DONE = frozenset({SENT, FAILED, SKIPPED})
-_NOTICES_KEPT = 64
-
-
-def interested(page: Audience | None, chosen: list[Any] | None, concerned: set[str]) -> bool:
-    """Whether an update about ``concerned`` components is told to a subscriber."""
-    if page is None:
-        return False
-    if page.components is not None and not concerned & page.components:
-        return False
-    return chosen is None or bool(concerned & {str(name) for name in chosen})
-
-
-def fan_out(ctx: JobContext, job: FanOut) -> None:
-    now = ctx.clock.now()
-    with ctx.transaction() as session:
-        update = session.get(PublicUpdate, job.update_id)
-        if update is None:
-            return
-        public = session.get(PublicIncident, update.public_incident_id)
-        assert public is not None
-        concerned = {str(name) for name in public.components}
-        concerned |= {str(item["name"]) for item in update.affected_components}
-        pages = {page.slug: page for page in audiences(component_states.settings(session))}
-        rows = session.execute(
-            select(Subscriber.id, Subscriber.page, Subscriber.components, Subscriber.channel)
-            .where(
-                Subscriber.id > job.after,
-                Subscriber.confirmed_at.is_not(None),
-                Subscriber.disabled_at.is_(None),
-            )
-            .order_by(Subscriber.id)
-            .limit(FAN_OUT_BATCH)
-        ).all()
-        chosen = [
-            (row.id, row.channel)
-            for row in rows
-            if interested(pages.get(row.page), row.components, concerned)
-        ]
-        if chosen:
-            written = session.execute(
-                insert(Delivery).returning(Delivery.id, Delivery.subscriber_id),
-                [
-                    {
-                        "subscriber_id": subscriber_id,
-                        "update_id": update.id,
-                        "state": QUEUED,
-                        "attempts": 0,
-                        "created_at": now,
-                    }
-                    for subscriber_id, _ in chosen
-                ],
-            ).all()
-            channels = dict(chosen)
-            mails = sorted(
-                (subscriber_id, delivery_id)
-                for delivery_id, subscriber_id in written
-                if channels[subscriber_id] == EMAIL
-            )
-            for start in range(0, len(mails), MAIL_BATCH):
-                group = mails[start : start + MAIL_BATCH]
-                queue.enqueue(
-                    session,
-                    DELIVER_MAIL,
-                    DeliverMail([delivery_id for _, delivery_id in group]),
-                    now=now,
-                    idempotency_key=deliver_mail_key(update.id, group[0][0]),
-                )
-            for delivery_id, subscriber_id in written:
-                if channels[subscriber_id] != EMAIL:
-                    queue.enqueue(
-                        session,
-                        DELIVER,
-                        Deliver(delivery_id),
-                        now=now,
-                        idempotency_key=deliver_key(update.id, subscriber_id),
-                    )
-        if len(rows) == FAN_OUT_BATCH:
-            last = rows[-1].id
-            queue.enqueue(
-                session,
-                FAN_OUT,
-                FanOut(update.id, after=last),
-                now=now,
-                idempotency_key=fan_out_key(update.id, last),
-            )
-
-
-# Notices: what one update says on one page, built once per process.
-_notices: OrderedDict[tuple[str, str], tuple[Notice, str]] = OrderedDict()
-_notices_lock = threading.Lock()
-
-
-def base_url(settings: StatusPageSettings, notify: NotifySettings) -> str:
-    """Where readers reach the page: the configured URL, else Tocsin's public URL."""
-    return (settings.url or notify.public_url).rstrip("/")
-
-
-def build_notice(
-    session: Session,
-    update: PublicUpdate,
-    public: PublicIncident,
-    page: Audience,
-    settings: StatusPageSettings,
-    base: str,
-    now: datetime,
-) -> Notice:
-    snapshot = reading.snapshot(session, page, settings, now)
-    told = [
-        row for row in publishing.updates(session, [public.id])[public.id] if row.id <= update.id
-    ]
-    story = reading.story(public, told)
-    document = Shapes(snapshot, base).story(story)
-    when = Clockface(snapshot.zone)
-    return Notice(
-        page_title=page.title,
-        page_id=Shapes(snapshot, base).page_id,
-        indicator=snapshot.indicator,
-        description=snapshot.description,
-        incident_name=public.name,
-        update_code=update.code,
-        update_status=update.status,
-        update_body=update.body,
-        affected=tuple(
-            (str(item["name"]), str(item["new_status"])) for item in update.affected_components
-        ),
-        incident_url=f"{base}{page.path}/incidents/{public.code}",
-        document=document,
-        shown_at=when(update.display_at),
-    )
-
-
-def _notice(
-    session: Session, update: PublicUpdate, slug: str, notify: NotifySettings, now: datetime
-) -> tuple[Notice, str] | None:
-    key = (update.code, slug)
-    with _notices_lock:
-        found = _notices.get(key)
-    if found is not None:
-        return found
-    settings = component_states.settings(session)
-    try:
-        page = audience(settings, slug)
-    except NotFound:
-        return None
-    public = session.get(PublicIncident, update.public_incident_id)
-    assert public is not None
-    base = base_url(settings, notify)
-    built = (build_notice(session, update, public, page, settings, base, now), base)
-    with _notices_lock:
-        _notices[key] = built
-        while len(_notices) > _NOTICES_KEPT:
-            _notices.popitem(last=False)
-    return built
 
 
 @dataclass(frozen=True)
@@ -264,8 +95,18 @@ class Outgoing:
     channel: str
     address: str
     code: str
-    notice: Notice
+    notice: subscriber_content.Told
     base: str
+
+    @property
+    def name(self) -> str:
+        """The delivery's id for receivers: the same on every attempt."""
+        about = (
+            self.notice.update_code
+            if isinstance(self.notice, Notice)
+            else f"component.{self.notice.change_id}"
+        )
+        return f"status.{about}.{self.code}"
 
 
 def _prepare(
@@ -276,11 +117,10 @@ def _prepare(
     if delivery is None or delivery.state in _DONE:
         return None
     subscriber = session.get(Subscriber, delivery.subscriber_id)
-    update = session.get(PublicUpdate, delivery.update_id)
-    assert subscriber is not None and update is not None
+    assert subscriber is not None
     found = None
     if subscriber.disabled_at is None and subscriber.confirmed_at is not None:
-        found = _notice(session, update, subscriber.page, notify, now)
+        found = subscriber_content.notice_of(session, delivery, subscriber.page, notify, now)
     if found is None:
         delivery.state = SKIPPED
         return None
@@ -292,23 +132,33 @@ def _prepare(
     )
 
 
+def _posted(outgoing: Outgoing, links: Links) -> dict[str, Any]:
+    """The JSON posted to a webhook, Slack or Teams subscriber."""
+    notice = outgoing.notice
+    documentation = outgoing.base + DOCUMENTATION_PATH
+    if isinstance(notice, ComponentNotice):
+        return subscriber_messages.component_webhook(notice, links, documentation)
+    if outgoing.channel == WEBHOOK:
+        return subscriber_messages.webhook(notice, links, documentation)
+    if outgoing.channel == SLACK:
+        return subscriber_messages.slack(notice, links)
+    return subscriber_messages.teams(notice, links)
+
+
 def _message(outgoing: Outgoing, links: Links) -> tuple[str, str]:
     """The subject and text the outbox records for ``outgoing``."""
     notice = outgoing.notice
+    if isinstance(notice, ComponentNotice):
+        return notice.headline, json.dumps(_posted(outgoing, links), indent=2)
     if outgoing.channel == EMAIL:
         return subscriber_messages.email(notice, links)
-    payloads = {
-        WEBHOOK: lambda: subscriber_messages.webhook(
-            notice, links, outgoing.base + DOCUMENTATION_PATH
-        ),
-        SLACK: lambda: subscriber_messages.slack(notice, links),
-        TEAMS: lambda: subscriber_messages.teams(notice, links),
-    }
-    return notice.incident_name, json.dumps(payloads[outgoing.channel](), indent=2)
+    return notice.incident_name, json.dumps(_posted(outgoing, links), indent=2)
 
 
 def _mail(outgoing: Outgoing, notify: NotifySettings, key: bytes) -> Mail:
     notice = outgoing.notice
+    if not isinstance(notice, Notice):
+        raise DeliveryError("component changes are told to webhooks only", permanent=True)
     links = Links(outgoing.base, outgoing.code, subscriber_links.link_secret(key, outgoing.code))
     subject, body = subscriber_messages.email(notice, links)
     sender = notify.smtp.sender if notify.smtp else "tocsin@localhost"
@@ -316,30 +166,21 @@ def _mail(outgoing: Outgoing, notify: NotifySettings, key: bytes) -> Mail:
         outgoing.address,
         subject,
         body,
-        message_id(f"status.{notice.update_code}.{outgoing.code}", sender),
+        message_id(outgoing.name, sender),
         unsubscribe_headers(links.unsubscribe),
     )
 
 
 def _send(outgoing: Outgoing, notify: NotifySettings, key: bytes, now: datetime) -> None:
-    notice = outgoing.notice
     secret = subscriber_links.link_secret(key, outgoing.code)
     links = Links(outgoing.base, outgoing.code, secret)
-    delivery = f"status.{notice.update_code}.{outgoing.code}"
     if outgoing.channel == EMAIL:
         send_mail(notify.smtp, _mail(outgoing, notify, key), notify.timeout)
     elif outgoing.channel == WEBHOOK:
-        payload = subscriber_messages.webhook(notice, links, outgoing.base + DOCUMENTATION_PATH)
         signing = subscriber_links.webhook_secret(key, outgoing.code)
-        post_signed(outgoing.address, payload, signing, delivery, now)
-    elif outgoing.channel == SLACK:
-        post_chat(
-            outgoing.address, subscriber_messages.slack(notice, links), WEBHOOK_TIMEOUT_SECONDS
-        )
+        post_signed(outgoing.address, _posted(outgoing, links), signing, outgoing.name, now)
     else:
-        post_chat(
-            outgoing.address, subscriber_messages.teams(notice, links), WEBHOOK_TIMEOUT_SECONDS
-        )
+        post_chat(outgoing.address, _posted(outgoing, links), WEBHOOK_TIMEOUT_SECONDS)
 
 
 def _record_outbox(session: Session, outgoing: Outgoing, key: bytes, now: datetime) -> None:
@@ -350,11 +191,7 @@ def _record_outbox(session: Session, outgoing: Outgoing, key: bytes, now: dateti
         kind=STATUS,
         user_name=None,
         method=ContactMethod(0, outgoing.channel, outgoing.address),
-        message=Message(
-            subject,
-            subscriber_links.hide(body, secret),
-            f"status.{outgoing.notice.update_code}.{outgoing.code}",
-        ),
+        message=Message(subject, subscriber_links.hide(body, secret), outgoing.name),
         now=now,
     )
 
@@ -468,7 +305,7 @@ def _prepare_mails(
         .where(Delivery.id.in_(delivery_ids), Delivery.state.not_in(_DONE))
         .order_by(Delivery.id)
     ).all()
-    told: dict[int, PublicUpdate | None] = {}
+    told: dict[int | None, PublicUpdate | None] = {None: None}
     ready: list[Outgoing] = []
     skipped: list[int] = []
     for row in rows:
@@ -477,7 +314,7 @@ def _prepare_mails(
         about = told[row.update_id]
         found = None
         if about is not None and row.disabled_at is None and row.confirmed_at is not None:
-            found = _notice(session, about, row.page, notify, now)
+            found = subscriber_content.update_notice(session, about, row.page, notify, now)
         if found is None:
             skipped.append(row.id)
             continue
@@ -584,6 +421,7 @@ def deliver_mail(ctx: JobContext, job: DeliverMail) -> None:
 
 def register(registry: HandlerRegistry) -> None:
     registry.register(FAN_OUT, fan_out)
+    registry.register(COMPONENT_FAN_OUT, fan_out_component)
     registry.register(DELIVER, deliver)
     registry.register(DELIVER_MAIL, deliver_mail)
     registry.register(OPT_IN, subscriber_notices.send_opt_in)

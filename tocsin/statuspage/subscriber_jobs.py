@@ -1,12 +1,16 @@
-"""The job kinds that tell subscribers, and the one call that starts them.
+"""The job kinds that tell subscribers, and the calls that start them.
 
 Posting a public update with ``notify`` queues one ``statuspage.fan_out``
 job in the same transaction (:func:`queue_fan_out`); its handler
-(:mod:`tocsin.statuspage.subscriber_delivery`) queues one
+(:mod:`tocsin.statuspage.subscriber_fan_out`) queues one
 ``statuspage.deliver`` job per interested webhook, Slack or Teams subscriber and one
 ``statuspage.deliver_mail`` job per :data:`MAIL_BATCH` email subscribers (sent
 over one SMTP connection), a batch at a time, each keyed by update and
 (first) subscriber so that it is queued once.
+Each public change of a component's status queues one
+``statuspage.component_fan_out`` job in its transaction
+(:func:`queue_component_fan_out`), which queues one ``statuspage.deliver``
+job per interested webhook subscriber, keyed by change and subscriber.
 ``statuspage.opt_in`` mails the confirmation link of a new email subscriber;
 ``statuspage.subscriber_disabled`` tells a webhook's owner that it was
 disabled.
@@ -21,12 +25,20 @@ from sqlalchemy.orm import Session
 
 from tocsin.engine import jobs as queue
 from tocsin.engine.kinds import JobKind
-from tocsin.statuspage.tables import PublicIncident, PublicUpdate
+from tocsin.statuspage.tables import ComponentStatusChange, PublicIncident, PublicUpdate
 
 
 @dataclass(frozen=True)
 class FanOut:
     update_id: int
+    #: The subscriber id this batch starts after.
+    after: int = 0
+
+
+@dataclass(frozen=True)
+class ComponentFanOut:
+    #: The row of ``status_component_history`` to tell.
+    change_id: int
     #: The subscriber id this batch starts after.
     after: int = 0
 
@@ -55,6 +67,7 @@ class Disabled:
 
 
 FAN_OUT = JobKind("statuspage.fan_out", FanOut)
+COMPONENT_FAN_OUT = JobKind("statuspage.component_fan_out", ComponentFanOut)
 DELIVER = JobKind("statuspage.deliver", Deliver)
 DELIVER_MAIL = JobKind("statuspage.deliver_mail", DeliverMail)
 #: Email deliveries per ``statuspage.deliver_mail`` job.
@@ -69,6 +82,14 @@ def fan_out_key(update_id: int, after: int) -> str:
 
 def deliver_key(update_id: int, subscriber_id: int) -> str:
     return f"{DELIVER.name}:{update_id}:{subscriber_id}"
+
+
+def component_fan_out_key(change_id: int, after: int) -> str:
+    return f"{COMPONENT_FAN_OUT.name}:{change_id}:{after}"
+
+
+def component_deliver_key(change_id: int, subscriber_id: int) -> str:
+    return f"{DELIVER.name}:component:{change_id}:{subscriber_id}"
 
 
 def deliver_mail_key(update_id: int, first_subscriber_id: int) -> str:
@@ -91,4 +112,21 @@ def queue_fan_out(
         FanOut(update.id),
         now=now,
         idempotency_key=fan_out_key(update.id, 0),
+    )
+
+
+def queue_component_fan_out(session: Session, change: ComponentStatusChange, now: datetime) -> bool:
+    """Tell webhook subscribers about ``change`` (flushed, in the caller's transaction).
+
+    Every change is told, whatever made it: Statuspage sends a component
+    update each time a component's status changes, so receivers that follow
+    statuses stay true (an update posted without ``notify`` tells nobody its
+    text, but the statuses it sets are public all the same).
+    """
+    return queue.enqueue(
+        session,
+        COMPONENT_FAN_OUT,
+        ComponentFanOut(change.id),
+        now=now,
+        idempotency_key=component_fan_out_key(change.id, 0),
     )

@@ -12,6 +12,11 @@ message is drawn from it and the subscriber's :class:`Links`:
 - Slack: an incoming webhook's ``{"text": ..., "blocks": [...]}``;
 - Teams: a message carrying one Adaptive Card (``type: message``,
   ``attachments[0].contentType`` ``application/vnd.microsoft.card.adaptive``).
+
+A :class:`ComponentNotice` is one component status change as one page tells
+it; only webhooks receive it, as Statuspage's component update webhook
+(``meta``, ``page``, ``component_update`` with the old and new status, and
+``component``).
 """
 
 from __future__ import annotations
@@ -57,6 +62,26 @@ class Notice:
     document: dict[str, Any]
     #: When the update was posted, as the page shows it ("Jan 5, 09:30 UTC").
     shown_at: str
+
+
+@dataclass(frozen=True)
+class ComponentNotice:
+    """One component status change as one page tells it."""
+
+    page_id: str
+    indicator: str
+    description: str
+    component: str
+    new_status: str
+    #: Statuspage's ``component_update`` and ``component`` objects.
+    component_update: dict[str, Any]
+    shaped_component: dict[str, Any]
+    #: The change's public id, in the delivery's id (``X-Tocsin-Delivery``).
+    change_id: str
+
+    @property
+    def headline(self) -> str:
+        return f"{self.component}: {word(self.new_status)}"
 
 
 def _component_lines(notice: Notice) -> list[str]:
@@ -130,6 +155,20 @@ def webhook(notice: Notice, links: Links, documentation: str) -> dict[str, Any]:
             "status_description": notice.description,
         },
         "incident": notice.document,
+    }
+
+
+def component_webhook(notice: ComponentNotice, links: Links, documentation: str) -> dict[str, Any]:
+    """Statuspage's component update webhook payload."""
+    return {
+        "meta": {"unsubscribe": links.unsubscribe, "documentation": documentation},
+        "page": {
+            "id": notice.page_id,
+            "status_indicator": notice.indicator,
+            "status_description": notice.description,
+        },
+        "component_update": notice.component_update,
+        "component": notice.shaped_component,
     }
 
 
