@@ -10,6 +10,7 @@ from sqlalchemy import update
 from tests.conftest import Caller
 from tests.console.test_viewer import _log_in
 from tests.statuspage.support import declare, ok, publish, set_up, settle
+from tests.support.sinks import http_sink
 from tocsin.app.service import Tocsin
 from tocsin.statuspage.tables import Subscriber
 
@@ -88,3 +89,40 @@ def test_responders_and_viewers_cannot_see_subscribers(
     answer = client.post(f"/status-page/subscribers/{code}/remove", data={"csrf_token": token})
     assert answer.status_code == 403
     assert "private@example.com" not in client.get("/status-page").text
+
+
+def test_a_subscribers_page_lists_what_it_was_told_updates_and_component_changes(
+    tocsin: Tocsin, client: TestClient, admin: Caller, responder: Caller, tmp_path: Path
+) -> None:
+    set_up(tocsin, tmp_path)
+    with http_sink() as sink:
+        hook = ok(
+            client.post(
+                "/api/v1/status-page/subscribers",
+                json={"channel": "webhook", "address": sink.url("/hook")},
+                headers=admin.headers,
+            ),
+            201,
+        )["id"]
+        ok(
+            client.put(
+                "/api/v1/status-page/components/Checkout",
+                json={"status": "major_outage"},
+                headers=responder.headers,
+            )
+        )
+        reference = declare(client, responder)
+        publish(client, responder, reference, {"name": "Checkout errors", "body": "Looking."})
+        settle(tocsin)
+    _log_in(tocsin, client, "ada2", "admin")
+    listed = client.get("/status-page/subscribers").text
+    assert f'href="/status-page/subscribers/{hook}/deliveries"' in listed
+    page = client.get(f"/status-page/subscribers/{hook}/deliveries")
+    assert page.status_code == 200
+    assert "Component Checkout: Operational → Major outage" in page.text
+    assert "Update (Investigating) of" in page.text and "Checkout errors" in page.text
+    assert page.text.index("Update (Investigating)") < page.text.index("Component Checkout")
+    assert client.get("/status-page/subscribers/nosuchone/deliveries").status_code == 404
+
+    _log_in(tocsin, client, "rita", "responder")
+    assert client.get(f"/status-page/subscribers/{hook}/deliveries").status_code == 403

@@ -311,3 +311,58 @@ def test_outbox_mode_records_component_updates_without_link_secrets(
     assert set(body) == {"meta", "page", UPDATE, "component"}
     assert body[UPDATE]["new_status"] == "degraded_performance"
     assert body["meta"]["unsubscribe"].endswith("[token hidden]")
+
+
+def test_a_subscribers_deliveries_list_updates_and_component_changes_newest_first(
+    tocsin: Tocsin,
+    web: TestClient,
+    admin: Caller,
+    responder: Caller,
+    sink: HttpSink,
+    smtp: SmtpSink,
+) -> None:
+    hook = add(web, admin, "webhook", sink.url("/hook"))
+    public = publish(web, responder, {"Checkout": "major_outage"})
+    post_update(web, responder, public["id"], "resolved", "Fixed.")
+    tocsin.engine.run_until_idle()
+    path = f"{API}/subscribers/{hook['id']}/deliveries"
+
+    listed = ok(web.get(path, headers=admin.headers))
+    assert (listed["subscriber"], listed["channel"]) == (hook["id"], "webhook")
+    with tocsin.database.sessions() as session:
+        stored = session.scalars(select(Delivery).order_by(Delivery.id.desc())).all()
+    kinds = ["incident_update" if row.update_id else UPDATE for row in stored]
+    assert [item["kind"] for item in listed["deliveries"]] == kinds, "newest first"
+    assert sorted(kinds) == ["component_update", "component_update"] + ["incident_update"] * 2
+    changes = [item[UPDATE] for item in listed["deliveries"] if item["kind"] == UPDATE]
+    assert [(c["component"], c["old_status"], c["new_status"]) for c in changes] == [
+        ("Checkout", "major_outage", "operational"),
+        ("Checkout", "operational", "major_outage"),
+    ]
+    updates = [item["update"] for item in listed["deliveries"] if item["update"]]
+    shown = ok(web.get(f"{API}/incidents/{public['id']}", headers=responder.headers))
+    assert [u["id"] for u in updates] == [u["id"] for u in shown["updates"]]
+    assert {(u["incident_id"], u["incident_name"]) for u in updates} == {
+        (public["id"], "Checkout errors")
+    }
+    for item in listed["deliveries"]:
+        assert (item["state"], item["attempts"]) == ("sent", 1)
+        assert (item["update"] is None) != (item[UPDATE] is None)
+
+    first = ok(web.get(path, params={"limit": 3}, headers=admin.headers))
+    rest = ok(web.get(path, params={"cursor": first["next_cursor"]}, headers=admin.headers))
+    assert first["deliveries"] + rest["deliveries"] == listed["deliveries"]
+    assert rest["next_cursor"] is None
+
+    first_update = shown["updates"][-1]["id"]
+    told = ok(web.get(f"{API}/updates/{first_update}/deliveries", headers=admin.headers))
+    assert told["counts"] == {"sent": 1} and len(told["deliveries"]) == 1
+
+    assert web.get(path, headers=responder.headers).status_code == 403
+    assert web.get(path).status_code == 401
+    missing = web.get(f"{API}/subscribers/nosuchone/deliveries", headers=admin.headers)
+    assert missing.status_code == 404 and "nosuchone" in missing.json()["detail"]
+    bad = web.get(path, params={"cursor": "not-a-cursor"}, headers=admin.headers)
+    assert bad.status_code == 422
+    documented = ok(web.get("/openapi.json"))["paths"][f"{API}/subscribers/{{code}}/deliveries"]
+    assert {"401", "403", "404", "422"} <= set(documented["get"]["responses"])

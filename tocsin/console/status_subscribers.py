@@ -1,9 +1,11 @@
-"""The status page's subscribers in the console, and who each update was told to (admins only).
+"""The status page's subscribers in the console, and their deliveries (admins only).
 
 Email addresses are personal data: only admins see this list. Webhook
 addresses show their host only, and no secret is ever shown. Removing a
 subscriber forgets it and its delivery log; a webhook disabled after repeated
-failures can be enabled again. Adding and importing subscribers is done
+failures can be enabled again. Each update's page lists who it was told to;
+each subscriber's, what it was told (updates, and for webhooks the component
+status changes), newest first. Adding and importing subscribers is done
 through the API (``POST /api/v1/status-page/subscribers``, ``.../subscribers.csv``).
 """
 
@@ -16,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tocsin.console.rendering import page
 from tocsin.console.route import ConsoleRoute
+from tocsin.console.status_fields import SHARED
 from tocsin.console.viewer import Administering, AdministeringPage
 from tocsin.http.params import Cursor
 from tocsin.http.runtime import RuntimeDep
@@ -83,3 +86,21 @@ def deliveries(
         story = subscriber_lists.story_of(session, code)
     context = {"code": code, "found": found, "story": story}
     return page(request, "status/deliveries.html", viewer, context)
+
+
+@router.get(f"{LIST}/{{code}}/deliveries", response_class=HTMLResponse)
+def subscriber_deliveries(
+    request: Request,
+    viewer: AdministeringPage,
+    tocsin: RuntimeDep,
+    code: Code,
+    cursor: Cursor = None,
+) -> Response:
+    key = link_key(tocsin.settings)
+    with tocsin.database.sessions() as session:
+        found = subscriber_lists.subscriber_deliveries(
+            session, code, limit=PAGE_SIZE, cursor=cursor
+        )
+        subscriber = shown(found.subscriber, key)
+    context = {**SHARED, "subscriber": subscriber, "found": found}
+    return page(request, "status/subscriber_deliveries.html", viewer, context)

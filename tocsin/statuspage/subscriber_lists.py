@@ -1,23 +1,34 @@
 """Reading subscribers and their deliveries back, a page at a time (the API and the console).
 
-Both lists page by keyset (:mod:`tocsin.db.keyset`): subscribers newest first,
-an update's deliveries in the order they were queued.
+Every list pages by keyset (:mod:`tocsin.db.keyset`): subscribers newest first,
+an update's deliveries in the order they were queued, a subscriber's
+deliveries (of updates and of component changes) newest first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Integer, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from tocsin.db import keyset
 from tocsin.domain.refusals import NotFound
-from tocsin.statuspage.tables import Delivery, PublicIncident, PublicUpdate, Subscriber
+from tocsin.statuspage import components
+from tocsin.statuspage.tables import (
+    ComponentStatusChange,
+    Delivery,
+    PublicIncident,
+    PublicUpdate,
+    Subscriber,
+)
 
 #: Newest first; the channel filter has an index ending with the id.
 ORDER = keyset.Order((Subscriber.id.expression,))
 DELIVERY_ORDER = keyset.Order((Delivery.id.expression,), descending=False)
+#: A subscriber's deliveries, newest first (index: subscriber_id, id).
+TOLD_ORDER = keyset.Order((Delivery.id.expression,))
 
 
 def subscribers(
@@ -86,3 +97,84 @@ def story_of(session: Session, code: str) -> PublicIncident:
     if found is None:
         raise NotFound(f"no public update {code!r}")
     return found
+
+
+@dataclass(frozen=True)
+class ToldUpdate:
+    code: str
+    status: str
+    incident_code: str
+    incident_name: str
+
+
+@dataclass(frozen=True)
+class ToldChange:
+    component: str
+    old_status: str
+    new_status: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class Told:
+    """One delivery of a subscriber and what it told: an update or a component change."""
+
+    delivery: Delivery
+    update: ToldUpdate | None
+    change: ToldChange | None
+
+
+@dataclass(frozen=True)
+class SubscriberDeliveries:
+    subscriber: Subscriber
+    rows: list[Told]
+    next_cursor: str | None
+
+
+def _updates(session: Session, ids: set[int]) -> dict[int, ToldUpdate]:
+    rows = session.execute(
+        select(PublicUpdate.id, PublicUpdate.code, PublicUpdate.status, PublicIncident)
+        .join(PublicIncident, PublicIncident.id == PublicUpdate.public_incident_id)
+        .where(PublicUpdate.id.in_(ids))
+    )
+    return {
+        update_id: ToldUpdate(code, status, public.code, public.name)
+        for update_id, code, status, public in rows
+    }
+
+
+def _changes(session: Session, ids: set[int]) -> dict[int, ToldChange]:
+    before = components.statuses_before(session, ids)
+    rows = session.scalars(select(ComponentStatusChange).where(ComponentStatusChange.id.in_(ids)))
+    return {
+        row.id: ToldChange(row.component, before[row.id], row.status, row.started_at)
+        for row in rows
+    }
+
+
+def subscriber_deliveries(
+    session: Session, code: str, *, limit: int, cursor: str | None
+) -> SubscriberDeliveries:
+    """A subscriber's deliveries, newest first, each with what it told."""
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.code == code))
+    if subscriber is None:
+        raise NotFound(f"no subscriber {code!r}")
+    query = select(Delivery).where(Delivery.subscriber_id == subscriber.id)
+    found = keyset.page(session, query, TOLD_ORDER, limit=limit, cursor=cursor)
+    deliveries: list[Delivery] = found.rows
+    updates = _updates(session, {row.update_id for row in deliveries if row.update_id})
+    changes = _changes(
+        session, {row.component_change_id for row in deliveries if row.component_change_id}
+    )
+    return SubscriberDeliveries(
+        subscriber=subscriber,
+        rows=[
+            Told(
+                row,
+                updates.get(row.update_id) if row.update_id else None,
+                changes.get(row.component_change_id) if row.component_change_id else None,
+            )
+            for row in deliveries
+        ],
+        next_cursor=found.next_cursor,
+    )

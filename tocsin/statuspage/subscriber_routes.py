@@ -1,4 +1,5 @@
-"""The subscriber API, for admins only: list, create, delete, enable, CSV export and import.
+"""The subscriber API, for admins only: list, create, delete, enable, CSV export and import,
+and the deliveries (of an update; of a subscriber, updates and component changes alike).
 
 Email addresses are personal data, so every endpoint here needs an admin.
 Listings never show a secret: webhook URLs (Slack's and Teams' carry their
@@ -9,7 +10,7 @@ creates it, and nowhere else.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -22,16 +23,22 @@ from tocsin.domain.refusals import Invalid
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Cursor
 from tocsin.http.runtime import RuntimeDep
+from tocsin.incidents.schemas import ErrorOut, ValidationErrorOut
 from tocsin.statuspage import subscriber_csv, subscriber_links, subscriber_lists, subscribers
+from tocsin.statuspage.subscriber_lists import Told
 from tocsin.statuspage.subscriber_schemas import (
     Channel,
     DeliveryOut,
     DeliveryPage,
     ImportOut,
     SubscriberCreated,
+    SubscriberDeliveryOut,
+    SubscriberDeliveryPage,
     SubscriberIn,
     SubscriberOut,
     SubscriberPage,
+    ToldComponentOut,
+    ToldUpdateOut,
 )
 from tocsin.statuspage.subscribers import EMAIL, NewSubscriber
 from tocsin.statuspage.tables import Subscriber
@@ -43,6 +50,18 @@ router = APIRouter(
 Code = Annotated[str, Path(description="The subscriber's id", max_length=16)]
 UpdateCode = Annotated[str, Path(description="The public update's id", max_length=16)]
 CSV_EXAMPLE = "type,address,components\nemail,ada@example.com,Checkout;Search\n"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+#: The refusals of the delivery listings.
+LIST_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error("Not authenticated"),
+    403: _error("Only admins see subscribers and their deliveries"),
+    422: {"model": ValidationErrorOut, "description": "The limit or the cursor is invalid"},
+}
 
 
 def shown(row: Subscriber, key: bytes) -> SubscriberOut:
@@ -164,6 +183,7 @@ async def import_subscribers(request: Request, principal: Admin, tocsin: Runtime
 @router.get(
     "/updates/{code}/deliveries",
     summary="Who an update was told to, and how it went (admins only)",
+    responses={**LIST_ERRORS, 404: _error("No such public update")},
 )
 def list_deliveries(
     code: UpdateCode,
@@ -190,3 +210,53 @@ def list_deliveries(
         ],
         next_cursor=found.next_cursor,
     )
+
+
+def _told(told: Told) -> SubscriberDeliveryOut:
+    row = told.delivery
+    return SubscriberDeliveryOut(
+        kind="incident_update" if row.update_id is not None else "component_update",
+        update=ToldUpdateOut(
+            id=told.update.code,
+            status=told.update.status,
+            incident_id=told.update.incident_code,
+            incident_name=told.update.incident_name,
+        )
+        if told.update
+        else None,
+        component_update=ToldComponentOut(
+            component=told.change.component,
+            old_status=told.change.old_status,
+            new_status=told.change.new_status,
+            changed_at=told.change.changed_at,
+        )
+        if told.change
+        else None,
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+    )
+
+
+@router.get(
+    "/subscribers/{code}/deliveries",
+    summary="What a subscriber was told, newest first: updates and component changes",
+    responses={**LIST_ERRORS, 404: _error("No such subscriber")},
+)
+def list_subscriber_deliveries(
+    code: Code,
+    _: Admin,
+    tocsin: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+) -> SubscriberDeliveryPage:
+    with tocsin.database.sessions() as session:
+        found = subscriber_lists.subscriber_deliveries(session, code, limit=limit, cursor=cursor)
+        return SubscriberDeliveryPage(
+            subscriber=found.subscriber.code,
+            channel=found.subscriber.channel,
+            deliveries=[_told(told) for told in found.rows],
+            next_cursor=found.next_cursor,
+        )

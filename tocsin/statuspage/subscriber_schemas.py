@@ -83,3 +83,39 @@ class DeliveryPage(BaseModel):
     counts: dict[str, int]
     deliveries: list[DeliveryOut]
     next_cursor: str | None
+
+
+class ToldUpdateOut(BaseModel):
+    id: str = Field(description="The public update's id")
+    status: str
+    incident_id: str = Field(description="The public incident's (or maintenance's) id")
+    incident_name: str
+
+
+class ToldComponentOut(BaseModel):
+    component: str
+    old_status: str
+    new_status: str
+    changed_at: datetime
+
+
+class SubscriberDeliveryOut(BaseModel):
+    kind: Literal["incident_update", "component_update"] = Field(
+        description="What was told: a public update, or a component's status change (webhooks only)"
+    )
+    update: ToldUpdateOut | None = Field(description="The update told (incident_update)")
+    component_update: ToldComponentOut | None = Field(
+        description="The change told (component_update)"
+    )
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class SubscriberDeliveryPage(BaseModel):
+    subscriber: str
+    channel: Channel
+    deliveries: list[SubscriberDeliveryOut]
+    next_cursor: str | None
