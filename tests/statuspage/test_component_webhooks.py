@@ -366,3 +366,60 @@ def test_a_subscribers_deliveries_list_updates_and_component_changes_newest_firs
     assert bad.status_code == 422
     documented = ok(web.get("/openapi.json"))["paths"][f"{API}/subscribers/{{code}}/deliveries"]
     assert {"401", "403", "404", "422"} <= set(documented["get"]["responses"])
+
+
+def test_a_backfilled_incident_changes_no_current_status_and_tells_nobody(
+    tocsin: Tocsin,
+    web: TestClient,
+    admin: Caller,
+    responder: Caller,
+    sink: HttpSink,
+    clock: FakeClock,
+) -> None:
+    add(web, admin, "webhook", sink.url("/all"))
+    set_status(web, responder, "Checkout", "degraded_performance")
+    tocsin.engine.run_until_idle()
+    before = _history(tocsin)
+    received = len(sink.received("/all"))
+    started = clock.now() - timedelta(days=2)
+    backfilled = ok(
+        web.post(
+            f"{API}/incidents",
+            json={
+                "name": "Slow checkouts",
+                "impact": "major",
+                "started_at": started.isoformat(),
+                "updates": [
+                    {
+                        "status": "investigating",
+                        "body": "Checkouts were failing.",
+                        "display_at": started.isoformat(),
+                        "components": {"Checkout": "major_outage"},
+                    },
+                    {
+                        "status": "resolved",
+                        "body": "A bad deploy, rolled back.",
+                        "display_at": (started + timedelta(minutes=40)).isoformat(),
+                    },
+                ],
+            },
+            headers=responder.headers,
+        ),
+        201,
+    )
+    tocsin.engine.run_until_idle()
+    assert _history(tocsin) == before, "no current status changed"
+    assert len(sink.received("/all")) == received, "nobody is told about the past"
+    statuses = ok(web.get(f"{API}/components", headers=responder.headers))
+    assert {row["name"]: row["status"] for row in statuses}["Checkout"] == "degraded_performance"
+    told = [
+        [
+            (item["name"], item["old_status"], item["new_status"])
+            for item in update["affected_components"]
+        ]
+        for update in sorted(backfilled["updates"], key=lambda update: update["display_at"])
+    ]
+    assert told == [
+        [("Checkout", "operational", "major_outage")],
+        [("Checkout", "major_outage", "operational")],
+    ]

@@ -155,6 +155,19 @@ def _still_listed(session: Session, public: PublicIncident) -> set[str]:
     return {str(name) for names in rows for name in names}
 
 
+def _told_before(session: Session, public: PublicIncident, name: str) -> ComponentStatus:
+    """A backfilled incident's status of ``name`` before this update: its last update's."""
+    for affected in session.scalars(
+        select(PublicUpdate.affected_components)
+        .where(PublicUpdate.public_incident_id == public.id)
+        .order_by(PublicUpdate.id.desc())
+    ):
+        for item in affected:
+            if item["name"] == name:
+                return ComponentStatus(item["new_status"])
+    return ComponentStatus.OPERATIONAL
+
+
 def _new_statuses(
     session: Session, public: PublicIncident, draft: UpdateDraft
 ) -> dict[str, ComponentStatus]:
@@ -166,7 +179,7 @@ def _new_statuses(
         for name in public.components:
             wanted.setdefault(name, ComponentStatus.UNDER_MAINTENANCE)
     if draft.status in FINISHED:
-        elsewhere = _still_listed(session, public)
+        elsewhere = set() if public.backfilled else _still_listed(session, public)
         for name in public.components:
             if name not in elsewhere:
                 wanted.setdefault(name, ComponentStatus.OPERATIONAL)
@@ -188,9 +201,12 @@ def post_update(
         check_speaker(session, incident, actor)
     affected = []
     for name, status in _new_statuses(session, public, draft).items():
-        old = component_states.set_status(
-            session, name, status, by=actor.name, now=now, public_incident_id=public.id
-        )
+        if public.backfilled:
+            old = _told_before(session, public, name)
+        else:
+            old = component_states.set_status(
+                session, name, status, by=actor.name, now=now, public_incident_id=public.id
+            )
         affected.append(
             {"code": name, "name": name, "old_status": old.value, "new_status": status.value}
         )
@@ -286,7 +302,12 @@ def backfill(
     now: datetime,
     incident: Incident | None = None,
 ) -> PublicIncident:
-    """A public incident posted after the fact: its updates carry the times they happened."""
+    """A public incident posted after the fact: its updates carry the times they happened.
+
+    It is over by the time it is told, so it changes no component's current
+    status (nor tells webhook subscribers of a change): its updates record
+    the statuses they describe, for its page and the history.
+    """
     if not drafts:
         raise Invalid("updates", "a backfilled incident needs at least one update")
     if started_at > now:
