@@ -7,7 +7,8 @@ whatever retries or races happen; its handler sends it to the person's first
 contact method that takes it (their email when they have none), or to a
 plain address (customers), through :func:`tocsin.paging.notices.send_notice`.
 In outbox mode (``TOCSIN_DELIVERY=outbox``) the message is recorded in the
-outbox (kind ``stakeholder``) instead.
+outbox instead, as kind ``communication`` (paging's own notices are
+``stakeholder``).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def send(ctx: JobContext, outgoing: Outgoing) -> None:
         send_notice(
             ctx,
             NotifySettings.from_env(),
-            kind=outbox_store.STAKEHOLDER,
+            kind=outbox_store.COMMUNICATION,
             user_name=outgoing.user,
             methods=methods,
             message=message,
