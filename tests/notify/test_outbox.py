@@ -151,7 +151,7 @@ def test_outbox_commands_list_and_show(paged: Tocsin) -> None:
     assert "Acknowledge: " in shown.stdout and "[token hidden]" in shown.stdout
     unknown = runner.invoke(cli, ["outbox", "list", "--kind", "pager"], env=env)
     assert unknown.exit_code == 1
-    kinds = "page, stakeholder, alarm, handoff, status"
+    kinds = "page, stakeholder, alarm, handoff, status, communication"
     assert f"--kind must be one of {kinds}, got 'pager'" in unknown.stderr
     missing = runner.invoke(cli, ["outbox", "show", "999999"], env=env)
     assert missing.exit_code == 1 and "message_id: no message 999999" in missing.stderr

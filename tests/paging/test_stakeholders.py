@@ -116,7 +116,10 @@ def test_a_sev3_tells_the_team_lead_once_and_pages_nobody(
     assert runs(tocsin) == 0, "a notice is not a page: no escalation"
     clock.advance(hours=2)
     tocsin.engine.run_until_idle()
-    assert len(sink.received("/lead")) == 1
+    told_lead = [r.json()["event"] for r in sink.received("/lead")]
+    assert told_lead == ["stakeholder", "internal_report"], (
+        "the notice once; then SEV-3's two-hourly internal report (docs/communications.md)"
+    )
     assert sink.received("/seeker") == [], "only the lead of the affected service's team"
 
 

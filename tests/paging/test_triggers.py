@@ -102,14 +102,18 @@ def test_a_sev1_pages_the_services_policy_and_tells_the_vp_once(
         headers=admin.headers,
     )
     assert resolved.status_code == 200, resolved.text
-    before = len(sink.received()) + len(smtp.emails)
+    hooks, emails = len(sink.received()), len(smtp.emails)
     clock.advance(minutes=30)
     tocsin.engine.run_until_idle()
     with tocsin.database.sessions() as session:
         state = session.scalar(select(EscalationRun.state))
     assert state == "resolved", "resolving the incident stops its escalation"
-    assert len(sink.received()) + len(smtp.emails) == before
-    assert len(smtp.to("root@example.com")) == 1, "stakeholders are told once, not paged"
+    assert len(sink.received()) == hooks
+    assert [email.subject for email in smtp.emails[emails:]] == [
+        f"[Tocsin] {reference} (SEV-1) resolved, final report: Checkout down"
+    ], "no page: only the VP's final internal report (docs/communications.md)"
+    notices = [e for e in smtp.to("root@example.com") if "declared at" in e.subject]
+    assert len(notices) == 1, "stakeholders are told once, not paged"
 
 
 def test_a_sev3_is_not_formally_declared_so_nobody_is_paged(

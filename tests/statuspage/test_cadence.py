@@ -7,36 +7,29 @@ message is recorded in the outbox table instead of being sent.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from tests.conftest import Caller
-from tests.statuspage.support import declare, ok, set_up
+from tests.statuspage.communications import (
+    TEN,
+    assign,
+    at,
+    outbox,
+    outbox_api,
+    publish,
+    reminders,
+    sev1,
+    timeline,
+    update,
+)
+from tests.statuspage.support import declare, ok
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
-from tocsin.notify.tables import OutboxMessage
 
-TEN = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-PEOPLE = """
-users:
-  carol:
-    email: carol@example.com
-    contact_methods:
-      - {type: email, address: carol@example.com}
-  ivan:
-    email: ivan@example.com
-  victor:
-    email: victor@example.com
-paging:
-  stakeholders:
-    vp_of_engineering: [victor]
-    engineering_manager: [ivan]
-"""
 CUSTOMERS = """
   customers:
     checkout: [ops@bigcustomer.example, cto@bigcustomer.example]
@@ -48,78 +41,13 @@ def api(
     tocsin: Tocsin, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     """The API without a running engine (tests run due jobs), on the outbox, at 10:00."""
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    clock.set(TEN)
-    set_up(tocsin, tmp_path, CUSTOMERS + PEOPLE)
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
-        yield c
-
-
-def at(clock: FakeClock, tocsin: Tocsin, hour: int, minute: int, second: int = 0) -> None:
-    """Move the clock to ``hour:minute:second`` and run every job due by then."""
-    clock.set(TEN.replace(hour=hour, minute=minute, second=second))
-    tocsin.engine.run_until_idle()
-
-
-def outbox(tocsin: Tocsin, word: str) -> list[OutboxMessage]:
-    """Recorded messages whose subject holds ``word``, oldest first."""
-    with tocsin.database.sessions() as session:
-        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-        return [row for row in rows if word in row.subject]
-
-
-def reminders(tocsin: Tocsin) -> list[tuple[str | None, str]]:
-    return [(row.user_name, row.address) for row in outbox(tocsin, "public update overdue")]
-
-
-def assign(api: TestClient, caller: Caller, reference: str, role: str, user: str) -> None:
-    response = api.post(
-        f"/api/v1/incidents/{reference}/roles",
-        json={"role": role, "user": user},
-        headers=caller.headers,
-    )
-    assert response.status_code == 200, response.text
-
-
-def publish(api: TestClient, caller: Caller, reference: str) -> str:
-    public = ok(
-        api.post(
-            f"/api/v1/incidents/{reference}/publish",
-            json={
-                "name": "Checkout errors",
-                "body": "We are investigating failed payments.",
-                "components": {"Checkout": "major_outage"},
-            },
-            headers=caller.headers,
-        ),
-        201,
-    )
-    code: str = public["id"]
-    return code
-
-
-def update(api: TestClient, caller: Caller, code: str, status: str = "identified") -> None:
-    ok(
-        api.post(
-            f"/api/v1/status-page/incidents/{code}/updates",
-            json={"status": status, "body": f"Now {status}."},
-            headers=caller.headers,
-        ),
-        201,
-    )
+    with outbox_api(tocsin, clock, tmp_path, monkeypatch, CUSTOMERS) as client:
+        yield client
 
 
 def shown(api: TestClient, caller: Caller, code: str) -> tuple[str | None, int | None]:
     public = ok(api.get(f"/api/v1/status-page/incidents/{code}", headers=caller.headers))
     return public["next_update_due"], public["overdue_seconds"]
-
-
-def sev1(api: TestClient, responder: Caller) -> tuple[str, str]:
-    """A SEV-1 declared and published at 10:00, rex commanding and carol leading comms."""
-    reference = declare(api, responder)
-    assign(api, responder, reference, "incident_commander", responder.name)
-    assign(api, responder, reference, "communications_lead", "carol")
-    return reference, publish(api, responder, reference)
 
 
 def test_the_deadline_runs_from_the_last_update_and_reminds_the_communications_lead(
@@ -154,9 +82,7 @@ def test_the_deadline_runs_from_the_last_update_and_reminds_the_communications_l
     at(clock, tocsin, 10, 45)
     assert len(reminders(tocsin)) == 3
 
-    entries = ok(api.get(f"/api/v1/incidents/{reference}/timeline", headers=responder.headers))
-    noted = [e["text"] for e in entries if e["details"].get("statuspage") == "reminder"]
-    assert noted == [
+    assert timeline(api, responder, reference, "reminder") == [
         "Public update overdue by 0 min: reminded carol (Communications Lead)",
         "Public update overdue by 7 min: reminded carol (Communications Lead)",
         "Public update overdue by 0 min: reminded carol (Communications Lead)",

@@ -20,9 +20,7 @@ app = typer.Typer(
 @app.command("list")
 def list_messages(
     user: Annotated[str | None, typer.Option(help="Only messages for this person.")] = None,
-    kind: Annotated[
-        str | None, typer.Option(help="Only this kind: page, stakeholder, alarm or handoff.")
-    ] = None,
+    kind: Annotated[str | None, typer.Option(help=f"Only this kind: {', '.join(KINDS)}.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,

@@ -20,7 +20,10 @@ from tocsin.db.base import Base
 PAGE, STAKEHOLDER, ALARM, HANDOFF = "page", "stakeholder", "alarm", "handoff"
 #: A status page subscriber's message.
 STATUS = "status"
-KINDS = (PAGE, STAKEHOLDER, ALARM, HANDOFF, STATUS)
+#: A communications message of the status page: an overdue update reminder, an
+#: internal report or a customer notification.
+COMMUNICATION = "communication"
+KINDS = (PAGE, STAKEHOLDER, ALARM, HANDOFF, STATUS, COMMUNICATION)
 
 
 class OutboxMessage(Base):

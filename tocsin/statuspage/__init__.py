@@ -35,6 +35,7 @@ Where things are:
   speakers' one-call messages); ``cadence`` is the public update deadline and
   its reminders; ``reports`` the internal reports to the severity's audience;
   ``customers`` the mails to enterprise customers; ``speaking`` the no-update
-  update and the post-resolution summary; ``messages`` sends them all;
-  ``communications`` is what a public update sets off.
+  update and the post-resolution summary; ``messages`` sends them all (times
+  in the page's zone); ``communications`` is what a public update or an
+  incident's change (declared, severity, resolved, reopened) sets off.
 """

@@ -12,7 +12,8 @@ Incident Commander, else whoever posted the last update) is reminded through
 their contact methods, then again half an interval later, and again every
 half interval after that until an update is posted or the incident is
 resolved (SEV-1, updated at 10:05: reminders at 10:20, 10:27:30, 10:35...).
-Each reminder goes on the incident's timeline.
+Each reminder goes on the incident's timeline. Its times are in the page's
+zone ("was due by 10:20 CET", :func:`tocsin.statuspage.messages.clock_time`).
 
 How: posting an update queues one ``communications.reminder`` job at the
 deadline (:func:`schedule`, called by :func:`tocsin.statuspage.publishing.post_update`
@@ -24,12 +25,16 @@ person, so a reminder is sent at most once per slot. A severity change
 (``incident.changed``, :func:`tocsin.statuspage.communications.follow_incident`)
 plans a reminder at the new deadline; a job that finds the deadline later than
 planned (the severity was lowered) waits for the new one.
+
+The internal reports (:mod:`tocsin.statuspage.reports`) follow the same
+level's interval, from the declaration (:func:`report_interval`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,6 +74,18 @@ def interval(session: Session, incident: Incident) -> timedelta | None:
     """The incident's severity's communication interval (None for an unknown level)."""
     level = configured.scale(session).get(incident.severity)
     return level.communication.every if level is not None else None
+
+
+def report_interval(session: Session, incident: Incident) -> timedelta | None:
+    """How often the severity's audience gets an internal report; None when none is due.
+
+    The level's ``communication`` interval, while the incident is open and its
+    level names an escalation audience (:mod:`tocsin.statuspage.reports`).
+    """
+    level = configured.scale(session).get(incident.severity)
+    if incident.status not in OPEN_STATUSES or level is None or not level.escalation.roles:
+        return None
+    return level.communication.every
 
 
 def _interval_of(session: Session, public: PublicIncident | None) -> timedelta | None:
@@ -153,17 +170,22 @@ def reminded(session: Session, incident: Incident, last: PublicUpdate) -> list[t
 
 
 def _message(
-    incident: Incident, public: PublicIncident, due: datetime, late: timedelta, person: str
+    incident: Incident,
+    public: PublicIncident,
+    due: datetime,
+    late: timedelta,
+    person: str,
+    zone: ZoneInfo,
 ) -> messages.Outgoing:
     minutes = int(late.total_seconds() // 60)
+    last = messages.clock_time(public.last_update_at, zone)
     return messages.Outgoing(
         subject=f"[Tocsin] {incident.reference}: public update overdue by {minutes} min",
         body=(
             f'The public incident "{public.name}" ({incident.reference}, {incident.severity}) '
-            f"was last updated at {public.last_update_at.astimezone(UTC):%H:%M} UTC; the next "
-            f"update was due by {due.astimezone(UTC):%H:%M} UTC. Post an update, or post a "
-            "no-update update in one call "
-            f"(POST /api/v1/status-page/incidents/{public.code}/no-update)."
+            f"was last updated at {last}; the next update was due by "
+            f"{messages.clock_time(due, zone)}. Post an update, or post a no-update update in "
+            f"one call (POST /api/v1/status-page/incidents/{public.code}/no-update)."
         ),
         event=messages.REMINDER,
         incident=incident.reference,
@@ -190,8 +212,9 @@ def remind(ctx: JobContext, payload: ReminderDue) -> None:
             return
         slot = (now - due) // (every / 2)
         told = []
+        zone = messages.page_zone(session)
         for person, why in reminded(session, incident, last):
-            outgoing = _message(incident, public, due, now - due, person)
+            outgoing = _message(incident, public, due, now - due, person, zone)
             key = f"reminder:{public.id}:{last.code}:{slot}:{person}"
             if messages.queue(session, outgoing, key=key, now=now):
                 told.append(f"{person} ({why})")

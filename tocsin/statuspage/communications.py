@@ -1,16 +1,16 @@
-"""What follows a public update, in its transaction: the cadence, internal reports, customers.
+"""What follows a public update or an incident's change, in its transaction.
 
 :func:`after_update` is the one call :func:`tocsin.statuspage.publishing.post_update`
 makes: it plans the reminder of the next public deadline
-(:mod:`tocsin.statuspage.cadence`), makes sure the internal reports'
-cadence is running (:mod:`tocsin.statuspage.reports`) and tells the
-service's customers when the update publishes or resolves the incident
+(:mod:`tocsin.statuspage.cadence`) and tells the service's customers when
+the update publishes or resolves the incident
 (:mod:`tocsin.statuspage.customers`).
 
 :func:`follow_incident` is the communications' part of ``incident.changed``
-(the composition root runs it with paging's): a severity change or a reopening
-replans the public reminder at the new deadline, and the internal reports
-when they are running (the incident is published, or a report was sent).
+(the composition root runs it with paging's): declaring the incident starts
+the internal reports' cadence (:mod:`tocsin.statuspage.reports`); a severity
+change or a reopening replans it and the public reminder at the new
+deadline; resolving it sends the final internal report.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.domain.refusals import NotFound
+from tocsin.incidents import records
 from tocsin.incidents.changes import IncidentChanged
 from tocsin.incidents.tables import Incident
 from tocsin.statuspage import cadence, customers, reports
@@ -35,7 +37,6 @@ def after_update(
 ) -> None:
     cadence.schedule(session, public, now)
     if incident is not None:
-        reports.start(session, incident, now)
         customers.after_update(session, incident, public, update, now)
 
 
@@ -44,14 +45,23 @@ MOVING = frozenset({"severity", "reopened"})
 
 
 def follow_incident(session: Session, changed: IncidentChanged, now: datetime) -> None:
-    """Replan the deadlines a severity change or a reopening moved."""
-    if changed.change not in MOVING:
+    """Start, replan or end the deadlines the incident's change concerns."""
+    if changed.change == "resolved":
+        try:
+            incident = records.find(session, str(changed.incident_id), lock=True)
+        except NotFound:
+            return
+        reports.send_final(session, incident, now)
         return
-    incident = session.get(Incident, changed.incident_id)
-    if incident is None:
+    if changed.change != "declared" and changed.change not in MOVING:
         return
-    public = session.scalar(select(PublicIncident).where(PublicIncident.incident_id == incident.id))
-    if public is not None:
-        cadence.schedule(session, public, now)
-    if public is not None or reports.last_report_at(session, incident.id) is not None:
-        reports.start(session, incident, now)
+    found = session.get(Incident, changed.incident_id)
+    if found is None:
+        return
+    if changed.change in MOVING:
+        public = session.scalar(
+            select(PublicIncident).where(PublicIncident.incident_id == found.id)
+        )
+        if public is not None:
+            cadence.schedule(session, public, now)
+    reports.start(session, found, now)

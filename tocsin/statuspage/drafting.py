@@ -17,13 +17,21 @@ climb out of):
 - public (the four status templates, ``no_update``, ``customer_notification``):
   ``incident`` (its public name, status, impact, severity, components,
   public updates, duration...), ``page``, ``now``, ``next_update``,
-  ``next_update_at``, ``zone``, ``time_zone``; and for customer mails
-  ``event`` and ``summary``. Nothing of the timeline, roles or the internal
-  title: a public template naming ``internal`` fails ("'internal' is undefined").
+  ``next_update_time``, ``next_update_at``, ``zone``, ``time_zone``; and for
+  customer mails ``event`` and ``summary``. Nothing of the timeline, roles or
+  the internal title: a public template naming ``internal`` fails
+  ("'internal' is undefined").
 - internal (``internal_report``, ``post_resolution_summary``, which a person
   edits and approves before it leaves): the same, plus ``internal`` (the
-  reference, internal title and summary, lifecycle status, services, role
-  holders, the timeline and how overdue the public update is).
+  reference, internal title and summary, lifecycle status, when it started and
+  was resolved and for how long, services, role holders, the timeline, how
+  overdue the public update is and when the next internal report is due).
+
+Times are in the page's zone (``status_page.time_zone``). A time shown with
+its zone ("11:31 CET": ``next_update_time``, a timeline entry's ``time``,
+``internal.next_report``, the ``*_at`` keys) carries the abbreviation in
+force at that time, so it stays right across a change of summer time;
+``zone`` is the abbreviation now.
 
 docs/communications.md lists every key with examples.
 """
@@ -43,11 +51,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.domain.lifecycle import OPEN_STATUSES
 from tocsin.domain.refusals import Invalid
 from tocsin.domain.timeline import TimelineEntry
 from tocsin.incidents import configured, records
 from tocsin.incidents.tables import Incident
-from tocsin.statuspage import cadence
+from tocsin.statuspage import cadence, messages
 from tocsin.statuspage import components as component_states
 from tocsin.statuspage.config_schema import TemplateName
 from tocsin.statuspage.tables import PublicIncident, PublicUpdate
@@ -75,7 +84,7 @@ AUTOMATIC_AUTHOR = "tocsin"
 TO_BE_WRITTEN = "[To be written"
 
 _AFFECTED = "{% if incident.affected %} with {{ incident.affected }}{% endif %}"
-_NEXT = "{% if next_update %} We will post an update by {{ next_update }} {{ zone }}.{% endif %}"
+_NEXT = "{% if next_update %} We will post an update by {{ next_update_time }}.{% endif %}"
 
 DEFAULTS: Mapping[TemplateName, str] = {
     TemplateName.INVESTIGATING: f"We are investigating a problem{_AFFECTED}.{_NEXT}",
@@ -118,7 +127,9 @@ Follow it at {{ incident.url }}
     TemplateName.INTERNAL_REPORT: """{{ internal.reference }} \
 ({{ incident.severity }}, {{ internal.status }}): {{ internal.title }}
 
-Open for {{ incident.duration }}; services: {{ internal.services | join(", ") or "none" }}.
+{% if internal.resolved_at %}Resolved at {{ internal.resolved_at }}, after {{ internal.duration }}\
+{% else %}Open for {{ internal.duration }}{% endif %}; \
+services: {{ internal.services | join(", ") or "none" }}.
 {% for holder in internal.roles %}{{ holder.role }}: {{ holder.user }}
 {% endfor %}
 Public status: {% if internal.published %}{{ incident.status_text }} ("{{ incident.name }}")\
@@ -128,8 +139,10 @@ Public status: {% if internal.published %}{{ incident.status_text }} ("{{ incide
 {{ internal.summary }}
 {% endif %}
 Latest on the timeline:
-{% for entry in internal.timeline[-10:] %}- {{ entry.at }} {{ entry.text }}
-{% endfor %}""",
+{% for entry in internal.timeline[-10:] %}- {{ entry.time }} {{ entry.text }}
+{% endfor %}
+{% if internal.next_report %}Next report by {{ internal.next_report }}.\
+{% elif internal.resolved_at %}This is the last report.{% endif %}""",
     TemplateName.POST_RESOLUTION_SUMMARY: """What happened
 {% if incident.affected %}{{ incident.affected }} {{ "were" if incident.components | length > 1 \
 else "was" }} affected{% else %}Our service was affected{% endif %} \
@@ -257,23 +270,30 @@ class Subject:
 Format = Callable[[datetime], str]
 
 
-def _times(zone: ZoneInfo) -> tuple[Format, Format]:
-    """Formatters of times in ``zone``: "10:20" and "2026-01-05 10:20 CET"."""
+def _times(zone: ZoneInfo) -> tuple[Format, Format, Format]:
+    """Formatters of times in ``zone``: "10:20", "10:20 CET" and "2026-01-05 10:20 CET".
+
+    The abbreviation is the one in force at the time shown, not now: across a
+    change to or from summer time the two differ.
+    """
 
     def short(value: datetime) -> str:
         return value.astimezone(zone).strftime("%H:%M")
 
+    def clock(value: datetime) -> str:
+        return messages.clock_time(value, zone)
+
     def full(value: datetime) -> str:
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
-    return short, full
+    return short, clock, full
 
 
 def public_context(session: Session, subject: Subject, now: datetime) -> dict[str, Any]:
     """What public templates see (module docstring; docs/communications.md)."""
     settings = component_states.settings(session)
     zone = ZoneInfo(settings.time_zone)
-    short, full = _times(zone)
+    short, clock, full = _times(zone)
     incident, public = subject.incident, subject.public
     level = configured.scale(session).get(incident.severity)
     updates = _updates(session, public)
@@ -316,6 +336,7 @@ def public_context(session: Session, subject: Subject, now: datetime) -> dict[st
         "page": {"title": settings.title, "url": base or "/status"},
         "now": short(now),
         "next_update": short(due) if due else None,
+        "next_update_time": clock(due) if due else None,
         "next_update_at": full(due) if due else None,
         "zone": now.astimezone(zone).strftime("%Z"),
         "time_zone": settings.time_zone,
@@ -325,16 +346,22 @@ def public_context(session: Session, subject: Subject, now: datetime) -> dict[st
 def internal_context(session: Session, subject: Subject, now: datetime) -> dict[str, Any]:
     """The public context plus ``internal``: for messages that stay in the company."""
     context = public_context(session, subject, now)
-    zone = ZoneInfo(component_states.settings(session).time_zone)
-    short, full = _times(zone)
+    short, clock, full = _times(messages.page_zone(session))
     incident, public = subject.incident, subject.public
     late = cadence.overdue(session, public, now) if public else None
+    started = incident.impact_started_at or incident.detected_at
+    ended = incident.resolved_at if incident.status not in OPEN_STATUSES else None
+    every = cadence.report_interval(session, incident)
     context["internal"] = {
         "reference": incident.reference,
         "title": incident.title,
         "summary": incident.summary,
         "status": incident.status,
         "drill": incident.drill,
+        "started_at": full(started),
+        "resolved_at": full(ended) if ended else None,
+        "duration": duration_text((ended or now) - started),
+        "next_report": clock(now + every) if every else None,
         "published": public is not None,
         "services": records.services(session, incident.id),
         "roles": [
@@ -344,6 +371,7 @@ def internal_context(session: Session, subject: Subject, now: datetime) -> dict[
         "timeline": [
             {
                 "at": short(entry.occurred_at),
+                "time": clock(entry.occurred_at),
                 "at_full": full(entry.occurred_at),
                 "kind": entry.kind.value,
                 "note_kind": entry.note_kind.value if entry.note_kind else None,

@@ -7,13 +7,19 @@ whatever retries or races happen; its handler sends it to the person's first
 contact method that takes it (their email when they have none), or to a
 plain address (customers), through :func:`tocsin.paging.notices.send_notice`.
 In outbox mode (``TOCSIN_DELIVERY=outbox``) the message is recorded in the
-outbox (kind ``stakeholder``) instead.
+outbox instead, as kind ``communication`` (paging's own notices are
+``stakeholder``).
+
+Clock times in these messages are in the page's zone (``status_page.time_zone``),
+with the abbreviation in force at that time (:func:`clock_time`: "10:20 CET",
+"03:05 CEST" just after the spring change), never bare UTC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +34,7 @@ from tocsin.notify.message import DeliveryError, Message
 from tocsin.notify.settings import NotifySettings
 from tocsin.paging.directory import contact_methods
 from tocsin.paging.notices import send_notice
+from tocsin.statuspage import components as component_states
 
 #: What a message is, in its ``data.event`` (webhooks and chat see it).
 REMINDER, INTERNAL_REPORT, CUSTOMER = "update_reminder", "internal_report", "customer_notification"
@@ -48,6 +55,16 @@ class Outgoing:
 
 
 MESSAGE = JobKind("communications.message", Outgoing)
+
+
+def page_zone(session: Session) -> ZoneInfo:
+    """The zone messages print times in: ``status_page.time_zone`` (UTC unless configured)."""
+    return ZoneInfo(component_states.settings(session).time_zone)
+
+
+def clock_time(value: datetime, zone: ZoneInfo) -> str:
+    """``value`` as "10:20 CET": its time in ``zone`` and the abbreviation in force then."""
+    return value.astimezone(zone).strftime("%H:%M %Z")
 
 
 def queue(session: Session, outgoing: Outgoing, *, key: str, now: datetime) -> bool:
@@ -83,7 +100,7 @@ def send(ctx: JobContext, outgoing: Outgoing) -> None:
         send_notice(
             ctx,
             NotifySettings.from_env(),
-            kind=outbox_store.STAKEHOLDER,
+            kind=outbox_store.COMMUNICATION,
             user_name=outgoing.user,
             methods=methods,
             message=message,

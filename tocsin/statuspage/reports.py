@@ -6,20 +6,29 @@ Engineering Manager for SEV-2...) once, when the incident reaches the level
 the ``internal_report`` template (more detailed than the public update: the
 internal title and summary, role holders, services, the latest timeline
 entries, whether the public update is overdue), every ``communication``
-interval of the incident's current severity, counted from the last internal
-report (else from the declaration), while the incident is open (triage,
-responding, mitigated).
+interval of the incident's current severity, while the incident is open
+(triage, responding, mitigated) and its level names an audience
+(:func:`tocsin.statuspage.cadence.report_interval`).
 
-The cadence starts with the incident's first public update (publishing), and
-whenever someone sends a report by hand (``POST
-/api/v1/status-page/internal-reports/{reference}``), which also moves the next
-one an interval later; a severity change or a reopening replans it
-(:func:`tocsin.statuspage.communications.follow_incident`). Each report is one
-``communications.message`` per person, keyed by incident, time and person, and one
-timeline entry (the last of which is where the next deadline is counted
-from). A ``communications.internal_report`` job is keyed by the time it is due,
-so starting the cadence twice plans one job, and a job that finds a newer
-report waits for the new deadline.
+The cadence starts when the incident is declared (``incident.changed``,
+:func:`tocsin.statuspage.communications.follow_incident`): the first report is
+due an interval after the declaration, each next one an interval after the
+last report. Sending one by hand (``POST
+/api/v1/status-page/internal-reports/{reference}``) moves the next one an
+interval later; a severity change replans it at the new level's interval.
+When the incident is resolved, the audience gets one **final report** (the
+same template, which then says it is resolved, when, and after how long) and
+nothing more is planned; a reopening restarts the cadence, counted from the
+reopening. Drills are reported on like real incidents, as paging's notices
+tell their audience (a game day exercises the whole path).
+
+Each report is one ``communications.message`` per person, keyed by incident,
+time and person (the final one by incident, resolution and person), and one
+timeline entry (the last report or reopening is where the next deadline is
+counted from; a final report's entry names the resolution it closes, so it is
+written once). A ``communications.internal_report`` job is keyed by the time
+it is due, so starting the cadence twice plans one job, and a job that finds a
+newer report waits for the new deadline.
 """
 
 from __future__ import annotations
@@ -29,8 +38,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tocsin.domain.lifecycle import OPEN_STATUSES
+from tocsin.domain.lifecycle import OPEN_STATUSES, TransitionKind
 from tocsin.domain.refusals import Conflict, NotFound
+from tocsin.domain.severity import SeverityLevel
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
@@ -43,6 +53,10 @@ from tocsin.statuspage.config_schema import TemplateName
 
 #: The timeline entry detail that marks an internal report.
 MARK = "internal_report"
+#: The detail of a final report's entry: the incident's reopen count when it was resolved.
+FINAL = "final"
+#: The lifecycle transition of a reopening (:class:`tocsin.domain.lifecycle.TransitionKind`).
+REOPEN = TransitionKind.REOPEN.value
 
 
 @dataclass(frozen=True)
@@ -53,23 +67,24 @@ class ReportDue:
 INTERNAL_REPORT = JobKind("communications.internal_report", ReportDue)
 
 
-def last_report_at(session: Session, incident_id: int) -> datetime | None:
-    """When the incident's last internal report went out (from its timeline)."""
-    sent = [
-        entry.recorded_at
-        for entry in records.timeline(session, incident_id)
-        if entry.details.get("statuspage") == MARK
-    ]
-    return max(sent, default=None)
+def _counted_from(session: Session, incident: Incident) -> datetime:
+    """Where the next report's interval starts: the last report, reopening or declaration."""
+    times = [incident.declared_at]
+    for entry in records.timeline(session, incident.id):
+        reopened = (
+            entry.kind is EntryKind.STATUS_CHANGE and entry.details.get("transition") == REOPEN
+        )
+        if reopened or entry.details.get("statuspage") == MARK:
+            times.append(entry.recorded_at)
+    return max(times)
 
 
 def next_report_due(session: Session, incident: Incident) -> datetime | None:
     """The next internal report's deadline; None when the incident is over or has no audience."""
-    level = configured.scale(session).get(incident.severity)
-    if incident.status not in OPEN_STATUSES or level is None or not level.escalation.roles:
+    every = cadence.report_interval(session, incident)
+    if every is None:
         return None
-    base = last_report_at(session, incident.id) or incident.declared_at
-    return base + level.communication.every
+    return _counted_from(session, incident) + every
 
 
 def start(session: Session, incident: Incident, now: datetime) -> None:
@@ -86,46 +101,84 @@ def start(session: Session, incident: Incident, now: datetime) -> None:
         )
 
 
-def send(session: Session, incident: Incident, now: datetime, *, by: str) -> dict[str, list[str]]:
-    """Send the internal report now to the severity's audience; note it on the timeline.
-
-    The caller holds the incident's lock. Returns the people of each audience role.
-    """
+def _level(session: Session, incident: Incident) -> SeverityLevel | None:
+    """The incident's level, when it names an audience to report to."""
     level = configured.scale(session).get(incident.severity)
-    if level is None or not level.escalation.roles:
-        raise Conflict(f"{incident.severity} has no escalation audience to report to")
+    return level if level is not None and level.escalation.roles else None
+
+
+def _send(
+    session: Session,
+    incident: Incident,
+    level: SeverityLevel,
+    now: datetime,
+    *,
+    by: str,
+    final: bool,
+) -> dict[str, list[str]]:
     people = audience(session, level.escalation.roles, records.services(session, incident.id))
     subject = drafting.subject_of(session, incident)
     body, failure = drafting.draft_or_default(session, TemplateName.INTERNAL_REPORT, subject, now)
-    names = sorted({name for group in people.values() for name in group})
-    for name in names:
+    which = "resolved, final report" if final else "report"
+    about = f"[Tocsin] {incident.reference} ({incident.severity}) {which}: {incident.title}"
+    sent = f"final:{incident.reopen_count}" if final else now.isoformat()
+    for name in sorted({name for group in people.values() for name in group}):
         outgoing = messages.Outgoing(
-            subject=f"[Tocsin] {incident.reference} ({incident.severity}) report: {incident.title}",
+            subject=about,
             body=body,
             event=messages.INTERNAL_REPORT,
             incident=incident.reference,
             user=name,
         )
-        key = f"internal_report:{incident.id}:{now.isoformat()}:{name}"
-        messages.queue(session, outgoing, key=key, now=now)
+        messages.queue(
+            session, outgoing, key=f"internal_report:{incident.id}:{sent}:{name}", now=now
+        )
     told = "; ".join(
         f"{role.replace('_', ' ')}: {', '.join(group) or 'nobody assigned'}"
         for role, group in people.items()
     )
-    text = f"Internal report sent ({told})" + (f"; {failure}" if failure else "")
+    text = f"{'Final internal' if final else 'Internal'} report sent ({told})"
+    details = {"statuspage": MARK} | ({FINAL: str(incident.reopen_count)} if final else {})
     recorder.append(
         session,
         incident.id,
         EntryDraft(
             kind=EntryKind.NOTE,
             note_kind=NoteKind.ACTION,
-            text=text,
+            text=text + (f"; {failure}" if failure else ""),
             author=by,
-            details={"statuspage": MARK},
+            details=details,
         ),
         now,
     )
     return people
+
+
+def send(session: Session, incident: Incident, now: datetime, *, by: str) -> dict[str, list[str]]:
+    """Send the internal report now to the severity's audience; note it on the timeline.
+
+    The caller holds the incident's lock. Returns the people of each audience role.
+    """
+    level = _level(session, incident)
+    if level is None:
+        raise Conflict(f"{incident.severity} has no escalation audience to report to")
+    return _send(session, incident, level, now, by=by, final=False)
+
+
+def send_final(session: Session, incident: Incident, now: datetime) -> None:
+    """The final report of a resolved incident: once per resolution, none while it is open.
+
+    The caller holds the incident's lock. Nothing is sent when the incident was
+    reopened since (the reopening restarted the cadence) or its level has no audience.
+    """
+    level = _level(session, incident)
+    if incident.status in OPEN_STATUSES or level is None:
+        return
+    resolution = str(incident.reopen_count)
+    for entry in records.timeline(session, incident.id):
+        if entry.details.get("statuspage") == MARK and entry.details.get(FINAL) == resolution:
+            return
+    _send(session, incident, level, now, by=cadence.AUTHOR, final=True)
 
 
 def report(ctx: JobContext, payload: ReportDue) -> None:

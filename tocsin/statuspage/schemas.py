@@ -202,7 +202,7 @@ class PreviewIn(Strict):
             "examples": [
                 {
                     "template": "no_update",
-                    "text": "Still on it; next update by {{ next_update }} {{ zone }}.",
+                    "text": "Still on it; next update by {{ next_update_time }}.",
                 }
             ]
         },
@@ -215,7 +215,7 @@ class PreviewIn(Strict):
         min_length=1,
         max_length=20_000,
         description="Jinja2 template text",
-        examples=["We are still investigating; next update by {{ next_update }} {{ zone }}."],
+        examples=["We are still investigating; next update by {{ next_update_time }}."],
     )
     name: str | None = Field(
         default=None,
