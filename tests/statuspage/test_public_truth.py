@@ -173,3 +173,34 @@ def test_a_real_statuspage_consumer_reads_tocsin(
     assert metrics[component("Checkout")] == 0
     assert metrics[component("Search")] == 1
     assert info(metrics, "statuspage_incident_info", "incident_id") == {code: 1}
+
+
+def test_a_drill_is_never_published_nor_backfilled(
+    tocsin: Tocsin, client: TestClient, responder: Caller, tmp_path: Path
+) -> None:
+    set_up(tocsin, tmp_path)
+    declared = client.post(
+        "/api/v1/incidents",
+        json={"title": "Game day", "severity": "SEV-1", "services": ["checkout"], "drill": True},
+        headers=responder.headers,
+    )
+    reference = ok(declared, 201)["reference"]
+    refused = client.post(
+        f"/api/v1/incidents/{reference}/publish",
+        json={"name": "Checkout errors", "body": "Investigating."},
+        headers=responder.headers,
+    )
+    assert refused.status_code == 409, refused.text
+    assert f"{reference} is a drill" in refused.text
+    backfilled = client.post(
+        "/api/v1/status-page/incidents",
+        json={
+            "name": "Checkout errors",
+            "incident": reference,
+            "started_at": (tocsin.clock.now() - timedelta(hours=1)).isoformat(),
+            "updates": [{"status": "resolved", "body": "Fixed."}],
+        },
+        headers=responder.headers,
+    )
+    assert backfilled.status_code == 409, backfilled.text
+    assert ok(client.get("/api/v2/incidents.json"))["incidents"] == []

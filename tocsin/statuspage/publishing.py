@@ -265,6 +265,14 @@ def _advance(public: PublicIncident, draft: UpdateDraft, at: datetime, now: date
         public.resolved_at = None
 
 
+def _not_a_drill(incident: Incident) -> None:
+    if incident.drill:
+        raise Conflict(
+            f"{incident.reference} is a drill: drills are never shown on a status page "
+            "nor told to its subscribers and customers"
+        )
+
+
 def publish(
     session: Session,
     incident: Incident,
@@ -274,7 +282,8 @@ def publish(
     actor: Actor,
     now: datetime,
 ) -> tuple[PublicIncident, PublicUpdate]:
-    """Make ``incident`` public with its first update."""
+    """Make ``incident`` public with its first update; a drill is never made public."""
+    _not_a_drill(incident)
     if for_incident(session, incident.id) is not None:
         raise Conflict(f"{incident.reference} is already published")
     check_speaker(session, incident, actor)
@@ -312,8 +321,10 @@ def backfill(
         raise Invalid("updates", "a backfilled incident needs at least one update")
     if started_at > now:
         raise Invalid("started_at", "must not be in the future")
-    if incident is not None and for_incident(session, incident.id) is not None:
-        raise Conflict(f"{incident.reference} is already published")
+    if incident is not None:
+        _not_a_drill(incident)
+        if for_incident(session, incident.id) is not None:
+            raise Conflict(f"{incident.reference} is already published")
     public = _new(
         session,
         Kind.INCIDENT,
