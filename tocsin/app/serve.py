@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from tocsin.app.listen import address, bind, check_public_url, check_tls
 from tocsin.app.process import LogLevel, LogLevelOption, start_process
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, load_settings
 from tocsin.console import assets
+from tocsin.telemetry.processes import shared
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,20 +97,23 @@ def serve(
     listening = Listening(
         bind(host, port), host, log_level, smtp_port, smtp_domain, tls_cert, tls_key
     )
-    tocsin = start_process(data_dir, database_url, log_level)
-    _announce(tocsin, address(host, port, tls=tls_cert is not None), demo=demo, workers=count)
-    if count == 1:
-        tocsin.runs_engine = engines == 1
-        if not serve_http(tocsin, listening):
-            fail("the server did not start; see the log above")
-        return
-    tocsin.close()  # each worker opens its own; no thread may run when they are forked
-    _serve_workers(
-        count,
-        engines,
-        listening,
-        lambda: start_process(data_dir, database_url, log_level, upgrade=False),
-    )
+    with ExitStack() as run:
+        if count > 1:  # before anything is counted: the workers' counts add up in /metrics
+            run.enter_context(shared(settings.data_dir))
+        tocsin = start_process(data_dir, database_url, log_level)
+        _announce(tocsin, address(host, port, tls=tls_cert is not None), demo=demo, workers=count)
+        if count == 1:
+            tocsin.runs_engine = engines == 1
+            if not serve_http(tocsin, listening):
+                fail("the server did not start; see the log above")
+            return
+        tocsin.close()  # each worker opens its own; no thread may run when they are forked
+        _serve_workers(
+            count,
+            engines,
+            listening,
+            lambda: start_process(data_dir, database_url, log_level, upgrade=False),
+        )
 
 
 def worker_count(settings: Settings, workers: int | None) -> int:
