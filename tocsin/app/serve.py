@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -97,9 +97,7 @@ def serve(
     listening = Listening(
         bind(host, port), host, log_level, smtp_port, smtp_domain, tls_cert, tls_key
     )
-    with ExitStack() as run:
-        if count > 1:  # before anything is counted: the workers' counts add up in /metrics
-            run.enter_context(shared(settings.data_dir))
+    with _counting_together(settings, count):
         tocsin = start_process(data_dir, database_url, log_level)
         _announce(tocsin, address(host, port, tls=tls_cert is not None), demo=demo, workers=count)
         if count == 1:
@@ -128,6 +126,12 @@ def worker_count(settings: Settings, workers: int | None) -> int:
     if workers > 1 and not hasattr(os, "fork"):
         fail("--workers: more than one process needs fork(), which this system lacks")
     return workers
+
+
+def _counting_together(settings: Settings, count: int) -> AbstractContextManager[object]:
+    """With several workers, a directory where they all count, so that ``/metrics`` adds them
+    up; entered before anything is counted (:mod:`tocsin.telemetry.processes`)."""
+    return shared(settings.data_dir) if count > 1 else nullcontext()
 
 
 def _serve_workers(
