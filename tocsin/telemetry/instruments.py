@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from prometheus_client import CollectorRegistry
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+
+M = TypeVar("M", "Counter", "Histogram")
 
 JOBS = "tocsin_jobs"
 JOBS_OVERDUE = "tocsin_jobs_overdue_seconds"
@@ -53,6 +55,26 @@ LATENESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+class _Labelled(Generic[M]):
+    """A metric's children by label values, kept at hand.
+
+    prometheus-client's ``labels()`` checks and converts the values and takes
+    a lock on every call; the hot paths (every request, every alert) look
+    their child up in a dict instead. Two threads missing together both get
+    the one child ``labels()`` keeps.
+    """
+
+    def __init__(self, metric: M) -> None:
+        self.metric: M = metric
+        self.children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = self.metric.labels(*values)
+        return child
+
+
 class _Instruments:
     """The metric objects, registered in a registry of Tocsin's own."""
 
@@ -64,24 +86,30 @@ class _Instruments:
         # one process too, so that both show the same series.
         disable_created_metrics()  # type: ignore[no-untyped-call]  # the library's, unannotated
         self.registry = CollectorRegistry(auto_describe=True)
-        self.job_lateness = Histogram(
-            JOB_LATENESS,
-            "Seconds from when a job was due to when the engine started running it.",
-            ["kind"],
-            buckets=LATENESS_BUCKETS,
-            registry=self.registry,
+        self.job_lateness = _Labelled(
+            Histogram(
+                JOB_LATENESS,
+                "Seconds from when a job was due to when the engine started running it.",
+                ["kind"],
+                buckets=LATENESS_BUCKETS,
+                registry=self.registry,
+            )
         )
-        self.alerts_received = Counter(
-            ALERTS_RECEIVED,
-            "Inbound signals by integration and what they did; refused requests count once.",
-            ["integration", "result"],
-            registry=self.registry,
+        self.alerts_received = _Labelled(
+            Counter(
+                ALERTS_RECEIVED,
+                "Inbound signals by integration and what they did; refused requests count once.",
+                ["integration", "result"],
+                registry=self.registry,
+            )
         )
-        self.page_deliveries = Counter(
-            PAGE_DELIVERIES,
-            "Attempts to deliver a page notification, by contact method type and result.",
-            ["channel", "result"],
-            registry=self.registry,
+        self.page_deliveries = _Labelled(
+            Counter(
+                PAGE_DELIVERIES,
+                "Attempts to deliver a page notification, by contact method type and result.",
+                ["channel", "result"],
+                registry=self.registry,
+            )
         )
         self.step_lateness = Histogram(
             STEP_LATENESS,
@@ -89,12 +117,14 @@ class _Instruments:
             buckets=LATENESS_BUCKETS,
             registry=self.registry,
         )
-        self.http_duration = Histogram(
-            HTTP_DURATION,
-            "Seconds to answer an HTTP request, by route template, method and status class.",
-            ["route", "method", "status_class"],
-            buckets=DURATION_BUCKETS,
-            registry=self.registry,
+        self.http_duration = _Labelled(
+            Histogram(
+                HTTP_DURATION,
+                "Seconds to answer an HTTP request, by route template, method and status class.",
+                ["route", "method", "status_class"],
+                buckets=DURATION_BUCKETS,
+                registry=self.registry,
+            )
         )
 
 
@@ -130,17 +160,17 @@ def _seconds(delay: timedelta) -> float:
 
 def job_started(kind: str, lateness: timedelta) -> None:
     """The engine starts a job of ``kind``, ``lateness`` after it was due."""
-    _BUILT.get().job_lateness.labels(kind).observe(_seconds(lateness))
+    _BUILT.get().job_lateness(kind).observe(_seconds(lateness))
 
 
 def alerts_received(integration: str, result: str, count: int = 1) -> None:
     """``count`` signals of ``integration`` did ``result`` (:data:`ACCEPTED`...)."""
-    _BUILT.get().alerts_received.labels(integration, result).inc(count)
+    _BUILT.get().alerts_received(integration, result).inc(count)
 
 
 def page_delivery(channel: str, result: str) -> None:
     """One attempt to deliver a page by a contact method of type ``channel``: :data:`SENT`..."""
-    _BUILT.get().page_deliveries.labels(channel, result).inc()
+    _BUILT.get().page_deliveries(channel, result).inc()
 
 
 def escalation_step_taken(lateness: timedelta) -> None:
@@ -152,4 +182,4 @@ def request_served(route: str, method: str, status: int, seconds: float) -> None
     """An HTTP request to ``route`` (a template) was answered ``status`` in ``seconds``."""
     named = method if method in METHODS else "other"
     status_class = f"{status // 100}xx" if 100 <= status < 600 else "other"
-    _BUILT.get().http_duration.labels(route, named, status_class).observe(seconds)
+    _BUILT.get().http_duration(route, named, status_class).observe(seconds)
