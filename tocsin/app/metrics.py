@@ -43,7 +43,8 @@ from tocsin.telemetry.exposition import CONTENT_TYPE, Sample, ScrapeGauge, rende
 
 router = APIRouter(tags=["health"])
 
-LOOPBACK, TOKEN, OPEN = "loopback", "token", "open"
+#: ``TOCSIN_METRICS_ACCESS`` values that let a request in without credentials (``token`` never).
+LOOPBACK, OPEN = "loopback", "open"
 #: Headers a proxy adds: the request came from elsewhere, even over a loopback connection.
 _FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip")
 
