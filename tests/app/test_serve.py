@@ -41,19 +41,6 @@ def test_serve_on_empty_data_dir_is_ready_quickly(tmp_path: Path) -> None:
     print(f"ready after {elapsed:.2f}s")  # the issue's target is 5 s; reported, not asserted
 
 
-def children(parent: int) -> set[int]:
-    """The pids whose parent is ``parent``, from /proc."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:  # exited meanwhile
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
 @pytest.mark.skipif(postgres_base_url() is None, reason="needs TOCSIN_TEST_POSTGRES_URL")
 def test_workers_on_postgresql_share_the_port_are_restarted_and_stop_together(
     tmp_path: Path,
@@ -73,8 +60,10 @@ def test_workers_on_postgresql_share_the_port_are_restarted_and_stop_together(
                 except httpx.TransportError:
                     return False
 
-            processes.wait_for(lambda: len(children(server.pid)) == 2, timeout=30, what="2 workers")
-            first = children(server.pid)
+            processes.wait_for(
+                lambda: len(processes.children(server.pid)) == 2, timeout=30, what="2 workers"
+            )
+            first = processes.children(server.pid)
             processes.wait_for(ready, timeout=30, what="/readyz to answer 200")
             for _ in range(10):  # whichever worker answers, it is ready and serves the API
                 assert httpx.get(f"{base}/readyz").json()["checks"]["engine"] == "running"
@@ -82,10 +71,12 @@ def test_workers_on_postgresql_share_the_port_are_restarted_and_stop_together(
             killed = min(first)
             os.kill(killed, signal.SIGKILL)
             processes.wait_for(
-                lambda: len(children(server.pid) - first) == 1, timeout=30, what="a new worker"
+                lambda: len(processes.children(server.pid) - first) == 1,
+                timeout=30,
+                what="a new worker",
             )
             processes.wait_for(ready, timeout=30, what="/readyz after the restart")
-            workers = children(server.pid)
+            workers = processes.children(server.pid)
             server.send_signal(signal.SIGTERM)
             assert server.wait(30) == 0
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

@@ -14,12 +14,17 @@ the work writes anything: :class:`UnknownKey` (404),
 :class:`~tocsin.domain.refusals.Throttled` (429) and :class:`InvalidSignal`
 (422). Tocsin's own endpoints let the app answer them; the wire formats that
 define their own error bodies (PagerDuty, Opsgenie, SMTP) answer in those.
+
+Once the transaction has committed (or the request was refused), what it did
+is counted for ``/metrics`` by integration: signals accepted (they opened,
+acknowledged or resolved an alert) or deduplicated (they changed nothing), and
+refused requests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Generic, TypeVar
@@ -29,12 +34,13 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import integrations
 from tocsin.alerts.committer import Stageable, Staged
 from tocsin.alerts.configured import Alerting, Integration, cache_for, key_digest
-from tocsin.alerts.ingest import Planned
+from tocsin.alerts.ingest import Planned, ingest
 from tocsin.alerts.rate_limit import limiter_for
 from tocsin.alerts.runtime import AlertsRuntime
 from tocsin.alerts.writer import Origin, Result
-from tocsin.domain.alert_lifecycle import Signal
-from tocsin.domain.refusals import Invalid, NotFound, Throttled
+from tocsin.domain.alert_lifecycle import Change, Signal
+from tocsin.domain.refusals import Invalid, NotFound, Refusal, Throttled
+from tocsin.telemetry import instruments as telemetry
 
 T = TypeVar("T")
 
@@ -72,14 +78,14 @@ class Received:
     results: list[Result]
 
 
-def authorise(
+def identify(
     session: Session, tocsin: AlertsRuntime, key: str, types: Collection[str]
 ) -> tuple[Alerting, Integration]:
     """The current definitions and the key's integration, if it has one of ``types``.
 
     A key of an integration the process has not seen yet (made a moment ago
     by another process) makes the definitions be checked again at once.
-    Raises :class:`UnknownKey` or, over the key's rate limit, :class:`Throttled`.
+    Raises :class:`UnknownKey`.
     """
     cache = cache_for(tocsin.database)
     alerting = cache.get(session)
@@ -89,13 +95,17 @@ def authorise(
     integration = alerting.integrations.get(name) if name is not None else None
     if integration is None or integration.type not in types:
         raise UnknownKey()
+    return alerting, integration
+
+
+def admit(tocsin: AlertsRuntime, key: str, integration: Integration) -> None:
+    """Take one request from the key's rate limit; raises :class:`Throttled` over it."""
     wait = limiter_for(tocsin.database).take(
         key_digest(key), integration.config.rate_limit_per_minute, tocsin.clock.now()
     )
     if wait is not None:
         what = "heartbeat" if integration.type == "heartbeat" else "integration key"
         raise Throttled(int(wait), f"rate limit reached for this {what}")
-    return alerting, integration
 
 
 @dataclass(frozen=True)
@@ -106,10 +116,18 @@ class Context:
     alerting: Alerting
     integration: Integration
     now: datetime
+    #: What the work's signals did (:meth:`ingest`), counted once the transaction commits.
+    results: list[Result] = field(default_factory=list)
 
     @property
     def origin(self) -> Origin:
         return Origin(self.integration.name, self.integration.service, self.integration.type)
+
+    def ingest(self, signals: Sequence[Signal]) -> list[Result]:
+        """Apply ``signals`` of the integration in the transaction; what each did."""
+        results = ingest(self.session, self.alerting, self.origin, signals, self.now)
+        self.results.extend(results)
+        return results
 
 
 class Keyed(Stageable, Generic[T]):
@@ -119,10 +137,17 @@ class Keyed(Stageable, Generic[T]):
         self, tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
     ) -> None:
         self.tocsin, self.key, self.types, self.work = tocsin, key, types, work
+        #: The key's integration, once found; the context of the latest attempt, which
+        #: is the one that committed (the committer stages work again when it retries).
+        self.integration = telemetry.NO_INTEGRATION
+        self.context: Context | None = None
 
     def stage(self, session: Session) -> Staged:
-        alerting, integration = authorise(session, self.tocsin, self.key, self.types)
+        alerting, integration = identify(session, self.tocsin, self.key, self.types)
+        self.integration = integration.name
+        admit(self.tocsin, self.key, integration)
         context = Context(session, alerting, integration, self.tocsin.clock.now())
+        self.context = context
         if isinstance(self.work, Ingesting):
             return self.work.stage(context)
         return Staged((), partial(self.work, context))
@@ -130,6 +155,24 @@ class Keyed(Stageable, Generic[T]):
     def __call__(self, session: Session) -> T:
         result: T = self.stage(session).apply()
         return result
+
+    def count_committed(self) -> None:
+        """Count what the committed signals did: a change, or nothing new (a duplicate)."""
+        results = self.context.results if self.context is not None else []
+        accepted = sum(1 for result in results if result.change in _CHANGES)
+        if accepted:
+            telemetry.alerts_received(self.integration, telemetry.ACCEPTED, accepted)
+        if len(results) > accepted:
+            telemetry.alerts_received(
+                self.integration, telemetry.DEDUPLICATED, len(results) - accepted
+            )
+
+    def count_refused(self) -> None:
+        telemetry.alerts_received(self.integration, telemetry.REFUSED)
+
+
+#: What a signal that is not a duplicate does to its alert.
+_CHANGES = frozenset({Change.OPEN, Change.ACKNOWLEDGE, Change.RESOLVE})
 
 
 class Ingesting:
@@ -146,7 +189,9 @@ class Ingesting:
         planned = Planned(context.session, context.alerting, context.origin, signals, context.now)
 
         def apply() -> Received:
-            return Received(context.integration, planned.apply())
+            results = planned.apply()
+            context.results.extend(results)
+            return Received(context.integration, results)
 
         return Staged(planned.locks, apply)
 
@@ -159,14 +204,28 @@ def receive_with(
     tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
 ) -> T:
     """Authorise ``key`` and run ``work`` in a transaction; committed when this returns."""
-    return in_transaction(tocsin, Keyed(tocsin, key, types, work))
+    keyed = Keyed(tocsin, key, types, work)
+    try:
+        result = in_transaction(tocsin, keyed)
+    except Refusal:
+        keyed.count_refused()
+        raise
+    keyed.count_committed()
+    return result
 
 
 async def receive_with_async(
     tocsin: AlertsRuntime, key: str, types: Collection[str], work: Callable[[Context], T]
 ) -> T:
     """:func:`receive_with` for the event loop: no thread waits while the batch commits."""
-    return await tocsin.committer.run(Keyed(tocsin, key, types, work))
+    keyed = Keyed(tocsin, key, types, work)
+    try:
+        result = await tocsin.committer.run(keyed)
+    except Refusal:
+        keyed.count_refused()
+        raise
+    keyed.count_committed()
+    return result
 
 
 def receive(

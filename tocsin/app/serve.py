@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from tocsin.app.listen import address, bind, check_public_url, check_tls
 from tocsin.app.process import LogLevel, LogLevelOption, start_process
 from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, load_settings
 from tocsin.console import assets
+from tocsin.telemetry.processes import shared
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,20 +97,21 @@ def serve(
     listening = Listening(
         bind(host, port), host, log_level, smtp_port, smtp_domain, tls_cert, tls_key
     )
-    tocsin = start_process(data_dir, database_url, log_level)
-    _announce(tocsin, address(host, port, tls=tls_cert is not None), demo=demo, workers=count)
-    if count == 1:
-        tocsin.runs_engine = engines == 1
-        if not serve_http(tocsin, listening):
-            fail("the server did not start; see the log above")
-        return
-    tocsin.close()  # each worker opens its own; no thread may run when they are forked
-    _serve_workers(
-        count,
-        engines,
-        listening,
-        lambda: start_process(data_dir, database_url, log_level, upgrade=False),
-    )
+    with _counting_together(settings, count):
+        tocsin = start_process(data_dir, database_url, log_level)
+        _announce(tocsin, address(host, port, tls=tls_cert is not None), demo=demo, workers=count)
+        if count == 1:
+            tocsin.runs_engine = engines == 1
+            if not serve_http(tocsin, listening):
+                fail("the server did not start; see the log above")
+            return
+        tocsin.close()  # each worker opens its own; no thread may run when they are forked
+        _serve_workers(
+            count,
+            engines,
+            listening,
+            lambda: start_process(data_dir, database_url, log_level, upgrade=False),
+        )
 
 
 def worker_count(settings: Settings, workers: int | None) -> int:
@@ -123,6 +126,12 @@ def worker_count(settings: Settings, workers: int | None) -> int:
     if workers > 1 and not hasattr(os, "fork"):
         fail("--workers: more than one process needs fork(), which this system lacks")
     return workers
+
+
+def _counting_together(settings: Settings, count: int) -> AbstractContextManager[object]:
+    """With several workers, a directory where they all count, so that ``/metrics`` adds them
+    up; entered before anything is counted (:mod:`tocsin.telemetry.processes`)."""
+    return shared(settings.data_dir) if count > 1 else nullcontext()
 
 
 def _serve_workers(

@@ -18,7 +18,7 @@ from tocsin.admin import job_routes as jobs
 from tocsin.admin import token_routes as tokens
 from tocsin.admin import user_routes as users
 from tocsin.alerts import routes as alerts_api
-from tocsin.app import health
+from tocsin.app import health, metrics
 from tocsin.app.service import Tocsin
 from tocsin.app.tuning import tune_collector
 from tocsin.auth.throttle import LoginThrottle
@@ -35,6 +35,7 @@ from tocsin.statuspage import public_routes as status_public
 from tocsin.statuspage import routes as status_api
 from tocsin.statuspage import subscriber_pages, subscriber_routes
 from tocsin.statuspage.published import Editions
+from tocsin.telemetry.middleware import RequestDurations
 from tocsin.web import ack, api_docs
 from tocsin.web.headers import SecurityHeaders
 
@@ -43,6 +44,7 @@ from tocsin.web.headers import SecurityHeaders
 #: the hottest path, matched before everything else.
 ROUTERS = (
     health.router,
+    metrics.router,
     users.router,
     tokens.router,
     jobs.router,
@@ -91,6 +93,8 @@ def create_app(tocsin: Tocsin, *, start_engine: bool = True) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     app.state.status_editions = Editions(tocsin.database, tocsin.clock)
     app.add_middleware(SecurityHeaders)
+    # Added last, so outermost: it times the whole answer, headers included.
+    app.add_middleware(RequestDurations)
     # The database refused or cancelled the transaction: retry later, not a bug.
     app.add_exception_handler(OperationalError, api_errors.database_unavailable)
     app.add_exception_handler(RequestValidationError, api_errors.invalid_request)

@@ -394,6 +394,25 @@ def list_jobs(
     return keyset.page(session, query, LIST_ORDER, limit=limit, cursor=cursor, offset=offset)
 
 
+#: The states whose jobs :func:`count_unfinished` counts: done jobs are history, kept for
+#: ever, and counting them would read the whole table.
+UNFINISHED = (PENDING, RUNNING, DEAD)
+
+
+def count_unfinished(session: Session) -> dict[tuple[str, str], int]:
+    """How many jobs are pending, running or dead, by ``(state, kind)``: one grouped query.
+
+    Those are the jobs of today (the dead wait for a person), read through the
+    state indexes however many done jobs the table keeps.
+    """
+    query = (
+        select(Job.state, Job.kind, func.count())
+        .where(Job.state.in_(UNFINISHED))
+        .group_by(Job.state, Job.kind)
+    )
+    return {(state, kind): int(n) for state, kind, n in session.execute(query)}
+
+
 def count_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).all()
     counts = dict.fromkeys(STATES, 0)

@@ -2,7 +2,9 @@
 
 Each process runs a few worker threads. They sleep on the injected clock until
 the next job is due, a poll interval passes (to notice jobs other processes
-wrote), or something in this process commits a job that is due now.
+wrote), or something in this process commits a job that is due now. Each
+job's lateness, from when it was due to when it starts, is recorded for
+``/metrics`` (:mod:`tocsin.telemetry.instruments`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tocsin.engine.registry import (
     PermanentFailure,
 )
 from tocsin.kernel.clock import Clock
+from tocsin.telemetry import instruments as telemetry
 
 log = logging.getLogger("tocsin.engine")
 #: When the next pending job is due and the next lease runs out (None: none).
@@ -223,6 +226,7 @@ class Engine:
 
     def _run(self, item: FollowUp, owner: str, batch: Batch | None, queue: deque[FollowUp]) -> None:
         job = item.job
+        telemetry.job_started(job.kind, self.clock.now() - job.run_at)
         handler = self.registry.handler(job.kind)
         ctx = JobContext(
             job=job,

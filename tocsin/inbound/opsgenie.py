@@ -31,7 +31,7 @@ from pydantic_core import ErrorDetails
 
 from tocsin.alerts import transitions
 from tocsin.alerts.committer import RETRY_AFTER
-from tocsin.alerts.ingest import Ingest, ingest
+from tocsin.alerts.ingest import Ingest
 from tocsin.alerts.receive import Context, UnknownKey, receive_with_async
 from tocsin.alerts.runtime import AlertsRuntimeDep
 from tocsin.domain import untrusted
@@ -292,7 +292,7 @@ def _acting(
         key = _dedup_key(context, identifier, kind)
         if key is not None:
             signal = action_signal(action, key, body)
-            ingest(context.session, context.alerting, context.origin, [signal], context.now)
+            context.ingest([signal])
 
     return work
 
@@ -302,7 +302,7 @@ async def opsgenie_create(
 ) -> Response:
     def work(context: Context) -> None:
         signal = create_signal(body)
-        ingest(context.session, context.alerting, context.origin, [signal], context.now)
+        context.ingest([signal])
 
     return await _receive(tocsin, authorization, work)
 

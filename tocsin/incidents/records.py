@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.db import keyset
 from tocsin.domain.checklist import ChecklistItem
-from tocsin.domain.lifecycle import Milestones
+from tocsin.domain.lifecycle import OPEN_STATUSES, Milestones
 from tocsin.domain.refusals import NotFound
 from tocsin.domain.roles import Assignment, Role, Roster
 from tocsin.domain.timeline import EntryKind, NoteKind, TimelineEntry
@@ -330,3 +330,20 @@ def parts(session: Session, incident_ids: Sequence[int]) -> dict[int, Parts]:
         found[incident_id].checklist_done = int(done)
         found[incident_id].checklist_total = int(total)
     return found
+
+
+def open_by_severity(session: Session) -> dict[str, int]:
+    """How many incidents are open (triage, responding, mitigated) by severity; drills aside.
+
+    One grouped query on the status index: open incidents are few, whatever
+    the history.
+    """
+    query = (
+        select(Incident.severity, func.count())
+        .where(
+            Incident.status.in_([status.value for status in OPEN_STATUSES]),
+            Incident.drill.is_(False),
+        )
+        .group_by(Incident.severity)
+    )
+    return {severity: int(n) for severity, n in session.execute(query)}

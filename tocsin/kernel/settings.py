@@ -8,6 +8,7 @@ Every command that touches the database takes the same settings as
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ MAX_API_BODY_ENV = "TOCSIN_MAX_API_BODY_BYTES"
 #: The largest body the inbound alert endpoints (and inbound mail) accept.
 MAX_ALERT_BODY_ENV = "TOCSIN_MAX_ALERT_BODY_BYTES"
 HEARTBEAT_METHODS = ("GET", "HEAD", "POST", "PUT")
+#: Who may read ``/metrics`` (``TOCSIN_METRICS_ACCESS``): loopback clients or an admin's
+#: token; an admin's token only; or anybody who can reach the port.
+METRICS_ACCESS = ("loopback", "token", "open")
 #: Seconds a status page export's push command may run before it is stopped.
 DEFAULT_EXPORT_TIMEOUT_SECONDS = 300.0
 
@@ -113,6 +117,8 @@ class Settings:
     max_alert_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     #: The static copy of the public status pages (``TOCSIN_STATUS_EXPORT_*``).
     status_export: StatusExportSettings = field(default_factory=StatusExportSettings)
+    #: Who may read ``/metrics`` (``TOCSIN_METRICS_ACCESS``, one of :data:`METRICS_ACCESS`).
+    metrics_access: str = "loopback"
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
@@ -143,6 +149,9 @@ class Settings:
             max_api_body_bytes=_byte_count(MAX_API_BODY_ENV),
             max_alert_body_bytes=_byte_count(MAX_ALERT_BODY_ENV),
             status_export=StatusExportSettings.from_env(),
+            metrics_access=_choice(
+                "TOCSIN_METRICS_ACCESS", "loopback", METRICS_ACCESS, normal=str.lower
+            ),
         )
 
     @property
@@ -180,8 +189,11 @@ def _byte_count(name: str) -> int:
     return int(value) if value.isdecimal() and int(value) > 0 else DEFAULT_MAX_BODY_BYTES
 
 
-def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = os.environ.get(name, "").strip().upper() or default
+def _choice(
+    name: str, default: str, choices: tuple[str, ...], *, normal: Callable[[str], str] = str.upper
+) -> str:
+    """``name``'s value in its ``normal`` case, which must be one of ``choices``."""
+    value = normal(os.environ.get(name, "").strip()) or default
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value

@@ -19,6 +19,8 @@ A worker that dies between 1 and 3 leaves the notification *sending*; the
 job's retry sends it again (at least once), with the same delivery id so
 receivers that deduplicate can. Both handlers reach the database only through
 their job's context, so the engine batches their transactions with other jobs'.
+Each attempt is counted for ``/metrics`` by contact method type: sent once it is
+recorded, failed as it fails.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from tocsin.paging.statements import Run
 from tocsin.paging.subjects import synchronise
 from tocsin.paging.tables import ALERT_GROUP, INCIDENT, EscalationRun, Notification, Page
 from tocsin.paging.timeline import record, record_delivery
+from tocsin.telemetry import instruments as telemetry
 
 #: The provider of delivery attempts recorded in the outbox.
 OUTBOX_PROVIDER = "outbox"
@@ -434,10 +437,12 @@ def _failed(ctx: JobContext, outgoing: Outgoing, error: DeliveryError, now: date
 def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None:
     """Send the message (or, in outbox mode, record it with its success) and record the attempt."""
     now = ctx.clock.now()
+    channel = outgoing.method.type
     if not settings.outbox:
         try:
             deliver(settings, outgoing.method, outgoing.message, now)
         except DeliveryError as error:
+            telemetry.page_delivery(channel, telemetry.FAILED)
             _failed(ctx, outgoing, error, now)
             return
     bundled = len(outgoing.carried)
@@ -467,6 +472,7 @@ def _send(ctx: JobContext, settings: NotifySettings, outgoing: Outgoing) -> None
                 f"notified {each.user_name}{how}",
                 page=str(each.page_id),
             )
+    telemetry.page_delivery(channel, telemetry.SENT)
 
 
 def deliver_with_step(

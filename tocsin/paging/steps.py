@@ -27,6 +27,7 @@ from tocsin.paging.pages import alarm, page_person
 from tocsin.paging.statements import Run
 from tocsin.paging.subjects import synchronise
 from tocsin.paging.timeline import deferring, record
+from tocsin.telemetry import instruments as telemetry
 
 
 @batched
@@ -46,8 +47,10 @@ def take_step(ctx: JobContext, session: Session, run: Run, now: datetime) -> Non
 
     The run is locked and escalating. Called by the step job, and by the job
     that starts an escalation, which takes its first step at once (see
-    :func:`first_step`).
+    :func:`first_step`). How late the step is taken is recorded for ``/metrics``.
     """
+    if run.next_step_at is not None:
+        telemetry.escalation_step_taken(now - run.next_step_at)
     policy = Policy.from_snapshot(run.policy)
     directory = Directory.shared(ctx.shared, session)
     decision = decide(
