@@ -1,0 +1,153 @@
+"""Request and response bodies of the postmortem API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.http.params import MAX_INTEGER, Instant
+
+Point = Annotated[str, Field(min_length=1, max_length=2000)]
+Points = Annotated[list[Point], Field(max_length=200)]
+EntryNumber = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
+UserName = Annotated[str, Field(min_length=1, max_length=100)]
+Status = Literal["draft", "in_review", "published", "closed"]
+
+
+class PostmortemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Default: the settings' template"
+    )
+    owner: UserName | None = Field(default=None, description="Default: the Incident Commander")
+
+
+class ImpactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    users_affected: int | None = Field(default=None, ge=0, le=MAX_INTEGER)
+    revenue_impact: str | None = Field(default=None, max_length=100, examples=["$45,000"])
+    error_budget_consumed: str | None = Field(default=None, max_length=50, examples=["35%"])
+    description: str | None = Field(default=None, max_length=20_000)
+
+
+class TimelineItemIn(BaseModel):
+    """An entry of the incident's timeline (``sequence``), or one the author writes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sequence: EntryNumber | None = Field(default=None, description="An incident timeline entry")
+    at: Instant | None = Field(default=None, description="Required without sequence")
+    event: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class WhyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    why: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(default="", max_length=5000)
+    cites: list[EntryNumber] = Field(
+        default_factory=list, max_length=50, description="Timeline entries the answer rests on"
+    )
+
+
+class PostmortemEdit(BaseModel):
+    """The fields to change; those left out stay as they are."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 3,
+                    "summary": "Checkout failed for 47 minutes after a slow query exhausted "
+                    "the connection pool.",
+                    "impact": {"users_affected": 12500},
+                    "five_whys": [
+                        {
+                            "why": "Why did checkout fail?",
+                            "answer": "The connection pool was exhausted.",
+                            "cites": [4],
+                        }
+                    ],
+                    "contributing_factors": ["No query performance testing in CI"],
+                }
+            ]
+        },
+    )
+
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_INTEGER, description="The version edited; 409 if newer exists"
+    )
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    date: str | None = Field(default=None, max_length=40)
+    duration: str | None = Field(default=None, max_length=100)
+    authors: list[UserName] | None = Field(default=None, max_length=100)
+    summary: str | None = Field(default=None, max_length=20_000)
+    impact: ImpactIn | None = None
+    timeline: list[TimelineItemIn] | None = Field(default=None, max_length=20_000)
+    root_cause: str | None = Field(default=None, max_length=20_000)
+    five_whys: list[WhyIn] | None = Field(default=None, max_length=20)
+    contributing_factors: Points | None = None
+    what_went_well: Points | None = None
+    what_went_poorly: Points | None = None
+    where_we_got_lucky: Points | None = None
+    lessons_learned: Points | None = None
+    extra: dict[Annotated[str, Field(max_length=50)], str | Points] | None = Field(
+        default=None, max_length=50, description="The template's own sections, by key"
+    )
+    owner: UserName | None = Field(default=None, description="Who is reminded until published")
+    due_at: Instant | None = None
+
+
+class PostmortemOut(BaseModel):
+    reference: str = Field(examples=["PM-3"])
+    incident: str = Field(examples=["INC-42"])
+    status: Status
+    required: bool = Field(description="Whether its incident's severity required it")
+    template: str | None
+    owner: str | None
+    due_at: datetime
+    overdue: bool
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    document: dict[str, Any] = Field(description="The document (see docs/postmortems.md)")
+
+
+class PostmortemPage(BaseModel):
+    items: list[PostmortemOut]
+    total: int = Field(description="Matching postmortems, counted up to 10,000")
+    total_exact: bool
+    next_cursor: str | None = Field(description="The cursor of the next page; null on the last")
+
+
+class CandidateOut(BaseModel):
+    """An entry of the incident's timeline, and whether the document's timeline has it."""
+
+    sequence: int
+    at: datetime
+    kind: str
+    text: str
+    author: str | None
+    selected: bool
+    key: str | None = Field(description="Why a draft selects it (null: it does not)")
+
+
+class ChangeOut(BaseModel):
+    field: str
+    before: Any
+    after: Any
+
+
+class VersionOut(BaseModel):
+    version: int
+    at: datetime
+    author: str
+    action: str
+    comment: str | None
+    changes: list[ChangeOut]
