@@ -95,18 +95,18 @@ _ALWAYS = {
 }
 
 
-def _firsts_of(entry: TimelineEntry) -> list[str]:
+#: The paging events whose first is key, by their ``paging`` detail.
+PAGING_FIRSTS = {"paged": "first page", "acknowledged": "first acknowledgement"}
+_FIRSTS = ("first alert", *PAGING_FIRSTS.values())
+
+
+def _firsts_of(entry: TimelineEntry) -> tuple[str, ...]:
     """Which firsts ``entry`` may be: the first alert, page or acknowledgement."""
-    paging = entry.details.get("paging")
-    return [
-        label
-        for label, holds in (
-            ("first alert", entry.kind is EntryKind.ALERT_LINKED),
-            ("first page", paging == "paged"),
-            ("first acknowledgement", paging == "acknowledged"),
-        )
-        if holds
-    ]
+    paging = PAGING_FIRSTS.get(entry.details.get("paging", ""))
+    alert = entry.kind is EntryKind.ALERT_LINKED
+    if paging is None:
+        return ("first alert",) if alert else ()
+    return ("first alert", paging) if alert else (paging,)
 
 
 def why_key(entry: TimelineEntry) -> str | None:
@@ -120,6 +120,30 @@ def why_key(entry: TimelineEntry) -> str | None:
     return None
 
 
+#: Entry kinds that may be key whatever they say.
+KEY_KINDS = frozenset(
+    {
+        *_ALWAYS,
+        EntryKind.ALERT_LINKED,
+        EntryKind.CORRECTION,
+    }
+)
+
+
+def may_be_key(entry: TimelineEntry) -> bool:
+    """Whether ``entry`` could be a key entry; :func:`key_entries` needs no others.
+
+    A draft made from only these entries is the draft made from all of them,
+    so a caller with a long timeline may read just these (see
+    :func:`tocsin.postmortems.facts.timeline`).
+    """
+    return (
+        entry.kind in KEY_KINDS
+        or entry.note_kind is NoteKind.DECISION
+        or entry.details.get("paging", "") in PAGING_FIRSTS
+    )
+
+
 def key_entries(entries: Iterable[TimelineEntry]) -> list[tuple[TimelineEntry, str]]:
     """The key entries (see the module docstring) with why each is key, in sequence order."""
     chosen: list[tuple[TimelineEntry, str]] = []
@@ -129,10 +153,11 @@ def key_entries(entries: Iterable[TimelineEntry]) -> list[tuple[TimelineEntry, s
         why = why_key(entry)
         if why is None and entry.kind is EntryKind.CORRECTION and entry.corrects in seen:
             why = "correction"
-        for first in _firsts_of(entry):
-            if first not in found:
-                found.add(first)
-                why = why or first
+        if len(found) < len(_FIRSTS):
+            for first in _firsts_of(entry):
+                if first not in found:
+                    found.add(first)
+                    why = why or first
         if why is not None:
             chosen.append((entry, why))
             seen.add(entry.sequence)
@@ -146,9 +171,9 @@ def utc(value: datetime) -> str:
 def clock_time(value: datetime, day: str) -> str:
     """ "14:02 UTC" as in the seed's timeline, with the date when it is not ``day``."""
     moment = value.astimezone(UTC)
-    if moment.date().isoformat() == day:
-        return f"{moment:%H:%M} UTC"
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    hours = f"{moment.hour:02d}:{moment.minute:02d} UTC"
+    date = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    return hours if date == day else f"{date} {hours}"
 
 
 def timeline_item(entry: TimelineEntry, day: str, why: str | None = None) -> dict[str, Any]:

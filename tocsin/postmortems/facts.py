@@ -1,9 +1,10 @@
 """Gathering what Tocsin knows about an incident, for drafting its postmortem.
 
 Read in a few queries whatever the incident's size: its row, roles and
-services, its whole timeline (columns only, no ORM objects: an incident may
-have thousands of entries), the alerts linked to it, the pages of its
-escalations and its public updates. Alerts and pages are capped at
+services, the timeline entries that may be key (columns only, no ORM objects:
+an incident may have thousands of entries, most of them notes no draft
+selects), the alerts linked to it, the pages of its escalations and its
+public updates. Alerts and pages are capped at
 :data:`LISTED` each (the earliest), so an alert storm does not make the
 document huge.
 """
@@ -12,12 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.tables import Alert
 from tocsin.domain.lifecycle import Status
-from tocsin.domain.postmortem_draft import AlertFact, IncidentFacts, PageFact, UpdateFact
+from tocsin.domain.postmortem_draft import (
+    KEY_KINDS,
+    PAGING_FIRSTS,
+    AlertFact,
+    IncidentFacts,
+    PageFact,
+    UpdateFact,
+)
 from tocsin.domain.roles import Role
 from tocsin.domain.timeline import EntryKind, NoteKind, TimelineEntry
 from tocsin.incidents import records
@@ -31,24 +39,37 @@ LISTED = 100
 _ROLE_ORDER = {role.value: index for index, role in enumerate(Role)}
 
 
+_KINDS = {kind.value: kind for kind in EntryKind}
+_NOTE_KINDS = {kind.value: kind for kind in NoteKind}
+
+
 def entry_of(row: Any) -> TimelineEntry:
-    """A timeline row (or a row of its columns) as a domain entry."""
+    """A timeline row (or a row of its columns) as a domain entry.
+
+    Details are written from ``EntryDraft.details`` (text to text) and read
+    back as stored, without copying: thousands of entries go through here.
+    """
     return TimelineEntry(
         sequence=row.sequence,
-        kind=EntryKind(row.kind),
+        kind=_KINDS[row.kind],
         text=row.text,
         recorded_at=row.recorded_at,
         occurred_at=row.occurred_at,
         author=row.author,
-        note_kind=NoteKind(row.note_kind) if row.note_kind else None,
+        note_kind=_NOTE_KINDS[row.note_kind] if row.note_kind else None,
         corrects=row.corrects,
-        details={str(key): str(value) for key, value in (row.details or {}).items()},
+        details=row.details or {},
     )
 
 
-def timeline(session: Session, incident_id: int) -> list[TimelineEntry]:
-    """The incident's timeline, read as plain rows (no ORM objects)."""
-    rows = session.execute(
+def timeline(session: Session, incident_id: int, *, key_only: bool = False) -> list[TimelineEntry]:
+    """The incident's timeline, read as plain rows (no ORM objects).
+
+    ``key_only`` reads only the entries that may be key
+    (:func:`tocsin.domain.postmortem_draft.may_be_key`, asked of the database),
+    which is all a draft needs: on a long timeline most entries are notes.
+    """
+    query = (
         select(
             TimelineRow.sequence,
             TimelineRow.kind,
@@ -63,7 +84,15 @@ def timeline(session: Session, incident_id: int) -> list[TimelineEntry]:
         .where(TimelineRow.incident_id == incident_id)
         .order_by(TimelineRow.sequence)
     )
-    return [entry_of(row) for row in rows]
+    if key_only:
+        query = query.where(
+            or_(
+                TimelineRow.kind.in_([kind.value for kind in KEY_KINDS]),
+                TimelineRow.note_kind == NoteKind.DECISION.value,
+                TimelineRow.details["paging"].as_string().in_(list(PAGING_FIRSTS)),
+            )
+        )
+    return [entry_of(row) for row in session.execute(query)]
 
 
 def _alerts(session: Session, incident_id: int) -> list[AlertFact]:
@@ -131,7 +160,7 @@ def gather(session: Session, incident: Incident) -> IncidentFacts:
         revenue_impact=incident.revenue_impact,
         error_budget_consumed=incident.error_budget_consumed,
         summary=incident.summary,
-        entries=timeline(session, incident.id),
+        entries=timeline(session, incident.id, key_only=True),
         alerts=_alerts(session, incident.id),
         pages=_pages(session, incident.id),
         updates=_updates(session, incident.id),

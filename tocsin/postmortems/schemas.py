@@ -17,7 +17,9 @@ Status = Literal["draft", "in_review", "published", "closed"]
 
 
 class PostmortemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{}, {"template": "lightweight"}]}
+    )
 
     template: str | None = Field(
         default=None, min_length=1, max_length=200, description="Default: the settings' template"
