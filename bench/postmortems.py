@@ -249,9 +249,10 @@ def measure(tocsin: Tocsin, incident_id: int, repeat: int) -> dict[str, float]:
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as data, database(
-        backend, Path(data), args.postgres, "postmortems"
-    ) as settings:
+    with (
+        tempfile.TemporaryDirectory() as data,
+        database(backend, Path(data), args.postgres, "postmortems") as settings,
+    ):
         tocsin = Tocsin.open(settings, clock=FakeClock(START + timedelta(hours=7)))
         try:
             incident_id = seed(tocsin, args.entries)

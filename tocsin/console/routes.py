@@ -17,6 +17,7 @@ from tocsin.console import (
     login,
     oncall,
     outbox,
+    postmortems,
     services,
     status_messages,
     status_page,
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     status_page.router,
     status_subscribers.router,
     status_messages.router,
+    postmortems.router,
     admin.router,
 )
 

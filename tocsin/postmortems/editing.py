@@ -8,8 +8,9 @@ An edit may say which version it was made on: when a newer one exists, it is
 refused (409) rather than overwriting someone else's change.
 
 Timeline items either name an entry of the incident's timeline by
-``sequence`` (its time and text are taken from there unless given) or are
-written by the author (``at`` and ``event``); they are kept in time order.
+``sequence`` (its time and text are taken from there, or kept as the document
+had them, unless given) or are written by the author (``at`` and ``event``);
+they are kept in time order.
 Each of the Five Whys may cite timeline entries by sequence.
 """
 
@@ -55,8 +56,13 @@ def _entries(session: Session, incident_id: int, sequences: set[int]) -> dict[in
 
 
 def _timeline(
-    items: Sequence[Mapping[str, Any]], known: Mapping[int, TimelineRow], day: str
+    items: Sequence[Mapping[str, Any]],
+    known: Mapping[int, TimelineRow],
+    had: Sequence[Mapping[str, Any]],
+    day: str,
 ) -> list[dict[str, Any]]:
+    """The document's new timeline; an entry it had keeps its time and wording unless given."""
+    before = {item["sequence"]: item for item in had if item.get("sequence") is not None}
     found = []
     for index, item in enumerate(items):
         sequence = item.get("sequence")
@@ -66,10 +72,13 @@ def _timeline(
                 raise Invalid(
                     f"timeline.{index}.sequence", f"the incident has no entry #{sequence}"
                 )
-            drafted = timeline_item(facts.entry_of(row), day, why_key(facts.entry_of(row)))
-            at = item.get("at") or row.occurred_at
-            event = item.get("event") or drafted["event"]
-            found.append({**drafted, "at": utc(at), "time": clock_time(at, day), "event": event})
+            entry = facts.entry_of(row)
+            base = dict(before.get(sequence) or timeline_item(entry, day, why_key(entry)))
+            if item.get("at") is not None:
+                base.update(at=utc(item["at"]), time=clock_time(item["at"], day))
+            if item.get("event"):
+                base["event"] = item["event"]
+            found.append(base)
             continue
         for name in ("at", "event"):
             if not item.get(name):
@@ -129,7 +138,7 @@ def revised(session: Session, postmortem: Postmortem, given: Mapping[str, Any]) 
     if given.get("impact") is not None:
         content["impact"] = {**content.get("impact", {}), **given["impact"]}
     if given.get("timeline") is not None:
-        content["timeline"] = _timeline(given["timeline"], known, day)
+        content["timeline"] = _timeline(given["timeline"], known, content["timeline"], day)
     if given.get("five_whys") is not None:
         content["five_whys"] = _five_whys(given["five_whys"], known)
     if given.get("extra") is not None:

@@ -1,0 +1,109 @@
+"""The console's postmortem pages: listed, shown, edited through the form, refused by field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Caller
+from tests.console.test_viewer import _log_in
+from tests.postmortems.support import ok, postmortem_of, resolved_incident, set_up
+from tocsin.app.service import Tocsin
+
+SEE_OTHER = 303
+
+
+def form_of(pm: dict[str, Any], token: str, **changes: Any) -> dict[str, Any]:
+    """The edit form as the page sends it, untouched, with ``changes``."""
+    document = pm["document"]
+    fields: dict[str, Any] = {
+        "csrf_token": token,
+        "version": pm["version"],
+        "title": document["title"],
+        "summary": document["summary"],
+        "root_cause": "",
+        "impact_description": document["impact"]["description"],
+        "entry": [item["sequence"] for item in document["timeline"] if item["sequence"]],
+        "why": [document["five_whys"][0]["why"]],
+        "answer": [""],
+        "cites": [""],
+    }
+    fields.update(changes)
+    return fields
+
+
+def test_a_draft_is_listed_shown_and_edited_in_the_console(
+    tocsin: Tocsin,
+    client: TestClient,
+    admin: Caller,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
+    set_up(tocsin, tmp_path / "config")
+    incident = resolved_incident(client, tocsin, admin)
+    pm = postmortem_of(client, admin, incident)
+    reference = pm["reference"]
+    token = _log_in(tocsin, client, "cora", "responder")
+
+    listed = client.get("/postmortems?status=draft").text
+    assert f'href="/postmortems/{reference}"' in listed and "1 postmortem" in listed
+    assert "None yet" in client.get("/postmortems?status=published").text
+    shown = client.get(f"/postmortems/{reference}").text
+    for words in ("Root cause analysis", "Five Whys", "Edit the draft", "What Tocsin recorded"):
+        assert words in shown
+    assert f'href="/postmortems/{reference}"' in client.get(f"/incidents/{incident}").text
+
+    edit_page = client.get(f"/postmortems/{reference}/edit").text
+    assert "Add other entries" in edit_page and 'name="entry"' in edit_page
+    saved = client.post(
+        f"/postmortems/{reference}/edit",
+        data=form_of(
+            pm,
+            token,
+            summary="A slow query exhausted the connection pool.",
+            users_affected="1200",
+            contributing_factors="No load test\nAlert delay",
+            other_events="08:30 Deployment of v3.4.2 completed",
+            answer=["The pool ran out."],
+            cites=["#1, #2"],
+        ),
+        follow_redirects=False,
+    )
+    assert saved.status_code == SEE_OTHER, saved.text
+    after = ok(client.get(f"/api/v1/postmortems/{reference}", headers=admin.headers))
+    document = after["document"]
+    assert after["version"] == 2
+    assert document["summary"] == "A slow query exhausted the connection pool."
+    assert document["impact"]["users_affected"] == 1200
+    assert document["contributing_factors"] == ["No load test", "Alert delay"]
+    assert document["timeline"][0]["event"] == "Deployment of v3.4.2 completed"
+    assert document["five_whys"][0]["cites"] == [1, 2]
+    # The next question of the Five Whys is asked of the last answer.
+    assert "Why? (The pool ran out)" in client.get(f"/postmortems/{reference}/edit").text
+
+    refused = client.post(
+        f"/postmortems/{reference}/edit",
+        data=form_of(after, token, other_events="soon: deploy"),
+    )
+    assert refused.status_code == 422 and "other_events: line 1" in refused.text
+    assert "soon: deploy" in refused.text  # what was typed comes back
+    stale = client.post(f"/postmortems/{reference}/edit", data=form_of(pm, token, summary="Old"))
+    assert stale.status_code == 409 and "changed since version 1" in stale.text
+    bad_cite = client.post(
+        f"/postmortems/{reference}/edit", data=form_of(after, token, cites=["three"])
+    )
+    assert bad_cite.status_code == 422 and "five_whys.0.cites" in bad_cite.text
+
+    moved = client.post(
+        f"/postmortems/{reference}/owner",
+        data={"csrf_token": token, "version": 2, "owner": "dan", "due_at": "2026-01-20T10:00"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == SEE_OTHER
+    assert (
+        ok(client.get(f"/api/v1/postmortems/{reference}", headers=admin.headers))["owner"] == "dan"
+    )
