@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.alerts.support import configure
 from tests.conftest import Caller
 from tocsin.app.service import Tocsin
+from tocsin.auth import accounts
 from tocsin.notify.tables import OutboxMessage
 
 API = "/api/v1/postmortems"
@@ -103,3 +104,12 @@ def outbox(tocsin: Tocsin, word: str) -> list[OutboxMessage]:
 
 def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
+
+
+def caller_for(tocsin: Tocsin, name: str) -> Caller:
+    """An API token for ``name``, a user configuration defined."""
+    with tocsin.database.transaction() as session:
+        user = accounts.find_user(session, name)
+        assert user is not None, f"no user {name}"
+        _, plain = accounts.create_token(session, user, now=tocsin.clock.now(), actor="test")
+    return Caller(name, plain)

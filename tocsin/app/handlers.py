@@ -21,6 +21,7 @@ from tocsin.oncall import handoff
 from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
 from tocsin.postmortems import creation as postmortems
+from tocsin.postmortems import meetings as postmortem_meetings
 from tocsin.postmortems import notices as postmortem_notices
 from tocsin.postmortems import reminders as postmortem_reminders
 from tocsin.statuspage import (
@@ -64,4 +65,5 @@ def builtin_registry() -> HandlerRegistry:
     messages.register(registry)
     postmortem_reminders.register(registry)
     postmortem_notices.register(registry)
+    postmortem_meetings.register(registry)
     return registry

@@ -18,15 +18,24 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from tocsin.postmortems.tables import Postmortem
+from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: The seed's impact fields.
 IMPACT = ("users_affected", "revenue_impact", "error_budget_consumed")
 
 
-def as_template(
-    postmortem: Postmortem, action_items: Sequence[dict[str, Any]] = ()
-) -> dict[str, Any]:
+def _item(item: ActionItem) -> dict[str, Any]:
+    """An action item with the seed's fields: description, owner, priority, due_date."""
+    shown: dict[str, Any] = {"description": item.description}
+    if item.owner is not None:
+        shown["owner"] = item.owner
+    shown["priority"] = item.priority
+    if item.due_date is not None:
+        shown["due_date"] = item.due_date.isoformat()
+    return shown
+
+
+def as_template(postmortem: Postmortem, action_items: Sequence[ActionItem] = ()) -> dict[str, Any]:
     """The document's seed fields, in the seed's order."""
     content = postmortem.content
     impact = content.get("impact", {})
@@ -43,12 +52,12 @@ def as_template(
                 for item in content.get("timeline", [])
             ],
             "contributing_factors": list(content.get("contributing_factors", [])),
-            "action_items": list(action_items),
+            "action_items": [_item(item) for item in action_items],
         }
     }
 
 
-def as_template_yaml(postmortem: Postmortem, action_items: Sequence[dict[str, Any]] = ()) -> str:
+def as_template_yaml(postmortem: Postmortem, action_items: Sequence[ActionItem] = ()) -> str:
     yaml = YAML()
     yaml.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()

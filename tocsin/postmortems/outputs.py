@@ -7,10 +7,27 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.domain.postmortem_draft import why_key
+from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus
 from tocsin.incidents.tables import Incident
-from tocsin.postmortems import facts
-from tocsin.postmortems.schemas import CandidateOut, ChangeOut, PostmortemOut, VersionOut
-from tocsin.postmortems.tables import CLOSED, PUBLISHED, Postmortem, PostmortemVersion
+from tocsin.postmortems import action_items, facts, meetings, workflow
+from tocsin.postmortems.schemas import (
+    ActionItemOut,
+    AttendeeOut,
+    CandidateOut,
+    ChangeOut,
+    MeetingOut,
+    PostmortemOut,
+    ReviewerOut,
+    VersionOut,
+)
+from tocsin.postmortems.tables import (
+    CLOSED,
+    PUBLISHED,
+    ActionItem,
+    Postmortem,
+    PostmortemVersion,
+    ReviewMeeting,
+)
 
 
 def overdue(postmortem: Postmortem, now: datetime) -> bool:
@@ -22,7 +39,7 @@ def postmortem_out(session: Session, postmortem: Postmortem, now: datetime) -> P
     incident = session.get(Incident, postmortem.incident_id)
     return PostmortemOut(
         reference=postmortem.reference,
-        incident=incident.reference if incident is not None else f"INC-{postmortem.incident_id}",
+        incident=incident_reference(incident, postmortem),
         status=postmortem.status,
         required=postmortem.required,
         template=postmortem.template,
@@ -33,7 +50,69 @@ def postmortem_out(session: Session, postmortem: Postmortem, now: datetime) -> P
         created_at=postmortem.created_at,
         created_by=postmortem.created_by,
         updated_at=postmortem.updated_at,
+        submitted_at=postmortem.submitted_at,
+        published_at=postmortem.published_at,
+        closed_at=postmortem.closed_at,
+        reviewers=[
+            ReviewerOut(
+                user=row.user_name,
+                verdict=row.verdict,
+                comment=row.comment,
+                requested_at=row.requested_at,
+                decided_at=row.decided_at,
+            )
+            for row in workflow.reviewers(session, postmortem)
+        ],
+        action_items=[
+            action_item_out(
+                item, now, postmortem.reference, incident_reference(incident, postmortem)
+            )
+            for item in action_items.listing(session, postmortem)
+        ],
+        meeting=meeting_out(meetings.meeting_of(session, postmortem)),
         document=postmortem.content,
+    )
+
+
+def incident_reference(incident: Incident | None, postmortem: Postmortem) -> str:
+    return incident.reference if incident is not None else f"INC-{postmortem.incident_id}"
+
+
+def action_item_out(
+    item: ActionItem, now: datetime, postmortem: str | None, incident: str | None
+) -> ActionItemOut:
+    finished = ItemStatus(item.status) in FINISHED
+    return ActionItemOut(
+        reference=item.reference,
+        id=item.id,
+        postmortem=postmortem,
+        incident=incident,
+        description=item.description,
+        owner=item.owner,
+        priority=item.priority,
+        type=item.type,
+        due_date=item.due_date,
+        status=item.status,
+        reason=item.reason,
+        overdue=not finished and item.due_date is not None and item.due_date < now.date(),
+        created_at=item.created_at,
+        created_by=item.created_by,
+        updated_at=item.updated_at,
+        done_at=item.done_at,
+    )
+
+
+def meeting_out(meeting: ReviewMeeting | None) -> MeetingOut | None:
+    if meeting is None:
+        return None
+    return MeetingOut(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        location=meeting.location,
+        organizer=meeting.organizer,
+        attendees=[AttendeeOut(**person) for person in meeting.attendees],
     )
 
 

@@ -19,13 +19,23 @@ from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents import records
 from tocsin.incidents.routes import READ_ERRORS, WRITE_ERRORS
 from tocsin.incidents.routes import Reference as IncidentReference
-from tocsin.postmortems import creation, editing, export, finding, outputs, versions
+from tocsin.postmortems import (
+    action_items,
+    creation,
+    editing,
+    export,
+    finding,
+    outputs,
+    review_routes,
+    versions,
+)
 from tocsin.postmortems.schemas import (
     CandidateOut,
     PostmortemCreate,
     PostmortemEdit,
     PostmortemOut,
     PostmortemPage,
+    Reference,
     Status,
     VersionOut,
 )
@@ -35,12 +45,6 @@ incident_router = APIRouter(
     prefix="/api/v1/incidents", route_class=CheckedRoute, tags=["postmortems"]
 )
 
-Reference = Annotated[
-    str,
-    Path(
-        description="The postmortem's reference (PM-3) or number", examples=["PM-3"], max_length=30
-    ),
-]
 VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -207,8 +211,9 @@ def get_version(
 def as_template(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> PlainTextResponse:
     with tocsin.database.sessions() as session:
         postmortem = finding.find(session, reference)
-        text = export.as_template_yaml(postmortem)
+        text = export.as_template_yaml(postmortem, action_items.listing(session, postmortem))
     return PlainTextResponse(text, media_type="application/yaml")
 
 
-ROUTERS = (router, incident_router)
+#: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``.
+ROUTERS = (router, incident_router, *review_routes.ROUTERS)

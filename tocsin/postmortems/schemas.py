@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.http.params import MAX_INTEGER, Instant
@@ -14,6 +15,16 @@ Points = Annotated[list[Point], Field(max_length=200)]
 EntryNumber = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
 UserName = Annotated[str, Field(min_length=1, max_length=100)]
 Status = Literal["draft", "in_review", "published", "closed"]
+Priority = Literal["P1", "P2", "P3"]
+ItemType = Literal["detect", "mitigate", "prevent", "process"]
+ItemStatus = Literal["open", "in_progress", "done", "wont_do"]
+#: A postmortem in a path: PM-3 or 3.
+Reference = Annotated[
+    str,
+    Path(
+        description="The postmortem's reference (PM-3) or number", examples=["PM-3"], max_length=30
+    ),
+]
 
 
 class PostmortemCreate(BaseModel):
@@ -105,6 +116,49 @@ class PostmortemEdit(BaseModel):
     due_at: Instant | None = None
 
 
+class ReviewerOut(BaseModel):
+    user: str
+    verdict: Literal["pending", "approved", "changes_requested"]
+    comment: str | None
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+class ActionItemOut(BaseModel):
+    reference: str = Field(examples=["AI-7"])
+    id: int
+    postmortem: str | None
+    incident: str | None
+    description: str
+    owner: str | None
+    priority: Priority
+    type: ItemType
+    due_date: date | None
+    status: ItemStatus
+    reason: str | None = Field(description="Why it won't be done")
+    overdue: bool
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    done_at: datetime | None
+
+
+class AttendeeOut(BaseModel):
+    name: str
+    email: str | None = Field(description="Null: not invited, no email address")
+    why: list[str]
+
+
+class MeetingOut(BaseModel):
+    uid: str
+    sequence: int = Field(description="Raised each time the meeting moves (RFC 5545)")
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    organizer: str
+    attendees: list[AttendeeOut]
+
+
 class PostmortemOut(BaseModel):
     reference: str = Field(examples=["PM-3"])
     incident: str = Field(examples=["INC-42"])
@@ -118,6 +172,12 @@ class PostmortemOut(BaseModel):
     created_at: datetime
     created_by: str
     updated_at: datetime
+    submitted_at: datetime | None
+    published_at: datetime | None
+    closed_at: datetime | None
+    reviewers: list[ReviewerOut]
+    action_items: list[ActionItemOut]
+    meeting: MeetingOut | None
     document: dict[str, Any] = Field(description="The document (see docs/postmortems.md)")
 
 
@@ -153,3 +213,107 @@ class VersionOut(BaseModel):
     action: str
     comment: str | None
     changes: list[ChangeOut]
+
+
+Version = Annotated[
+    int | None,
+    Field(default=None, ge=1, le=MAX_INTEGER, description="The version acted on; 409 if newer"),
+]
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reviewers": ["carol", "dan"]}]}
+    )
+
+    reviewers: list[UserName] = Field(min_length=1, max_length=20)
+    version: Version = None
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"verdict": "approve", "comment": "Clear and blameless."},
+                {"verdict": "request_changes", "comment": "Say what made the query slow."},
+            ]
+        },
+    )
+
+    verdict: Literal["approve", "request_changes"]
+    comment: str = Field(default="", max_length=5000, description="Required to request changes")
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 7}]})
+
+    version: Version = None
+
+
+class ActionItemIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "description": "Add query performance tests to CI",
+                    "owner": "engineer-c",
+                    "priority": "P1",
+                    "type": "prevent",
+                    "due_date": "2026-03-01",
+                }
+            ]
+        },
+    )
+
+    description: str = Field(min_length=1, max_length=2000)
+    owner: UserName | None = None
+    priority: Priority = "P2"
+    type: ItemType = "prevent"
+    due_date: date | None = None
+
+
+class ActionItemChange(BaseModel):
+    """The fields to change; won't do needs a ``reason``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"status": "done"},
+                {"status": "wont_do", "reason": "The service is being retired."},
+                {"owner": "dan", "due_date": "2026-03-15"},
+            ]
+        },
+    )
+
+    description: str | None = Field(default=None, min_length=1, max_length=2000)
+    owner: UserName | None = None
+    priority: Priority | None = None
+    type: ItemType | None = None
+    due_date: date | None = None
+    status: ItemStatus | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class MeetingIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "starts_at": "2026-02-17T15:00:00Z",
+                    "duration_minutes": 60,
+                    "location": "https://meet.example.com/pm-3",
+                }
+            ]
+        },
+    )
+
+    starts_at: Instant
+    duration_minutes: int = Field(default=60, ge=15, le=480)
+    location: str = Field(default="", max_length=500)
+    attendees: list[UserName] | None = Field(
+        default=None, max_length=100, description="Default: the proposed attendees"
+    )

@@ -1,18 +1,32 @@
-"""Postmortem tables: the postmortem (its document as JSON) and its versions.
+"""Postmortem tables: the postmortem, its versions, reviewers, action items, review meeting.
 
 A postmortem belongs to one incident (``incident_id`` is unique). Its document
 is kept whole in ``content`` (see :mod:`tocsin.domain.postmortem_document`);
 ``version`` counts its changes, and each change is a :class:`PostmortemVersion`
 row saying who made it, when, and what it changed (field by field, before and
 after). Versions are never edited or deleted.
+
+Action items are a table of their own, linked to a postmortem and its
+incident: their owners work on them long after the document is published.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base
@@ -48,6 +62,9 @@ class Postmortem(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
     @property
     def reference(self) -> str:
@@ -70,3 +87,71 @@ class PostmortemVersion(Base):
     #: [{"field": ..., "before": ..., "after": ...}]
     changes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class PostmortemReviewer(Base):
+    """A reviewer named when the postmortem was last submitted, and their verdict."""
+
+    __tablename__ = "postmortem_reviewers"
+    __table_args__ = (PrimaryKeyConstraint("postmortem_id", "user_name"),)
+
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"))
+    user_name: Mapped[str] = mapped_column(String(100))
+    #: pending, approved or changes_requested (tocsin.domain.postmortem_workflow.Verdict).
+    verdict: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+
+
+class ActionItem(Base):
+    """Something to change so that it does not happen again, owned and due."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        Index("ix_action_items_postmortem_id", "postmortem_id", "id"),
+        Index("ix_action_items_owner_status", "owner", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int | None] = mapped_column(ForeignKey("postmortems.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    #: P1, P2 or P3.
+    priority: Mapped[str] = mapped_column(String(2))
+    #: detect, mitigate, prevent or process.
+    type: Mapped[str] = mapped_column(String(10))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    #: open, in_progress, done or wont_do (tocsin.domain.postmortem_workflow.ItemStatus).
+    status: Mapped[str] = mapped_column(String(20))
+    #: Why it won't be done.
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    @property
+    def reference(self) -> str:
+        return f"AI-{self.id}"
+
+
+class ReviewMeeting(Base):
+    """The postmortem's review meeting; rescheduling it raises ``sequence`` (RFC 5545)."""
+
+    __tablename__ = "postmortem_meetings"
+
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"), primary_key=True)
+    #: The invitation's UID, the same for every version of the meeting.
+    uid: Mapped[str] = mapped_column(String(100))
+    sequence: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(500), default="")
+    organizer: Mapped[str] = mapped_column(String(100))
+    #: [{"name": ..., "email": ... | None, "why": [...]}]
+    attendees: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
