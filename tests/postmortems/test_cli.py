@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.alerts.support import served
 from tests.conftest import Caller
-from tests.postmortems.support import resolved_incident, set_up
+from tests.postmortems.support import caller_for, postmortem_of, resolved_incident, set_up
 from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 
@@ -75,3 +75,64 @@ def test_postmortem_commands_draft_edit_list_and_export(
         assert "*" in tocsin_cli("timeline", reference)
         exported = tocsin_cli("export", reference)
         assert "postmortem:" in exported and "users_affected: 120" in exported
+
+
+def test_review_publish_action_items_and_the_meeting_from_the_command_line(
+    tocsin: Tocsin,
+    client: TestClient,
+    admin: Caller,
+    responder: Caller,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
+    set_up(tocsin, tmp_path / "config")
+    incident = resolved_incident(client, tocsin, admin, "SEV-2")
+    reference = postmortem_of(client, admin, incident)["reference"]
+    carol = caller_for(tocsin, "carol")
+    runner = CliRunner()
+    with served(tocsin) as url:
+
+        def tocsin_cli(*args: str, who: Caller = responder, code: int = 0) -> str:
+            env = {"TOCSIN_URL": url, "TOCSIN_TOKEN": who.token, "COLUMNS": "200"}
+            result = runner.invoke(app, ["postmortem", *args], env=env)
+            assert result.exit_code == code, result.output
+            return result.output
+
+        assert "in review (carol: pending)" in tocsin_cli(
+            "submit", reference, "--reviewer", "carol"
+        )
+        assert "not a reviewer" in tocsin_cli("approve", reference, code=1)
+        assert "draft" in tocsin_cli(
+            "request-changes", reference, "--comment", "Name the index.", who=carol
+        )
+        tocsin_cli("submit", reference, "--reviewer", "carol")
+        assert "carol: approved" in tocsin_cli(
+            "approve", reference, "--comment", "Good.", who=carol
+        )
+        added = tocsin_cli(
+            "action",
+            "add",
+            reference,
+            "Add the index",
+            "--owner",
+            "carol",
+            "--priority",
+            "P1",
+            "--due",
+            "2026-02-01",
+        )
+        assert "AI-1" in added and "P1" in added
+        assert "published" in tocsin_cli("publish", reference)
+        assert "reason: say why" in tocsin_cli(
+            "action", "set", reference, "1", "--status", "wont_do", code=1
+        )
+        assert "done" in tocsin_cli("action", "set", reference, "1", "--status", "done")
+        assert "closed" in tocsin_cli("show", reference)
+        assert "Add the index" in tocsin_cli("action", "list", reference)
+        proposed = tocsin_cli("meeting", reference)
+        assert "carol" in proposed and "reviewer" in proposed
+        scheduled = tocsin_cli(
+            "meeting", reference, "--at", "2026-01-06T15:00:00Z", "--attendee", "carol"
+        )
+        assert "invitations to carol" in scheduled

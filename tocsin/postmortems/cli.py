@@ -246,3 +246,173 @@ def export(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = 
     """Print the postmortem in the seed's postmortem-template.yaml format."""
     answer = Remote(url, token).request("GET", f"{API}/{ref}/template.yaml")
     console.print(answer.text, highlight=False, markup=False, end="")
+
+
+def _print_state(postmortem: dict[str, Any]) -> None:
+    reviewers = ", ".join(
+        f"{r['user']}: {r['verdict'].replace('_', ' ')}" for r in postmortem["reviewers"]
+    )
+    console.print(
+        f"{postmortem['reference']}: {postmortem['status'].replace('_', ' ')}"
+        + (f" ({reviewers})" if reviewers else ""),
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command()
+def submit(
+    ref: RefArgument,
+    reviewer: Annotated[list[str], typer.Option(help="A reviewer (repeatable).")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Submit a draft for review by the named reviewers."""
+    _print_state(Remote(url, token).post(f"{API}/{ref}/submit", {"reviewers": reviewer}))
+
+
+@app.command()
+def approve(
+    ref: RefArgument,
+    comment: Annotated[str, typer.Option(help="What you think.")] = "",
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Approve a postmortem you were asked to review."""
+    body = {"verdict": "approve", "comment": comment}
+    _print_state(Remote(url, token).post(f"{API}/{ref}/reviews", body))
+
+
+@app.command("request-changes")
+def request_changes(
+    ref: RefArgument,
+    comment: Annotated[str, typer.Option(help="What should change.")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Send a postmortem you review back to its authors, saying what should change."""
+    body = {"verdict": "request_changes", "comment": comment}
+    _print_state(Remote(url, token).post(f"{API}/{ref}/reviews", body))
+
+
+@app.command()
+def publish(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """Publish a postmortem every reviewer approved."""
+    _print_state(Remote(url, token).post(f"{API}/{ref}/publish", {}))
+
+
+@app.command()
+def meeting(
+    ref: RefArgument,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When it starts (ISO 8601); without it: who.")
+    ] = None,
+    minutes: Annotated[int, typer.Option(min=15, max=480)] = 60,
+    location: Annotated[str, typer.Option(help="A room or a video link.")] = "",
+    attendee: Annotated[
+        list[str] | None, typer.Option(help="An attendee (repeatable; default: as proposed).")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Show who the review meeting would invite, or schedule it (--at) and email invitations."""
+    remote = Remote(url, token)
+    if at is None:
+        table = Table("who", "email", "why")
+        for person in remote.get(f"{API}/{ref}/meeting/attendees"):
+            table.add_row(
+                person["name"], person["email"] or "(none: not invited)", "; ".join(person["why"])
+            )
+        console.print(table)
+        return
+    body: dict[str, Any] = {
+        "starts_at": iso_time(at, "--at"),
+        "duration_minutes": minutes,
+        "location": location,
+    }
+    if attendee:
+        body["attendees"] = attendee
+    scheduled = remote.post(f"{API}/{ref}/meeting", body)
+    invited = [p["name"] for p in scheduled["attendees"] if p["email"]]
+    console.print(
+        f"{ref}: review meeting {when(scheduled['starts_at'])} to {when(scheduled['ends_at'])}; "
+        f"invitations to {', '.join(invited) or 'nobody'}",
+        highlight=False,
+    )
+
+
+actions = typer.Typer(help="A postmortem's action items.", no_args_is_help=True)
+app.add_typer(actions, name="action")
+
+
+def _print_items(items: list[dict[str, Any]]) -> None:
+    table = Table("item", "priority", "type", "status", "owner", "due", "description")
+    for item in items:
+        late = " (overdue)" if item["overdue"] else ""
+        status = item["status"].replace("_", " ") + (
+            f": {item['reason']}" if item["reason"] else ""
+        )
+        table.add_row(
+            item["reference"],
+            item["priority"],
+            item["type"],
+            status,
+            item["owner"] or "",
+            (item["due_date"] or "") + late,
+            item["description"],
+        )
+    console.print(table)
+
+
+@actions.command("list")
+def list_items(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """List a postmortem's action items."""
+    _print_items(Remote(url, token).get(f"{API}/{ref}/action-items"))
+
+
+@actions.command("add")
+def add_item(
+    ref: RefArgument,
+    description: Annotated[str, typer.Argument(help="What to do.")],
+    owner: Annotated[str | None, typer.Option()] = None,
+    priority: Annotated[str, typer.Option(help="P1, P2 or P3.")] = "P2",
+    kind: Annotated[
+        str, typer.Option("--type", help="detect, mitigate, prevent or process.")
+    ] = "prevent",
+    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Add an action item to a postmortem."""
+    body = {"description": description, "owner": owner, "priority": priority, "type": kind}
+    if due is not None:
+        body["due_date"] = due
+    _print_items([Remote(url, token).post(f"{API}/{ref}/action-items", body)])
+
+
+@actions.command("set")
+def set_item(
+    ref: RefArgument,
+    item: Annotated[int, typer.Argument(help="The action item's number (AI-7: 7).")],
+    status: Annotated[str | None, typer.Option(help="open, in_progress, done or wont_do.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why it won't be done.")] = None,
+    owner: Annotated[str | None, typer.Option()] = None,
+    priority: Annotated[str | None, typer.Option()] = None,
+    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Change an action item: its status (won't do needs --reason), owner, due date..."""
+    given = {
+        "status": status,
+        "reason": reason,
+        "owner": owner,
+        "priority": priority,
+        "due_date": due,
+        "description": description,
+    }
+    body = {name: value for name, value in given.items() if value is not None}
+    if not body:
+        fail("nothing to change: give at least one option")
+    _print_items([Remote(url, token).patch(f"{API}/{ref}/action-items/{item}", body)])
