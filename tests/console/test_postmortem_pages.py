@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tests.console.test_viewer import _log_in
+from tests.console.test_viewer import PASSWORD, _log_in
 from tests.postmortems.support import ok, postmortem_of, resolved_incident, set_up
 from tocsin.app.service import Tocsin
 
@@ -107,3 +108,68 @@ def test_a_draft_is_listed_shown_and_edited_in_the_console(
     assert (
         ok(client.get(f"/api/v1/postmortems/{reference}", headers=admin.headers))["owner"] == "dan"
     )
+
+
+def log_in_again(client: TestClient, name: str) -> str:
+    """Log in as ``name`` (made by ``_log_in`` before); the page's CSRF token."""
+    client.cookies.clear()
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    answer = client.post(
+        "/login",
+        data={"username": name, "password": PASSWORD, "csrf_token": csrf.group(1), "next": "/"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == SEE_OTHER, answer.text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', client.get("/").text)
+    assert token is not None
+    return token.group(1)
+
+
+def test_review_publish_action_items_and_meeting_through_the_console(
+    tocsin: Tocsin,
+    client: TestClient,
+    admin: Caller,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
+    set_up(tocsin, tmp_path / "config")
+    incident = resolved_incident(client, tocsin, admin)
+    reference = postmortem_of(client, admin, incident)["reference"]
+    page = f"/postmortems/{reference}"
+    _log_in(tocsin, client, "rita", "responder")
+    token = _log_in(tocsin, client, "cora", "responder")
+
+    def send(path: str, expect: int = SEE_OTHER, **fields: Any) -> Any:
+        answer = client.post(
+            f"{page}/{path}", data={"csrf_token": token, **fields}, follow_redirects=False
+        )
+        assert answer.status_code == expect, answer.text
+        return answer
+
+    shown = client.get(page).text
+    assert "Submit for review" in shown and 'value="cora"' not in shown  # not one's own reviewer
+    send("submit", version=1, reviewer=["rita"])
+    shown = client.get(page).text
+    assert "rita: <strong>pending</strong>" in shown and "Waiting for rita" in shown
+    assert "Approve" not in shown  # cora is no reviewer
+
+    token = log_in_again(client, "rita")
+    assert "Request changes" in client.get(page).text
+    silent = send("review", expect=422, verdict="request_changes")
+    assert "comment: say what should change" in silent.text
+    send("review", verdict="approve", comment="Clear.")
+    send("action-items", description="Add the index", owner="carol", priority="P1", type="prevent")
+    send("publish", version=4)
+    shown = client.get(page).text
+    assert "published" in shown and "AI-1" in shown
+    wont = client.post(f"{page}/action-items/1", data={"csrf_token": token, "status": "wont_do"})
+    assert wont.status_code == 422
+    assert "reason" in wont.text
+    send("action-items/1", status="wont_do", reason="Superseded by the new schema.")
+    assert ">closed<" in client.get(page).text
+    send("meeting", starts_at="2026-01-07T15:00", minutes="30", location="Room 4")
+    shown = client.get(page).text
+    assert "Room 4" in shown and 'ada <span class="muted">(owner of the postmortem)' in shown

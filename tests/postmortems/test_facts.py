@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-
 from tests.conftest import Caller
+from tests.incidents.support import client_without_engine
 from tests.postmortems.support import declare
 from tocsin.app.service import Tocsin
 from tocsin.domain.postmortem_draft import may_be_key
@@ -23,9 +22,10 @@ NOTES = [
 
 
 def test_the_database_reads_exactly_the_entries_that_may_be_key(
-    tocsin: Tocsin, client: TestClient, admin: Caller
+    tocsin: Tocsin, admin: Caller
 ) -> None:
-    reference = declare(client, admin, "SEV-3")
+    with client_without_engine(tocsin) as client:
+        reference = declare(client, admin, "SEV-3")
     with tocsin.database.transaction() as session:
         incident = records.find(session, reference, lock=True)
         for number in range(30):

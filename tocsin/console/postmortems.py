@@ -23,7 +23,7 @@ from tocsin.console.viewer import Responding, RespondingPage, SignedIn, Viewer
 from tocsin.domain.refusals import Refusal
 from tocsin.http.runtime import Runtime, RuntimeDep
 from tocsin.incidents import records
-from tocsin.postmortems import creation, editing, finding, outputs, versions
+from tocsin.postmortems import creation, editing, finding, meetings, outputs, versions
 from tocsin.postmortems.schemas import PostmortemEdit
 from tocsin.postmortems.tables import STATUSES, Postmortem
 
@@ -37,7 +37,7 @@ def path(reference: str) -> str:
     return f"/postmortems/{reference}"
 
 
-def _see(where: str) -> RedirectResponse:
+def see(where: str) -> RedirectResponse:
     return RedirectResponse(where, status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -75,11 +75,13 @@ def _view_context(session: Session, tocsin: Runtime, postmortem: Postmortem) -> 
         "document": out.document,
         "versions": list(reversed(versions.listing(session, postmortem))),
         "people": known_names.users(session),
+        "proposed": meetings.proposed(session, postmortem),
+        "waiting": [r.user for r in out.reviewers if r.verdict != "approved"],
         "now": tocsin.clock.now(),
     }
 
 
-def _show(
+def show(
     request: Request,
     viewer: Viewer,
     tocsin: Runtime,
@@ -98,7 +100,7 @@ def _show(
 def postmortem_page(
     request: Request, viewer: SignedIn, tocsin: RuntimeDep, reference: Reference
 ) -> Response:
-    return _show(request, viewer, tocsin, reference)
+    return show(request, viewer, tocsin, reference)
 
 
 def _edit_page(
@@ -148,7 +150,7 @@ def edit(
     except (Refusal, ValidationError) as refused:
         code, errors = explained(refused)
         return _edit_page(request, viewer, tocsin, reference, form, errors=errors, status_code=code)
-    return _see(path(shown))
+    return see(path(shown))
 
 
 @router.post("/postmortems/{reference}/owner", response_class=HTMLResponse)
@@ -177,8 +179,8 @@ def reassign(
             )
     except Refusal as refused:
         code, errors = explained(refused)
-        return _show(request, viewer, tocsin, reference, errors=errors, status_code=code)
-    return _see(path(reference))
+        return show(request, viewer, tocsin, reference, errors=errors, status_code=code)
+    return see(path(reference))
 
 
 @router.post("/incidents/{reference}/postmortem", response_class=HTMLResponse)
@@ -192,4 +194,4 @@ def create(
             session, incident, author=viewer.name, now=tocsin.clock.now(), required=False
         )
         shown = postmortem.reference
-    return _see(path(shown))
+    return see(path(shown))

@@ -17,6 +17,7 @@ from tocsin.console import (
     login,
     oncall,
     outbox,
+    postmortem_review,
     postmortems,
     services,
     status_messages,
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     status_subscribers.router,
     status_messages.router,
     postmortems.router,
+    postmortem_review.router,
     admin.router,
 )
 
