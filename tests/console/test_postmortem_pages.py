@@ -173,3 +173,30 @@ def test_review_publish_action_items_and_meeting_through_the_console(
     send("meeting", starts_at="2026-01-07T15:00", minutes="30", location="Room 4")
     shown = client.get(page).text
     assert "Room 4" in shown and 'ada <span class="muted">(owner of the postmortem)' in shown
+
+
+def test_the_language_check_is_shown_while_editing_and_before_review(
+    tocsin: Tocsin,
+    client: TestClient,
+    admin: Caller,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
+    set_up(tocsin, tmp_path / "config")
+    pm = postmortem_of(client, admin, resolved_incident(client, tocsin, admin))
+    page = f"/postmortems/{pm['reference']}"
+    token = _log_in(tocsin, client, "cora", "responder")
+    assert "No sentence reads as blame." in client.get(f"{page}/edit").text
+    saved = client.post(
+        f"{page}/edit",
+        data=form_of(pm, token, summary="dan forgot to raise the pool size."),
+        follow_redirects=False,
+    )
+    assert saved.status_code == SEE_OTHER
+    edit_page = client.get(f"{page}/edit").text
+    assert "1 sentence may read as blame." in edit_page
+    assert "“<mark>dan forgot to</mark> raise the pool size.”" in edit_page
+    assert "2 sentences here may read as blame" in edit_page
+    assert "Make the system the subject" in edit_page
+    assert "1 sentence may read as blame." in client.get(page).text  # before review

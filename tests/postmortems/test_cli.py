@@ -73,6 +73,12 @@ def test_postmortem_commands_draft_edit_list_and_export(
         assert f"│ {reference} │ {minor}    │ draft  │ carol │" in listed
         assert "edited" in tocsin_cli("versions", reference)
         assert "*" in tocsin_cli("timeline", reference)
+        clean = tocsin_cli("check", reference)
+        assert "No sentence reads as blame." in clean
+        flagged = tocsin_cli("check", "--text", "carol forgot to page. It was human error.")
+        assert '"carol forgot to page." (person_blamed)' in flagged
+        assert "Instead:" in flagged and "2 sentences may read as blame" in flagged
+        assert "not both" in tocsin_cli("check", code=1)
         exported = tocsin_cli("export", reference)
         assert "postmortem:" in exported and "users_affected: 120" in exported
 

@@ -7,6 +7,7 @@ back with what was typed and why (the same status and sentence as the API's).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
@@ -24,7 +25,7 @@ from tocsin.domain.refusals import Refusal
 from tocsin.http.runtime import Runtime, RuntimeDep
 from tocsin.incidents import records
 from tocsin.postmortems import creation, editing, finding, meetings, outputs, versions
-from tocsin.postmortems.schemas import PostmortemEdit
+from tocsin.postmortems.schemas import FlagOut, PostmortemEdit
 from tocsin.postmortems.tables import STATUSES, Postmortem
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
@@ -56,7 +57,7 @@ def postmortem_list(
     filters = finding.Filters(status_ or None, viewer.name if mine else None)
     with tocsin.database.sessions() as session:
         found, count = finding.search(session, filters, limit=PAGE_SIZE, cursor=cursor)
-        items = [outputs.postmortem_out(session, row, now) for row in found.rows]
+        items = [outputs.postmortem_out(session, row, now, flags=False) for row in found.rows]
     context = {
         "items": items,
         "count": count,
@@ -68,6 +69,42 @@ def postmortem_list(
     return page(request, "postmortems/list.html", viewer, context)
 
 
+def flagged(flags: list[FlagOut]) -> dict[str, list[FlagOut]]:
+    """The language check's flags by the section their field belongs to."""
+    found: dict[str, list[FlagOut]] = {}
+    for flag in flags:
+        head, *rest = flag.field.split(".")
+        section = "root_cause" if head == "five_whys" else rest[0] if head == "extra" else head
+        found.setdefault(section, []).append(flag)
+    return found
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """One sentence that may read as blame, with each rule that flags it."""
+
+    field: str
+    before: str
+    matched: str
+    after: str
+    flags: list[FlagOut]
+
+
+def by_sentence(flags: list[FlagOut]) -> list[Flagged]:
+    """The flags grouped by sentence, in document order, every matched word highlighted."""
+    groups: dict[tuple[str, int], list[FlagOut]] = {}
+    for flag in flags:
+        begins = flag.start - flag.sentence.find(flag.matched)
+        groups.setdefault((flag.field, begins), []).append(flag)
+    found = []
+    for (field, begins), group in groups.items():
+        sentence = group[0].sentence
+        low = min(flag.start for flag in group) - begins
+        high = max(flag.end for flag in group) - begins
+        found.append(Flagged(field, sentence[:low], sentence[low:high], sentence[high:], group))
+    return found
+
+
 def _view_context(session: Session, tocsin: Runtime, postmortem: Postmortem) -> dict[str, Any]:
     out = outputs.postmortem_out(session, postmortem, tocsin.clock.now())
     return {
@@ -77,6 +114,7 @@ def _view_context(session: Session, tocsin: Runtime, postmortem: Postmortem) -> 
         "people": known_names.users(session),
         "proposed": meetings.proposed(session, postmortem),
         "waiting": [r.user for r in out.reviewers if r.verdict != "approved"],
+        "flagged_sentences": by_sentence(out.flags or []),
         "now": tocsin.clock.now(),
     }
 
@@ -118,7 +156,12 @@ def _edit_page(
         context = _view_context(session, tocsin, postmortem)
         context["candidates"] = outputs.candidates(session, postmortem)
     form = fields or EditFields.of(postmortem.version, postmortem.content)
-    context.update(form=form, chosen=set(form.entry), errors=errors or [])
+    context.update(
+        form=form,
+        chosen=set(form.entry),
+        flagged=flagged(context["postmortem"].flags or []),
+        errors=errors or [],
+    )
     return page(request, "postmortems/edit.html", viewer, context, status_code=status_code)
 
 

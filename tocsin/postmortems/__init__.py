@@ -18,6 +18,8 @@ Where things are:
   :mod:`tocsin.domain.postmortem_workflow`); ``action_items``; ``meetings``: the review
   meeting's attendees, scheduling, and its iCalendar invitation (the
   ``postmortems.invitation`` job).
+- ``language``: the blameless language check (its rules are
+  :mod:`tocsin.domain.blameless`) with the configured rules and every user's name.
 - ``reminders`` (the ``postmortems.reminder`` job) and ``notices`` (the
   ``postmortems.message`` job, through paging's path) remind the owner.
 - ``finding``: by reference, by incident, listed. ``export``: the seed's format.

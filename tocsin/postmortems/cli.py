@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -416,3 +417,43 @@ def set_item(
     if not body:
         fail("nothing to change: give at least one option")
     _print_items([Remote(url, token).patch(f"{API}/{ref}/action-items/{item}", body)])
+
+
+def print_flags(flags: list[dict[str, Any]]) -> None:
+    if not flags:
+        console.print("No sentence reads as blame.", highlight=False)
+        return
+    for flag in flags:
+        console.print(
+            f'{flag["field"]}: "{flag["sentence"]}" ({flag["rule"]})', highlight=False, markup=False
+        )
+        console.print(f"  {flag['explanation']}", highlight=False, markup=False)
+        console.print(f"  Instead: {flag['alternative']}", highlight=False, markup=False)
+    sentences = len({(flag["field"], flag["sentence"]) for flag in flags})
+    console.print(
+        f"{sentences} sentence{'s' if sentences != 1 else ''} may read as blame; "
+        "a reviewer decides.",
+        highlight=False,
+    )
+
+
+@app.command()
+def check(
+    ref: Annotated[
+        str | None, typer.Argument(help="A postmortem to check (PM-3); or give --text.")
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option(help="A text to check instead ('-': read standard input).")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """The blameless language check: sentences that may read as blame, and what to write."""
+    remote = Remote(url, token)
+    if (ref is None) == (text is None):
+        fail("give a postmortem (PM-3) or --text, not both")
+    if text is not None:
+        body = sys.stdin.read() if text == "-" else text
+        print_flags(remote.post(f"{API}/language", {"text": body}))
+        return
+    print_flags(remote.get(f"{API}/{ref}/language"))

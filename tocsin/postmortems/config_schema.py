@@ -6,12 +6,13 @@ its ``sections`` (their order, titles and hints); one that does not has the
 standard sections (:data:`tocsin.domain.postmortem_document.STANDARD_SECTIONS`).
 
 The settings (:class:`PostmortemsConfig`, one file only) say which severities
-require a postmortem, when it is due, when its owner is reminded and which
-template drafts use.
+require a postmortem, when it is due, when its owner is reminded, which
+template drafts use and how the blameless language check is tuned.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date as CalendarDate
 from typing import Annotated, Any, Literal
 
@@ -26,6 +27,7 @@ from tocsin.config.fields import (
     UserName,
     describe,
 )
+from tocsin.domain.blameless import BUILTIN_IDS
 from tocsin.domain.postmortem_document import STANDARD_SECTIONS, section_key
 
 POSTMORTEM_TEMPLATE = "postmortem_template"
@@ -119,6 +121,46 @@ class PostmortemTemplateConfig(Spec):
         return sections
 
 
+def _pattern(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a regular expression, got {describe(value)}")
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"is not a valid regular expression ({error})") from None
+    return value
+
+
+class BlamelessRuleConfig(Spec):
+    """A rule of the organisation's own: a pattern, why it reads as blame, what to write."""
+
+    id: Annotated[str, PlainValidator(_section_key)]
+    #: A regular expression (Python's), matched in each sentence ignoring case.
+    pattern: Annotated[str, PlainValidator(_pattern)]
+    explanation: str = Field(min_length=1)
+    alternative: str = Field(min_length=1)
+
+
+class BlamelessConfig(Spec):
+    """The language check: built-in rules switched off (by id), and rules of one's own."""
+
+    disabled: list[str] = Field(default_factory=list)
+    rules: list[BlamelessRuleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known(self) -> BlamelessConfig:
+        for name in self.disabled:
+            if name not in BUILTIN_IDS:
+                raise ValueError(
+                    f"disabled: no built-in rule {name!r}; they are {', '.join(BUILTIN_IDS)}"
+                )
+        ids = [rule.id for rule in self.rules]
+        for name in ids:
+            if name in BUILTIN_IDS or ids.count(name) > 1:
+                raise ValueError(f"rules: the id {name!r} is taken; give each rule its own")
+        return self
+
+
 class PostmortemsConfig(Spec):
     """Organisation-wide postmortem settings (the top-level ``postmortems:`` key, one file)."""
 
@@ -132,6 +174,7 @@ class PostmortemsConfig(Spec):
     remind_overdue_every_hours: PositiveInteger = 24
     #: The template drafts use; none: the standard sections.
     template: ObjectName | None = None
+    blameless: BlamelessConfig = Field(default_factory=BlamelessConfig)
 
 
 POSTMORTEM_TEMPLATE_KIND: Kind[PostmortemTemplateConfig] = Kind(

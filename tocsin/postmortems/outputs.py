@@ -6,15 +6,17 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.domain.blameless import Flag
 from tocsin.domain.postmortem_draft import why_key
 from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus
 from tocsin.incidents.tables import Incident
-from tocsin.postmortems import action_items, facts, meetings, workflow
+from tocsin.postmortems import action_items, facts, language, meetings, workflow
 from tocsin.postmortems.schemas import (
     ActionItemOut,
     AttendeeOut,
     CandidateOut,
     ChangeOut,
+    FlagOut,
     MeetingOut,
     PostmortemOut,
     ReviewerOut,
@@ -35,7 +37,23 @@ def overdue(postmortem: Postmortem, now: datetime) -> bool:
     return postmortem.status not in (PUBLISHED, CLOSED) and now > postmortem.due_at
 
 
-def postmortem_out(session: Session, postmortem: Postmortem, now: datetime) -> PostmortemOut:
+def flag_out(flag: Flag) -> FlagOut:
+    return FlagOut(
+        rule=flag.rule,
+        field=flag.field,
+        sentence=flag.sentence,
+        matched=flag.matched,
+        start=flag.start,
+        end=flag.end,
+        explanation=flag.explanation,
+        alternative=flag.alternative,
+    )
+
+
+def postmortem_out(
+    session: Session, postmortem: Postmortem, now: datetime, *, flags: bool = True
+) -> PostmortemOut:
+    """The API's answer; ``flags`` runs the language check (left out of lists)."""
     incident = session.get(Incident, postmortem.incident_id)
     return PostmortemOut(
         reference=postmortem.reference,
@@ -70,6 +88,11 @@ def postmortem_out(session: Session, postmortem: Postmortem, now: datetime) -> P
             for item in action_items.listing(session, postmortem)
         ],
         meeting=meeting_out(meetings.meeting_of(session, postmortem)),
+        flags=(
+            [flag_out(f) for f in language.check_document(session, postmortem.content)]
+            if flags
+            else None
+        ),
         document=postmortem.content,
     )
 

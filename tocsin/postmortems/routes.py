@@ -25,12 +25,15 @@ from tocsin.postmortems import (
     editing,
     export,
     finding,
+    language,
     outputs,
     review_routes,
     versions,
 )
 from tocsin.postmortems.schemas import (
     CandidateOut,
+    FlagOut,
+    LanguageIn,
     PostmortemCreate,
     PostmortemEdit,
     PostmortemOut,
@@ -110,11 +113,36 @@ def list_postmortems(
             session, finding.Filters(status, owner), limit=limit, cursor=cursor
         )
         return PostmortemPage(
-            items=[outputs.postmortem_out(session, row, now) for row in found.rows],
+            items=[outputs.postmortem_out(session, row, now, flags=False) for row in found.rows],
             total=count.total,
             total_exact=count.exact,
             next_cursor=found.next_cursor,
         )
+
+
+@router.post(
+    "/language",
+    response_model=list[FlagOut],
+    summary="Check a text for blame-shaped sentences",
+    description="The blameless language check (the configured rules, every user's name): each "
+    "flag says why the sentence reads as blame and how to say it blamelessly. Advice only.",
+    responses={401: READ_ERRORS[401], 422: WRITE_ERRORS[422]},
+)
+def check_language(body: LanguageIn, _: Viewer, tocsin: RuntimeDep) -> list[FlagOut]:
+    with tocsin.database.sessions() as session:
+        return [outputs.flag_out(flag) for flag in language.check_text(session, body.text)]
+
+
+@router.get(
+    "/{reference}/language",
+    response_model=list[FlagOut],
+    summary="The blameless language check of a postmortem",
+    responses=READ_ERRORS,
+)
+def document_language(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> list[FlagOut]:
+    with tocsin.database.sessions() as session:
+        postmortem = finding.find(session, reference)
+        return [outputs.flag_out(f) for f in language.check_document(session, postmortem.content)]
 
 
 @router.get(

@@ -159,6 +159,28 @@ class MeetingOut(BaseModel):
     attendees: list[AttendeeOut]
 
 
+class FlagOut(BaseModel):
+    """A sentence that may read as blame: where, which rule, why, and what to write instead."""
+
+    rule: str = Field(examples=["person_blamed"])
+    field: str = Field(examples=["summary"], description='The document\'s field ("text": a text)')
+    sentence: str
+    matched: str = Field(description="The words the rule matched")
+    start: int = Field(description="Where the match starts in the field's text")
+    end: int
+    explanation: str = Field(description="Why it reads as blame")
+    alternative: str = Field(description="The blameless way to say it")
+
+
+class LanguageIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "Bob forgot to restart the pool."}]},
+    )
+
+    text: str = Field(max_length=100_000)
+
+
 class PostmortemOut(BaseModel):
     reference: str = Field(examples=["PM-3"])
     incident: str = Field(examples=["INC-42"])
@@ -178,6 +200,9 @@ class PostmortemOut(BaseModel):
     reviewers: list[ReviewerOut]
     action_items: list[ActionItemOut]
     meeting: MeetingOut | None
+    flags: list[FlagOut] | None = Field(
+        description="The blameless language check of the document (advice; null in lists)"
+    )
     document: dict[str, Any] = Field(description="The document (see docs/postmortems.md)")
 
 
