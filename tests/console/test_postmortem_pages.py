@@ -28,9 +28,10 @@ def form_of(pm: dict[str, Any], token: str, **changes: Any) -> dict[str, Any]:
         "root_cause": "",
         "impact_description": document["impact"]["description"],
         "entry": [item["sequence"] for item in document["timeline"] if item["sequence"]],
-        "why": [document["five_whys"][0]["why"]],
-        "answer": [""],
-        "cites": [""],
+        # The whys as they are, then the next question the page offers, unanswered.
+        "why": [w["why"] for w in document["five_whys"]] + ["Why?"],
+        "answer": [w["answer"] for w in document["five_whys"]] + [""],
+        "cites": [", ".join(f"#{c}" for c in w["cites"]) for w in document["five_whys"]] + [""],
     }
     fields.update(changes)
     return fields
@@ -60,6 +61,11 @@ def test_a_draft_is_listed_shown_and_edited_in_the_console(
 
     edit_page = client.get(f"/postmortems/{reference}/edit").text
     assert "Add other entries" in edit_page and 'name="entry"' in edit_page
+    untouched = client.post(
+        f"/postmortems/{reference}/edit", data=form_of(pm, token), follow_redirects=False
+    )
+    assert untouched.status_code == SEE_OTHER
+    assert ok(client.get(f"/api/v1/postmortems/{reference}", headers=admin.headers))["version"] == 1
     saved = client.post(
         f"/postmortems/{reference}/edit",
         data=form_of(
@@ -69,8 +75,8 @@ def test_a_draft_is_listed_shown_and_edited_in_the_console(
             users_affected="1200",
             contributing_factors="No load test\nAlert delay",
             other_events="08:30 Deployment of v3.4.2 completed",
-            answer=["The pool ran out."],
-            cites=["#1, #2"],
+            answer=["The pool ran out.", ""],
+            cites=["#1, #2", ""],
         ),
         follow_redirects=False,
     )
@@ -197,6 +203,6 @@ def test_the_language_check_is_shown_while_editing_and_before_review(
     edit_page = client.get(f"{page}/edit").text
     assert "1 sentence may read as blame." in edit_page
     assert "“<mark>dan forgot to</mark> raise the pool size.”" in edit_page
-    assert "2 sentences here may read as blame" in edit_page
+    assert "1 sentence here may read as blame" in edit_page
     assert "Make the system the subject" in edit_page
     assert "1 sentence may read as blame." in client.get(page).text  # before review

@@ -5,7 +5,8 @@ ticked (``entry``, by sequence; those it had keep their wording) plus events
 typed one per line as ``HH:MM text`` on the document's date or
 ``YYYY-MM-DD HH:MM text``, in UTC as the document shows them. The
 Five Whys are parallel fields (``why``, ``answer``, ``cites`` such as
-"#3, #7"), a row left without a question dropped; a template's own sections
+"#3, #7"); a row left without a question is dropped, and so is the offered
+next question while it has no answer; a template's own sections
 are parallel fields too (``extra_key``, ``extra_value``). Only the sections the
 document has are sent, so a short template's form leaves the others as they
 are. The result is the body the API's edit takes
@@ -150,10 +151,11 @@ class EditFields:
             )
         if "root_cause" in present:
             body["root_cause"] = self.root_cause.strip()
+            had = len(document.get("five_whys", []))
             body["five_whys"] = [
                 {"why": why.strip(), "answer": answer.strip(), "cites": _cites(cites, index)}
                 for index, (why, answer, cites) in enumerate(self.whys())
-                if why.strip()
+                if why.strip() and (index < had or answer.strip())
             ]
         for name in LIST_SECTIONS:
             if name in present:

@@ -69,16 +69,6 @@ def postmortem_list(
     return page(request, "postmortems/list.html", viewer, context)
 
 
-def flagged(flags: list[FlagOut]) -> dict[str, list[FlagOut]]:
-    """The language check's flags by the section their field belongs to."""
-    found: dict[str, list[FlagOut]] = {}
-    for flag in flags:
-        head, *rest = flag.field.split(".")
-        section = "root_cause" if head == "five_whys" else rest[0] if head == "extra" else head
-        found.setdefault(section, []).append(flag)
-    return found
-
-
 @dataclass(frozen=True)
 class Flagged:
     """One sentence that may read as blame, with each rule that flags it."""
@@ -102,6 +92,16 @@ def by_sentence(flags: list[FlagOut]) -> list[Flagged]:
         low = min(flag.start for flag in group) - begins
         high = max(flag.end for flag in group) - begins
         found.append(Flagged(field, sentence[:low], sentence[low:high], sentence[high:], group))
+    return found
+
+
+def flagged(sentences: list[Flagged]) -> dict[str, list[Flagged]]:
+    """The flagged sentences by the section their field belongs to."""
+    found: dict[str, list[Flagged]] = {}
+    for flag in sentences:
+        head, *rest = flag.field.split(".")
+        section = "root_cause" if head == "five_whys" else rest[0] if head == "extra" else head
+        found.setdefault(section, []).append(flag)
     return found
 
 
@@ -159,7 +159,7 @@ def _edit_page(
     context.update(
         form=form,
         chosen=set(form.entry),
-        flagged=flagged(context["postmortem"].flags or []),
+        flagged=flagged(context["flagged_sentences"]),
         errors=errors or [],
     )
     return page(request, "postmortems/edit.html", viewer, context, status_code=status_code)
