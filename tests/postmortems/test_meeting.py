@@ -127,6 +127,14 @@ def test_attendees_are_proposed_with_why_and_invited_with_a_calendar_request(
         )
     )
     assert (moved["uid"], moved["sequence"]) == (meeting["uid"], 1)
+    last = ok(api.get(f"{API}/{ref}/versions", headers=admin.headers))[-1]
+    assert last["action"] == "meeting_scheduled"
+    assert {c["field"]: c["after"] for c in last["changes"]} == {
+        "meeting.starts_at": later.isoformat(),
+        "meeting.ends_at": (later + timedelta(minutes=30)).isoformat(),
+        "meeting.location": "",
+        "meeting.attendees": ["dan"],
+    }
     tocsin.engine.run_until_idle()
     (update,) = smtp.to("dan@example.com")[1:]
     (event,) = calendar_of(update).walk("VEVENT")

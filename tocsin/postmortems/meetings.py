@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
 from tocsin.domain.notification_rules import ContactMethod
+from tocsin.domain.postmortem_document import diff
 from tocsin.domain.refusals import Invalid, NotFound
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
@@ -180,6 +181,7 @@ def schedule(
     if not attendees:
         raise Invalid("attendees", "nobody to invite; name the attendees")
     meeting = meeting_of(session, postmortem)
+    before = _shown(meeting)
     if meeting is None:
         meeting = ReviewMeeting(
             postmortem_id=postmortem.id,
@@ -209,10 +211,29 @@ def schedule(
         f"{starts_at:%Y-%m-%d %H:%M} UTC, {minutes} min; invited {len(invited)}"
         + (f" (no email address: {', '.join(missing)})" if missing else "")
     )
+    changes = diff(before, _shown(meeting))
     versions.record(
-        session, postmortem, author=author, action="meeting_scheduled", said=said, now=now
+        session,
+        postmortem,
+        author=author,
+        action="meeting_scheduled",
+        said=said,
+        now=now,
+        changes=changes,
     )
     return meeting
+
+
+def _shown(meeting: ReviewMeeting | None) -> dict[str, object]:
+    """The meeting as its versions compare it (nothing yet: every field empty)."""
+    if meeting is None:
+        return {}
+    return {
+        "meeting.starts_at": meeting.starts_at.isoformat(),
+        "meeting.ends_at": meeting.ends_at.isoformat(),
+        "meeting.location": meeting.location,
+        "meeting.attendees": [person["name"] for person in meeting.attendees],
+    }
 
 
 def invitation(meeting: ReviewMeeting, postmortem: Postmortem, sender: str, now: datetime) -> bytes:
