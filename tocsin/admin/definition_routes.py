@@ -25,7 +25,6 @@ from tocsin.config import changes
 from tocsin.config.desired import USER
 from tocsin.config.fields import Spec, incident_role_name, object_name
 from tocsin.config.organisation import SERVICE, TEAM, ServiceConfig, TeamConfig
-from tocsin.config.plain_kinds import POSTMORTEM_TEMPLATE, PostmortemTemplateConfig
 from tocsin.config.stored import loaded
 from tocsin.config.tables import Definition
 from tocsin.db.audit import record
@@ -42,6 +41,7 @@ from tocsin.incidents.config_schema import (
 from tocsin.oncall.config_schema import SCHEDULE, ScheduleConfig
 from tocsin.paging.config_kinds import missing_layer, missing_team_role
 from tocsin.paging.config_schema import ESCALATION_POLICY, EscalationPolicyConfig
+from tocsin.postmortems.config_schema import POSTMORTEM_TEMPLATE, PostmortemTemplateConfig
 from tocsin.statuspage.config_schema import STATUS_PAGE_COMPONENT, ComponentConfig
 
 

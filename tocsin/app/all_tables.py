@@ -13,6 +13,7 @@ from tocsin.incidents import tables as incidents
 from tocsin.notify import tables as notify
 from tocsin.oncall import tables as oncall
 from tocsin.paging import tables as paging
+from tocsin.postmortems import tables as postmortems
 from tocsin.statuspage import tables as statuspage
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "notify",
     "oncall",
     "paging",
+    "postmortems",
     "statuspage",
 ]

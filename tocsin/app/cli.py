@@ -15,6 +15,7 @@ from tocsin.incidents import cli as incidents
 from tocsin.notify import cli as outbox
 from tocsin.oncall import cli as oncall
 from tocsin.paging import cli as paging
+from tocsin.postmortems import cli as postmortems
 from tocsin.statuspage import cli as status_cli
 from tocsin.statuspage import export_cli
 
@@ -46,6 +47,7 @@ app.add_typer(alerts_cli.silences, name="silence")
 app.add_typer(outbox.app, name="outbox")
 status_cli.app.command("export")(export_cli.export_pages)
 app.add_typer(status_cli.app, name="status")
+app.add_typer(postmortems.app, name="postmortem")
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ from tocsin.alerts.config_schema import (
 )
 from tocsin.config.kinds import Kinds
 from tocsin.config.organisation import ORGANISATION_KINDS, SERVICE_KIND, TEAM_KIND
-from tocsin.config.plain_kinds import PLAIN_KINDS, POSTMORTEM_TEMPLATE_KIND
 from tocsin.incidents.config_kinds import INCIDENT_KINDS
 from tocsin.incidents.config_schema import (
     CHECKLIST_KIND,
@@ -40,6 +39,8 @@ from tocsin.paging.config_schema import (
     NOTIFICATION_RULES_KIND,
     PAGING_KIND,
 )
+from tocsin.postmortems.config_kinds import POSTMORTEM_KINDS
+from tocsin.postmortems.config_schema import POSTMORTEM_TEMPLATE_KIND, POSTMORTEMS_KIND
 from tocsin.statuspage.config_kinds import STATUS_PAGE_KINDS
 from tocsin.statuspage.config_schema import STATUS_PAGE_COMPONENT_KIND, STATUS_PAGE_KIND
 
@@ -55,6 +56,7 @@ CONFIG_KINDS = Kinds(
         STATUS_PAGE_COMPONENT_KIND,
         STATUS_PAGE_KIND,
         POSTMORTEM_TEMPLATE_KIND,
+        POSTMORTEMS_KIND,
         CLASSIFICATION_KIND,
         PAGING_KIND,
         NOTIFICATION_RULES_KIND,
@@ -74,7 +76,7 @@ CONFIG_KINDS = Kinds(
         ORGANISATION_KINDS,
         PAGING_KINDS,
         ONCALL_KINDS,
-        PLAIN_KINDS,
+        POSTMORTEM_KINDS,
         ALERTING_KINDS,
         STATUS_PAGE_KINDS,
     ),

@@ -2,10 +2,11 @@
 
 Capabilities talk through job kinds: paging handles the jobs alerts queue
 (``alert_group.opened``, ``alert_group.changed``) and incidents queue
-(``incident.stakeholders``). ``incident.changed`` is followed by two
-capabilities, here in one transaction: paging (the incident's escalation) and
+(``incident.stakeholders``). ``incident.changed`` is followed by three
+capabilities, here in one transaction: paging (the incident's escalation),
 the status page (components of services published automatically, and the
-communications' deadlines a severity change moves). Formal
+communications' deadlines a severity change moves) and postmortems (drafted
+when an incident whose severity requires one resolves). Formal
 declaration runs named hooks, given here, once per registry.
 """
 
@@ -19,6 +20,10 @@ from tocsin.incidents.changes import INCIDENT_CHANGED, IncidentChanged
 from tocsin.oncall import handoff
 from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
+from tocsin.postmortems import creation as postmortems
+from tocsin.postmortems import meetings as postmortem_meetings
+from tocsin.postmortems import notices as postmortem_notices
+from tocsin.postmortems import reminders as postmortem_reminders
 from tocsin.statuspage import (
     automatic,
     cadence,
@@ -33,12 +38,14 @@ from tocsin.statuspage import export as status_export
 
 @batched
 def incident_changed(ctx: JobContext, changed: IncidentChanged) -> None:
-    """``incident.changed``: paging follows the escalation, the status page its components."""
+    """``incident.changed``: paging follows the escalation, the status page its components,
+    postmortems draft one when a required incident resolves."""
     with ctx.transaction() as session:
         now = ctx.clock.now()
         subjects.follow_incident(session, changed, now)
         automatic.follow_incident(session, changed, now)
         communications.follow_incident(session, changed, now)
+        postmortems.follow_incident(session, changed, now)
 
 
 def builtin_registry() -> HandlerRegistry:
@@ -56,4 +63,7 @@ def builtin_registry() -> HandlerRegistry:
     cadence.register(registry)
     reports.register(registry)
     messages.register(registry)
+    postmortem_reminders.register(registry)
+    postmortem_notices.register(registry)
+    postmortem_meetings.register(registry)
     return registry

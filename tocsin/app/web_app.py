@@ -30,6 +30,7 @@ from tocsin.incidents import classify_routes as classify
 from tocsin.incidents import routes as incidents
 from tocsin.oncall import routes as oncall
 from tocsin.paging import routes as paging_api
+from tocsin.postmortems import routes as postmortems_api
 from tocsin.statuspage import drafting_routes as status_drafting
 from tocsin.statuspage import public_routes as status_public
 from tocsin.statuspage import routes as status_api
@@ -56,6 +57,7 @@ ROUTERS = (
     *oncall.ROUTERS,
     paging_api.router,
     status_api.router,
+    *postmortems_api.ROUTERS,
     subscriber_routes.router,
     subscriber_pages.router,
     status_drafting.router,

@@ -48,6 +48,7 @@ from tocsin.incidents.schemas import (
 )
 from tocsin.incidents.tables import Incident, TimelineRow
 from tocsin.paging.tables import EscalationRun, Page
+from tocsin.postmortems.tables import Postmortem
 from tocsin.statuspage import cadence, publishing
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
@@ -124,6 +125,9 @@ def incident(
                 "levels": configured.scale(session),
                 "roles": [role.value for role in Role],
                 "people": known_names.users(session),
+                "postmortem": session.scalar(
+                    select(Postmortem).where(Postmortem.incident_id == found.id)
+                ),
             }
         )
     return page(request, "incidents/incident.html", viewer, context)

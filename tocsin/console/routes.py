@@ -17,6 +17,8 @@ from tocsin.console import (
     login,
     oncall,
     outbox,
+    postmortem_review,
+    postmortems,
     services,
     status_messages,
     status_page,
@@ -38,6 +40,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     status_page.router,
     status_subscribers.router,
     status_messages.router,
+    postmortems.router,
+    postmortem_review.router,
     admin.router,
 )
 

@@ -1,0 +1,26 @@
+"""Every postmortem operation is documented: a summary, its refusals, a request example."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_every_postmortem_operation_is_documented_with_examples(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    operations = [
+        (path, method, operation)
+        for path, methods in spec["paths"].items()
+        if path.startswith("/api/v1/postmortems") or path.endswith("/postmortem")
+        for method, operation in methods.items()
+    ]
+    assert len(operations) >= 8
+    schemas = spec["components"]["schemas"]
+    for path, method, operation in operations:
+        assert operation.get("summary"), (path, method)
+        assert "401" in operation["responses"], (path, method)
+        body = operation.get("requestBody")
+        if body:
+            reference = body["content"]["application/json"]["schema"]["$ref"]
+            assert schemas[reference.rsplit("/", 1)[1]].get("examples"), (path, method)
+        if method in ("post", "patch", "delete") and not path.endswith("/language"):
+            assert {"403", "409", "422"} <= set(operation["responses"]), (path, method)

@@ -1,0 +1,28 @@
+"""Postmortems: the blameless review every serious incident ends with.
+
+Where things are:
+
+- ``config_schema`` and ``config_kinds``: ``postmortem:`` (a template, named after its
+  file; the seed's postmortem-template.yaml) and ``postmortems:`` (which severities
+  require one, when it is due, reminders, the template drafts use); ``configured``
+  reads them back.
+- ``tables``: the postmortem (its document as JSON), its versions, reviewers, action
+  items and review meeting.
+- What a draft holds and how it is made is pure: :mod:`tocsin.domain.postmortem_document`
+  and :mod:`tocsin.domain.postmortem_draft`; ``facts`` gathers what a draft is made from.
+- ``creation``: drafting one, when a required incident resolves (the composition root
+  runs :func:`~tocsin.postmortems.creation.follow_incident` in ``incident.changed``) or
+  when asked. ``editing``: the document, the owner, the due date. ``versions``: every
+  change a version with its diff, and an entry on the incident's timeline.
+- ``workflow``: submit, review, publish, close (the rules are
+  :mod:`tocsin.domain.postmortem_workflow`); ``action_items``; ``meetings``: the review
+  meeting's attendees, scheduling, and its iCalendar invitation (the
+  ``postmortems.invitation`` job).
+- ``language``: the blameless language check (its rules are
+  :mod:`tocsin.domain.blameless`) with the configured rules and every user's name.
+- ``reminders`` (the ``postmortems.reminder`` job) and ``notices`` (the
+  ``postmortems.message`` job, through paging's path) remind the owner.
+- ``finding``: by reference, by incident, listed. ``export``: the seed's format.
+- ``routes`` (the document) and ``review_routes`` (the workflow), ``schemas`` and
+  ``outputs``: the API; ``cli``: ``tocsin postmortem``.
+"""

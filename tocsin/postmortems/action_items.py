@@ -1,0 +1,161 @@
+"""A postmortem's action items: added, changed, finished, each change a version of it.
+
+An action item belongs to the postmortem it came from and to its incident.
+Adding one, or changing any of its fields, is a version of the postmortem
+(``action_items.AI-7.status: open → done``) with its entry on the incident's
+timeline, and may close or reopen the postmortem
+(:func:`tocsin.postmortems.workflow.settle`). Items are added and changed in
+every state of the postmortem: they are worked on long after it is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.auth.accounts import find_user
+from tocsin.domain import postmortem_workflow as rules
+from tocsin.domain.postmortem_document import Change
+from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus, WorkflowError
+from tocsin.domain.refusals import Invalid, NotFound
+from tocsin.postmortems import versions, workflow
+from tocsin.postmortems.tables import ActionItem, Postmortem
+
+#: The fields an action item's change may set.
+FIELDS = ("description", "owner", "priority", "type", "due_date", "status", "reason")
+
+
+@dataclass(frozen=True)
+class NewItem:
+    description: str
+    priority: str
+    type: str
+    owner: str | None = None
+    due_date: date | None = None
+
+
+def _check(session: Session, values: Mapping[str, Any]) -> None:
+    if not str(values.get("description", "x")).strip():
+        raise Invalid("description", "required")
+    if values.get("priority", "P1") not in rules.PRIORITIES:
+        raise Invalid("priority", f"must be one of {', '.join(rules.PRIORITIES)}")
+    if values.get("type", "detect") not in rules.ITEM_TYPES:
+        raise Invalid("type", f"must be one of {', '.join(rules.ITEM_TYPES)}")
+    owner = values.get("owner")
+    if owner is not None and find_user(session, owner) is None:
+        raise Invalid("owner", f"no user {owner!r}")
+
+
+def as_data(item: ActionItem) -> dict[str, Any]:
+    return {
+        "description": item.description,
+        "owner": item.owner,
+        "priority": item.priority,
+        "type": item.type,
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+        "status": item.status,
+        "reason": item.reason,
+    }
+
+
+def listing(session: Session, postmortem: Postmortem) -> list[ActionItem]:
+    return list(
+        session.scalars(
+            select(ActionItem)
+            .where(ActionItem.postmortem_id == postmortem.id)
+            .order_by(ActionItem.id)
+        )
+    )
+
+
+def find(session: Session, postmortem: Postmortem, item_id: int) -> ActionItem:
+    item = session.get(ActionItem, item_id)
+    if item is None or item.postmortem_id != postmortem.id:
+        raise NotFound(f"{postmortem.reference} has no action item AI-{item_id}")
+    return item
+
+
+def add(
+    session: Session, postmortem: Postmortem, new: NewItem, *, author: str, now: datetime
+) -> ActionItem:
+    """A new open action item of ``postmortem`` (locked by the caller) and its incident."""
+    _check(session, asdict(new))
+    item = ActionItem(
+        postmortem_id=postmortem.id,
+        incident_id=postmortem.incident_id,
+        description=new.description.strip(),
+        owner=new.owner,
+        priority=new.priority,
+        type=new.type,
+        due_date=new.due_date,
+        status=ItemStatus.OPEN.value,
+        created_at=now,
+        created_by=author,
+        updated_at=now,
+    )
+    session.add(item)
+    session.flush()
+    versions.record(
+        session,
+        postmortem,
+        author=author,
+        action="action_item_added",
+        said=f"gained action item {item.reference} ({item.priority}, {item.type}): "
+        f"{item.description}",
+        now=now,
+        changes=[Change(f"action_items.{item.reference}", None, as_data(item))],
+    )
+    workflow.settle(session, postmortem, author=author, now=now)
+    return item
+
+
+def change(
+    session: Session,
+    postmortem: Postmortem,
+    item: ActionItem,
+    given: Mapping[str, Any],
+    *,
+    author: str,
+    now: datetime,
+) -> ActionItem:
+    """Apply ``given`` fields (see :data:`FIELDS`) to ``item``; won't do needs a reason."""
+    _check(session, given)
+    before = as_data(item)
+    for name in ("description", "owner", "priority", "type", "due_date"):
+        if name in given:
+            value = given[name]
+            setattr(item, name, value.strip() if name == "description" else value)
+    if "status" in given or "reason" in given:
+        try:
+            moved = rules.change_item(given.get("status", item.status), given.get("reason"))
+        except WorkflowError as error:
+            raise Invalid(error.field or "status", str(error)) from error
+        item.status, item.reason = moved.status.value, moved.reason
+        item.done_at = (item.done_at or now) if moved.status in FINISHED else None
+    after = as_data(item)
+    changes = [
+        Change(f"action_items.{item.reference}.{name}", before[name], after[name])
+        for name in FIELDS
+        if before[name] != after[name]
+    ]
+    if not changes:
+        return item
+    item.updated_at = now
+    said = "; ".join(f"{c.field.rsplit('.', 1)[1]} {c.before} → {c.after}" for c in changes)
+    versions.record(
+        session,
+        postmortem,
+        author=author,
+        action="action_item_changed",
+        said=f"action item {item.reference} changed: {said}",
+        now=now,
+        changes=changes,
+        comment=item.reason if "reason" in {c.field.rsplit(".", 1)[1] for c in changes} else None,
+    )
+    workflow.settle(session, postmortem, author=author, now=now)
+    return item

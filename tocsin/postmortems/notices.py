@@ -1,0 +1,90 @@
+"""Messages to people about postmortems (reminders to the owner), through paging's path.
+
+Queueing one is a ``postmortems.message`` job written in the caller's
+transaction under an idempotency key, so a message is queued at most once
+whatever retries or races happen. Its handler sends it to the person's first
+contact method that takes it (their email when they have none) through
+:func:`tocsin.paging.notices.send_notice`; in outbox mode
+(``TOCSIN_DELIVERY=outbox``) it is recorded in the outbox (kind
+``stakeholder``) instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.auth.accounts import find_user
+from tocsin.domain.notification_rules import ContactMethod
+from tocsin.engine import jobs
+from tocsin.engine.kinds import JobKind
+from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
+from tocsin.notify import tables as outbox_store
+from tocsin.notify.message import DeliveryError, Message
+from tocsin.notify.settings import NotifySettings
+from tocsin.paging.directory import contact_methods
+from tocsin.paging.notices import send_notice
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to one Tocsin user about one postmortem."""
+
+    user: str
+    subject: str
+    body: str
+    #: What it is, in the message's ``data.event`` (webhooks and chat see it).
+    event: str
+    postmortem: str
+    incident: str
+
+
+MESSAGE = JobKind("postmortems.message", Notice)
+
+
+def queue(session: Session, notice: Notice, *, key: str, now: datetime) -> bool:
+    """Queue ``notice`` once per ``key`` (in the caller's transaction); False if it was."""
+    return jobs.enqueue(session, MESSAGE, notice, now=now, idempotency_key=f"{MESSAGE.name}:{key}")
+
+
+def _methods(ctx: JobContext, name: str) -> list[ContactMethod]:
+    with ctx.database.sessions() as session:
+        user = find_user(session, name)
+        if user is None:
+            return []
+        methods = contact_methods(user)
+        if not methods and user.email:
+            methods = [ContactMethod(0, "email", user.email)]
+    return methods
+
+
+def send(ctx: JobContext, notice: Notice) -> None:
+    """The ``postmortems.message`` job: deliver it (or record it in the outbox)."""
+    methods = _methods(ctx, notice.user)
+    if not methods:
+        raise PermanentFailure(f"{notice.user} has no contact method or email")
+    message = Message(
+        subject=notice.subject,
+        body=notice.body,
+        idempotency_key=f"tocsin-postmortem-{ctx.job.id}",
+        data={"event": notice.event, "postmortem": notice.postmortem, "incident": notice.incident},
+    )
+    try:
+        send_notice(
+            ctx,
+            NotifySettings.from_env(),
+            kind=outbox_store.STAKEHOLDER,
+            user_name=notice.user,
+            methods=methods,
+            message=message,
+        )
+    except DeliveryError as error:
+        if error.permanent:
+            raise PermanentFailure(str(error)) from error
+        raise
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(MESSAGE, send)

@@ -1,0 +1,167 @@
+"""Postmortems as the API answers them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.domain.blameless import Flag
+from tocsin.domain.postmortem_draft import why_key
+from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus
+from tocsin.incidents.tables import Incident
+from tocsin.postmortems import action_items, facts, language, meetings, workflow
+from tocsin.postmortems.schemas import (
+    ActionItemOut,
+    AttendeeOut,
+    CandidateOut,
+    ChangeOut,
+    FlagOut,
+    MeetingOut,
+    PostmortemOut,
+    ReviewerOut,
+    VersionOut,
+)
+from tocsin.postmortems.tables import (
+    CLOSED,
+    PUBLISHED,
+    ActionItem,
+    Postmortem,
+    PostmortemVersion,
+    ReviewMeeting,
+)
+
+
+def overdue(postmortem: Postmortem, now: datetime) -> bool:
+    """Not yet published and past its due date."""
+    return postmortem.status not in (PUBLISHED, CLOSED) and now > postmortem.due_at
+
+
+def flag_out(flag: Flag) -> FlagOut:
+    return FlagOut(
+        rule=flag.rule,
+        field=flag.field,
+        sentence=flag.sentence,
+        matched=flag.matched,
+        start=flag.start,
+        end=flag.end,
+        explanation=flag.explanation,
+        alternative=flag.alternative,
+    )
+
+
+def postmortem_out(
+    session: Session, postmortem: Postmortem, now: datetime, *, flags: bool = True
+) -> PostmortemOut:
+    """The API's answer; ``flags`` runs the language check (left out of lists)."""
+    incident = session.get(Incident, postmortem.incident_id)
+    return PostmortemOut(
+        reference=postmortem.reference,
+        incident=incident_reference(incident, postmortem),
+        status=postmortem.status,
+        required=postmortem.required,
+        template=postmortem.template,
+        owner=postmortem.owner,
+        due_at=postmortem.due_at,
+        overdue=overdue(postmortem, now),
+        version=postmortem.version,
+        created_at=postmortem.created_at,
+        created_by=postmortem.created_by,
+        updated_at=postmortem.updated_at,
+        submitted_at=postmortem.submitted_at,
+        published_at=postmortem.published_at,
+        closed_at=postmortem.closed_at,
+        reviewers=[
+            ReviewerOut(
+                user=row.user_name,
+                verdict=row.verdict,
+                comment=row.comment,
+                requested_at=row.requested_at,
+                decided_at=row.decided_at,
+            )
+            for row in workflow.reviewers(session, postmortem)
+        ],
+        action_items=[
+            action_item_out(
+                item, now, postmortem.reference, incident_reference(incident, postmortem)
+            )
+            for item in action_items.listing(session, postmortem)
+        ],
+        meeting=meeting_out(meetings.meeting_of(session, postmortem)),
+        flags=(
+            [flag_out(f) for f in language.check_document(session, postmortem.content)]
+            if flags
+            else None
+        ),
+        document=postmortem.content,
+    )
+
+
+def incident_reference(incident: Incident | None, postmortem: Postmortem) -> str:
+    return incident.reference if incident is not None else f"INC-{postmortem.incident_id}"
+
+
+def action_item_out(
+    item: ActionItem, now: datetime, postmortem: str | None, incident: str | None
+) -> ActionItemOut:
+    finished = ItemStatus(item.status) in FINISHED
+    return ActionItemOut(
+        reference=item.reference,
+        id=item.id,
+        postmortem=postmortem,
+        incident=incident,
+        description=item.description,
+        owner=item.owner,
+        priority=item.priority,
+        type=item.type,
+        due_date=item.due_date,
+        status=item.status,
+        reason=item.reason,
+        overdue=not finished and item.due_date is not None and item.due_date < now.date(),
+        created_at=item.created_at,
+        created_by=item.created_by,
+        updated_at=item.updated_at,
+        done_at=item.done_at,
+    )
+
+
+def meeting_out(meeting: ReviewMeeting | None) -> MeetingOut | None:
+    if meeting is None:
+        return None
+    return MeetingOut(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        location=meeting.location,
+        organizer=meeting.organizer,
+        attendees=[AttendeeOut(**person) for person in meeting.attendees],
+    )
+
+
+def candidates(session: Session, postmortem: Postmortem) -> list[CandidateOut]:
+    """Every entry of the incident's timeline, marked when the document's timeline has it."""
+    chosen = {item.get("sequence") for item in postmortem.content.get("timeline", [])}
+    return [
+        CandidateOut(
+            sequence=entry.sequence,
+            at=entry.occurred_at,
+            kind=entry.note_kind.value if entry.note_kind else entry.kind.value,
+            text=entry.text,
+            author=entry.author,
+            selected=entry.sequence in chosen,
+            key=why_key(entry),
+        )
+        for entry in facts.timeline(session, postmortem.incident_id)
+    ]
+
+
+def version_out(version: PostmortemVersion) -> VersionOut:
+    return VersionOut(
+        version=version.version,
+        at=version.at,
+        author=version.author,
+        action=version.action,
+        comment=version.comment,
+        changes=[ChangeOut(**change) for change in version.changes],
+    )

@@ -1,0 +1,157 @@
+"""Postmortem tables: the postmortem, its versions, reviewers, action items, review meeting.
+
+A postmortem belongs to one incident (``incident_id`` is unique). Its document
+is kept whole in ``content`` (see :mod:`tocsin.domain.postmortem_document`);
+``version`` counts its changes, and each change is a :class:`PostmortemVersion`
+row saying who made it, when, and what it changed (field by field, before and
+after). Versions are never edited or deleted.
+
+Action items are a table of their own, linked to a postmortem and its
+incident: their owners work on them long after the document is published.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base
+
+#: Postmortem statuses, in the order the workflow moves through them.
+DRAFT, IN_REVIEW, PUBLISHED, CLOSED = "draft", "in_review", "published", "closed"
+STATUSES = (DRAFT, IN_REVIEW, PUBLISHED, CLOSED)
+
+
+class Postmortem(Base):
+    """One incident's postmortem; ``id`` doubles as its human number (``PM-<id>``)."""
+
+    __tablename__ = "postmortems"
+    # The list's order (id, newest first), alone and after each filter it offers.
+    __table_args__ = (
+        Index("ix_postmortems_status_id", "status", "id"),
+        Index("ix_postmortems_owner_id", "owner", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    #: draft, in_review, published or closed.
+    status: Mapped[str] = mapped_column(String(20))
+    #: Whether configuration required it (its severity), rather than someone asking for it.
+    required: Mapped[bool] = mapped_column(Boolean)
+    #: The template it was drafted with (None: the standard sections).
+    template: Mapped[str | None] = mapped_column(String(200))
+    #: Who is reminded until it is published: the Incident Commander unless changed.
+    owner: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    @property
+    def reference(self) -> str:
+        return f"PM-{self.id}"
+
+
+class PostmortemVersion(Base):
+    """One change: who, when, what (``action``), and each field before and after."""
+
+    __tablename__ = "postmortem_versions"
+    __table_args__ = (UniqueConstraint("postmortem_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(100))
+    #: drafted, edited, ... (see tocsin.postmortems.versions).
+    action: Mapped[str] = mapped_column(String(40))
+    #: [{"field": ..., "before": ..., "after": ...}]
+    changes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class PostmortemReviewer(Base):
+    """A reviewer named when the postmortem was last submitted, and their verdict."""
+
+    __tablename__ = "postmortem_reviewers"
+    __table_args__ = (PrimaryKeyConstraint("postmortem_id", "user_name"),)
+
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"))
+    user_name: Mapped[str] = mapped_column(String(100))
+    #: pending, approved or changes_requested (tocsin.domain.postmortem_workflow.Verdict).
+    verdict: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+
+
+class ActionItem(Base):
+    """Something to change so that it does not happen again, owned and due."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        Index("ix_action_items_postmortem_id", "postmortem_id", "id"),
+        Index("ix_action_items_owner_status", "owner", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int | None] = mapped_column(ForeignKey("postmortems.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    #: P1, P2 or P3.
+    priority: Mapped[str] = mapped_column(String(2))
+    #: detect, mitigate, prevent or process.
+    type: Mapped[str] = mapped_column(String(10))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    #: open, in_progress, done or wont_do (tocsin.domain.postmortem_workflow.ItemStatus).
+    status: Mapped[str] = mapped_column(String(20))
+    #: Why it won't be done.
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    @property
+    def reference(self) -> str:
+        return f"AI-{self.id}"
+
+
+class ReviewMeeting(Base):
+    """The postmortem's review meeting; rescheduling it raises ``sequence`` (RFC 5545)."""
+
+    __tablename__ = "postmortem_meetings"
+
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"), primary_key=True)
+    #: The invitation's UID, the same for every version of the meeting.
+    uid: Mapped[str] = mapped_column(String(100))
+    sequence: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(500), default="")
+    organizer: Mapped[str] = mapped_column(String(100))
+    #: [{"name": ..., "email": ... | None, "why": [...]}]
+    attendees: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
