@@ -1,0 +1,1 @@
+"""Incident metrics: whether response is getting better."""

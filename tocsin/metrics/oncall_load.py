@@ -1,0 +1,119 @@
+"""On-call load: pages per person, and how many came after hours.
+
+A page is one person asked to respond by one escalation step
+(:class:`tocsin.paging.tables.Page`); it counts in the period it was sent in.
+**After hours** means outside 08:00-18:00, Monday to Friday, in the person's
+own time zone (their user's ``time_zone``; UTC for a name that is no user),
+as :func:`tocsin.domain.metric_calendar.after_hours` defines it: the same
+fixed working day for everyone, so that people and teams compare. (The
+on-call report of ``tocsin oncall report`` uses each person's configured
+working hours instead, for compensation.)
+
+The database counts: the local reading of each page is its epoch second plus
+the offset of its person's zone at that second, one ``CASE`` per zone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import BigInteger, ColumnElement, Integer, case, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from tocsin.auth.tables import User
+from tocsin.domain import metric_calendar as calendar
+from tocsin.metrics import conditions
+from tocsin.metrics.expressions import local_seconds
+from tocsin.metrics.filters import Filters
+from tocsin.paging.tables import EscalationRun, Page
+
+UTC_NAME = "UTC"
+
+
+@dataclass(frozen=True)
+class PersonPages:
+    person: str
+    time_zone: str
+    pages: int
+    after_hours: int
+
+
+def _integer(value: int) -> ColumnElement[int]:
+    return literal_column(str(int(value)), BigInteger)
+
+
+def _zones(session: Session) -> dict[str, str]:
+    """Each user's time zone, when it is a zone this machine knows (else UTC)."""
+    zones = {}
+    for name, zone in session.execute(select(User.name, User.time_zone)):
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            zone = UTC_NAME
+        zones[name] = zone
+    return zones
+
+
+def _bounds(session: Session, filters: Filters) -> tuple[datetime, datetime] | None:
+    first, last = filters.start, filters.end
+    if first is None or last is None:
+        earliest, latest = session.execute(
+            select(func.min(Page.created_at), func.max(Page.created_at))
+        ).one()
+        if earliest is None:
+            return None
+        first = first or earliest
+        last = last or latest + timedelta(seconds=1)
+    assert first is not None and last is not None
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+def _after_hours(zones: dict[str, str], first: datetime, last: datetime) -> ColumnElement[int]:
+    """1 for a page sent after hours in its person's zone, else 0."""
+    people: dict[str, list[str]] = defaultdict(list)
+    for person, zone in zones.items():
+        if zone != UTC_NAME:
+            people[zone].append(person)
+    utc = local_seconds(Page.created_at, (calendar.OffsetSpan(None, 0),))
+    whens = [
+        (
+            Page.user_name.in_(sorted(names)),
+            local_seconds(Page.created_at, calendar.offsets(ZoneInfo(zone), first, last)),
+        )
+        for zone, names in sorted(people.items())
+    ]
+    local = case(*whens, else_=utc) if whens else utc
+    since_monday = local - _integer(calendar.EPOCH_MONDAY)
+    weekday = since_monday // _integer(calendar.DAY) % _integer(7)
+    second = since_monday % _integer(calendar.DAY)
+    outside = or_(
+        weekday >= calendar.WORKDAYS,
+        second < calendar.WORKDAY_START,
+        second >= calendar.WORKDAY_END,
+    )
+    return case((outside, 1), else_=0)
+
+
+def oncall_load(session: Session, filters: Filters) -> list[PersonPages]:
+    """Pages per person over the period (drills' excluded), most paged first."""
+    bounds = None if filters.nothing_matches else _bounds(session, filters)
+    if bounds is None:
+        return []
+    zones = _zones(session)
+    inner = (
+        select(Page.user_name.label("person"), _after_hours(zones, *bounds).label("late"))
+        .join(EscalationRun, EscalationRun.id == Page.run_id)
+        .where(*conditions.pages(filters))
+        .subquery()
+    )
+    query = select(inner.c.person, func.count(), func.sum(inner.c.late.cast(Integer))).group_by(
+        inner.c.person
+    )
+    found = [
+        PersonPages(person, zones.get(person, UTC_NAME), int(count), int(late or 0))
+        for person, count, late in session.execute(query)
+    ]
+    return sorted(found, key=lambda each: (-each.pages, each.person))
