@@ -16,7 +16,6 @@ service or team filter, SQLite starts from the services' incidents instead
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -53,23 +52,34 @@ def _hinted(query: Hinted, metric: ResponseTime, filters: Filters) -> Hinted:
     return query.with_hint(Incident, hint, dialect_name="sqlite")
 
 
+def ordered(metric: ResponseTime, filters: Filters) -> Select[int]:
+    """The metric's durations over the incidents ``filters`` selects, shortest first."""
+    value = metric.duration()
+    query = select(value).select_from(Incident).where(*_where(metric, filters))
+    return _hinted(query, metric, filters).order_by(value)
+
+
+def _where(metric: ResponseTime, filters: Filters) -> list[ColumnElement[bool]]:
+    return [*conditions.incidents(filters), *metric.applies()]
+
+
 def stats(session: Session, metric: ResponseTime, filters: Filters) -> DurationStats:
     """One metric over the incidents ``filters`` selects."""
     if filters.nothing_matches:
         return NONE
     value = metric.duration()
-    where: Sequence[ColumnElement[bool]] = [*conditions.incidents(filters), *metric.applies()]
-    totals = select(func.count(), func.sum(value)).select_from(Incident).where(*where)
-    count, total = session.execute(_hinted(totals, metric, filters)).one()
+    totals = select(func.count(), func.sum(value)).select_from(Incident)
+    totals = _hinted(totals.where(*_where(metric, filters)), metric, filters)
+    count, total = session.execute(totals).one()
     if not count:
         return NONE
     at = ranks(count)
-    ordered = _hinted(select(value).select_from(Incident).where(*where), metric, filters)
-    ordered = ordered.order_by(value)
     middle = session.scalars(
-        ordered.offset(at.lower_middle - 1).limit(at.upper_middle - at.lower_middle + 1)
+        ordered(metric, filters)
+        .offset(at.lower_middle - 1)
+        .limit(at.upper_middle - at.lower_middle + 1)
     ).all()
-    p90 = session.scalars(ordered.offset(at.p90 - 1).limit(1)).one()
+    p90 = session.scalars(ordered(metric, filters).offset(at.p90 - 1).limit(1)).one()
     return stats_from_ranks(
         count, _micros(total), _micros(middle[0]), _micros(middle[-1]), _micros(p90)
     )
