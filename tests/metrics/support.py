@@ -9,6 +9,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.tables import Alert, AlertGroup
+from tocsin.auth.tables import User
+from tocsin.config.organisation import SERVICE, TEAM
+from tocsin.config.tables import Definition
 from tocsin.domain.lifecycle import IncidentTimes, Milestones, Status
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.paging.tables import EscalationRun, Page
@@ -81,7 +84,80 @@ def resolved(
     )
 
 
+def add_page(
+    session: Session,
+    person: str,
+    sent: datetime,
+    *,
+    service: str | None = "checkout",
+    incident: Incident | None = None,
+) -> Page:
+    """A page to ``person`` at ``sent`` from an escalation of ``service`` (and ``incident``)."""
+    run = EscalationRun(
+        subject_type="incident" if incident is not None else "manual",
+        subject_key=f"{person}-{sent.isoformat()}",
+        title="Checkout is failing",
+        incident_id=None if incident is None else incident.id,
+        service=service,
+        policy_name="default",
+        policy={},
+        urgency="high",
+        state="resolved",
+        started_at=sent,
+        updated_at=sent,
+    )
+    session.add(run)
+    session.flush()
+    page = Page(
+        run_id=run.id,
+        user_name=person,
+        step_index=0,
+        title=run.title,
+        urgency="high",
+        state="closed",
+        created_at=sent,
+    )
+    session.add(page)
+    return page
+
+
+def add_user(session: Session, name: str, time_zone: str) -> None:
+    session.add(User(name=name, time_zone=time_zone, created_at=MONDAY, updated_at=MONDAY))
+
+
+def define(session: Session, teams: dict[str, Sequence[str]]) -> None:
+    """Teams and the services each owns, as configuration would define them."""
+    position = 0
+    for team, services in teams.items():
+        session.add(
+            Definition(
+                kind=TEAM, name=team, position=0, spec={}, created_at=MONDAY, updated_at=MONDAY
+            )
+        )
+        for service in services:
+            position += 1
+            session.add(
+                Definition(
+                    kind=SERVICE,
+                    name=service,
+                    position=position,
+                    spec={"team": team},
+                    created_at=MONDAY,
+                    updated_at=MONDAY,
+                )
+            )
+
+
 def forget_history(session: Session) -> None:
     """Delete what these helpers wrote (incidents are never deleted otherwise)."""
-    for table in (Page, EscalationRun, Alert, AlertGroup, IncidentService, Incident):
+    for table in (
+        Page,
+        EscalationRun,
+        Alert,
+        AlertGroup,
+        IncidentService,
+        Incident,
+        Definition,
+        User,
+    ):
         session.execute(delete(table))
