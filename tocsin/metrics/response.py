@@ -6,16 +6,28 @@ MTTA = first acknowledgement (the first time the incident left triage) -
 detected; MTTR = resolved - detected, for resolved or closed incidents. Drills
 are left out. The mean misleads on a heavy tail, so all three figures are given.
 
-Each metric is three reads in the database, never a list of every duration:
-its count and sum (the mean), then the values at the ranks
-:func:`tocsin.domain.lifecycle.ranks` names, read in order from the metric's
-expression index (:mod:`tocsin.metrics.expressions`) up to the rank. With a
-service or team filter, SQLite starts from the services' incidents instead
-(by their ids), which is cheaper than reading the whole index.
+Two ways to the same figures, chosen by how many incidents match:
+
+- **Read in order from the index.** Each metric is three reads, never a list
+  of every duration: its count and sum (the mean), then the values at the
+  ranks :func:`tocsin.domain.lifecycle.ranks` names, read in order from the
+  metric's expression index (:mod:`tocsin.metrics.expressions`) up to the
+  rank. The period, severity and source are checked in the index; its size
+  bounds the cost, whatever the filters.
+- **A bounded projection.** A service or team filter matching at most
+  :data:`~tocsin.metrics.conditions.PROJECTED_AT_MOST` incidents reads those
+  incidents by id (from the
+  services' index) and their three durations at once, and
+  :func:`tocsin.domain.lifecycle.duration_stats` computes the figures: cheaper
+  than checking every index entry against the services' incidents.
+
+SQLite is told which way (:mod:`tocsin.db.hints`): without statistics it would
+scan the table and compute each duration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -23,10 +35,11 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from tocsin.domain.lifecycle import DurationStats, ranks, stats_from_ranks
+import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY and NOT INDEXED)
+from tocsin.domain.lifecycle import DurationStats, duration_stats, ranks, stats_from_ranks
 from tocsin.incidents.tables import Incident
 from tocsin.metrics import conditions
-from tocsin.metrics.expressions import RESPONSE_TIMES, ResponseTime
+from tocsin.metrics.expressions import MTTA, MTTD, MTTR, RESPONSE_TIMES, ResponseTime
 from tocsin.metrics.filters import Filters
 
 NONE = DurationStats(count=0, mean=None, median=None, p90=None)
@@ -46,31 +59,28 @@ def _micros(value: Any) -> timedelta:
     return timedelta(microseconds=int(value))
 
 
-def _hinted(query: Hinted, metric: ResponseTime, filters: Filters) -> Hinted:
-    """SQLite's planner, without statistics, reads the wrong index: name the right one."""
-    hint = "NOT INDEXED" if filters.services is not None else f"INDEXED BY {metric.index}"
-    return query.with_hint(Incident, hint, dialect_name="sqlite")
-
-
-def ordered(metric: ResponseTime, filters: Filters) -> Select[int]:
-    """The metric's durations over the incidents ``filters`` selects, shortest first."""
-    value = metric.duration()
-    query = select(value).select_from(Incident).where(*_where(metric, filters))
-    return _hinted(query, metric, filters).order_by(value)
+def _hinted(query: Hinted, hint: str) -> Hinted:
+    return query.with_hint(Incident.__table__, hint, dialect_name="sqlite")
 
 
 def _where(metric: ResponseTime, filters: Filters) -> list[ColumnElement[bool]]:
     return [*conditions.incidents(filters), *metric.applies()]
 
 
-def stats(session: Session, metric: ResponseTime, filters: Filters) -> DurationStats:
-    """One metric over the incidents ``filters`` selects."""
-    if filters.nothing_matches:
-        return NONE
+def ordered(metric: ResponseTime, filters: Filters) -> Select[int]:
+    """The metric's durations over the incidents ``filters`` selects, shortest first,
+    read from the metric's index."""
+    value = metric.duration()
+    query = select(value).select_from(Incident).where(*_where(metric, filters))
+    return _hinted(query, f"INDEXED BY {metric.index}").order_by(value)
+
+
+def walked(session: Session, metric: ResponseTime, filters: Filters) -> DurationStats:
+    """One metric from its count, sum and the values at its ranks, read from its index."""
     value = metric.duration()
     totals = select(func.count(), func.sum(value)).select_from(Incident)
-    totals = _hinted(totals.where(*_where(metric, filters)), metric, filters)
-    count, total = session.execute(totals).one()
+    totals = totals.where(*_where(metric, filters))
+    count, total = session.execute(_hinted(totals, f"INDEXED BY {metric.index}")).one()
     if not count:
         return NONE
     at = ranks(count)
@@ -85,15 +95,34 @@ def stats(session: Session, metric: ResponseTime, filters: Filters) -> DurationS
     )
 
 
+def _stats(values: Iterable[int | None]) -> DurationStats:
+    return duration_stats(_micros(value) for value in values if value is not None)
+
+
+def projected(session: Session, filters: Filters) -> dict[str, DurationStats]:
+    """The three metrics from every matching incident's durations, read by id."""
+    query = select(Incident.status, MTTD.duration(), MTTA.duration(), MTTR.duration()).where(
+        *conditions.incidents(filters)
+    )
+    rows = session.execute(_hinted(query, "NOT INDEXED")).all()
+    resolved = [row[3] for row in rows if row[0] in MTTR.statuses]
+    return {
+        MTTD.name: _stats(row[1] for row in rows),
+        MTTA.name: _stats(row[2] for row in rows),
+        MTTR.name: _stats(resolved),
+    }
+
+
 def response(session: Session, filters: Filters) -> Response:
     """MTTD, MTTA and MTTR over the incidents detected in the period that match ``filters``."""
     if filters.nothing_matches:
         return Response(0, NONE, NONE, NONE)
     matched = select(func.count()).select_from(Incident).where(*conditions.incidents(filters))
-    found = {metric.name: stats(session, metric, filters) for metric in RESPONSE_TIMES}
-    return Response(
-        incidents=session.scalar(matched) or 0,
-        mttd=found["mttd"],
-        mtta=found["mtta"],
-        mttr=found["mttr"],
-    )
+    if filters.services is not None:
+        matched = _hinted(matched, "NOT INDEXED")
+    incidents = session.scalar(matched) or 0
+    if filters.services is not None and incidents <= conditions.PROJECTED_AT_MOST:
+        found = projected(session, filters)
+    else:
+        found = {metric.name: walked(session, metric, filters) for metric in RESPONSE_TIMES}
+    return Response(incidents, found["mttd"], found["mtta"], found["mttr"])
