@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.metrics.support import MONDAY, add_incident, define, forget_history, resolved
 from tocsin.app.service import Tocsin
 from tocsin.domain.refusals import Invalid
-from tocsin.metrics import filters, frequency
+from tocsin.metrics import conditions, filters, frequency
 
 NOW = MONDAY + timedelta(days=400)
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
@@ -99,9 +99,15 @@ def test_by_service_counts_each_affected_service_and_filters_keep_their_own(
     assert found.weeks[0].by_service == {"checkout": 1, "search": 1}
     assert found.weeks[1].by_service == {"payments": 1}
     assert found.severities == ["SEV-1", "SEV-3"]
-    shop = weekly(tocsin, filters.Asked(start=MONDAY, end=MONDAY + timedelta(weeks=2), team="shop"))
-    assert [week.total for week in shop.weeks] == [1, 1]
-    assert shop.weeks[0].by_service == {"checkout": 1}, "only the team's services"
+    two_weeks = filters.Asked(start=MONDAY, end=MONDAY + timedelta(weeks=2), team="shop")
+    # A small team's incidents are read at once, a large one's week by week.
+    for cap in (conditions.PROJECTED_AT_MOST, 0):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(conditions, "PROJECTED_AT_MOST", cap)
+            shop = weekly(tocsin, two_weeks)
+        assert [week.total for week in shop.weeks] == [1, 1]
+        assert shop.weeks[0].by_service == {"checkout": 1}, "only the team's services"
+        assert shop.weeks[1].by_service == {"payments": 1}
     nothing = weekly(tocsin, filters.Asked(team="shop", service="search"))
     assert (nothing.weeks, nothing.total) == ([], 0)
 

@@ -43,6 +43,9 @@ class Incident(Base):
         Index("ix_incidents_status_detected", "status", "detected_at", "id"),
         Index("ix_incidents_severity_detected", "severity", "detected_at", "id"),
         Index("ix_incidents_drill_detected", "drill", "detected_at", "id"),
+        # Metrics count a week's incidents by severity and source from this alone
+        # (tocsin.metrics.frequency); migration 0011.
+        Index("ix_incidents_drill_detected_severity", "drill", "detected_at", "severity", "source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,35 +5,41 @@ A week runs from Monday 00:00 to the next Monday 00:00 in the zone asked for
 service, an incident counts once for each service it affected, so a week's
 services can add up to more than its incidents; with a service or team filter
 only those services are shown, and incidents that name no service count by
-severity only.
+severity only. Weeks without incidents are filled in with zeros, from the
+start of the period (or the first incident) to its end (or now).
 
-The database groups: the week is integer arithmetic on the detection's epoch
-second plus the zone's offset at that second (:mod:`tocsin.metrics.expressions`),
-so the answer is one row per week and severity or service whatever the number
-of incidents. Weeks without incidents are filled in with zeros, from the start
-of the period (or the first incident) to its end (or now).
+Where each week starts is worked out here, with the zone's rules
+(:mod:`tocsin.domain.metric_calendar`), so the database needs none: each
+week is one range of the (drill, detected_at, severity, source) index, counted
+by severity, and one by service. A service or team filter with at most
+:data:`~tocsin.metrics.conditions.PROJECTED_AT_MOST` incidents has them read
+by id, at once, and put in their weeks here; beyond that, each week's
+incidents are probed for their services.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Select, func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
 from tocsin.domain import metric_calendar as calendar
 from tocsin.domain.refusals import Invalid
 from tocsin.incidents import configured
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.metrics import conditions
-from tocsin.metrics.expressions import local_seconds
 from tocsin.metrics.filters import Filters
 
 #: The longest weekly series answered: about 21 years.
 MAX_WEEKS = 1100
+WEEK_INDEX = "ix_incidents_drill_detected_severity"
 
 
 @dataclass(frozen=True)
@@ -59,15 +65,9 @@ class Frequency:
     total: int
 
 
-def _integer(value: int) -> ColumnElement[int]:
-    """An integer written into the SQL, so a GROUP BY matches its SELECT on every database."""
-    return literal_column(str(int(value)), BigInteger)
-
-
 def _bounds(session: Session, filters: Filters, now: datetime) -> tuple[datetime, datetime] | None:
     """The instants the weeks must cover: the period, or the incidents' first and last."""
-    first = filters.start
-    last = filters.end
+    first, last = filters.start, filters.end
     if first is None or last is None:
         earliest, latest = session.execute(
             select(func.min(Incident.detected_at), func.max(Incident.detected_at)).where(
@@ -79,17 +79,80 @@ def _bounds(session: Session, filters: Filters, now: datetime) -> tuple[datetime
                 return None
             first = earliest
         if last is None:
-            last = max(now, latest or now) + timedelta(seconds=1)
+            last = max(now, latest or now) + timedelta(microseconds=1)
     assert first is not None and last is not None
     return first.astimezone(UTC), last.astimezone(UTC)
 
 
-def _grouped(session: Session, query: Select[int, str]) -> list[tuple[int, str, int]]:
-    """(week, key, count) rows of a select of (week, key)."""
-    inner = query.subquery()
-    week, key = inner.c
-    rows = session.execute(select(week, key, func.count()).group_by(week, key))
-    return [(int(number), str(name), int(count)) for number, name, count in rows]
+def _monday(number: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(calendar.week_start(number), time(), tzinfo=zone).astimezone(UTC)
+
+
+def weeks(
+    zone: ZoneInfo, first: datetime, last: datetime
+) -> Iterator[tuple[int, datetime, datetime]]:
+    """Each week touching [first, last): its number and its part of the range, in UTC."""
+    number = calendar.week_number(calendar.local_second(first, zone))
+    final = calendar.week_number(calendar.local_second(last - timedelta(microseconds=1), zone))
+    if final - number >= MAX_WEEKS:
+        raise Invalid(
+            "from",
+            f"a weekly series spans at most {MAX_WEEKS} weeks (about 21 years); "
+            "give a later from or an earlier to",
+            where="query",
+        )
+    for each in range(number, final + 1):
+        yield each, max(first, _monday(each, zone)), min(last, _monday(each + 1, zone))
+
+
+def _matched(session: Session, filters: Filters) -> int:
+    """How many incidents a service or team filter matches, counted from its services' index."""
+    query = select(func.count()).select_from(Incident).where(*conditions.incidents(filters))
+    hinted = query.with_hint(Incident.__table__, "NOT INDEXED", dialect_name="sqlite")
+    return session.scalar(hinted) or 0
+
+
+def _counts(session: Session, filters: Filters) -> tuple[dict[str, int], dict[str, int]]:
+    """One week's incidents by severity and by service."""
+    where = conditions.incidents(filters, probe=True)
+    levels = (
+        select(Incident.severity, func.count())
+        .where(*where)
+        .group_by(Incident.severity)
+        .with_hint(Incident.__table__, f"INDEXED BY {WEEK_INDEX}", dialect_name="sqlite")
+    )
+    services = (
+        select(IncidentService.name, func.count())
+        .join(Incident, Incident.id == IncidentService.incident_id)
+        .where(*where)
+        .group_by(IncidentService.name)
+    )
+    if filters.services is not None:
+        services = services.where(IncidentService.name.in_(filters.services))
+    by_severity = {str(level): int(count) for level, count in session.execute(levels)}
+    by_service = {str(name): int(count) for name, count in session.execute(services)}
+    return by_severity, by_service
+
+
+def _projected(
+    session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
+) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """Every week's counts from the matching incidents, read once by id."""
+    starts = [start for _, start, _ in spans]
+    counted: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in spans]
+    where = conditions.incidents(filters)
+    levels = select(Incident.detected_at, Incident.severity).where(*where)
+    services = (
+        select(Incident.detected_at, IncidentService.name)
+        .join(IncidentService, IncidentService.incident_id == Incident.id)
+        .where(*where, IncidentService.name.in_(filters.services or ()))
+    )
+    for side, query in ((0, levels), (1, services)):
+        hinted = query.with_hint(Incident.__table__, "NOT INDEXED", dialect_name="sqlite")
+        for detected, key in session.execute(hinted):
+            into = counted[bisect_right(starts, detected) - 1][side]
+            into[key] = into.get(key, 0) + 1
+    return counted
 
 
 def _ordered_levels(session: Session, seen: Iterable[str]) -> list[str]:
@@ -100,68 +163,37 @@ def _ordered_levels(session: Session, seen: Iterable[str]) -> list[str]:
 
 def frequency(session: Session, filters: Filters, now: datetime) -> Frequency:
     """Incidents per week of the period (drills excluded), by severity and by service."""
-    zone = filters.zone
     bounds = None if filters.nothing_matches else _bounds(session, filters, now)
     if bounds is None:
-        return Frequency(str(zone), [], [], [], 0)
-    first, last = bounds
-    spans = calendar.offsets(zone, first, last)
-    first_week = calendar.week_number(calendar.local_second(first, zone))
-    last_week = calendar.week_number(calendar.local_second(last - timedelta(microseconds=1), zone))
-    if last_week - first_week >= MAX_WEEKS:
-        raise Invalid(
-            "from",
-            f"a weekly series spans at most {MAX_WEEKS} weeks (about 21 years); "
-            "give a later from or an earlier to",
-            where="query",
-        )
-    week = (local_seconds(Incident.detected_at, spans) - _integer(calendar.EPOCH_MONDAY)) // (
-        _integer(calendar.WEEK)
-    )
-    where = conditions.incidents(filters)
-    by_severity = _grouped(session, select(week, Incident.severity).where(*where))
-    by_service_query = (
-        select(week, IncidentService.name)
-        .join(IncidentService, IncidentService.incident_id == Incident.id)
-        .where(*where)
-    )
-    if filters.services is not None:
-        by_service_query = by_service_query.where(IncidentService.name.in_(filters.services))
-    by_service = _grouped(session, by_service_query)
-    return _assembled(session, str(zone), first_week, last_week, by_severity, by_service)
-
-
-def _assembled(
-    session: Session,
-    zone: str,
-    first_week: int,
-    last_week: int,
-    by_severity: list[tuple[int, str, int]],
-    by_service: list[tuple[int, str, int]],
-) -> Frequency:
-    severity_counts: dict[int, dict[str, int]] = defaultdict(dict)
-    service_counts: dict[int, dict[str, int]] = defaultdict(dict)
+        return Frequency(str(filters.zone), [], [], [], 0)
+    spans = list(weeks(filters.zone, *bounds))
+    if filters.services is not None and _matched(session, filters) <= conditions.PROJECTED_AT_MOST:
+        counted = _projected(session, filters, spans)
+    else:
+        counted = [
+            _counts(session, replace(filters, start=start, end=end)) for _, start, end in spans
+        ]
+    found = []
     service_totals: dict[str, int] = defaultdict(int)
-    for number, level, count in by_severity:
-        severity_counts[number][level] = count
-    for number, service, count in by_service:
-        service_counts[number][service] = count
-        service_totals[service] += count
-    weeks = [
-        Week(
-            number=number,
-            start=calendar.week_start(number),
-            label=calendar.iso_week(number),
-            total=sum(severity_counts[number].values()),
-            by_severity=dict(severity_counts[number]),
-            by_service=dict(service_counts[number]),
+    for (number, _, _), (by_severity, by_service) in zip(spans, counted, strict=True):
+        for name, count in by_service.items():
+            service_totals[name] += count
+        found.append(
+            Week(
+                number=number,
+                start=calendar.week_start(number),
+                label=calendar.iso_week(number),
+                total=sum(by_severity.values()),
+                by_severity=by_severity,
+                by_service=by_service,
+            )
         )
-        for number in range(first_week, last_week + 1)
-    ]
     return Frequency(
-        zone=zone,
-        weeks=weeks,
-        severities=_ordered_levels(session, (level for _, level, _ in by_severity)),
+        zone=str(filters.zone),
+        weeks=found,
+        severities=_ordered_levels(
+            session, (level for week in found for level in week.by_severity)
+        ),
         services=sorted(service_totals, key=lambda name: (-service_totals[name], name)),
-        total=sum(week.total for week in weeks),
+        total=sum(week.total for week in found),
     )

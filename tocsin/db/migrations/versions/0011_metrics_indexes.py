@@ -2,9 +2,11 @@
 
 MTTD, MTTA and MTTR each get an index on (drill, the duration in
 microseconds, then the columns the filters read), so that a percentile is read
-from the index up to its rank (``tocsin.metrics.response``). The expressions
-are those of ``tocsin.metrics.expressions``, spelled out here as they were
-when this revision was written; a test checks that the queries use them.
+from the index up to its rank (``tocsin.metrics.response``). Weekly counts of
+incidents and each person's pages are read from indexes that hold every
+column they need. The duration expressions are those of
+``tocsin.db.instants``, spelled out here as they were when this revision was
+written; a test checks that the queries use them.
 
 Revision ID: 0011
 Revises: 0009
@@ -40,8 +42,22 @@ RESPONSE_TIMES = [
 ]
 
 
+#: (table, index, columns): a week's incidents by severity and source, and each person's
+#: pages over a period, each read from its index alone.
+PLAIN = [
+    (
+        "incidents",
+        "ix_incidents_drill_detected_severity",
+        ["drill", "detected_at", "severity", "source"],
+    ),
+    ("pages", "ix_pages_user_created", ["user_name", "created_at", "run_id"]),
+]
+
+
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
+    for table, name, columns in PLAIN:
+        op.create_index(name, table, columns, unique=False)
     for name, later, earlier, filtered in RESPONSE_TIMES:
         read = earlier if later == "detected_at" else later
         op.create_index(
@@ -63,5 +79,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table, name, _ in PLAIN:
+        op.drop_index(name, table_name=table)
     for name, _, _, _ in RESPONSE_TIMES:
         op.drop_index(name, table_name="incidents")
