@@ -111,3 +111,14 @@ def test_a_dst_year_has_two_changes_at_the_right_seconds() -> None:
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError, match="instant: expected a timezone-aware time"):
         calendar.epoch_second(datetime(2026, 6, 1))
+
+
+def test_the_hours_of_a_week_after_hours() -> None:
+    hours = calendar.after_hours_by_hour()
+    assert len(hours) == 168
+    assert hours.count("0") == 5 * 10, "ten working hours, Monday to Friday"
+    assert hours[:24] == "1" * 8 + "0" * 10 + "1" * 6
+    assert all(
+        hours[hour] == str(int(calendar.after_hours(calendar.EPOCH_MONDAY + hour * 3600 + 1799)))
+        for hour in range(168)
+    )

@@ -70,6 +70,16 @@ def after_hours(local: int) -> bool:
     return weekday >= WORKDAYS or not WORKDAY_START <= second < WORKDAY_END
 
 
+def after_hours_by_hour() -> str:
+    """The 168 hours of a local week from Monday 00:00, ``1`` for each after hours.
+
+    Working hours start and end on the hour, so the hour of the week decides:
+    a query looks its page's hour up in this string rather than comparing
+    weekday and time of day.
+    """
+    return "".join("1" if after_hours(EPOCH_MONDAY + hour * 3600) else "0" for hour in range(168))
+
+
 @dataclass(frozen=True)
 class OffsetSpan:
     """A zone's UTC offset (seconds east) until the epoch second ``until`` (None: for ever)."""

@@ -10,14 +10,14 @@ index read up to its rank.
 
 Instants become whole epoch seconds (:class:`tocsin.db.instants.epoch_second`);
 with a zone's offsets (:func:`tocsin.domain.metric_calendar.offsets`) as one
-``CASE`` (:func:`local_seconds`), weeks and working hours are integer
-arithmetic, as :mod:`tocsin.domain.metric_calendar` defines them.
+``CASE`` (:func:`local_seconds`), a local reading is integer arithmetic, as
+:mod:`tocsin.domain.metric_calendar` defines it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import BigInteger, ColumnElement, case, literal
 from sqlalchemy.orm import InstrumentedAttribute
@@ -45,6 +45,12 @@ class ResponseTime:
         """The duration in microseconds (NULL where a time is missing), as the index holds it."""
         return micros_between(self.later, self.earlier)
 
+    def counted(self) -> ColumnElement[int]:
+        """The duration where the incident has this metric, else NULL (for counts and sums)."""
+        if not self.statuses:
+            return self.duration()
+        return case((Incident.status.in_(self.statuses), self.duration()))
+
     def applies(self) -> list[ColumnElement[bool]]:
         """The incidents that have this metric."""
         where: list[ColumnElement[bool]] = [self.duration().is_not(None)]
@@ -62,12 +68,22 @@ MTTR = ResponseTime("mttr", Incident.resolved_at, Incident.detected_at, ("resolv
 RESPONSE_TIMES = (MTTD, MTTA, MTTR)
 
 
-def offset_seconds(second: ColumnElement[int], spans: tuple[OffsetSpan, ...]) -> ColumnElement[int]:
-    """The zone's UTC offset at the epoch second ``second``, from :func:`offsets` spans."""
+def offset_seconds(
+    time: InstrumentedAttribute[datetime], spans: tuple[OffsetSpan, ...]
+) -> ColumnElement[int]:
+    """The zone's UTC offset at ``time``, from :func:`offsets` spans.
+
+    The time itself is compared with the instants the offset changes at, which
+    costs the database less than working out its epoch second for each change.
+    """
     if len(spans) == 1:
         return literal(spans[0].offset, BigInteger)
-    whens = [(second < span.until, span.offset) for span in spans if span.until is not None]
+    whens = [(time < _instant(span.until), span.offset) for span in spans if span.until is not None]
     return case(*whens, else_=spans[-1].offset)
+
+
+def _instant(second: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=second)
 
 
 def local_seconds(
@@ -77,4 +93,4 @@ def local_seconds(
     second: ColumnElement[int] = epoch_second(time)
     if len(spans) == 1 and spans[0].offset == 0:
         return second
-    return second + offset_seconds(second, spans)
+    return second + offset_seconds(time, spans)

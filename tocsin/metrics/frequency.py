@@ -10,7 +10,7 @@ start of the period (or the first incident) to its end (or now).
 
 Where each week starts is worked out here, with the zone's rules
 (:mod:`tocsin.domain.metric_calendar`), so the database needs none: each
-week is one range of the (drill, detected_at, severity, source) index, counted
+week is one range of the summary index (drill, detected_at, severity...), counted
 by severity, and one by service. A service or team filter with at most
 :data:`~tocsin.metrics.conditions.PROJECTED_AT_MOST` incidents has them read
 by id, at once, and put in their weeks here; beyond that, each week's
@@ -26,10 +26,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
+from tocsin.db.types import UTCDateTime
 from tocsin.domain import metric_calendar as calendar
 from tocsin.domain.refusals import Invalid
 from tocsin.incidents import configured
@@ -39,7 +40,7 @@ from tocsin.metrics.filters import Filters
 
 #: The longest weekly series answered: about 21 years.
 MAX_WEEKS = 1100
-WEEK_INDEX = "ix_incidents_drill_detected_severity"
+WEEK_INDEX = "ix_incidents_metrics"
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,15 @@ def _matched(session: Session, filters: Filters) -> int:
     return session.scalar(hinted) or 0
 
 
-def _counts(session: Session, filters: Filters) -> tuple[dict[str, int], dict[str, int]]:
-    """One week's incidents by severity and by service."""
-    where = conditions.incidents(filters, probe=True)
+def _weekly(
+    session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
+) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """Each week's incidents by severity and by service: two statements, run once a week."""
+    where = [
+        *conditions.incidents(replace(filters, start=None, end=None), probe=True),
+        Incident.detected_at >= bindparam("start", type_=UTCDateTime()),
+        Incident.detected_at < bindparam("end", type_=UTCDateTime()),
+    ]
     levels = (
         select(Incident.severity, func.count())
         .where(*where)
@@ -129,9 +136,13 @@ def _counts(session: Session, filters: Filters) -> tuple[dict[str, int], dict[st
     )
     if filters.services is not None:
         services = services.where(IncidentService.name.in_(filters.services))
-    by_severity = {str(level): int(count) for level, count in session.execute(levels)}
-    by_service = {str(name): int(count) for name, count in session.execute(services)}
-    return by_severity, by_service
+    counted = []
+    for _, start, end in spans:
+        week = {"start": start, "end": end}
+        by_severity = {str(level): int(n) for level, n in session.execute(levels, week)}
+        by_service = {str(name): int(n) for name, n in session.execute(services, week)}
+        counted.append((by_severity, by_service))
+    return counted
 
 
 def _projected(
@@ -170,9 +181,7 @@ def frequency(session: Session, filters: Filters, now: datetime) -> Frequency:
     if filters.services is not None and _matched(session, filters) <= conditions.PROJECTED_AT_MOST:
         counted = _projected(session, filters, spans)
     else:
-        counted = [
-            _counts(session, replace(filters, start=start, end=end)) for _, start, end in spans
-        ]
+        counted = _weekly(session, filters, spans)
     found = []
     service_totals: dict[str, int] = defaultdict(int)
     for (number, _, _), (by_severity, by_service) in zip(spans, counted, strict=True):

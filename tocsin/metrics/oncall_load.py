@@ -10,8 +10,9 @@ on-call report of ``tocsin oncall report`` uses each person's configured
 working hours instead, for compensation.)
 
 The database counts, one query per time zone: the local reading of each page
-is its epoch second plus the zone's offset at that second (one ``CASE`` over
-the zone's changes of offset in the period).
+is its epoch second plus the zone's offset then (one ``CASE`` over the zone's
+changes of offset in the period), and its hour of the week says whether it
+came after hours.
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, ColumnElement, case, func, literal_column, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Text,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
@@ -75,17 +86,12 @@ def _bounds(session: Session, filters: Filters) -> tuple[datetime, datetime] | N
 
 
 def _after_hours(zone: ZoneInfo, first: datetime, last: datetime) -> ColumnElement[int]:
-    """1 for a page sent after hours in ``zone``, else 0."""
+    """1 for a page sent after hours in ``zone``, else 0: its local hour of the week
+    looked up in :func:`~tocsin.domain.metric_calendar.after_hours_by_hour`."""
     local = local_seconds(Page.created_at, calendar.offsets(zone, first, last))
-    since_monday = local - _integer(calendar.EPOCH_MONDAY)
-    weekday = since_monday // _integer(calendar.DAY) % _integer(7)
-    second = since_monday % _integer(calendar.DAY)
-    outside = or_(
-        weekday >= calendar.WORKDAYS,
-        second < calendar.WORKDAY_START,
-        second >= calendar.WORKDAY_END,
-    )
-    return case((outside, 1), else_=0)
+    hour = (local - _integer(calendar.EPOCH_MONDAY)) % _integer(calendar.WEEK) // _integer(3600)
+    flag = func.substr(literal(calendar.after_hours_by_hour(), Text), cast(hour, Integer) + 1, 1)
+    return cast(flag, Integer)
 
 
 def oncall_load(session: Session, filters: Filters) -> list[PersonPages]:

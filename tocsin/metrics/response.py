@@ -8,12 +8,13 @@ are left out. The mean misleads on a heavy tail, so all three figures are given.
 
 Two ways to the same figures, chosen by how many incidents match:
 
-- **Read in order from the index.** Each metric is three reads, never a list
-  of every duration: its count and sum (the mean), then the values at the
-  ranks :func:`tocsin.domain.lifecycle.ranks` names, read in order from the
+- **Read in order from the indexes.** Never a list of every duration: the
+  counts and sums (the means) of all three come from one read of a summary
+  index; then each metric's values at the ranks
+  :func:`tocsin.domain.lifecycle.ranks` names are read in order from the
   metric's expression index (:mod:`tocsin.metrics.expressions`) up to the
-  rank. The period, severity and source are checked in the index; its size
-  bounds the cost, whatever the filters.
+  rank. The period, severity and source are checked in the indexes; their
+  size bounds the cost, whatever the filters.
 - **A bounded projection.** A service or team filter matching at most
   :data:`~tocsin.metrics.conditions.PROJECTED_AT_MOST` incidents reads those
   incidents by id (from the
@@ -43,6 +44,8 @@ from tocsin.metrics.expressions import MTTA, MTTD, MTTR, RESPONSE_TIMES, Respons
 from tocsin.metrics.filters import Filters
 
 NONE = DurationStats(count=0, mean=None, median=None, p90=None)
+#: What a period's counts and sums are read from (migration 0011).
+SUMMARY_INDEX = "ix_incidents_metrics"
 Hinted = TypeVar("Hinted", bound=Select[*tuple[Any, ...]])
 
 
@@ -75,12 +78,34 @@ def ordered(metric: ResponseTime, filters: Filters) -> Select[int]:
     return _hinted(query, f"INDEXED BY {metric.index}").order_by(value)
 
 
-def walked(session: Session, metric: ResponseTime, filters: Filters) -> DurationStats:
-    """One metric from its count, sum and the values at its ranks, read from its index."""
-    value = metric.duration()
-    totals = select(func.count(), func.sum(value)).select_from(Incident)
-    totals = totals.where(*_where(metric, filters))
-    count, total = session.execute(_hinted(totals, f"INDEXED BY {metric.index}")).one()
+def totals_query(filters: Filters) -> Select[*tuple[Any, ...]]:
+    """The count of matching incidents, then each metric's count and sum."""
+    columns: list[ColumnElement[Any]] = [func.count()]
+    for metric in RESPONSE_TIMES:
+        columns += [func.count(metric.counted()), func.sum(metric.counted())]
+    query = select(*columns).select_from(Incident).where(*conditions.incidents(filters))
+    hint = "NOT INDEXED" if filters.services is not None else f"INDEXED BY {SUMMARY_INDEX}"
+    return _hinted(query, hint)
+
+
+def totals(session: Session, filters: Filters) -> tuple[int, dict[str, tuple[int, Any]]]:
+    """How many incidents match, and each metric's count and sum, in one read.
+
+    Without a service filter the summary index holds all of it; with one, the
+    services' incidents are read by id.
+    """
+    incidents, *sums = session.execute(totals_query(filters)).one()
+    found = {
+        metric.name: (int(sums[2 * index] or 0), sums[2 * index + 1])
+        for index, metric in enumerate(RESPONSE_TIMES)
+    }
+    return int(incidents or 0), found
+
+
+def walked(
+    session: Session, metric: ResponseTime, filters: Filters, count: int, total: Any
+) -> DurationStats:
+    """One metric from its count and sum and the values at its ranks, read from its index."""
     if not count:
         return NONE
     at = ranks(count)
@@ -117,12 +142,12 @@ def response(session: Session, filters: Filters) -> Response:
     """MTTD, MTTA and MTTR over the incidents detected in the period that match ``filters``."""
     if filters.nothing_matches:
         return Response(0, NONE, NONE, NONE)
-    matched = select(func.count()).select_from(Incident).where(*conditions.incidents(filters))
-    if filters.services is not None:
-        matched = _hinted(matched, "NOT INDEXED")
-    incidents = session.scalar(matched) or 0
+    incidents, sums = totals(session, filters)
     if filters.services is not None and incidents <= conditions.PROJECTED_AT_MOST:
         found = projected(session, filters)
     else:
-        found = {metric.name: walked(session, metric, filters) for metric in RESPONSE_TIMES}
+        found = {
+            metric.name: walked(session, metric, filters, *sums[metric.name])
+            for metric in RESPONSE_TIMES
+        }
     return Response(incidents, found["mttd"], found["mtta"], found["mttr"])

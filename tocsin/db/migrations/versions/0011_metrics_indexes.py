@@ -2,9 +2,9 @@
 
 MTTD, MTTA and MTTR each get an index on (drill, the duration in
 microseconds, then the columns the filters read), so that a percentile is read
-from the index up to its rank (``tocsin.metrics.response``). Weekly counts of
-incidents and each person's pages are read from indexes that hold every
-column they need. The duration expressions are those of
+from the index up to its rank (``tocsin.metrics.response``). A summary index
+holds what a period's counts and sums, and a week's counts, read; pages get one
+for each person's pages over a period. The duration expressions are those of
 ``tocsin.db.instants``, spelled out here as they were when this revision was
 written; a test checks that the queries use them.
 
@@ -42,22 +42,29 @@ RESPONSE_TIMES = [
 ]
 
 
-#: (table, index, columns): a week's incidents by severity and source, and each person's
-#: pages over a period, each read from its index alone.
-PLAIN = [
-    (
-        "incidents",
-        "ix_incidents_drill_detected_severity",
-        ["drill", "detected_at", "severity", "source"],
-    ),
-    ("pages", "ix_pages_user_created", ["user_name", "created_at", "run_id"]),
-]
+#: (table, index, columns): each person's pages over a period, read from the index alone.
+PLAIN = [("pages", "ix_pages_user_created", ["user_name", "created_at", "run_id"])]
 
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for table, name, columns in PLAIN:
         op.create_index(name, table, columns, unique=False)
+    # A period's counts and sums of the three, and a week's counts by severity and source.
+    op.create_index(
+        "ix_incidents_metrics",
+        "incidents",
+        [
+            "drill",
+            "detected_at",
+            "severity",
+            "source",
+            "status",
+            *(sa.text(_micros(dialect, later, earlier)) for _, later, earlier, _ in RESPONSE_TIMES),
+        ],
+        unique=False,
+        postgresql_include=["impact_started_at", "acknowledged_at", "resolved_at", "id"],
+    )
     for name, later, earlier, filtered in RESPONSE_TIMES:
         read = earlier if later == "detected_at" else later
         op.create_index(
@@ -79,6 +86,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_metrics", table_name="incidents")
     for table, name, _ in PLAIN:
         op.drop_index(name, table_name=table)
     for name, _, _, _ in RESPONSE_TIMES:
