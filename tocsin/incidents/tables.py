@@ -115,8 +115,11 @@ Index(
     Incident.severity,
     Incident.source,
     Incident.status,
+    Incident.impact_started_at,
+    Incident.acknowledged_at,
+    Incident.resolved_at,
     *(micros_between(later, earlier) for _, later, earlier, _, _ in _RESPONSE_TIMES),
-    postgresql_include=["impact_started_at", "acknowledged_at", "resolved_at", "id"],
+    postgresql_include=["id"],
 )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, ColumnElement, case, literal
+from sqlalchemy import BigInteger, ColumnElement, and_, case, literal
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tocsin.db.instants import epoch_second, micros_between
@@ -46,10 +46,18 @@ class ResponseTime:
         return micros_between(self.later, self.earlier)
 
     def counted(self) -> ColumnElement[int]:
-        """The duration where the incident has this metric, else NULL (for counts and sums)."""
+        """The duration where the incident has this metric, else NULL (for sums)."""
         if not self.statuses:
             return self.duration()
         return case((Incident.status.in_(self.statuses), self.duration()))
+
+    def present(self) -> ColumnElement[int]:
+        """1 where the incident has this metric, else NULL (for counts): the times'
+        presence says so without working the duration out."""
+        where = [self.later.is_not(None), self.earlier.is_not(None)]
+        if self.statuses:
+            where.append(Incident.status.in_(self.statuses))
+        return case((and_(*where), 1))
 
     def applies(self) -> list[ColumnElement[bool]]:
         """The incidents that have this metric."""

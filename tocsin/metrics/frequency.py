@@ -10,8 +10,8 @@ start of the period (or the first incident) to its end (or now).
 
 Where each week starts is worked out here, with the zone's rules
 (:mod:`tocsin.domain.metric_calendar`), so the database needs none: each
-week is one range of the summary index (drill, detected_at, severity...), counted
-by severity, and one by service. A service or team filter with at most
+week is one range of the summary index (drill, detected_at, severity...),
+counted by severity and by service (:func:`_weekly`). A service or team filter with at most
 :data:`~tocsin.metrics.conditions.PROJECTED_AT_MOST` incidents has them read
 by id, at once, and put in their weeks here; beyond that, each week's
 incidents are probed for their services.
@@ -24,9 +24,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, column, func, select, values
 from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
@@ -116,7 +117,15 @@ def _matched(session: Session, filters: Filters) -> int:
 def _weekly(
     session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
 ) -> list[tuple[dict[str, int], dict[str, int]]]:
-    """Each week's incidents by severity and by service: two statements, run once a week."""
+    """Each week's incidents by severity and by service.
+
+    SQLite sorts every row it groups, so it is asked week by week (two
+    statements, run once a week, each a range of the summary index).
+    PostgreSQL hashes, and plans each statement anew: it is asked once, the
+    incidents joined to the weeks (each week a range of the same index).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return _joined(session, filters, spans)
     where = [
         *conditions.incidents(replace(filters, start=None, end=None), probe=True),
         Incident.detected_at >= bindparam("start", type_=UTCDateTime()),
@@ -128,20 +137,51 @@ def _weekly(
         .group_by(Incident.severity)
         .with_hint(Incident.__table__, f"INDEXED BY {WEEK_INDEX}", dialect_name="sqlite")
     )
-    services = (
-        select(IncidentService.name, func.count())
-        .join(Incident, Incident.id == IncidentService.incident_id)
-        .where(*where)
-        .group_by(IncidentService.name)
-    )
-    if filters.services is not None:
-        services = services.where(IncidentService.name.in_(filters.services))
+    services = _by_service(select(IncidentService.name, func.count()), filters, where)
     counted = []
     for _, start, end in spans:
         week = {"start": start, "end": end}
         by_severity = {str(level): int(n) for level, n in session.execute(levels, week)}
         by_service = {str(name): int(n) for name, n in session.execute(services, week)}
         counted.append((by_severity, by_service))
+    return counted
+
+
+def _by_service(
+    query: Select[*tuple[Any, ...]], filters: Filters, where: list[ColumnElement[bool]]
+) -> Select[*tuple[Any, ...]]:
+    """``query`` over each matching incident's services (only the filter's, if any)."""
+    query = query.join(Incident, Incident.id == IncidentService.incident_id).where(*where)
+    if filters.services is not None:
+        query = query.where(IncidentService.name.in_(filters.services))
+    return query.group_by(*query.selected_columns[:-1])
+
+
+def _joined(
+    session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
+) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """Every week's counts in one statement per breakdown: the incidents joined to the weeks."""
+    weeks = (
+        values(column("n", Integer), column("s", UTCDateTime()), column("e", UTCDateTime()))
+        .data(spans)
+        .cte("weeks")
+    )
+    where = [
+        *conditions.incidents(replace(filters, start=None, end=None), probe=True),
+        Incident.detected_at >= weeks.c.s,
+        Incident.detected_at < weeks.c.e,
+    ]
+    levels = (
+        select(weeks.c.n, Incident.severity, func.count())
+        .where(*where)
+        .group_by(weeks.c.n, Incident.severity)
+    )
+    services = _by_service(select(weeks.c.n, IncidentService.name, func.count()), filters, where)
+    position = {number: index for index, (number, _, _) in enumerate(spans)}
+    counted: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in spans]
+    for side, query in ((0, levels), (1, services)):
+        for number, key, count in session.execute(query):
+            counted[position[number]][side][str(key)] = int(count)
     return counted
 
 

@@ -95,7 +95,7 @@ def _after_hours(zone: ZoneInfo, first: datetime, last: datetime) -> ColumnEleme
 
 
 def oncall_load(session: Session, filters: Filters) -> list[PersonPages]:
-    """Pages per person over the period (drills' excluded), most paged first.
+    """Pages per person over the period (pages of drills left out), most paged first.
 
     One count per time zone, each over the pages of the people who live in it
     (UTC: everyone else), read from the (user, sent) index.

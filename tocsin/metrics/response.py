@@ -82,7 +82,7 @@ def totals_query(filters: Filters) -> Select[*tuple[Any, ...]]:
     """The count of matching incidents, then each metric's count and sum."""
     columns: list[ColumnElement[Any]] = [func.count()]
     for metric in RESPONSE_TIMES:
-        columns += [func.count(metric.counted()), func.sum(metric.counted())]
+        columns += [func.count(metric.present()), func.sum(metric.counted())]
     query = select(*columns).select_from(Incident).where(*conditions.incidents(filters))
     hint = "NOT INDEXED" if filters.services is not None else f"INDEXED BY {SUMMARY_INDEX}"
     return _hinted(query, hint)

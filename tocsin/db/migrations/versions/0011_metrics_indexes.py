@@ -60,10 +60,13 @@ def upgrade() -> None:
             "severity",
             "source",
             "status",
+            "impact_started_at",
+            "acknowledged_at",
+            "resolved_at",
             *(sa.text(_micros(dialect, later, earlier)) for _, later, earlier, _ in RESPONSE_TIMES),
         ],
         unique=False,
-        postgresql_include=["impact_started_at", "acknowledged_at", "resolved_at", "id"],
+        postgresql_include=["id"],
     )
     for name, later, earlier, filtered in RESPONSE_TIMES:
         read = earlier if later == "detected_at" else later
