@@ -20,9 +20,11 @@ from tocsin.domain.lifecycle import (
     allowed_targets,
     duration_stats,
     parse_status,
+    ranks,
     requires_reason,
     response_metrics,
     stamp,
+    stats_from_ranks,
     time_to_acknowledge,
     time_to_detect,
     time_to_resolve,
@@ -237,6 +239,34 @@ def test_duration_stats() -> None:
     assert (ten.median, ten.p90) == (timedelta(minutes=5.5), timedelta(minutes=9))
     eleven = duration_stats(minutes(*range(1, 12)))
     assert (eleven.median, eleven.p90) == (timedelta(minutes=6), timedelta(minutes=10))
+
+
+@given(st.integers(min_value=1, max_value=10**12))
+def test_ranks_are_the_middle_and_the_nearest_rank_90th_percentile(count: int) -> None:
+    at = ranks(count)
+    # The middle one twice, or the two middle ones.
+    assert at.lower_middle + at.upper_middle == count + 1
+    assert (at.lower_middle == at.upper_middle) == (count % 2 == 1)
+    # Nearest rank: the smallest rank that at least 90% of the values do not exceed.
+    assert 10 * at.p90 >= 9 * count > 10 * (at.p90 - 1)
+
+
+def test_ranks_need_a_value() -> None:
+    with pytest.raises(ValueError, match="count: ranks need at least one value"):
+        ranks(0)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=60))
+def test_stats_from_ranks_are_the_stats_of_the_values(micros: list[int]) -> None:
+    values = sorted(timedelta(microseconds=m) for m in micros)
+    at = ranks(len(values))
+    assert stats_from_ranks(
+        len(values),
+        sum(values, timedelta()),
+        values[at.lower_middle - 1],
+        values[at.upper_middle - 1],
+        values[at.p90 - 1],
+    ) == duration_stats(reversed(values))
 
 
 def incident(

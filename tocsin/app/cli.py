@@ -12,6 +12,7 @@ from tocsin.alerts import cli as alerts_cli
 from tocsin.app import serve, worker
 from tocsin.app.config_kinds import CONFIG_KINDS
 from tocsin.incidents import cli as incidents
+from tocsin.metrics import cli as metrics
 from tocsin.notify import cli as outbox
 from tocsin.oncall import cli as oncall
 from tocsin.paging import cli as paging
@@ -45,6 +46,7 @@ app.add_typer(alerts_cli.alerts, name="alert")
 app.add_typer(alerts_cli.integrations, name="integration")
 app.add_typer(alerts_cli.silences, name="silence")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(metrics.app, name="metrics")
 status_cli.app.command("export")(export_cli.export_pages)
 app.add_typer(status_cli.app, name="status")
 app.add_typer(postmortems.app, name="postmortem")

@@ -28,6 +28,7 @@ from tocsin.http import errors as api_errors
 from tocsin.inbound import routes as inbound_api
 from tocsin.incidents import classify_routes as classify
 from tocsin.incidents import routes as incidents
+from tocsin.metrics import routes as metrics_api
 from tocsin.oncall import routes as oncall
 from tocsin.paging import routes as paging_api
 from tocsin.postmortems import routes as postmortems_api
@@ -56,6 +57,7 @@ ROUTERS = (
     *definitions.ROUTERS,
     *oncall.ROUTERS,
     paging_api.router,
+    metrics_api.router,
     status_api.router,
     *postmortems_api.ROUTERS,
     subscriber_routes.router,

@@ -42,7 +42,6 @@ medians and 90th percentiles exclude drills.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -241,8 +240,9 @@ class IncidentTimes:
 class DurationStats:
     """Summary of a set of durations; the statistics are None when count is 0.
 
-    ``p90`` is the nearest-rank 90th percentile: the smallest observed value
-    that at least 90% of the values do not exceed.
+    ``median`` is the middle value, or the mean of the two middle values when
+    the count is even. ``p90`` is the nearest-rank 90th percentile: the
+    smallest observed value that at least 90% of the values do not exceed.
     """
 
     count: int
@@ -251,18 +251,62 @@ class DurationStats:
     p90: timedelta | None
 
 
+@dataclass(frozen=True)
+class Ranks:
+    """The 1-based positions, in ascending order, of the values the statistics read.
+
+    ``lower_middle`` and ``upper_middle`` are the two middle values (the same
+    one when the count is odd); ``p90`` is ceil(0.9 * count), computed in
+    integers so that no rounding of 0.9 can move it.
+    """
+
+    lower_middle: int
+    upper_middle: int
+    p90: int
+
+
+def ranks(count: int) -> Ranks:
+    if count < 1:
+        raise ValueError("count: ranks need at least one value")
+    return Ranks(
+        lower_middle=(count + 1) // 2, upper_middle=count // 2 + 1, p90=-(-9 * count // 10)
+    )
+
+
+def stats_from_ranks(
+    count: int,
+    total: timedelta,
+    lower_middle: timedelta,
+    upper_middle: timedelta,
+    p90: timedelta,
+) -> DurationStats:
+    """The statistics of ``count`` values from their sum and the values at :func:`ranks`.
+
+    A database can give these without returning every value (an index read in
+    order up to a rank); :func:`duration_stats` computes the same from the values.
+    """
+    if count < 1:
+        raise ValueError("count: statistics need at least one value")
+    return DurationStats(
+        count=count,
+        mean=total / count,
+        median=(lower_middle + upper_middle) / 2,
+        p90=p90,
+    )
+
+
 def duration_stats(durations: Iterable[timedelta]) -> DurationStats:
     values = sorted(durations)
     count = len(values)
     if count == 0:
         return DurationStats(count=0, mean=None, median=None, p90=None)
-    middle = count // 2
-    median = values[middle] if count % 2 else (values[middle - 1] + values[middle]) / 2
-    return DurationStats(
-        count=count,
-        mean=sum(values, timedelta()) / count,
-        median=median,
-        p90=values[math.ceil(0.9 * count) - 1],
+    at = ranks(count)
+    return stats_from_ranks(
+        count,
+        sum(values, timedelta()),
+        values[at.lower_middle - 1],
+        values[at.upper_middle - 1],
+        values[at.p90 - 1],
     )
 
 

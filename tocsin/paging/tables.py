@@ -104,6 +104,9 @@ class Page(Base):
     __table_args__ = (
         Index("ix_pages_user_state_id", "user_name", "state", "id"),
         Index("ix_pages_user_id", "user_name", "id"),
+        # On-call load counts each person's pages over a period from this alone
+        # (tocsin.metrics.oncall_load); migration 0011.
+        Index("ix_pages_user_created", "user_name", "created_at", "run_id"),
         Index("ix_pages_state_id", "state", "id"),
     )
 

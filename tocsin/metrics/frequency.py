@@ -1,0 +1,248 @@
+"""Incident frequency: incidents per ISO week, by severity and by service.
+
+A week runs from Monday 00:00 to the next Monday 00:00 in the zone asked for
+(UTC unless one is), and an incident counts in the week it was detected. By
+service, an incident counts once for each service it affected, so a week's
+services can add up to more than its incidents; with a service or team filter
+only those services are shown, and incidents that name no service count by
+severity only. Weeks without incidents are filled in with zeros, from the
+start of the period (or the first incident) to its end (or now).
+
+Where each week starts is worked out here, with the zone's rules
+(:mod:`tocsin.domain.metric_calendar`), so the database needs none: each
+week is one range of the summary index (drill, detected_at, severity...),
+counted by severity and by service (:func:`_weekly`). A service or team filter with at most
+:data:`~tocsin.metrics.conditions.PROJECTED_AT_MOST` incidents has them read
+by id, at once, and put in their weeks here; beyond that, each week's
+incidents are probed for their services.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, column, func, select, values
+from sqlalchemy.orm import Session
+
+import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
+from tocsin.db.types import UTCDateTime
+from tocsin.domain import metric_calendar as calendar
+from tocsin.domain.refusals import Invalid
+from tocsin.incidents import configured
+from tocsin.incidents.tables import Incident, IncidentService
+from tocsin.metrics import conditions
+from tocsin.metrics.filters import Filters
+
+#: The longest weekly series answered: about 21 years.
+MAX_WEEKS = 1100
+WEEK_INDEX = "ix_incidents_metrics"
+
+
+@dataclass(frozen=True)
+class Week:
+    number: int
+    #: The Monday it starts on, in the zone asked for.
+    start: date
+    #: Its ISO 8601 name: 2026-W23.
+    label: str
+    total: int
+    by_severity: dict[str, int]
+    by_service: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Frequency:
+    zone: str
+    weeks: list[Week]
+    #: Every level seen, most severe first (the configured order), then any no longer configured.
+    severities: list[str]
+    #: Every service seen, most incidents first.
+    services: list[str]
+    total: int
+
+
+def _bounds(session: Session, filters: Filters, now: datetime) -> tuple[datetime, datetime] | None:
+    """The instants the weeks must cover: the period, or the incidents' first and last."""
+    first, last = filters.start, filters.end
+    if first is None or last is None:
+        earliest, latest = session.execute(
+            select(func.min(Incident.detected_at), func.max(Incident.detected_at)).where(
+                Incident.drill.is_(False)
+            )
+        ).one()
+        if first is None:
+            if earliest is None:
+                return None
+            first = earliest
+        if last is None:
+            last = max(now, latest or now) + timedelta(microseconds=1)
+    assert first is not None and last is not None
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+def _monday(number: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(calendar.week_start(number), time(), tzinfo=zone).astimezone(UTC)
+
+
+def weeks(
+    zone: ZoneInfo, first: datetime, last: datetime
+) -> Iterator[tuple[int, datetime, datetime]]:
+    """Each week touching [first, last): its number and its part of the range, in UTC."""
+    number = calendar.week_number(calendar.local_second(first, zone))
+    final = calendar.week_number(calendar.local_second(last - timedelta(microseconds=1), zone))
+    if final - number >= MAX_WEEKS:
+        raise Invalid(
+            "from",
+            f"a weekly series spans at most {MAX_WEEKS} weeks (about 21 years); "
+            "give a later from or an earlier to",
+            where="query",
+        )
+    for each in range(number, final + 1):
+        yield each, max(first, _monday(each, zone)), min(last, _monday(each + 1, zone))
+
+
+def _matched(session: Session, filters: Filters) -> int:
+    """How many incidents a service or team filter matches, counted from its services' index."""
+    query = select(func.count()).select_from(Incident).where(*conditions.incidents(filters))
+    hinted = query.with_hint(Incident.__table__, "NOT INDEXED", dialect_name="sqlite")
+    return session.scalar(hinted) or 0
+
+
+def _weekly(
+    session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
+) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """Each week's incidents by severity and by service.
+
+    SQLite sorts every row it groups, so it is asked week by week (two
+    statements, run once a week, each a range of the summary index).
+    PostgreSQL hashes, and plans each statement anew: it is asked once, the
+    incidents joined to the weeks (each week a range of the same index).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return _joined(session, filters, spans)
+    where = [
+        *conditions.incidents(replace(filters, start=None, end=None), probe=True),
+        Incident.detected_at >= bindparam("start", type_=UTCDateTime()),
+        Incident.detected_at < bindparam("end", type_=UTCDateTime()),
+    ]
+    levels = (
+        select(Incident.severity, func.count())
+        .where(*where)
+        .group_by(Incident.severity)
+        .with_hint(Incident.__table__, f"INDEXED BY {WEEK_INDEX}", dialect_name="sqlite")
+    )
+    services = _by_service(select(IncidentService.name, func.count()), filters, where)
+    counted = []
+    for _, start, end in spans:
+        week = {"start": start, "end": end}
+        by_severity = {str(level): int(n) for level, n in session.execute(levels, week)}
+        by_service = {str(name): int(n) for name, n in session.execute(services, week)}
+        counted.append((by_severity, by_service))
+    return counted
+
+
+def _by_service(
+    query: Select[*tuple[Any, ...]], filters: Filters, where: list[ColumnElement[bool]]
+) -> Select[*tuple[Any, ...]]:
+    """``query`` over each matching incident's services (only the filter's, if any)."""
+    query = query.join(Incident, Incident.id == IncidentService.incident_id).where(*where)
+    if filters.services is not None:
+        query = query.where(IncidentService.name.in_(filters.services))
+    return query.group_by(*query.selected_columns[:-1])
+
+
+def _joined(
+    session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
+) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """Every week's counts in one statement per breakdown: the incidents joined to the weeks."""
+    weeks = (
+        values(column("n", Integer), column("s", UTCDateTime()), column("e", UTCDateTime()))
+        .data(spans)
+        .cte("weeks")
+    )
+    where = [
+        *conditions.incidents(replace(filters, start=None, end=None), probe=True),
+        Incident.detected_at >= weeks.c.s,
+        Incident.detected_at < weeks.c.e,
+    ]
+    levels = (
+        select(weeks.c.n, Incident.severity, func.count())
+        .where(*where)
+        .group_by(weeks.c.n, Incident.severity)
+    )
+    services = _by_service(select(weeks.c.n, IncidentService.name, func.count()), filters, where)
+    position = {number: index for index, (number, _, _) in enumerate(spans)}
+    counted: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in spans]
+    for side, query in ((0, levels), (1, services)):
+        for number, key, count in session.execute(query):
+            counted[position[number]][side][str(key)] = int(count)
+    return counted
+
+
+def _projected(
+    session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
+) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """Every week's counts from the matching incidents, read once by id."""
+    starts = [start for _, start, _ in spans]
+    counted: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in spans]
+    where = conditions.incidents(filters)
+    levels = select(Incident.detected_at, Incident.severity).where(*where)
+    services = (
+        select(Incident.detected_at, IncidentService.name)
+        .join(IncidentService, IncidentService.incident_id == Incident.id)
+        .where(*where, IncidentService.name.in_(filters.services or ()))
+    )
+    for side, query in ((0, levels), (1, services)):
+        hinted = query.with_hint(Incident.__table__, "NOT INDEXED", dialect_name="sqlite")
+        for detected, key in session.execute(hinted):
+            into = counted[bisect_right(starts, detected) - 1][side]
+            into[key] = into.get(key, 0) + 1
+    return counted
+
+
+def _ordered_levels(session: Session, seen: Iterable[str]) -> list[str]:
+    order = [level.level for level in configured.scale(session)]
+    found = set(seen)
+    return [level for level in order if level in found] + sorted(found - set(order))
+
+
+def frequency(session: Session, filters: Filters, now: datetime) -> Frequency:
+    """Incidents per week of the period (drills excluded), by severity and by service."""
+    bounds = None if filters.nothing_matches else _bounds(session, filters, now)
+    if bounds is None:
+        return Frequency(str(filters.zone), [], [], [], 0)
+    spans = list(weeks(filters.zone, *bounds))
+    if filters.services is not None and _matched(session, filters) <= conditions.PROJECTED_AT_MOST:
+        counted = _projected(session, filters, spans)
+    else:
+        counted = _weekly(session, filters, spans)
+    found = []
+    service_totals: dict[str, int] = defaultdict(int)
+    for (number, _, _), (by_severity, by_service) in zip(spans, counted, strict=True):
+        for name, count in by_service.items():
+            service_totals[name] += count
+        found.append(
+            Week(
+                number=number,
+                start=calendar.week_start(number),
+                label=calendar.iso_week(number),
+                total=sum(by_severity.values()),
+                by_severity=by_severity,
+                by_service=by_service,
+            )
+        )
+    return Frequency(
+        zone=str(filters.zone),
+        weeks=found,
+        severities=_ordered_levels(
+            session, (level for week in found for level in week.by_severity)
+        ),
+        services=sorted(service_totals, key=lambda name: (-service_totals[name], name)),
+        total=sum(week.total for week in found),
+    )
