@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tests.support.event_loops import run_to_completion
 from tests.support.faults import Fault, break_connection, faultable_tocsin
 from tocsin.alerts.committer import GroupCommitter, _Item
 from tocsin.app.service import Tocsin
@@ -292,7 +293,7 @@ def test_coroutines_waiting_together_each_get_their_own_result_on_their_loop(
         assert await first == "gate"
         return list(await waiting)
 
-    outcomes = asyncio.run(callers())
+    outcomes = run_to_completion(callers())
     assert outcomes[:8] == [f"a{n}" for n in range(8)]
     assert isinstance(outcomes[8], Invalid)
     assert _keys(tocsin) == {"gate", *(f"a{n}" for n in range(8))}

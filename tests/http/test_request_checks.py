@@ -3,7 +3,6 @@ errors never echo a huge value back, and can echo any value."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.incidents.support import API, client_without_engine, declare, get
+from tests.support.event_loops import run_to_completion
 from tocsin.app.service import Tocsin
 from tocsin.http import errors
 from tocsin.kernel.settings import (
@@ -213,7 +213,7 @@ def test_invalid_values_are_echoed_cut_short(client: TestClient, admin: Caller) 
 
 
 def _answer(error: dict[str, Any]) -> dict[str, Any]:
-    response = asyncio.run(errors.invalid_request(None, RequestValidationError([error])))  # type: ignore[arg-type]
+    response = run_to_completion(errors.invalid_request(None, RequestValidationError([error])))  # type: ignore[arg-type]
     decoded: dict[str, Any] = json.loads(bytes(response.body))
     return decoded
 
