@@ -238,3 +238,20 @@ def test_the_seed_format_lists_the_action_items_with_the_seeds_fields(
         "      priority: P1\n"
         "      due_date: '2026-03-09'\n"
     ) in text
+
+
+def test_an_action_item_is_answered_for_by_the_team_owning_the_incidents_service(
+    api: TestClient, responder: Caller, pm: dict[str, Any]
+) -> None:
+    ref = pm["reference"]
+    added = ok(post(api, responder, f"{ref}/action-items", {"description": "Alert on queue"}), 201)
+    assert added["team"] == "payments"
+    unknown = post(api, responder, f"{ref}/action-items", {"description": "x", "team": "ghosts"})
+    assert unknown.status_code == 422 and "ghosts" in unknown.text
+    assert unknown.json()["detail"][0]["loc"] == ["body", "team"]
+    moved = api.patch(
+        f"{API}/{ref}/action-items/{added['id']}",
+        json={"team": "nobody"},
+        headers=responder.headers,
+    )
+    assert moved.status_code == 422

@@ -41,6 +41,19 @@ def team_services(session: Session, team: str) -> list[str]:
     return sorted(name for name, spec in rows if (spec or {}).get("team") == team)
 
 
+def owning_team(session: Session, services: Sequence[str]) -> str | None:
+    """The team that owns the first of ``services`` (by name) that has one, else None."""
+    if not services:
+        return None
+    rows = session.execute(
+        select(Definition.name, Definition.spec).where(
+            Definition.kind == SERVICE, Definition.name.in_(services)
+        )
+    ).all()
+    teams = {name: (spec or {}).get("team") for name, spec in rows}
+    return next((teams[name] for name in sorted(teams) if teams[name]), None)
+
+
 def users(session: Session) -> list[str]:
     """Every user's name, sorted."""
     return list(session.scalars(select(User.name).order_by(User.name)))

@@ -19,15 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.auth.accounts import find_user
+from tocsin.config import known_names
+from tocsin.config.organisation import TEAM
 from tocsin.domain import postmortem_workflow as rules
 from tocsin.domain.postmortem_document import Change
 from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus, WorkflowError
 from tocsin.domain.refusals import Invalid, NotFound
+from tocsin.incidents.tables import IncidentService
 from tocsin.postmortems import versions, workflow
 from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: The fields an action item's change may set.
-FIELDS = ("description", "owner", "priority", "type", "due_date", "status", "reason")
+FIELDS = ("description", "owner", "priority", "type", "due_date", "team", "status", "reason")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class NewItem:
     type: str
     owner: str | None = None
     due_date: date | None = None
+    #: None: the team owning the incident's first affected service (see ``ActionItem.team``).
+    team: str | None = None
 
 
 def _check(session: Session, values: Mapping[str, Any]) -> None:
@@ -49,6 +54,18 @@ def _check(session: Session, values: Mapping[str, Any]) -> None:
     owner = values.get("owner")
     if owner is not None and find_user(session, owner) is None:
         raise Invalid("owner", f"no user {owner!r}")
+    team = values.get("team")
+    if team is not None:
+        teams = known_names.defined(session, TEAM)
+        if team not in teams:
+            raise Invalid("team", known_names.unknown("team", "teams", team, teams))
+
+
+def _incident_team(session: Session, incident_id: int) -> str | None:
+    services = session.scalars(
+        select(IncidentService.name).where(IncidentService.incident_id == incident_id)
+    ).all()
+    return known_names.owning_team(session, services)
 
 
 def as_data(item: ActionItem) -> dict[str, Any]:
@@ -58,6 +75,7 @@ def as_data(item: ActionItem) -> dict[str, Any]:
         "priority": item.priority,
         "type": item.type,
         "due_date": item.due_date.isoformat() if item.due_date else None,
+        "team": item.team,
         "status": item.status,
         "reason": item.reason,
     }
@@ -93,6 +111,7 @@ def add(
         priority=new.priority,
         type=new.type,
         due_date=new.due_date,
+        team=new.team or _incident_team(session, postmortem.incident_id),
         status=ItemStatus.OPEN.value,
         created_at=now,
         created_by=author,
@@ -126,7 +145,7 @@ def change(
     """Apply ``given`` fields (see :data:`FIELDS`) to ``item``; won't do needs a reason."""
     _check(session, given)
     before = as_data(item)
-    for name in ("description", "owner", "priority", "type", "due_date"):
+    for name in ("description", "owner", "priority", "type", "due_date", "team"):
         if name in given:
             value = given[name]
             setattr(item, name, value.strip() if name == "description" else value)

@@ -115,6 +115,7 @@ def action_item_out(
         priority=item.priority,
         type=item.type,
         due_date=item.due_date,
+        team=item.team,
         status=item.status,
         reason=item.reason,
         overdue=not finished and item.due_date is not None and item.due_date < now.date(),

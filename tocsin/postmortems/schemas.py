@@ -134,6 +134,7 @@ class ActionItemOut(BaseModel):
     priority: Priority
     type: ItemType
     due_date: date | None
+    team: str | None = Field(description="The team answerable for it")
     status: ItemStatus
     reason: str | None = Field(description="Why it won't be done")
     overdue: bool
@@ -297,6 +298,9 @@ class ActionItemIn(BaseModel):
     priority: Priority = "P2"
     type: ItemType = "prevent"
     due_date: date | None = None
+    team: UserName | None = Field(
+        default=None, description="Default: the team owning the incident's first service"
+    )
 
 
 class ActionItemChange(BaseModel):
@@ -318,6 +322,7 @@ class ActionItemChange(BaseModel):
     priority: Priority | None = None
     type: ItemType | None = None
     due_date: date | None = None
+    team: UserName | None = None
     status: ItemStatus | None = None
     reason: str | None = Field(default=None, max_length=2000)
 

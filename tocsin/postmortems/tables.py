@@ -112,6 +112,7 @@ class ActionItem(Base):
     __table_args__ = (
         Index("ix_action_items_postmortem_id", "postmortem_id", "id"),
         Index("ix_action_items_owner_status", "owner", "status"),
+        Index("ix_action_items_team_status", "team", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +127,9 @@ class ActionItem(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     #: open, in_progress, done or wont_do (tocsin.domain.postmortem_workflow.ItemStatus).
     status: Mapped[str] = mapped_column(String(20))
+    #: The team answerable for it: given when it is created, else the team that owned the
+    #: incident's first affected service (by name) then; None when neither is known.
+    team: Mapped[str | None] = mapped_column(String(100))
     #: Why it won't be done.
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
