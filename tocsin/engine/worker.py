@@ -86,6 +86,11 @@ class Engine:
         self._listening = False
         #: Cycles whose claim or commit failed (the database cannot be written).
         self.outage = Outage(log, "job engine")
+        #: The engine threads' claims in progress, and how many of their claims ran a job,
+        #: so that run_until_idle also waits for jobs a thread took before it looked.
+        self._claims = threading.Condition()
+        self._claiming = 0
+        self._claims_that_ran = 0
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -214,14 +219,27 @@ class Engine:
             self._commit(batch, owner, close=True)
         return ran, len(claimed), upcoming
 
-    def run_until_idle(self, max_rounds: int = 10_000) -> int:
-        """Run batches until nothing is due at the current clock time (for tests and CLI)."""
+    def run_until_idle(self, max_rounds: int = 10_000, settle: float = 60.0) -> int:
+        """Run batches until nothing is due at the current clock time (for tests and CLI).
+
+        When the engine's threads run too (an app started with its engine), a job
+        one of them claimed is not due for this caller, yet not done either: before
+        saying idle, wait (up to ``settle`` seconds) for the threads' claims in
+        progress to finish, and look again if any of them ran a job meanwhile,
+        since what it queued may be due now.
+        """
         total = 0
         for _ in range(max_rounds):
+            with self._claims:
+                seen = self._claims_that_ran
             ran = self.run_once()
-            if ran == 0:
-                return total
             total += ran
+            if ran:
+                continue
+            with self._claims:
+                self._claims.wait_for(lambda: self._claiming == 0, timeout=settle)
+                if self._claims_that_ran == seen:
+                    return total
         raise RuntimeError(f"jobs still due after {max_rounds} rounds")
 
     def _run(self, item: FollowUp, owner: str, batch: Batch | None, queue: deque[FollowUp]) -> None:
@@ -339,11 +357,19 @@ class Engine:
             self._last_cycle = self.clock.now()
             upcoming = None
             failures = self.outage.failures
+            ran = 0
+            with self._claims:
+                self._claiming += 1
             try:
-                _, claimed, upcoming = self._run_claim(owner)
+                ran, claimed, upcoming = self._run_claim(owner)
             except Exception as error:
                 self.outage.failed(error, self.clock.now())
                 claimed = 0
+            finally:
+                with self._claims:
+                    self._claiming -= 1
+                    self._claims_that_ran += 1 if ran else 0
+                    self._claims.notify_all()
             # A cycle during which no thread failed: the database takes writes.
             failed = self.outage.failures != failures
             if not failed:
