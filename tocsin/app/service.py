@@ -16,6 +16,7 @@ from tocsin.engine.worker import Engine
 from tocsin.kernel.clock import Clock, SystemClock
 from tocsin.kernel.file_clock import FileClock
 from tocsin.kernel.settings import Settings
+from tocsin.postmortems import digests
 
 
 @dataclass
@@ -64,7 +65,13 @@ class Tocsin:
         return tocsin
 
     def start(self) -> None:
-        """Start the job engine (if it runs here), and the outbound heartbeat if configured."""
+        """Start the job engine (if it runs here), and the outbound heartbeat if configured.
+
+        Recurring chains that must survive restarts are started here too (once whatever the
+        number of processes: their jobs' idempotency keys decide): the teams' weekly digests.
+        """
+        with self.database.transaction() as session:
+            digests.plan_all(session, self.clock.now())
         if self.runs_engine:
             self.engine.start()
         if self.heartbeat is not None:
