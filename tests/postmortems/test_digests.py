@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete, select
 
 from tests.conftest import Caller
 from tests.postmortems.support import ok, outbox, set_up
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
+from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 from tocsin.postmortems import digests
 
@@ -141,3 +143,21 @@ def test_the_settings_choose_the_day_the_hour_the_zone_and_the_team_lead(
     assert digests_sent(tocsin) == [("dan", "[Tocsin] Action items of payments: 1 open, 0 overdue")]
     at(tocsin, clock, datetime(2026, 3, 13, 16, 0, tzinfo=UTC))
     assert len(digests_sent(tocsin)) == 2
+
+
+def test_starting_tocsin_restores_a_missing_chain(
+    tocsin: Tocsin, api: TestClient, clock: FakeClock, tmp_path: Path
+) -> None:
+    configure(tocsin, tmp_path / "config")
+
+    def planned() -> list[tuple[str, datetime]]:
+        with tocsin.database.sessions() as session:
+            rows = session.scalars(select(Job).where(Job.kind == digests.DIGEST.name))
+            return [(row.payload["team"], row.run_at.astimezone(UTC)) for row in rows]
+
+    monday = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    assert planned() == [("payments", monday)]
+    with tocsin.database.transaction() as session:
+        session.execute(delete(Job).where(Job.kind == digests.DIGEST.name))
+    tocsin.start()
+    assert planned() == [("payments", monday)]
