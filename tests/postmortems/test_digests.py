@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from tocsin.app.web_app import create_app
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 from tocsin.postmortems import digests
+from tocsin.postmortems.config_schema import DigestConfig
 
 ITEMS = "/api/v1/action-items"
 #: Wednesday: the next digest is Monday 9 March at 09:00 UTC.
@@ -161,3 +162,15 @@ def test_starting_tocsin_restores_a_missing_chain(
         session.execute(delete(Job).where(Job.kind == digests.DIGEST.name))
     tocsin.start()
     assert planned() == [("payments", monday)]
+
+
+def test_a_digest_hour_a_clock_change_skips_comes_later_and_the_chain_goes_on() -> None:
+    settings = DigestConfig(weekday="sunday", hour=2, time_zone="Europe/Berlin")
+    # 29 March 2026: Berlin's clocks jump from 02:00 to 03:00 (UTC+1 to UTC+2).
+    skipped = digests.next_digest(settings, datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
+    assert skipped == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 03:00 summer time
+    assert digests.fits(settings, skipped)
+    following = digests.next_digest(settings, skipped)
+    assert following == datetime(2026, 4, 5, 0, 0, tzinfo=UTC)  # 02:00 summer time
+    assert digests.fits(settings, following)
+    assert not digests.fits(settings, following + timedelta(hours=1))

@@ -63,8 +63,7 @@ def item_list(
         owner=viewer.name if mine else None,
         team=team or None,
         statuses=(status_,) if status_ else (),
-        overdue=overdue,
-        today=now.date(),
+        overdue_on=now.date() if overdue else None,
     )
     with tocsin.database.sessions() as session:
         found, count = action_item_finding.search(session, filters, limit=PAGE_SIZE, cursor=cursor)

@@ -58,9 +58,8 @@ class Filters:
     team: str | None = None
     #: Any of these statuses (none: every status).
     statuses: Sequence[str] = field(default_factory=tuple)
-    #: Only those past their due date and not finished (as of ``today``).
-    overdue: bool = False
-    today: date | None = None
+    #: Only those past their due date on this day and not finished (None: all).
+    overdue_on: date | None = None
     incident_id: int | None = None
     postmortem_id: int | None = None
 
@@ -80,8 +79,10 @@ def search(
         query = query.where(ActionItem.team == filters.team)
     if filters.statuses:
         query = query.where(ActionItem.status.in_(filters.statuses))
-    if filters.overdue and filters.today is not None:
-        query = query.where(ActionItem.status.in_(UNFINISHED), ActionItem.due_date < filters.today)
+    if filters.overdue_on is not None:
+        query = query.where(
+            ActionItem.status.in_(UNFINISHED), ActionItem.due_date < filters.overdue_on
+        )
     if filters.incident_id is not None:
         query = query.where(ActionItem.incident_id == filters.incident_id)
     if filters.postmortem_id is not None:
@@ -116,15 +117,12 @@ def links(
         if row is None:
             raise Invalid("postmortem", f"no postmortem {postmortem!r}")
         found = finding.find(session, str(row.id), lock=True)
-    incident_id = found.incident_id if found is not None else None
-    if incident is not None:
-        try:
-            named = records.find(session, incident, lock=found is None)
-        except NotFound:
-            raise Invalid("incident", f"no incident {incident!r}") from None
-        if incident_id is not None and named.id != incident_id:
-            raise Invalid(
-                "incident", f"{found and found.reference} is the postmortem of INC-{incident_id}"
-            )
-        incident_id = named.id
-    return found, incident_id
+    if incident is None:
+        return found, found.incident_id if found is not None else None
+    try:
+        named = records.find(session, incident, lock=found is None)
+    except NotFound:
+        raise Invalid("incident", f"no incident {incident!r}") from None
+    if found is not None and named.id != found.incident_id:
+        raise Invalid("incident", f"{found.reference} is the postmortem of INC-{found.incident_id}")
+    return found, named.id

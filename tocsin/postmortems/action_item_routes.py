@@ -86,8 +86,7 @@ def list_items(
         owner=owner,
         team=team,
         statuses=tuple(status or ()),
-        overdue=overdue,
-        today=now.date(),
+        overdue_on=now.date() if overdue else None,
         incident_id=_number("incident", incident),
         postmortem_id=_number("postmortem", postmortem),
     )

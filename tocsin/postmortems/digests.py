@@ -66,26 +66,24 @@ def _zone(settings: DigestConfig) -> ZoneInfo:
     return ZoneInfo(settings.time_zone)
 
 
+def _slot(settings: DigestConfig, day: date) -> datetime:
+    """The digest time of local ``day`` (an hour a clock change skips comes out later)."""
+    return datetime.combine(day, time(settings.hour), _zone(settings)).astimezone(UTC)
+
+
 def next_digest(settings: DigestConfig, after: datetime) -> datetime:
     """The first digest time later than ``after`` (the weekday and hour, in the time zone)."""
-    zone = _zone(settings)
-    day = after.astimezone(zone).date()
+    day = after.astimezone(_zone(settings)).date()
     day += timedelta(days=(WEEKDAYS.index(settings.weekday) - day.weekday()) % 7)
-    while True:
-        at = datetime.combine(day, time(settings.hour), zone).astimezone(UTC)
-        if at > after:
-            return at
+    while _slot(settings, day) <= after:
         day += WEEK
+    return _slot(settings, day)
 
 
 def fits(settings: DigestConfig, at: datetime) -> bool:
     """Whether ``at`` is a digest time of ``settings``."""
-    local = at.astimezone(_zone(settings))
-    return WEEKDAYS[local.weekday()] == settings.weekday and (
-        local.hour,
-        local.minute,
-        local.second,
-    ) == (settings.hour, 0, 0)
+    day = at.astimezone(_zone(settings)).date()
+    return WEEKDAYS[day.weekday()] == settings.weekday and _slot(settings, day) == at
 
 
 def _queue(session: Session, team: str, at: datetime, now: datetime) -> None:
