@@ -15,7 +15,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tests.postmortems.support import ok, outbox, set_up
+from tests.postmortems.support import (
+    API,
+    assign,
+    caller_for,
+    declare,
+    move,
+    ok,
+    outbox,
+    postmortem_of,
+    set_up,
+    timeline_texts,
+)
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
@@ -136,3 +147,29 @@ def test_no_owner_or_no_due_date_no_reminder(
     create(api, admin)
     at(tocsin, clock, day(3, 30))
     assert reminded(tocsin) == []
+
+
+def test_a_postmortem_item_reminded_when_overdue_then_done_closes_the_postmortem(
+    tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller, clock: FakeClock
+) -> None:
+    incident = declare(api, admin, "SEV-2")
+    assign(api, admin, incident, "incident_commander", responder.name)
+    move(api, responder, incident, "responding")
+    move(api, responder, incident, "resolved")
+    tocsin.engine.run_until_idle()
+    pm = postmortem_of(api, admin, incident)["reference"]
+    carol = caller_for(tocsin, "carol")
+    ok(api.post(f"{API}/{pm}/submit", json={"reviewers": ["carol"]}, headers=responder.headers))
+    ok(api.post(f"{API}/{pm}/reviews", json={"verdict": "approve"}, headers=carol.headers))
+    ref = create(api, responder, postmortem=pm, due_date="2026-03-03")["reference"]
+    assert ok(api.post(f"{API}/{pm}/publish", json={}, headers=responder.headers))["status"] == (
+        "published"
+    )
+    at(tocsin, clock, day(3, 4))
+    assert ("carol", f"[Tocsin] Action item {ref} is overdue by 1 day") in reminded(tocsin)
+    done = ok(api.patch(f"{ITEMS}/{ref}", json={"status": "done"}, headers=carol.headers))
+    assert (done["status"], done["postmortem"], done["incident"]) == ("done", pm, incident)
+    assert ok(api.get(f"{API}/{pm}", headers=admin.headers))["status"] == "closed"
+    assert f"Postmortem {pm} closed: every action item is done or won't be done" in " ".join(
+        timeline_texts(api, admin, incident)
+    )
