@@ -58,3 +58,27 @@ def test_settings_sit_in_one_file_and_sections_keep_their_kind(tmp_path: Path) -
     assert any("impact is a standard section of kind impact" in line for line in found)
     assert any("sections[1].key: must be a key of lower-case letters" in line for line in found)
     assert any("lists section 'summary' more than once" in line for line in found)
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "action-items.md"
+
+
+def test_the_documented_action_item_settings_validate_and_bad_ones_are_named(
+    tmp_path: Path,
+) -> None:
+    text = DOCS.read_text()
+    documented = text[text.index("```yaml\npostmortems:") + len("```yaml\n") :]
+    documented = documented[: documented.index("```")]
+    assert problems(tmp_path / "documented", {"settings.yaml": documented}) == []
+    bad = (
+        "postmortems:\n  action_items:\n    remind_overdue_every_days: 0\n"
+        "    digest:\n      weekday: mondays\n      time_zone: Europe/Berln\n      to: everyone\n"
+    )
+    found = problems(tmp_path / "bad", {"settings.yaml": bad})
+    assert [issue.split(":", 2)[2].split(":", 1)[0].strip() for issue in found] == [
+        "postmortems.action_items.remind_overdue_every_days",
+        "postmortems.action_items.digest.weekday",
+        "postmortems.action_items.digest.time_zone",
+        "postmortems.action_items.digest.to",
+    ]
+    assert "did you mean 'Europe/Berlin'?" in " ".join(found)

@@ -85,6 +85,7 @@ def test_reminded_a_day_before_then_daily_once_overdue(
     ]
     (first, *_) = outbox(tocsin, "Postmortem")
     assert first.address == "carol@example.com" and f"/postmortems/{pm}" in first.body
+    assert first.kind == "communication"
     texts = timeline_texts(api, admin, reference)
     assert f"Postmortem {pm} is due in 1 day: reminded carol (owner)" in texts
     assert f"Postmortem {pm} is overdue by 2 days: reminded carol (owner)" in texts

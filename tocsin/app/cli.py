@@ -16,6 +16,7 @@ from tocsin.metrics import cli as metrics
 from tocsin.notify import cli as outbox
 from tocsin.oncall import cli as oncall
 from tocsin.paging import cli as paging
+from tocsin.postmortems import action_item_cli
 from tocsin.postmortems import cli as postmortems
 from tocsin.statuspage import cli as status_cli
 from tocsin.statuspage import export_cli
@@ -50,6 +51,7 @@ app.add_typer(metrics.app, name="metrics")
 status_cli.app.command("export")(export_cli.export_pages)
 app.add_typer(status_cli.app, name="status")
 app.add_typer(postmortems.app, name="postmortem")
+app.add_typer(action_item_cli.app, name="action-item")
 
 
 def main() -> None:

@@ -14,9 +14,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.config.changes import DEFINITIONS_WRITTEN, DefinitionsWritten
+from tocsin.config.organisation import TEAM
 from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.oncall import handoff
 from tocsin.oncall.config_schema import SCHEDULE
+from tocsin.postmortems import digests
+from tocsin.postmortems.config_schema import POSTMORTEMS
 from tocsin.statuspage import exporting
 from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
 
@@ -24,11 +27,14 @@ from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
 Reaction = Callable[[Session, Sequence[str], datetime, datetime], None]
 
 #: By kind of definition, what follows writing some: on-call plans a schedule's handoffs
-#: again; the status page's static copy is written again.
+#: again; the status page's static copy is written again; each team's weekly digest of its
+#: action items is planned (new teams, or new digest settings).
 REACTIONS: Mapping[str, Reaction] = {
     SCHEDULE: handoff.schedules_written,
     STATUS_PAGE: exporting.definitions_written,
     STATUS_PAGE_COMPONENT: exporting.definitions_written,
+    TEAM: digests.definitions_written,
+    POSTMORTEMS: digests.definitions_written,
 }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
+
+from sqlalchemy.exc import OperationalError
 
 from tocsin.alerts.committer import GroupCommitter
 from tocsin.app.handlers import builtin_registry
@@ -16,6 +19,9 @@ from tocsin.engine.worker import Engine
 from tocsin.kernel.clock import Clock, SystemClock
 from tocsin.kernel.file_clock import FileClock
 from tocsin.kernel.settings import Settings
+from tocsin.postmortems import digests
+
+log = logging.getLogger("tocsin.app")
 
 
 @dataclass
@@ -64,7 +70,18 @@ class Tocsin:
         return tocsin
 
     def start(self) -> None:
-        """Start the job engine (if it runs here), and the outbound heartbeat if configured."""
+        """Start the job engine (if it runs here), and the outbound heartbeat if configured.
+
+        Recurring chains are started here too, in case one is missing (once whatever the
+        number of processes: their jobs' idempotency keys decide): the teams' weekly digests.
+        A chain lives in the jobs table, so it survives restarts on its own; a database that
+        is unreachable at start-up only skips this (the engine waits for it as it does).
+        """
+        try:
+            with self.database.transaction() as session:
+                digests.plan_all(session, self.clock.now())
+        except OperationalError as error:
+            log.warning("weekly digests not checked at start-up: %s", type(error).__name__)
         if self.runs_engine:
             self.engine.start()
         if self.heartbeat is not None:

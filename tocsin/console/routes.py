@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tocsin.console import (
+    action_items,
     admin,
     alerts,
     assets,
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     status_messages.router,
     postmortems.router,
     postmortem_review.router,
+    action_items.router,
     admin.router,
 )
 

@@ -19,6 +19,8 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_actor_id", "actor", "id"),
         Index("ix_audit_log_object_type_id", "object_type", "id"),
+        # One object's history (an action item's page), oldest first.
+        Index("ix_audit_log_object_id", "object_type", "object_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,14 +15,22 @@ Where things are:
   when asked. ``editing``: the document, the owner, the due date. ``versions``: every
   change a version with its diff, and an entry on the incident's timeline.
 - ``workflow``: submit, review, publish, close (the rules are
-  :mod:`tocsin.domain.postmortem_workflow`); ``action_items``; ``meetings``: the review
+  :mod:`tocsin.domain.postmortem_workflow`); ``meetings``: the review
   meeting's attendees, scheduling, and its iCalendar invitation (the
   ``postmortems.invitation`` job).
+- ``action_items``: an action item's only two writes (``add``, ``change``), of a
+  postmortem, an incident or neither, each in the item's history (the audit log);
+  ``action_item_finding``: by reference, listed, its history;
+  ``action_item_reminders`` (the ``action_items.reminder`` job): the owner's reminders;
+  ``digests`` (the ``action_items.digest`` job chain): each team's weekly digest;
+  ``runbook_proposals``: "update the runbook" items when a postmortem is drafted.
 - ``language``: the blameless language check (its rules are
   :mod:`tocsin.domain.blameless`) with the configured rules and every user's name.
 - ``reminders`` (the ``postmortems.reminder`` job) and ``notices`` (the
-  ``postmortems.message`` job, through paging's path) remind the owner.
+  ``postmortems.message`` job, through paging's path) remind the owner; ``notices``
+  also carries the action items' reminders and digests.
 - ``finding``: by reference, by incident, listed. ``export``: the seed's format.
-- ``routes`` (the document) and ``review_routes`` (the workflow), ``schemas`` and
-  ``outputs``: the API; ``cli``: ``tocsin postmortem``.
+- ``routes`` (the document), ``review_routes`` (the workflow) and ``action_item_routes``
+  (``/api/v1/action-items``), ``schemas`` and ``outputs``: the API; ``cli``:
+  ``tocsin postmortem``; ``action_item_cli``: ``tocsin action-item``.
 """

@@ -1,11 +1,25 @@
-"""A postmortem's action items: added, changed, finished, each change a version of it.
+"""Action items: added, changed, finished, each change in the item's history.
 
-An action item belongs to the postmortem it came from and to its incident.
-Adding one, or changing any of its fields, is a version of the postmortem
-(``action_items.AI-7.status: open → done``) with its entry on the incident's
-timeline, and may close or reopen the postmortem
-(:func:`tocsin.postmortems.workflow.settle`). Items are added and changed in
-every state of the postmortem: they are worked on long after it is published.
+:func:`add` and :func:`change` are the only two ways an action item is written.
+
+An action item may come from a postmortem (and so belong to its incident
+too), be linked to an incident alone, or stand alone (created directly, for
+a team). Every change is recorded where the item belongs:
+
+- always in the audit log (object type ``action_item``, key ``AI-7``): the
+  item's own history, whatever it is linked to, shown on its page;
+- with a postmortem: as a version of it (``action_items.AI-7.status: open →
+  done``) with its entry on the incident's timeline, and it may close or
+  reopen the postmortem (:func:`tocsin.postmortems.workflow.settle`). Items
+  are added and changed in every state of the postmortem: they are worked on
+  long after it is published;
+- with an incident but no postmortem: as an entry on the incident's timeline.
+
+The caller holds the locks: the incident's (and the postmortem's) when the
+item has them (:func:`tocsin.postmortems.action_item_finding.find` with
+``lock=True`` takes them in order). Adding an item, or changing its due date,
+owner or status, plans its owner's reminders
+(:mod:`tocsin.postmortems.action_item_reminders`).
 """
 
 from __future__ import annotations
@@ -21,12 +35,15 @@ from sqlalchemy.orm import Session
 from tocsin.auth.accounts import find_user
 from tocsin.config import known_names
 from tocsin.config.organisation import TEAM
+from tocsin.db import audit
 from tocsin.domain import postmortem_workflow as rules
 from tocsin.domain.postmortem_document import Change
 from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus, WorkflowError
 from tocsin.domain.refusals import Invalid, NotFound
+from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
+from tocsin.incidents import recorder
 from tocsin.incidents.tables import IncidentService
-from tocsin.postmortems import versions, workflow
+from tocsin.postmortems import action_item_reminders, versions, workflow
 from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: The fields an action item's change may set.
@@ -42,6 +59,8 @@ class NewItem:
     due_date: date | None = None
     #: None: the team owning the incident's first affected service (see ``ActionItem.team``).
     team: str | None = None
+    #: The incident it is linked to (locked by the caller); a postmortem's item has its one.
+    incident_id: int | None = None
 
 
 def _check(session: Session, values: Mapping[str, Any]) -> None:
@@ -98,20 +117,83 @@ def find(session: Session, postmortem: Postmortem, item_id: int) -> ActionItem:
     return item
 
 
+def _record(
+    session: Session,
+    postmortem: Postmortem | None,
+    item: ActionItem,
+    *,
+    author: str,
+    action: str,
+    said: str,
+    now: datetime,
+    changes: list[Change],
+    comment: str | None = None,
+) -> None:
+    """Record a change of ``item`` in its history, and where it belongs (see the module)."""
+    audit.record(
+        session,
+        at=now,
+        actor=author,
+        action=action,
+        object_type=action_item_reminders.OBJECT_TYPE,
+        object_key=item.reference,
+        detail={
+            "said": said,
+            "changes": [change.as_data() for change in changes],
+            **({"comment": comment} if comment else {}),
+        },
+    )
+    if postmortem is not None:
+        versions.record(
+            session,
+            postmortem,
+            author=author,
+            action=action,
+            said=said,
+            now=now,
+            changes=changes,
+            comment=comment,
+        )
+        workflow.settle(session, postmortem, author=author, now=now)
+    elif item.incident_id is not None:
+        recorder.append(
+            session,
+            item.incident_id,
+            EntryDraft(
+                kind=EntryKind.NOTE,
+                note_kind=NoteKind.ACTION,
+                text=f"Action item {said}",
+                author=author,
+                details={"action_item": item.reference, "action_item_action": action},
+            ),
+            now,
+        )
+
+
 def add(
-    session: Session, postmortem: Postmortem, new: NewItem, *, author: str, now: datetime
+    session: Session,
+    postmortem: Postmortem | None,
+    new: NewItem,
+    *,
+    author: str,
+    now: datetime,
 ) -> ActionItem:
-    """A new open action item of ``postmortem`` (locked by the caller) and its incident."""
+    """A new open action item, of ``postmortem`` and its incident, of ``new.incident_id``, or
+    of neither (whatever it belongs to is locked by the caller)."""
     _check(session, asdict(new))
+    incident_id = postmortem.incident_id if postmortem is not None else new.incident_id
+    team = new.team
+    if team is None and incident_id is not None:
+        team = _incident_team(session, incident_id)
     item = ActionItem(
-        postmortem_id=postmortem.id,
-        incident_id=postmortem.incident_id,
+        postmortem_id=postmortem.id if postmortem is not None else None,
+        incident_id=incident_id,
         description=new.description.strip(),
         owner=new.owner,
         priority=new.priority,
         type=new.type,
         due_date=new.due_date,
-        team=new.team or _incident_team(session, postmortem.incident_id),
+        team=team,
         status=ItemStatus.OPEN.value,
         created_at=now,
         created_by=author,
@@ -119,30 +201,36 @@ def add(
     )
     session.add(item)
     session.flush()
-    versions.record(
+    gained = f"{item.reference} ({item.priority}, {item.type}): {item.description}"
+    _record(
         session,
         postmortem,
+        item,
         author=author,
         action="action_item_added",
-        said=f"gained action item {item.reference} ({item.priority}, {item.type}): "
-        f"{item.description}",
+        said=f"gained action item {gained}" if postmortem is not None else f"{gained} added",
         now=now,
         changes=[Change(f"action_items.{item.reference}", None, as_data(item))],
     )
-    workflow.settle(session, postmortem, author=author, now=now)
+    action_item_reminders.plan(session, item, now)
     return item
+
+
+#: The fields whose change plans the owner's reminders again.
+_REMINDED = ("owner", "due_date", "status")
 
 
 def change(
     session: Session,
-    postmortem: Postmortem,
+    postmortem: Postmortem | None,
     item: ActionItem,
     given: Mapping[str, Any],
     *,
     author: str,
     now: datetime,
 ) -> ActionItem:
-    """Apply ``given`` fields (see :data:`FIELDS`) to ``item``; won't do needs a reason."""
+    """Apply ``given`` fields (see :data:`FIELDS`) to ``item`` (of ``postmortem``, if it has one);
+    won't do needs a reason."""
     _check(session, given)
     before = as_data(item)
     for name in ("description", "owner", "priority", "type", "due_date", "team"):
@@ -165,16 +253,21 @@ def change(
     if not changes:
         return item
     item.updated_at = now
+    named = {c.field.rsplit(".", 1)[1] for c in changes}
     said = "; ".join(f"{c.field.rsplit('.', 1)[1]} {c.before} → {c.after}" for c in changes)
-    versions.record(
+    _record(
         session,
         postmortem,
+        item,
         author=author,
         action="action_item_changed",
-        said=f"action item {item.reference} changed: {said}",
+        said=f"action item {item.reference} changed: {said}"
+        if postmortem is not None
+        else f"{item.reference} changed: {said}",
         now=now,
         changes=changes,
-        comment=item.reason if "reason" in {c.field.rsplit(".", 1)[1] for c in changes} else None,
+        comment=item.reason if "reason" in named else None,
     )
-    workflow.settle(session, postmortem, author=author, now=now)
+    if named & set(_REMINDED):
+        action_item_reminders.plan(session, item, now)
     return item

@@ -7,7 +7,9 @@ standard sections (:data:`tocsin.domain.postmortem_document.STANDARD_SECTIONS`).
 
 The settings (:class:`PostmortemsConfig`, one file only) say which severities
 require a postmortem, when it is due, when its owner is reminded, which
-template drafts use and how the blameless language check is tuned.
+template drafts use and how the blameless language check is tuned; its
+``action_items:`` block (:class:`ActionItemsConfig`) says when action items'
+owners are reminded and when each team's weekly digest goes out.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from tocsin.config.fields import (
     ObjectName,
     PositiveInteger,
     Spec,
+    TimeZoneName,
     UserName,
     describe,
 )
+from tocsin.config.users import Weekday
 from tocsin.domain.blameless import BUILTIN_IDS
 from tocsin.domain.postmortem_document import STANDARD_SECTIONS, section_key
 
@@ -161,6 +165,32 @@ class BlamelessConfig(Spec):
         return self
 
 
+class DigestConfig(Spec):
+    """Each team's weekly digest of its action items: when, and to whom."""
+
+    #: The day of the week it is sent (monday ... sunday), in ``time_zone``.
+    weekday: Weekday = "monday"
+    #: The hour of that day it is sent (0-23), in ``time_zone``.
+    hour: int = Field(default=9, ge=0, le=23)
+    time_zone: TimeZoneName = "UTC"
+    #: Every member of the team, or its team lead (``roles.team_lead``) only.
+    to: Literal["members", "team_lead"] = "members"
+
+
+class ActionItemsConfig(Spec):
+    """When action items' owners are reminded, and each team's weekly digest."""
+
+    #: The owner is reminded this many days before the due date (0: no reminder before).
+    remind_before_days: NonNegativeInteger = 2
+    #: Once overdue (the day after the due date), then every this many days until finished.
+    remind_overdue_every_days: PositiveInteger = 7
+    #: The hour of the day reminders are sent (0-23), in ``time_zone``.
+    remind_at_hour: int = Field(default=9, ge=0, le=23)
+    #: The time zone that reminder days and hours are counted in.
+    time_zone: TimeZoneName = "UTC"
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+
+
 class PostmortemsConfig(Spec):
     """Organisation-wide postmortem settings (the top-level ``postmortems:`` key, one file)."""
 
@@ -175,6 +205,7 @@ class PostmortemsConfig(Spec):
     #: The template drafts use; none: the standard sections.
     template: ObjectName | None = None
     blameless: BlamelessConfig = Field(default_factory=BlamelessConfig)
+    action_items: ActionItemsConfig = Field(default_factory=ActionItemsConfig)
 
 
 POSTMORTEM_TEMPLATE_KIND: Kind[PostmortemTemplateConfig] = Kind(

@@ -4,7 +4,9 @@ A postmortem is drafted from what Tocsin knows (:mod:`tocsin.postmortems.facts`,
 :func:`tocsin.domain.postmortem_draft.draft`) with the settings' template (or
 the one asked for), is owned by the Incident Commander (else whoever declared
 the incident, if they are a user), and is due ``due_hours`` after the incident
-resolved. Creating it is its first version and plans its owner's reminders.
+resolved. Creating it is its first version and plans its owner's reminders;
+when the incident's alerts carried runbook links, an "update the runbook"
+action item is proposed for each (:mod:`tocsin.postmortems.runbook_proposals`).
 
 An incident resolving queues ``incident.changed``; the composition root runs
 :func:`follow_incident` in that job's transaction, which creates the
@@ -27,7 +29,7 @@ from tocsin.domain.roles import Role
 from tocsin.incidents import records
 from tocsin.incidents.changes import IncidentChanged
 from tocsin.incidents.tables import Incident
-from tocsin.postmortems import configured, facts, reminders, versions
+from tocsin.postmortems import configured, facts, reminders, runbook_proposals, versions
 from tocsin.postmortems.tables import DRAFT, Postmortem
 
 AUTHOR = "tocsin"
@@ -89,6 +91,7 @@ def create(
         now=now,
     )
     reminders.plan(session, postmortem, now)
+    runbook_proposals.propose(session, postmortem, incident.reference, now=now)
     return postmortem
 
 

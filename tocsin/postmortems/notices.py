@@ -1,4 +1,7 @@
-"""Messages to people about postmortems (reminders to the owner), through paging's path.
+"""Messages to people about postmortems and action items, through paging's path.
+
+Reminders to a postmortem's or an action item's owner, and each team's
+weekly digest of its action items, are all notices.
 
 Queueing one is a ``postmortems.message`` job written in the caller's
 transaction under an idempotency key, so a message is queued at most once
@@ -6,7 +9,7 @@ whatever retries or races happen. Its handler sends it to the person's first
 contact method that takes it (their email when they have none) through
 :func:`tocsin.paging.notices.send_notice`; in outbox mode
 (``TOCSIN_DELIVERY=outbox``) it is recorded in the outbox (kind
-``stakeholder``) instead.
+``communication``) instead.
 """
 
 from __future__ import annotations
@@ -30,15 +33,27 @@ from tocsin.paging.notices import send_notice
 
 @dataclass(frozen=True)
 class Notice:
-    """One message to one Tocsin user about one postmortem."""
+    """One message to one Tocsin user about a postmortem, an action item or a team's items."""
 
     user: str
     subject: str
     body: str
     #: What it is, in the message's ``data.event`` (webhooks and chat see it).
     event: str
-    postmortem: str
-    incident: str
+    #: What it is about, in the message's ``data`` (those given: not empty).
+    postmortem: str = ""
+    incident: str = ""
+    action_item: str = ""
+    team: str = ""
+
+    def data(self) -> dict[str, str]:
+        about = {
+            "postmortem": self.postmortem,
+            "incident": self.incident,
+            "action_item": self.action_item,
+            "team": self.team,
+        }
+        return {"event": self.event, **{name: value for name, value in about.items() if value}}
 
 
 MESSAGE = JobKind("postmortems.message", Notice)
@@ -69,13 +84,13 @@ def send(ctx: JobContext, notice: Notice) -> None:
         subject=notice.subject,
         body=notice.body,
         idempotency_key=f"tocsin-postmortem-{ctx.job.id}",
-        data={"event": notice.event, "postmortem": notice.postmortem, "incident": notice.incident},
+        data=notice.data(),
     )
     try:
         send_notice(
             ctx,
             NotifySettings.from_env(),
-            kind=outbox_store.STAKEHOLDER,
+            kind=outbox_store.COMMUNICATION,
             user_name=notice.user,
             methods=methods,
             message=message,

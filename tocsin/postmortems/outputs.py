@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.db.audit import AuditEntry
 from tocsin.domain.blameless import Flag
 from tocsin.domain.postmortem_draft import why_key
 from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus
@@ -17,6 +18,7 @@ from tocsin.postmortems.schemas import (
     CandidateOut,
     ChangeOut,
     FlagOut,
+    HistoryOut,
     MeetingOut,
     PostmortemOut,
     ReviewerOut,
@@ -123,6 +125,28 @@ def action_item_out(
         created_by=item.created_by,
         updated_at=item.updated_at,
         done_at=item.done_at,
+    )
+
+
+def item_out(item: ActionItem, now: datetime) -> ActionItemOut:
+    """An action item, whatever it is linked to."""
+    return action_item_out(
+        item,
+        now,
+        f"PM-{item.postmortem_id}" if item.postmortem_id is not None else None,
+        f"INC-{item.incident_id}" if item.incident_id is not None else None,
+    )
+
+
+def history_out(entry: AuditEntry) -> HistoryOut:
+    detail = entry.detail or {}
+    return HistoryOut(
+        at=entry.at,
+        author=entry.actor,
+        action=entry.action,
+        said=str(detail.get("said", "")),
+        changes=list(detail.get("changes", [])),
+        comment=detail.get("comment"),
     )
 
 

@@ -20,6 +20,7 @@ from tocsin.incidents import records
 from tocsin.incidents.routes import READ_ERRORS, WRITE_ERRORS
 from tocsin.incidents.routes import Reference as IncidentReference
 from tocsin.postmortems import (
+    action_item_routes,
     action_items,
     creation,
     editing,
@@ -243,5 +244,6 @@ def as_template(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> PlainTex
     return PlainTextResponse(text, media_type="application/yaml")
 
 
-#: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``.
-ROUTERS = (router, incident_router, *review_routes.ROUTERS)
+#: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``,
+#: every action item's in ``action_item_routes``.
+ROUTERS = (router, incident_router, *review_routes.ROUTERS, *action_item_routes.ROUTERS)

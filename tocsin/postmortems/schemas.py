@@ -303,6 +303,50 @@ class ActionItemIn(BaseModel):
     )
 
 
+class ActionItemCreate(ActionItemIn):
+    """An action item created directly: for an incident, a postmortem, or neither."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "description": "Alert on connection pool saturation",
+                    "owner": "carol",
+                    "priority": "P1",
+                    "type": "detect",
+                    "due_date": "2026-03-01",
+                    "incident": "INC-12",
+                },
+                {"description": "Rotate the on-call handbook", "team": "payments"},
+            ]
+        },
+    )
+
+    type: ItemType = "prevent"
+    incident: str | None = Field(
+        default=None, max_length=30, description="The incident it is for (INC-12)"
+    )
+    postmortem: str | None = Field(
+        default=None, max_length=30, description="The postmortem it comes from (PM-3)"
+    )
+    team: UserName | None = Field(
+        default=None,
+        description="Default: the team owning the incident's first service (none without one)",
+    )
+
+
+class HistoryOut(BaseModel):
+    """One change of an action item, or one reminder sent about it."""
+
+    at: datetime
+    author: str
+    action: str = Field(examples=["action_item_changed", "reminded"])
+    said: str
+    changes: list[dict[str, Any]]
+    comment: str | None
+
+
 class ActionItemChange(BaseModel):
     """The fields to change; won't do needs a ``reason``."""
 

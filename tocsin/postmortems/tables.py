@@ -113,6 +113,11 @@ class ActionItem(Base):
         Index("ix_action_items_postmortem_id", "postmortem_id", "id"),
         Index("ix_action_items_owner_status", "owner", "status"),
         Index("ix_action_items_team_status", "team", "status"),
+        # The list's order (id, newest first) after each filter it offers (migration 0014).
+        Index("ix_action_items_owner_id", "owner", "id"),
+        Index("ix_action_items_team_id", "team", "id"),
+        Index("ix_action_items_status_id", "status", "id"),
+        Index("ix_action_items_incident_id_id", "incident_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
