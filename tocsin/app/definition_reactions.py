@@ -17,6 +17,8 @@ from tocsin.config.changes import DEFINITIONS_WRITTEN, DefinitionsWritten
 from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.oncall import handoff
 from tocsin.oncall.config_schema import SCHEDULE
+from tocsin.postmortems import tracker_sync
+from tocsin.postmortems.trackers import ISSUE_TRACKER
 from tocsin.statuspage import exporting
 from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
 
@@ -24,11 +26,12 @@ from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
 Reaction = Callable[[Session, Sequence[str], datetime, datetime], None]
 
 #: By kind of definition, what follows writing some: on-call plans a schedule's handoffs
-#: again; the status page's static copy is written again.
+#: again; the status page's static copy is written again; issue trackers' polls are planned.
 REACTIONS: Mapping[str, Reaction] = {
     SCHEDULE: handoff.schedules_written,
     STATUS_PAGE: exporting.definitions_written,
     STATUS_PAGE_COMPONENT: exporting.definitions_written,
+    ISSUE_TRACKER: tracker_sync.trackers_written,
 }
 
 

@@ -24,6 +24,7 @@ from tocsin.postmortems import creation as postmortems
 from tocsin.postmortems import meetings as postmortem_meetings
 from tocsin.postmortems import notices as postmortem_notices
 from tocsin.postmortems import reminders as postmortem_reminders
+from tocsin.postmortems import tracker_push, tracker_sync
 from tocsin.statuspage import (
     automatic,
     cadence,
@@ -66,4 +67,6 @@ def builtin_registry() -> HandlerRegistry:
     postmortem_reminders.register(registry)
     postmortem_notices.register(registry)
     postmortem_meetings.register(registry)
+    tracker_push.register(registry)
+    tracker_sync.register(registry)
     return registry

@@ -26,7 +26,7 @@ from tocsin.domain.postmortem_document import Change
 from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus, WorkflowError
 from tocsin.domain.refusals import Invalid, NotFound
 from tocsin.incidents.tables import IncidentService
-from tocsin.postmortems import versions, workflow
+from tocsin.postmortems import tracker_push, versions, workflow
 from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: The fields an action item's change may set.
@@ -129,6 +129,7 @@ def add(
         now=now,
         changes=[Change(f"action_items.{item.reference}", None, as_data(item))],
     )
+    tracker_push.queue(session, item, postmortem.version, now)
     workflow.settle(session, postmortem, author=author, now=now)
     return item
 
@@ -176,5 +177,6 @@ def change(
         changes=changes,
         comment=item.reason if "reason" in {c.field.rsplit(".", 1)[1] for c in changes} else None,
     )
+    tracker_push.queue(session, item, postmortem.version, now)
     workflow.settle(session, postmortem, author=author, now=now)
     return item

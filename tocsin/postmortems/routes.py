@@ -28,6 +28,7 @@ from tocsin.postmortems import (
     language,
     outputs,
     review_routes,
+    tracker_routes,
     versions,
 )
 from tocsin.postmortems.schemas import (
@@ -244,4 +245,4 @@ def as_template(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> PlainTex
 
 
 #: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``.
-ROUTERS = (router, incident_router, *review_routes.ROUTERS)
+ROUTERS = (router, incident_router, *review_routes.ROUTERS, *tracker_routes.ROUTERS)
