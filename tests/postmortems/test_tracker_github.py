@@ -13,11 +13,12 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.postmortems.fake_trackers import FakeGitHub, fake_github
-from tests.postmortems.support import API, ok, set_up
+from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
     add_item,
     change_item,
     client,
+    configure_trackers,
     item_of,
     jobs_of,
     later,
@@ -235,7 +236,7 @@ def test_bad_credentials_an_unknown_repository_or_no_token_fail_once(
     elif setting == "unset":
         monkeypatch.delenv(TOKEN_ENV)
     else:
-        set_up(tocsin, tmp_path / "config", trackers(github.url, "acme/gone"))
+        configure_trackers(tocsin, tmp_path / "config", trackers(github.url, "acme/gone"))
     item = add_item(api, responder, pm)
     tocsin.engine.run_until_idle()
     failed = item_of(api, responder, pm, item["id"])["trackers"][0]
@@ -266,7 +267,7 @@ def test_server_errors_and_refused_connections_are_retried(
     assert item_of(api, responder, pm, item["id"])["trackers"][0]["state"] == "linked"
     assert len(github.seen("POST")) == 2
 
-    set_up(tocsin, tmp_path / "config", trackers(f"http://127.0.0.1:{free_port()}"))
+    configure_trackers(tocsin, tmp_path / "config", trackers(f"http://127.0.0.1:{free_port()}"))
     change_item(api, responder, pm, item["id"], description="Index the orders table")
     tocsin.engine.run_until_idle()
     error = item_of(api, responder, pm, item["id"])["trackers"][0]["error"]
@@ -274,7 +275,7 @@ def test_server_errors_and_refused_connections_are_retried(
         error
         == "cannot reach GitHub (PATCH /repos/acme/infra/issues/1): ConnectError (retried later)"
     )
-    set_up(tocsin, tmp_path / "config", trackers(github.url))
+    configure_trackers(tocsin, tmp_path / "config", trackers(github.url))
     later(tocsin, clock, 1)
     assert github.issues[1]["title"] == "AI-1: Index the orders table"
     assert item_of(api, responder, pm, item["id"])["trackers"][0]["error"] is None

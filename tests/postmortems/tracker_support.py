@@ -10,16 +10,17 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.alerts.support import configure
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
+    PEOPLE,
     assign,
     caller_for,
     declare,
     move,
     ok,
     postmortem_of,
-    set_up,
 )
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
@@ -29,12 +30,17 @@ from tocsin.kernel.clock import FakeClock
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+def configure_trackers(tocsin: Tocsin, directory: Path, trackers: str) -> None:
+    """Apply the tests' people and, in a file of their own, ``trackers``."""
+    configure(tocsin, directory, {"org.yaml": PEOPLE, "trackers.yaml": trackers})
+
+
 def client(
     tocsin: Tocsin, clock: FakeClock, directory: Path, trackers: str
 ) -> Iterator[TestClient]:
     """An API over ``tocsin`` configured with the people of the tests and ``trackers``."""
     clock.set(MONDAY)
-    set_up(tocsin, directory, trackers)
+    configure_trackers(tocsin, directory, trackers)
     with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
         yield c
 

@@ -139,11 +139,10 @@ class IssueTrackerConfig(Spec):
 
     @model_validator(mode="after")
     def _one_block(self) -> IssueTrackerConfig:
+        if getattr(self, self.type) is None:
+            raise ValueError(f"a {self.type} tracker needs its {self.type}: settings")
         for block in ("webhook", "github", "jira"):
-            given = getattr(self, block) is not None
-            if block == self.type and not given:
-                raise ValueError(f"a {block} tracker needs its {block}: settings")
-            if block != self.type and given:
+            if block != self.type and getattr(self, block) is not None:
                 raise ValueError(f"{block}: only a tracker of type {block} takes these settings")
         return self
 
