@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
+from tests.console.test_viewer import _log_in
 from tests.postmortems.fake_trackers import FakeGitHub, fake_github
 from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
@@ -280,3 +281,17 @@ def test_server_errors_and_refused_connections_are_retried(
     assert github.issues[1]["title"] == "AI-1: Index the orders table"
     assert item_of(api, responder, pm, item["id"])["trackers"][0]["error"] is None
     assert github.violations == []
+
+
+def test_the_console_shows_each_items_issue_or_why_it_has_none(
+    tocsin: Tocsin, api: TestClient, responder: Caller, github: FakeGitHub, pm: str
+) -> None:
+    github.fail_next(422, {"message": "Validation Failed"})
+    add_item(api, responder, pm)
+    add_item(api, responder, pm, description="Write the runbook")
+    tocsin.engine.run_until_idle()
+    _log_in(tocsin, api, "cora", "responder")
+    page = api.get(f"/postmortems/{pm}").text
+    assert '<a href="https://github.com/acme/infra/issues/1">1</a>' in page
+    assert "not created" in page
+    assert "GitHub answered HTTP 422 to POST /repos/acme/infra/issues: Validation Failed" in page

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from tests.alerts.support import served
 from tests.conftest import Caller
 from tests.postmortems.fake_trackers import FakeJira, adf_problems, fake_jira
 from tests.postmortems.support import API, ok
@@ -22,6 +24,7 @@ from tests.postmortems.tracker_support import (
     postmortem,
     publish,
 )
+from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
@@ -225,3 +228,15 @@ def test_server_errors_are_retried(
     later(tocsin, clock, 1)
     assert item_of(api, responder, pm, item["id"])["trackers"][0]["key"] == "OPS-1"
     assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("done", 3)]
+
+
+def test_the_cli_lists_each_items_issue(
+    tocsin: Tocsin, api: TestClient, responder: Caller, jira: FakeJira, pm: str
+) -> None:
+    add_item(api, responder, pm)
+    tocsin.engine.run_until_idle()
+    with served(tocsin) as url:
+        env = {"TOCSIN_URL": url, "TOCSIN_TOKEN": responder.token, "COLUMNS": "250"}
+        result = CliRunner().invoke(app, ["postmortem", "action", "list", pm], env=env)
+    assert result.exit_code == 0, result.output
+    assert "jira-ops: OPS-1" in result.output

@@ -22,6 +22,11 @@ Where things are:
   :mod:`tocsin.domain.blameless`) with the configured rules and every user's name.
 - ``reminders`` (the ``postmortems.reminder`` job) and ``notices`` (the
   ``postmortems.message`` job, through paging's path) remind the owner.
+- Issue trackers: ``trackers`` (the ``issue_trackers:`` configuration, what an adapter
+  does), the adapters ``tracker_github``, ``tracker_jira`` and ``tracker_webhook`` over
+  ``tracker_http``; ``tracker_push`` (the ``postmortems.tracker_push`` job, queued when
+  an action item is added or changed), ``tracker_sync`` (the ``postmortems.tracker_poll``
+  job; statuses applied back), ``tracker_routes`` (signed inbound events).
 - ``finding``: by reference, by incident, listed. ``export``: the seed's format.
 - ``routes`` (the document) and ``review_routes`` (the workflow), ``schemas`` and
   ``outputs``: the API; ``cli``: ``tocsin postmortem``.

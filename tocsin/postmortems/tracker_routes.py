@@ -141,8 +141,9 @@ def _github_event(
         data: Any = untrusted.parse(body)
     except ValueError as error:
         raise Invalid("body", f"must be JSON ({error})") from None
-    issue = data.get("issue") if isinstance(data, dict) else None
-    repo = (data.get("repository") or {}).get("full_name") if isinstance(data, dict) else None
+    data = data if isinstance(data, dict) else {}
+    issue, repository = data.get("issue"), data.get("repository")
+    repo = repository.get("full_name") if isinstance(repository, dict) else None
     if not isinstance(issue, dict) or not isinstance(issue.get("number"), int):
         raise Invalid("issue.number", "an issues event names its issue's number")
     if str(repo).lower() != config.repository.lower():
@@ -188,6 +189,12 @@ def _receive(tocsin: Runtime, name: str, headers: dict[str, str], body: bytes) -
     description="A webhook tracker's receiver sends {key, status, reason} signed with "
     "X-Tocsin-Timestamp and X-Tocsin-Signature; a GitHub tracker takes the repository's "
     "issues webhook (X-Hub-Signature-256). See docs/issue-trackers.md.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": TrackerEventIn.model_json_schema()}},
+        }
+    },
     responses={
         401: {"description": "Missing or wrong signature"},
         404: {"description": "No such tracker, or no action item has that issue"},
