@@ -5,7 +5,7 @@ wrong path, method, header, credential, a missing or unknown field, a
 description that is not the Atlassian Document Format) is answered as the
 real API answers it (401, 404, 400 or 422 with its error body) and listed in
 ``violations``, which the tests expect empty unless they sent such a request on
-purpose. ``fail_next`` queues answers (a status and a body) given to the next
+purpose. ``fail_next`` queues answers (a status and a body) given to coming
 requests instead, for the tracker's own failures.
 """
 
@@ -44,16 +44,17 @@ class FakeApi(ABC):
     port: int = 0
     requests: list[Seen] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
-    queued: list[Answer] = field(default_factory=list)
+    queued: list[Answer | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def fail_next(self, status: int, body: Any = None, times: int = 1) -> None:
+    def fail_next(self, status: int, body: Any = None, times: int = 1, after: int = 0) -> None:
+        """Answer ``status`` and ``body`` to ``times`` requests after ``after`` more."""
         with self.lock:
-            self.queued.extend([(status, body)] * times)
+            self.queued.extend([None] * after + [(status, body)] * times)
 
     def seen(self, method: str | None = None) -> list[Seen]:
         with self.lock:
@@ -70,9 +71,8 @@ class FakeApi(ABC):
     def handle(self, request: Seen) -> Answer:
         with self.lock:
             self.requests.append(request)
-            if self.queued:
-                return self.queued.pop(0)
-            return self.answer(request)
+            queued = self.queued.pop(0) if self.queued else None
+            return queued if queued is not None else self.answer(request)
 
 
 @contextmanager

@@ -295,3 +295,15 @@ def test_the_console_shows_each_items_issue_or_why_it_has_none(
     assert '<a href="https://github.com/acme/infra/issues/1">1</a>' in page
     assert "not created" in page
     assert "GitHub answered HTTP 422 to POST /repos/acme/infra/issues: Validation Failed" in page
+
+
+def test_an_item_finished_before_its_issue_exists_gets_a_closed_issue(
+    tocsin: Tocsin, api: TestClient, responder: Caller, github: FakeGitHub, pm: str
+) -> None:
+    item = add_item(api, responder, pm)
+    change_item(api, responder, pm, item["id"], status="done")
+    tocsin.engine.run_until_idle()
+    assert len(github.seen("POST")) == 1
+    assert (github.issues[1]["state"], github.issues[1]["state_reason"]) == ("closed", "completed")
+    assert item_of(api, responder, pm, item["id"])["trackers"][0]["state"] == "linked"
+    assert github.violations == []

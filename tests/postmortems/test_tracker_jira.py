@@ -240,3 +240,21 @@ def test_the_cli_lists_each_items_issue(
         result = CliRunner().invoke(app, ["postmortem", "action", "list", pm], env=env)
     assert result.exit_code == 0, result.output
     assert "jira-ops: OPS-1" in result.output
+
+
+def test_a_failure_after_the_issue_was_created_does_not_create_another(
+    tocsin: Tocsin,
+    api: TestClient,
+    responder: Caller,
+    clock: FakeClock,
+    jira: FakeJira,
+    pm: str,
+) -> None:
+    jira.fail_next(503, None, times=3, after=1)  # the status read after the creation
+    item = add_item(api, responder, pm)
+    tocsin.engine.run_until_idle()
+    assert item_of(api, responder, pm, item["id"])["trackers"][0]["key"] == "OPS-1"
+    change_item(api, responder, pm, item["id"], status="done")
+    later(tocsin, clock, 5)
+    assert list(jira.issues) == ["OPS-1"] and jira.status("OPS-1") == "Done"
+    assert jira.violations == []

@@ -88,12 +88,7 @@ class GitHub:
         answer = self._call("POST", self._issues(), fields)
         if not isinstance(answer, dict) or not isinstance(answer.get("number"), int):
             raise TrackerError("GitHub answered the new issue without its number", permanent=False)
-        created = Created(str(answer["number"]), answer.get("html_url"), "open")
-        state = state_of(item.status)
-        if state != "open":
-            self._call("PATCH", f"{self._issues()}/{created.key}", _state_fields(state, "open"))
-            return Created(created.key, created.url, state)
-        return created
+        return Created(str(answer["number"]), answer.get("html_url"), "open", "open")
 
     def update(
         self,

@@ -2,7 +2,8 @@
 
 - create: ``POST /rest/api/3/issue`` with ``fields``: ``project`` (its key),
   ``summary``, ``issuetype`` (by name), ``description`` in the Atlassian Document
-  Format, ``labels`` and ``duedate``; Jira answers 201 with ``id``, ``key`` and ``self``.
+  Format, ``labels`` and ``duedate``; Jira answers 201 with ``id``, ``key`` and
+  ``self``. Its status is then read (below).
 - update: ``PUT /rest/api/3/issue/{key}`` with ``summary``, ``description`` and
   ``duedate``; a new status goes through the workflow: ``GET .../transitions``,
   then ``POST .../transitions`` with the id of the first transition whose target
@@ -126,10 +127,11 @@ class Jira:
             raise TrackerError("Jira answered the new issue without its key", permanent=False)
         key = answer["key"]
         url = f"{self.config.url.rstrip('/')}/browse/{key}"
-        state: str | None = self._status(key)
-        if self.meaning(state) != item.status:
-            state = self._move(key, item.status, state)
-        return Created(key, url, state)
+        try:
+            state: str | None = self._status(key)
+        except TrackerError:
+            state = None  # the issue exists: read its status when it is next moved
+        return Created(key, url, state, self.meaning(state))
 
     def update(
         self,
@@ -153,6 +155,10 @@ class Jira:
 
     def _move(self, key: str, status: str, state: str | None) -> str | None:
         """Transition issue ``key`` to a status meaning ``status``; its new state."""
+        if state is None:
+            state = self._status(key)
+            if self.meaning(state) == status:
+                return state
         answer = self._call("GET", f"/issue/{key}/transitions")
         transitions = (answer or {}).get("transitions") or []
         wanted = [status, "done"] if status == "wont_do" else [status]

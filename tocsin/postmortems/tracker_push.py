@@ -12,7 +12,9 @@ a real change: a status that came from the tracker itself was recorded as sent
 queued with the link creates the issue (or any later one, once creating it
 failed for good): a job that runs while the issue is still being created does
 nothing, and the creating job, once done, queues one more if the item changed
-meanwhile.
+meanwhile, or if the new issue's state does not mean the item's status (an item
+finished before its issue was created): creating is one request, so that a
+retry cannot create a second issue.
 
 A tracker that cannot be reached, or answers 5xx, 408 or 429, is retried by
 the engine with backoff; any other 4xx cannot succeed: the tracker's message is
@@ -187,9 +189,11 @@ def push(ctx: JobContext, payload: PushItem) -> None:
     adapter = adapter_for(found.tracker, ctx.clock)
     delivery = f"{found.tracker.name}:{payload.item_id}:{ctx.job.id}"
     try:
+        sent = found.item.as_data()
         if found.key is None:
             created = adapter.create(found.item, delivery=delivery)
             key, url, remote = created.key, created.url, created.remote_state
+            sent["status"] = created.status
         else:
             key, url = found.key, None
             remote = adapter.update(
@@ -207,9 +211,9 @@ def push(ctx: JobContext, payload: PushItem) -> None:
             return
         row.key, row.url = key, url or row.url
         row.state, row.remote_state, row.error = LINK_LINKED, remote, None
-        row.pushed, row.updated_at = found.item.as_data(), now
+        row.pushed, row.updated_at = sent, now
         item = session.get(ActionItem, payload.item_id)
-        if item is not None and view_of(item) != found.item:
+        if item is not None and view_of(item).as_data() != sent:
             jobs.enqueue(
                 session,
                 PUSH,

@@ -78,6 +78,7 @@ class Webhook:
             str(key) if isinstance(key, str | int) and 0 < len(str(key)) <= 200 else item.reference,
             url if isinstance(url, str) and len(url) <= 2000 else None,
             item.status,
+            item.status,
         )
 
     def update(

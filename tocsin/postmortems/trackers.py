@@ -228,8 +228,11 @@ class ItemView:
 class Created:
     key: str
     url: str | None
-    #: The new issue's state in the tracker's own terms.
+    #: The new issue's state in the tracker's own terms (None: not known).
     remote_state: str | None
+    #: The item's status that state means (None: not known); when it is not the item's,
+    #: the push that follows the creation moves the issue.
+    status: str | None
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,10 @@ class Remote:
 class Adapter(Protocol):
     """What Tocsin does with one tracker's issues."""
 
-    def create(self, item: ItemView, *, delivery: str) -> Created: ...
+    def create(self, item: ItemView, *, delivery: str) -> Created:
+        """A new issue for ``item``: one request that creates, so a retry cannot create twice
+        unless the tracker's answer was lost."""
+        ...
 
     def update(
         self,
