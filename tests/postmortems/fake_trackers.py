@@ -299,6 +299,8 @@ class FakeJira(FakeApi):
     project: str = "OPS"
     email: str = "bot@example.com"
     api_token: str = "jira-api-token"
+    #: Accept this bearer token (OAuth 2.0, a personal access token) instead of Basic.
+    bearer: str | None = None
     issues: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def status(self, key: str) -> str:
@@ -322,9 +324,10 @@ class FakeJira(FakeApi):
         }
 
     def answer(self, request: Seen) -> Answer:
-        expected = base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode()
-        if request.headers.get("authorization") != f"Basic {expected}":
-            return self.refuse("no or wrong basic authentication", (401, None))
+        pair = base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode()
+        expected = f"Bearer {self.bearer}" if self.bearer else f"Basic {pair}"
+        if request.headers.get("authorization") != expected:
+            return self.refuse("no or wrong authentication", (401, None))
         if request.headers.get("accept") != "application/json":
             self.violations.append(f"Accept was {request.headers.get('accept')!r}")
         match = _JIRA_ISSUE.fullmatch(request.path)

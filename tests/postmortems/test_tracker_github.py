@@ -307,3 +307,33 @@ def test_an_item_finished_before_its_issue_exists_gets_a_closed_issue(
     assert (github.issues[1]["state"], github.issues[1]["state_reason"]) == ("closed", "completed")
     assert item_of(api, responder, pm, item["id"])["trackers"][0]["state"] == "linked"
     assert github.violations == []
+
+
+def test_a_reopened_issue_reopens_a_finished_item_and_removed_trackers_stop_polling(
+    tocsin: Tocsin,
+    api: TestClient,
+    responder: Caller,
+    clock: FakeClock,
+    github: FakeGitHub,
+    pm: str,
+    tmp_path: Path,
+) -> None:
+    item = add_item(api, responder, pm)
+    tocsin.engine.run_until_idle()
+    closed = _issues_event(1, "completed")
+    ok(api.post(EVENTS, content=closed, headers=_signed(closed)))
+    assert item_of(api, responder, pm, item["id"])["status"] == "done"
+    reopened = json.dumps(
+        {
+            "action": "reopened",
+            "issue": {"number": 1, "state": "open", "state_reason": "reopened"},
+            "repository": {"full_name": "acme/infra"},
+        }
+    ).encode()
+    assert ok(api.post(EVENTS, content=reopened, headers=_signed(reopened)))["status"] == "open"
+
+    assert [state for state, _, _ in jobs_of(tocsin, POLL)] == ["pending"]
+    configure_trackers(tocsin, tmp_path / "config", "")
+    later(tocsin, clock, 5)
+    assert [state for state, _, _ in jobs_of(tocsin, POLL)] == ["done"]
+    assert github.seen("GET") == []

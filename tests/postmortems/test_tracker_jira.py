@@ -258,3 +258,26 @@ def test_a_failure_after_the_issue_was_created_does_not_create_another(
     later(tocsin, clock, 5)
     assert list(jira.issues) == ["OPS-1"] and jira.status("OPS-1") == "Done"
     assert jira.violations == []
+
+
+def test_without_an_email_the_token_is_a_bearer_token(
+    tocsin: Tocsin,
+    api: TestClient,
+    responder: Caller,
+    jira: FakeJira,
+    pm: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    jira.bearer = "oauth-access-token"
+    monkeypatch.setenv(TOKEN_ENV, "oauth-access-token")
+    configure_trackers(
+        tocsin,
+        tmp_path / "config",
+        trackers(jira.url).replace("      email: bot@example.com\n", ""),
+    )
+    add_item(api, responder, pm)
+    tocsin.engine.run_until_idle()
+    assert list(jira.issues) == ["OPS-1"]
+    assert jira.seen("POST")[0].headers["authorization"] == "Bearer oauth-access-token"
+    assert jira.violations == []
