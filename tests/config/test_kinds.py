@@ -54,5 +54,5 @@ def test_a_definition_kind_registered_twice_is_refused() -> None:
 
 def test_the_composition_root_registers_every_kind_once_in_plan_order() -> None:
     assert CONFIG_KINDS.names[:3] == ("severity", "incident_role", "team")
-    assert len(set(CONFIG_KINDS.names)) == len(CONFIG_KINDS.names) == 21
+    assert len(set(CONFIG_KINDS.names)) == len(CONFIG_KINDS.names) == 22
     assert "users" in CONFIG_KINDS.readers

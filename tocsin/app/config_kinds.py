@@ -41,6 +41,7 @@ from tocsin.paging.config_schema import (
 )
 from tocsin.postmortems.config_kinds import POSTMORTEM_KINDS
 from tocsin.postmortems.config_schema import POSTMORTEM_TEMPLATE_KIND, POSTMORTEMS_KIND
+from tocsin.postmortems.trackers import ISSUE_TRACKER_KIND
 from tocsin.statuspage.config_kinds import STATUS_PAGE_KINDS
 from tocsin.statuspage.config_schema import STATUS_PAGE_COMPONENT_KIND, STATUS_PAGE_KIND
 
@@ -57,6 +58,7 @@ CONFIG_KINDS = Kinds(
         STATUS_PAGE_KIND,
         POSTMORTEM_TEMPLATE_KIND,
         POSTMORTEMS_KIND,
+        ISSUE_TRACKER_KIND,
         CLASSIFICATION_KIND,
         PAGING_KIND,
         NOTIFICATION_RULES_KIND,

@@ -18,8 +18,9 @@ from tocsin.config.organisation import TEAM
 from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.oncall import handoff
 from tocsin.oncall.config_schema import SCHEDULE
-from tocsin.postmortems import digests
+from tocsin.postmortems import digests, tracker_sync
 from tocsin.postmortems.config_schema import POSTMORTEMS
+from tocsin.postmortems.trackers import ISSUE_TRACKER
 from tocsin.statuspage import exporting
 from tocsin.statuspage.config_schema import STATUS_PAGE, STATUS_PAGE_COMPONENT
 
@@ -28,13 +29,14 @@ Reaction = Callable[[Session, Sequence[str], datetime, datetime], None]
 
 #: By kind of definition, what follows writing some: on-call plans a schedule's handoffs
 #: again; the status page's static copy is written again; each team's weekly digest of its
-#: action items is planned (new teams, or new digest settings).
+#: action items is planned (new teams, or new digest settings); issue trackers' polls are planned.
 REACTIONS: Mapping[str, Reaction] = {
     SCHEDULE: handoff.schedules_written,
     STATUS_PAGE: exporting.definitions_written,
     STATUS_PAGE_COMPONENT: exporting.definitions_written,
     TEAM: digests.definitions_written,
     POSTMORTEMS: digests.definitions_written,
+    ISSUE_TRACKER: tracker_sync.trackers_written,
 }
 
 

@@ -20,7 +20,7 @@ from tocsin.incidents.changes import INCIDENT_CHANGED, IncidentChanged
 from tocsin.oncall import handoff
 from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
-from tocsin.postmortems import action_item_reminders, digests
+from tocsin.postmortems import action_item_reminders, digests, tracker_push, tracker_sync
 from tocsin.postmortems import creation as postmortems
 from tocsin.postmortems import meetings as postmortem_meetings
 from tocsin.postmortems import notices as postmortem_notices
@@ -69,4 +69,6 @@ def builtin_registry() -> HandlerRegistry:
     postmortem_meetings.register(registry)
     action_item_reminders.register(registry)
     digests.register(registry)
+    tracker_push.register(registry)
+    tracker_sync.register(registry)
     return registry

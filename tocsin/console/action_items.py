@@ -68,7 +68,7 @@ def item_list(
     with tocsin.database.sessions() as session:
         found, count = action_item_finding.search(session, filters, limit=PAGE_SIZE, cursor=cursor)
         context = {
-            "items": [outputs.item_out(row, now) for row in found.rows],
+            "items": outputs.items_of(session, found.rows, now),
             "count": count,
             "next_cursor": found.next_cursor,
             "statuses": STATUSES,
@@ -128,7 +128,7 @@ def item_page(
     with tocsin.database.sessions() as session:
         item, _postmortem = action_item_finding.find(session, reference)
         context = {
-            "item": outputs.item_out(item, tocsin.clock.now()),
+            "item": outputs.item_out(session, item, tocsin.clock.now()),
             "history": [
                 outputs.history_out(entry)
                 for entry in reversed(action_item_finding.history(session, item))

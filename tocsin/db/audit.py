@@ -43,16 +43,16 @@ def record(
     object_key: str = "",
     detail: dict[str, Any] | None = None,
     remote_addr: str | None = None,
-) -> None:
+) -> AuditEntry:
     """Add an audit entry to the caller's transaction (it commits with the change)."""
-    session.add(
-        AuditEntry(
-            at=at,
-            actor=actor,
-            action=action,
-            object_type=object_type,
-            object_key=object_key,
-            detail=detail or {},
-            remote_addr=remote_addr,
-        )
+    entry = AuditEntry(
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_key=object_key,
+        detail=detail or {},
+        remote_addr=remote_addr,
     )
+    session.add(entry)
+    return entry

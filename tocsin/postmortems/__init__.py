@@ -29,6 +29,11 @@ Where things are:
 - ``reminders`` (the ``postmortems.reminder`` job) and ``notices`` (the
   ``postmortems.message`` job, through paging's path) remind the owner; ``notices``
   also carries the action items' reminders and digests.
+- Issue trackers: ``trackers`` (the ``issue_trackers:`` configuration, what an adapter
+  does), the adapters ``tracker_github``, ``tracker_jira`` and ``tracker_webhook`` over
+  ``tracker_http``; ``tracker_push`` (the ``postmortems.tracker_push`` job, queued when
+  an action item is added or changed), ``tracker_sync`` (the ``postmortems.tracker_poll``
+  job; statuses applied back), ``tracker_routes`` (signed inbound events).
 - ``finding``: by reference, by incident, listed. ``export``: the seed's format.
 - ``routes`` (the document), ``review_routes`` (the workflow) and ``action_item_routes``
   (``/api/v1/action-items``), ``schemas`` and ``outputs``: the API; ``cli``:

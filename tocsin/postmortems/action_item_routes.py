@@ -93,7 +93,7 @@ def list_items(
     with tocsin.database.sessions() as session:
         found, _count = action_item_finding.search(session, filters, limit=limit, cursor=cursor)
         link_next(request, response, found.next_cursor)
-        return [outputs.item_out(item, now) for item in found.rows]
+        return outputs.items_of(session, found.rows, now)
 
 
 @router.post(
@@ -119,7 +119,7 @@ def create_item(body: ActionItemCreate, principal: Responder, tocsin: RuntimeDep
             incident_id=incident_id,
         )
         item = action_items.add(session, postmortem, new, author=principal.name, now=now)
-        return outputs.item_out(item, now)
+        return outputs.item_out(session, item, now)
 
 
 @router.get(
@@ -128,7 +128,7 @@ def create_item(body: ActionItemCreate, principal: Responder, tocsin: RuntimeDep
 def get_item(reference: ItemReference, _: Viewer, tocsin: RuntimeDep) -> ActionItemOut:
     with tocsin.database.sessions() as session:
         item, _postmortem = action_item_finding.find(session, reference)
-        return outputs.item_out(item, tocsin.clock.now())
+        return outputs.item_out(session, item, tocsin.clock.now())
 
 
 @router.patch(
@@ -147,7 +147,7 @@ def change_item(
     with tocsin.database.transaction() as session:
         item, postmortem = action_item_finding.find(session, reference, lock=True)
         action_items.change(session, postmortem, item, given, author=principal.name, now=now)
-        return outputs.item_out(item, now)
+        return outputs.item_out(session, item, now)
 
 
 @router.get(

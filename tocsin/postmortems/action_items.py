@@ -43,7 +43,7 @@ from tocsin.domain.refusals import Invalid, NotFound
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.incidents import recorder
 from tocsin.incidents.tables import IncidentService
-from tocsin.postmortems import action_item_reminders, versions, workflow
+from tocsin.postmortems import action_item_reminders, tracker_push, versions, workflow
 from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: The fields an action item's change may set.
@@ -128,9 +128,10 @@ def _record(
     now: datetime,
     changes: list[Change],
     comment: str | None = None,
-) -> None:
-    """Record a change of ``item`` in its history, and where it belongs (see the module)."""
-    audit.record(
+) -> int:
+    """Record a change of ``item`` in its history, and where it belongs (see the module);
+    the history entry's id, which names this change."""
+    entry = audit.record(
         session,
         at=now,
         actor=author,
@@ -168,6 +169,8 @@ def _record(
             ),
             now,
         )
+    session.flush()
+    return entry.id
 
 
 def add(
@@ -202,7 +205,7 @@ def add(
     session.add(item)
     session.flush()
     gained = f"{item.reference} ({item.priority}, {item.type}): {item.description}"
-    _record(
+    recorded = _record(
         session,
         postmortem,
         item,
@@ -213,6 +216,7 @@ def add(
         changes=[Change(f"action_items.{item.reference}", None, as_data(item))],
     )
     action_item_reminders.plan(session, item, now)
+    tracker_push.queue(session, item, recorded, now)
     return item
 
 
@@ -255,7 +259,7 @@ def change(
     item.updated_at = now
     named = {c.field.rsplit(".", 1)[1] for c in changes}
     said = "; ".join(f"{c.field.rsplit('.', 1)[1]} {c.before} → {c.after}" for c in changes)
-    _record(
+    recorded = _record(
         session,
         postmortem,
         item,
@@ -270,4 +274,5 @@ def change(
     )
     if named & set(_REMINDED):
         action_item_reminders.plan(session, item, now)
+    tracker_push.queue(session, item, recorded, now)
     return item

@@ -347,7 +347,7 @@ app.add_typer(actions, name="action")
 
 
 def _print_items(items: list[dict[str, Any]]) -> None:
-    table = Table("item", "priority", "type", "status", "owner", "due", "description")
+    table = Table("item", "priority", "type", "status", "owner", "due", "description", "issues")
     for item in items:
         late = " (overdue)" if item["overdue"] else ""
         status = item["status"].replace("_", " ") + (
@@ -361,8 +361,15 @@ def _print_items(items: list[dict[str, Any]]) -> None:
             item["owner"] or "",
             (item["due_date"] or "") + late,
             item["description"],
+            "\n".join(_issue(link) for link in item.get("trackers", [])),
         )
     console.print(table)
+
+
+def _issue(link: dict[str, Any]) -> str:
+    """An item's issue in one tracker: its key, or why it has none."""
+    shown = link["key"] or ("not created" if link["state"] == "failed" else "being created")
+    return f"{link['tracker']}: {shown}" + (f" ({link['error']})" if link["error"] else "")
 
 
 @actions.command("list")

@@ -12,9 +12,10 @@ from typing import Any
 
 from tocsin.config.catalog import Catalog, Entry
 from tocsin.config.errors import FieldPath
-from tocsin.config.kinds import KindSet
+from tocsin.config.kinds import KindSet, named_items
 from tocsin.config.loader import SourceFile, to_plain
 from tocsin.config.messages import validate_into
+from tocsin.config.organisation import TEAM_KIND
 from tocsin.config.references import unknown
 from tocsin.domain.severity import DEFAULT_SCALE, level_key
 from tocsin.incidents.config_schema import SEVERITY_KIND
@@ -25,6 +26,7 @@ from tocsin.postmortems.config_schema import (
     PostmortemsConfig,
     PostmortemTemplateConfig,
 )
+from tocsin.postmortems.trackers import ISSUE_TRACKER_KIND, IssueTrackerConfig
 
 
 def read_postmortem(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
@@ -62,6 +64,27 @@ def check_settings(catalog: Catalog) -> None:
         catalog.issues.append(entry.issue(message, at=("template",)))
 
 
+def read_trackers(catalog: Catalog, source: SourceFile, key: str, node: Any) -> None:
+    """Issue trackers, a mapping by name."""
+    for name, data, path in named_items(catalog, source, key, node, "issue trackers"):
+        model = validate_into(IssueTrackerConfig, data, source, path, catalog.issues)
+        catalog.add(
+            catalog.entries(ISSUE_TRACKER_KIND), "issue tracker", Entry(name, model, source, path)
+        )
+
+
+def check_trackers(catalog: Catalog) -> None:
+    """The teams a tracker takes items of are defined."""
+    teams = catalog.entries(TEAM_KIND)
+    for entry in catalog.entries(ISSUE_TRACKER_KIND).values():
+        if entry.model is None:
+            continue
+        for index, team in enumerate(entry.model.teams):
+            if team not in teams:
+                message = unknown("team", team, list(teams))
+                catalog.issues.append(entry.issue(message, at=("teams", index)))
+
+
 def postmortem_people(catalog: Catalog) -> Iterator[tuple[str, Entry[Any], FieldPath]]:
     """The authors and action item owners of every postmortem template."""
     for template in catalog.entries(POSTMORTEM_TEMPLATE_KIND).values():
@@ -76,7 +99,11 @@ def postmortem_people(catalog: Catalog) -> Iterator[tuple[str, Entry[Any], Field
 
 
 POSTMORTEM_KINDS = KindSet(
-    readers={"postmortem": read_postmortem, "postmortems": read_settings},
-    checks=(check_settings,),
+    readers={
+        "postmortem": read_postmortem,
+        "postmortems": read_settings,
+        "issue_trackers": read_trackers,
+    },
+    checks=(check_settings, check_trackers),
     people=(postmortem_people,),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from tocsin.domain.blameless import Flag
 from tocsin.domain.postmortem_draft import why_key
 from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus
 from tocsin.incidents.tables import Incident
-from tocsin.postmortems import action_items, facts, language, meetings, workflow
+from tocsin.postmortems import action_items, facts, language, meetings, tracker_push, workflow
 from tocsin.postmortems.schemas import (
     ActionItemOut,
     AttendeeOut,
@@ -22,6 +23,7 @@ from tocsin.postmortems.schemas import (
     MeetingOut,
     PostmortemOut,
     ReviewerOut,
+    TrackerLinkOut,
     VersionOut,
 )
 from tocsin.postmortems.tables import (
@@ -31,6 +33,7 @@ from tocsin.postmortems.tables import (
     Postmortem,
     PostmortemVersion,
     ReviewMeeting,
+    TrackerLink,
 )
 
 
@@ -83,12 +86,7 @@ def postmortem_out(
             )
             for row in workflow.reviewers(session, postmortem)
         ],
-        action_items=[
-            action_item_out(
-                item, now, postmortem.reference, incident_reference(incident, postmortem)
-            )
-            for item in action_items.listing(session, postmortem)
-        ],
+        action_items=items_out(session, postmortem, now, incident_reference(incident, postmortem)),
         meeting=meeting_out(meetings.meeting_of(session, postmortem)),
         flags=(
             [flag_out(f) for f in language.check_document(session, postmortem.content)]
@@ -103,8 +101,24 @@ def incident_reference(incident: Incident | None, postmortem: Postmortem) -> str
     return incident.reference if incident is not None else f"INC-{postmortem.incident_id}"
 
 
+def items_out(
+    session: Session, postmortem: Postmortem, now: datetime, incident: str
+) -> list[ActionItemOut]:
+    """The postmortem's action items, each with its issues in trackers."""
+    items = action_items.listing(session, postmortem)
+    links = tracker_push.links_of(session, [item.id for item in items])
+    return [
+        action_item_out(item, now, postmortem.reference, incident, links.get(item.id, ()))
+        for item in items
+    ]
+
+
 def action_item_out(
-    item: ActionItem, now: datetime, postmortem: str | None, incident: str | None
+    item: ActionItem,
+    now: datetime,
+    postmortem: str | None,
+    incident: str | None,
+    links: Sequence[TrackerLink] = (),
 ) -> ActionItemOut:
     finished = ItemStatus(item.status) in FINISHED
     return ActionItemOut(
@@ -125,17 +139,38 @@ def action_item_out(
         created_by=item.created_by,
         updated_at=item.updated_at,
         done_at=item.done_at,
+        trackers=[
+            TrackerLinkOut(
+                tracker=link.tracker,
+                state=link.state,
+                key=link.key,
+                url=link.url,
+                error=link.error,
+                updated_at=link.updated_at,
+            )
+            for link in links
+        ],
     )
 
 
-def item_out(item: ActionItem, now: datetime) -> ActionItemOut:
-    """An action item, whatever it is linked to."""
-    return action_item_out(
-        item,
-        now,
-        f"PM-{item.postmortem_id}" if item.postmortem_id is not None else None,
-        f"INC-{item.incident_id}" if item.incident_id is not None else None,
-    )
+def items_of(session: Session, items: Sequence[ActionItem], now: datetime) -> list[ActionItemOut]:
+    """Action items, whatever they are linked to, each with its issues in trackers."""
+    links = tracker_push.links_of(session, [item.id for item in items])
+    return [
+        action_item_out(
+            item,
+            now,
+            f"PM-{item.postmortem_id}" if item.postmortem_id is not None else None,
+            f"INC-{item.incident_id}" if item.incident_id is not None else None,
+            links.get(item.id, ()),
+        )
+        for item in items
+    ]
+
+
+def item_out(session: Session, item: ActionItem, now: datetime) -> ActionItemOut:
+    """An action item, whatever it is linked to, with its issues in trackers."""
+    return items_of(session, [item], now)[0]
 
 
 def history_out(entry: AuditEntry) -> HistoryOut:

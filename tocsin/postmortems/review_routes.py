@@ -20,7 +20,7 @@ from tocsin.http.params import MAX_INTEGER
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents.routes import READ_ERRORS, WRITE_ERRORS
 from tocsin.notify.settings import NotifySettings
-from tocsin.postmortems import action_items, finding, meetings, outputs, workflow
+from tocsin.postmortems import action_items, finding, meetings, outputs, tracker_push, workflow
 from tocsin.postmortems.schemas import (
     ActionItemChange,
     ActionItemIn,
@@ -119,11 +119,7 @@ def list_items(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> list[Acti
     now = tocsin.clock.now()
     with tocsin.database.sessions() as session:
         postmortem = finding.find(session, reference)
-        incident = f"INC-{postmortem.incident_id}"
-        return [
-            outputs.action_item_out(item, now, postmortem.reference, incident)
-            for item in action_items.listing(session, postmortem)
-        ]
+        return outputs.items_out(session, postmortem, now, f"INC-{postmortem.incident_id}")
 
 
 @router.post(
@@ -141,8 +137,9 @@ def add_item(
     with tocsin.database.transaction() as session:
         postmortem = finding.find(session, reference, lock=True)
         item = action_items.add(session, postmortem, new, author=principal.name, now=now)
+        links = tracker_push.links_of(session, [item.id]).get(item.id, ())
         return outputs.action_item_out(
-            item, now, postmortem.reference, f"INC-{postmortem.incident_id}"
+            item, now, postmortem.reference, f"INC-{postmortem.incident_id}", links
         )
 
 
@@ -167,8 +164,9 @@ def change_item(
         postmortem = finding.find(session, reference, lock=True)
         item = action_items.find(session, postmortem, item_id)
         action_items.change(session, postmortem, item, given, author=principal.name, now=now)
+        links = tracker_push.links_of(session, [item.id]).get(item.id, ())
         return outputs.action_item_out(
-            item, now, postmortem.reference, f"INC-{postmortem.incident_id}"
+            item, now, postmortem.reference, f"INC-{postmortem.incident_id}", links
         )
 
 

@@ -29,6 +29,7 @@ from tocsin.postmortems import (
     language,
     outputs,
     review_routes,
+    tracker_routes,
     versions,
 )
 from tocsin.postmortems.schemas import (
@@ -245,5 +246,11 @@ def as_template(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> PlainTex
 
 
 #: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``,
-#: every action item's in ``action_item_routes``.
-ROUTERS = (router, incident_router, *review_routes.ROUTERS, *action_item_routes.ROUTERS)
+#: every action item's in ``action_item_routes``, trackers' inbound events in ``tracker_routes``.
+ROUTERS = (
+    router,
+    incident_router,
+    *review_routes.ROUTERS,
+    *action_item_routes.ROUTERS,
+    *tracker_routes.ROUTERS,
+)

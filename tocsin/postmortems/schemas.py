@@ -124,6 +124,20 @@ class ReviewerOut(BaseModel):
     decided_at: datetime | None
 
 
+class TrackerLinkOut(BaseModel):
+    """The item's issue in one issue tracker (see docs/issue-trackers.md)."""
+
+    tracker: str = Field(examples=["github-infra"])
+    state: Literal["pending", "linked", "failed"] = Field(
+        description="pending: being created; linked: the issue exists; failed: the tracker "
+        "refused to create it (see error)"
+    )
+    key: str | None = Field(examples=["42", "OPS-7"])
+    url: str | None
+    error: str | None = Field(description="The tracker's answer to the last failed attempt")
+    updated_at: datetime
+
+
 class ActionItemOut(BaseModel):
     reference: str = Field(examples=["AI-7"])
     id: int
@@ -142,6 +156,9 @@ class ActionItemOut(BaseModel):
     created_by: str
     updated_at: datetime
     done_at: datetime | None
+    trackers: list[TrackerLinkOut] = Field(
+        default_factory=list, description="Its issues in the configured issue trackers"
+    )
 
 
 class AttendeeOut(BaseModel):

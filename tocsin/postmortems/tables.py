@@ -8,6 +8,7 @@ after). Versions are never edited or deleted.
 
 Action items are a table of their own, linked to a postmortem and its
 incident: their owners work on them long after the document is published.
+Each one synced to an issue tracker has a :class:`TrackerLink` per tracker.
 """
 
 from __future__ import annotations
@@ -162,5 +163,39 @@ class ReviewMeeting(Base):
     organizer: Mapped[str] = mapped_column(String(100))
     #: [{"name": ..., "email": ... | None, "why": [...]}]
     attendees: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+#: A tracker link's states: its issue is being created, exists, or could not be created.
+LINK_PENDING, LINK_LINKED, LINK_FAILED = "pending", "linked", "failed"
+
+
+class TrackerLink(Base):
+    """An action item's issue in one configured issue tracker (see tocsin.postmortems.trackers).
+
+    ``key`` and ``url`` are the issue's (``"42"`` in GitHub, ``"OPS-7"`` in Jira, what a
+    webhook receiver answered or the item's reference); ``remote_state`` the tracker's
+    own state as last seen or set; ``pushed`` the item as last sent, so that only a real
+    change is sent again and a status that came from the tracker is not sent back.
+    """
+
+    __tablename__ = "action_item_trackers"
+    __table_args__ = (
+        UniqueConstraint("action_item_id", "tracker"),
+        Index("ix_action_item_trackers_tracker_key", "tracker", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"))
+    tracker: Mapped[str] = mapped_column(String(200))
+    #: pending, linked or failed.
+    state: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    remote_state: Mapped[str | None] = mapped_column(String(200))
+    pushed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The tracker's answer to the last failed attempt; None once one succeeds.
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
