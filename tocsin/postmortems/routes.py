@@ -24,6 +24,7 @@ from tocsin.postmortems import (
     creation,
     editing,
     export,
+    export_routes,
     finding,
     language,
     outputs,
@@ -243,5 +244,6 @@ def as_template(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> PlainTex
     return PlainTextResponse(text, media_type="application/yaml")
 
 
-#: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``.
-ROUTERS = (router, incident_router, *review_routes.ROUTERS)
+#: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``,
+#: the files and the public version in ``export_routes``.
+ROUTERS = (router, incident_router, *review_routes.ROUTERS, *export_routes.ROUTERS)
