@@ -40,12 +40,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("public_incidents", schema=None) as batch_op:
+    # Both tables are referenced by others: SQLite (3.35 and later) drops the columns in
+    # place rather than copying the tables, which their references would forbid.
+    with op.batch_alter_table("public_incidents", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("postmortem_updated_at")
         batch_op.drop_column("postmortem_published_at")
         batch_op.drop_column("postmortem_title")
         batch_op.drop_column("postmortem_html")
         batch_op.drop_column("postmortem_body")
-    with op.batch_alter_table("postmortems", schema=None) as batch_op:
+    with op.batch_alter_table("postmortems", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("public_by")
         batch_op.drop_column("public_at")
