@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from tests.alerts.support import served
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
@@ -24,6 +26,7 @@ from tests.postmortems.support import (
     public_ready,
     set_up,
 )
+from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
@@ -185,3 +188,32 @@ def test_refusals_name_the_format_and_why_a_draft_has_no_public_version(
     assert missing.status_code == 422 and "format" in missing.text
     assert api.get(f"{API}/{ref}/export?format=pdf").status_code == 401
     assert api.get(f"{API}/PM-99/export?format=pdf", headers=admin.headers).status_code == 404
+
+
+def test_the_cli_writes_each_format_and_makes_the_postmortem_public(
+    tocsin: Tocsin, api: TestClient, responder: Caller, refs: dict[str, str], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    ref = refs["postmortem"]
+    with served(tocsin) as url:
+        env = {"TOCSIN_URL": url, "TOCSIN_TOKEN": responder.token, "COLUMNS": "200"}
+
+        def tocsin_cli(*args: str, code: int = 0) -> str:
+            result = runner.invoke(app, ["postmortem", *args], env=env)
+            assert result.exit_code == code, result.output
+            return result.output
+
+        target = tmp_path / "pm.pdf"
+        assert f"wrote {target}" in tocsin_cli("export", ref, "--format", "pdf", "-o", str(target))
+        assert target.read_bytes().startswith(b"%PDF")
+        printed = tocsin_cli("export", ref, "--format", "markdown", "--public")
+        assert "## Root cause analysis" in printed and "LUCKY-MARKER" not in printed
+        assert "postmortem:\n  title:" in tocsin_cli("export", ref)
+        assert "name a file" in tocsin_cli("export", ref, "--format", "pdf", code=1)
+        page = tmp_path / "pm.html"
+        tocsin_cli("export", ref, "--format", "html", "--output", str(page))
+        assert '<h2 id="pm-where_we_got_lucky">' in page.read_text()
+        assert "is public on the status page since" in tocsin_cli("make-public", ref)
+        assert "is no longer on the status page" in tocsin_cli("withdraw-public", ref)
+        refused = tocsin_cli("withdraw-public", ref, code=1)
+        assert f"{ref} is not public" in refused
