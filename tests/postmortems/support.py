@@ -119,7 +119,13 @@ def caller_for(tocsin: Tocsin, name: str) -> Caller:
 INTERNAL_MARKERS = ("POORLY-MARKER", "LUCKY-MARKER", "FACTOR-MARKER", "$REVENUE-MARKER")
 
 
-def public_ready(api: TestClient, tocsin: Tocsin, admin: Caller, ic: Caller) -> dict[str, str]:
+def public_ready(
+    api: TestClient,
+    tocsin: Tocsin,
+    admin: Caller,
+    ic: Caller,
+    written: dict[str, Any] | None = None,
+) -> dict[str, str]:
     """A SEV-2 told on the status page and resolved there, its postmortem written and published.
 
     ``ic`` (a responder) is the Incident Commander and carol its reviewer and an action
@@ -163,7 +169,7 @@ def public_ready(api: TestClient, tocsin: Tocsin, admin: Caller, ic: Caller) -> 
         "what_went_poorly": ["POORLY-MARKER: the alert fired late"],
         "where_we_got_lucky": ["LUCKY-MARKER: it happened off-peak"],
     }
-    ok(api.patch(f"{API}/{pm}", json=edit, headers=ic.headers))
+    ok(api.patch(f"{API}/{pm}", json={**edit, **(written or {})}, headers=ic.headers))
     item = {
         "description": "Add query performance tests to CI",
         "owner": "carol",

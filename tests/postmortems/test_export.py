@@ -217,3 +217,50 @@ def test_the_cli_writes_each_format_and_makes_the_postmortem_public(
         assert "is no longer on the status page" in tocsin_cli("withdraw-public", ref)
         refused = tocsin_cli("withdraw-public", ref, code=1)
         assert f"{ref} is not public" in refused
+
+
+NARROW = """
+postmortem:
+  title: Narrow
+  sections:
+    - key: summary
+    - key: root_cause
+      public: false
+    - key: what_went_well
+      public: true
+    - key: customer_note
+      title: A word to our customers
+      public: true
+    - key: lessons_learned
+    - key: timeline
+    - key: action_items
+"""
+
+
+def test_a_template_says_which_sections_are_public(
+    tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller, tmp_path: Path
+) -> None:
+    (tmp_path / "config" / "narrow.yaml").write_text(NARROW)
+    set_up(tocsin, tmp_path / "config", "postmortems:\n  template: narrow\n")
+    written = {"extra": {"customer_note": "We are sorry."}, "what_went_well": ["Paging was quick"]}
+    ref = public_ready(api, tocsin, admin, responder, written)["postmortem"]
+    internal = export(api, admin, ref, "markdown").decode()
+    assert headings(internal, "##") == [
+        "Summary",
+        "Root cause analysis",
+        "What went well",
+        "A word to our customers",
+        "Lessons learned",
+        "Timeline",
+        "Action items",
+    ]
+    text = export(api, admin, ref, "markdown", "public").decode()
+    assert headings(text, "##") == [
+        "Summary",
+        "What went well",
+        "A word to our customers",
+        "Timeline",
+        "Action items",
+    ]
+    assert "We are sorry." in text and "- Paging was quick" in text
+    assert "A missing index" not in text
