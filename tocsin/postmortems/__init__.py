@@ -23,6 +23,11 @@ Where things are:
 - ``reminders`` (the ``postmortems.reminder`` job) and ``notices`` (the
   ``postmortems.message`` job, through paging's path) remind the owner.
 - ``finding``: by reference, by incident, listed. ``export``: the seed's format.
-- ``routes`` (the document) and ``review_routes`` (the workflow), ``schemas`` and
-  ``outputs``: the API; ``cli``: ``tocsin postmortem``.
+- ``documents``: the rendering model every format is drawn from (Markdown and HTML
+  through ``templates/``, PDF printed from the HTML), internal or public;
+  ``public``: the public version put on the incident's status page entry (through
+  :mod:`tocsin.statuspage.public_postmortems`), refreshed or withdrawn.
+- ``routes`` (the document), ``review_routes`` (the workflow) and ``export_routes``
+  (files, the public version), ``schemas`` and ``outputs``: the API; ``cli``:
+  ``tocsin postmortem``.
 """
