@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -80,6 +80,7 @@ def test_markdown_has_every_section_in_order_with_the_facts(
     text = export(api, viewer, refs["postmortem"], "markdown").decode()
     assert headings(text, "##") == list(SECTIONS)
     assert text.startswith("# [SEV-2] Payments failing - 2026-03-02\n")
+    assert "- **Postmortem:** PM-1 (published)\n- **Incident:** INC-1\n" in text
     for shown in (
         "- **Severity:** SEV-2",
         f"- **Authors:** {responder.name}",
@@ -99,15 +100,24 @@ def test_markdown_has_every_section_in_order_with_the_facts(
 
 
 def test_the_public_markdown_leaves_out_every_internal_section_and_field(
-    api: TestClient, viewer: Caller, responder: Caller, refs: dict[str, str]
+    api: TestClient, clock: FakeClock, viewer: Caller, responder: Caller, refs: dict[str, str]
 ) -> None:
+    clock.advance(timedelta(days=1))
+    later = {"status": "resolved", "body": "A full account follows.", "components": {}}
+    posted = api.post(
+        f"/api/v1/status-page/incidents/{refs['public']}/updates",
+        json=later,
+        headers=responder.headers,
+    )
+    assert posted.status_code == 201, posted.text
     text = export(api, viewer, refs["postmortem"], "markdown", "public").decode()
     assert headings(text, "##") == list(PUBLIC_SECTIONS)
-    for hidden in (*INTERNAL_MARKERS, "carol", responder.name, "Severity", "MTT", "#1)"):
+    for hidden in (*INTERNAL_MARKERS, "carol", responder.name, "Severity", "MTT", "#1)", "INC-"):
         assert hidden not in text, hidden
     timeline = text.split("## Timeline", 1)[1].split("## Root cause", 1)[0]
     assert "Investigating: We are investigating failed payments." in timeline
     assert "Resolved: Payments work again." in timeline
+    assert "| 2026-03-03 09:00 UTC | Resolved: A full account follows. |" in timeline
     assert "declared" not in timeline.lower()
     assert "| Add query performance tests to CI | Open, due 2026-03-20 |" in text
     assert "- **Users affected:** 1200" in text

@@ -11,8 +11,8 @@ The **internal** version holds everything. The **public** version (only of a
 published or closed postmortem) holds the sections
 :func:`tocsin.postmortems.configured.public_sections` names (by default:
 summary, impact, timeline, root cause, action items), and of those only what
-customers are owed: the timeline is drawn from the public updates (never the
-incident's own entries), the Five Whys carry no citation of internal entries,
+customers are owed: the timeline is the status page's updates as they are when
+rendered (never the incident's own entries), the Five Whys carry no citation of internal entries,
 action items show their description and due state without owner, impact shows
 no revenue; authors, reviewers and MTTx are left out.
 """
@@ -34,7 +34,7 @@ from tocsin.domain.postmortem_draft import clock_time
 from tocsin.domain.postmortem_workflow import ItemStatus
 from tocsin.domain.refusals import Conflict
 from tocsin.incidents.tables import Incident
-from tocsin.postmortems import action_items, configured, workflow
+from tocsin.postmortems import action_items, configured, facts, workflow
 from tocsin.postmortems.tables import CLOSED, PUBLISHED, ActionItem, Postmortem
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -182,16 +182,14 @@ def _items(rows: Sequence[ActionItem], public: bool, today: date) -> tuple[Item,
     return tuple(shown)
 
 
-def _public_moments(content: dict[str, Any]) -> tuple[Moment, ...]:
-    """What happened as the status page told it: its updates, oldest first."""
-    day = str(content.get("date", ""))
-    updates = content.get("facts", {}).get("public_updates", [])
+def _public_moments(session: Session, postmortem: Postmortem, day: str) -> tuple[Moment, ...]:
+    """What happened as the status page told it: its updates now, oldest first."""
     return tuple(
         Moment(
-            clock_time(datetime.fromisoformat(update["at"].replace("Z", "+00:00")), day),
-            f"{str(update['status']).replace('_', ' ').capitalize()}: {update['body']}",
+            clock_time(update.at, day),
+            f"{update.status.replace('_', ' ').capitalize()}: {update.body}",
         )
-        for update in updates
+        for update in facts.public_updates(session, postmortem.incident_id)
     )
 
 
@@ -210,15 +208,17 @@ def _part(
     section: dict[str, str],
     content: dict[str, Any],
     items: tuple[Item, ...],
-    public: bool,
+    public_moments: tuple[Moment, ...] | None,
 ) -> Part:
+    """One section; ``public_moments`` (the public timeline) only in the public version."""
+    public = public_moments is not None
     key, title, kind = section["key"], section["title"], section["kind"]
     if kind == "impact":
         return Part(key, title, kind, impact=_impact(content, public))
     if kind == "timeline":
         moments = (
-            _public_moments(content)
-            if public
+            public_moments
+            if public_moments is not None
             else tuple(Moment(i["time"], i["event"]) for i in content.get("timeline", []))
         )
         return Part(key, title, kind, moments=moments)
@@ -248,7 +248,8 @@ def build(session: Session, postmortem: Postmortem, *, public: bool, now: dateti
     if public:
         shown = configured.public_sections(session, postmortem.template)
         sections = [section for section in sections if section["key"] in shown]
-    parts = tuple(_part(section, content, items, public) for section in sections)
+    told = _public_moments(session, postmortem, str(content.get("date", ""))) if public else None
+    parts = tuple(_part(section, content, items, told) for section in sections)
     if items and not public and all(part.kind != "action_items" for part in parts):
         parts += (Part("action_items", "Action items", "action_items", items=items),)
     incident = session.get(Incident, postmortem.incident_id)
