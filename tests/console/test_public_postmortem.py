@@ -99,6 +99,15 @@ def test_publish_publicly_and_read_the_public_page_without_signing_in(
     expect(files.get_by_role("link", name="PDF (public)")).to_be_visible()
     pdf = page.request.get(f"/api/v1/postmortems/{pm}/export?format=pdf&version=public")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    for version in ("internal", "public"):
+        exported = page.request.get(
+            f"/api/v1/postmortems/{pm}/export?format=html&version={version}"
+        )
+        offline = page.context.new_page()
+        offline.set_content(exported.text())
+        expect(offline.get_by_role("heading", name="Root cause analysis")).to_be_visible()
+        check_accessible(offline)
+        offline.close()
     files.get_by_role("button", name="Publish publicly").click()
     files = page.get_by_role("region", name="Download and share")
     expect(files).to_contain_text("On the status page since")
