@@ -29,7 +29,6 @@ from tests.statuspage.statuspage_v2 import check
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
-from tocsin.statuspage import export
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -57,9 +56,11 @@ def incident_json(api: TestClient, code: str) -> dict[str, Any]:
     return found
 
 
-def static_files(tocsin: Tocsin) -> dict[str, bytes]:
-    with tocsin.database.sessions() as session:
-        return export.render(session, tocsin.clock.now(), "https://status.example.com")
+def run_exports(tocsin: Tocsin, clock: FakeClock) -> None:
+    """Let the change's export window close and settle, then run the static export."""
+    tocsin.engine.run_until_idle()
+    clock.advance(timedelta(seconds=4))
+    tocsin.engine.run_until_idle()
 
 
 def test_made_public_it_is_linked_everywhere_and_withdrawn_it_is_gone(
@@ -68,8 +69,12 @@ def test_made_public_it_is_linked_everywhere_and_withdrawn_it_is_gone(
     clock: FakeClock,
     responder: Caller,
     refs: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pm, code, incident = refs["postmortem"], refs["public"], refs["incident"]
+    site = tmp_path / "export" / "site"
+    monkeypatch.setenv("TOCSIN_STATUS_EXPORT_DIR", str(site))
     clock.advance(timedelta(hours=1))
     answer = ok(api.post(f"{API}/{pm}/public", headers=responder.headers))
     assert answer["public_at"] is not None
@@ -99,14 +104,12 @@ def test_made_public_it_is_linked_everywhere_and_withdrawn_it_is_gone(
     assert f"{link}" in entry.content[0].value and "Postmortem" in entry.content[0].value
     assert link in api.get("/history.rss").text
 
-    files = static_files(tocsin)
-    assert f"incidents/{code}/postmortem.html" in files
-    assert (
-        b'href="../incidents/' + code.encode() + b'/postmortem.html"'
-        in files[f"incidents/{code}.html"]
-    )
-    copy = files[f"incidents/{code}/postmortem.html"].decode()
+    run_exports(tocsin, clock)
+    copied = (site / "incidents" / f"{code}.html").read_text()
+    assert f'href="../incidents/{code}/postmortem.html"' in copied
+    copy = (site / "incidents" / code / "postmortem.html").read_text()
     assert "Root cause analysis" in copy and 'href="../../assets/status.css"' in copy
+    assert "LUCKY-MARKER" not in copy
     assert f"Postmortem {pm} published publicly on the status page" in " ".join(
         timeline_texts(api, responder, incident)
     )
@@ -116,7 +119,7 @@ def test_made_public_it_is_linked_everywhere_and_withdrawn_it_is_gone(
     assert refreshed["public_at"] == answer["public_at"]
     again = incident_json(api, code)
     assert again["postmortem_published_at"] == shaped["postmortem_published_at"]
-    assert again["postmortem_body_last_updated_at"].startswith("2026-03-02T11:00:00")
+    assert again["postmortem_body_last_updated_at"].startswith("2026-03-02T11:00:04")
 
     withdrawn = ok(api.delete(f"{API}/{pm}/public", headers=responder.headers))
     assert withdrawn["public_at"] is None
@@ -126,7 +129,9 @@ def test_made_public_it_is_linked_everywhere_and_withdrawn_it_is_gone(
     assert gone["status"] == "resolved" and "postmortem_body" not in gone
     assert link not in api.get("/history.atom").text
     assert link not in api.get("/history.rss").text
-    assert f"incidents/{code}/postmortem.html" not in static_files(tocsin)
+    run_exports(tocsin, clock)
+    assert not (site / "incidents" / code / "postmortem.html").exists()
+    assert "postmortem" not in (site / "incidents" / f"{code}.html").read_text().lower()
     texts = " ".join(timeline_texts(api, responder, incident))
     assert f"Postmortem {pm} withdrawn from the status page (incident {code})" in texts
     actions = [v["action"] for v in ok(api.get(f"{API}/{pm}/versions", headers=responder.headers))]
