@@ -81,6 +81,7 @@ def test_markdown_has_every_section_in_order_with_the_facts(
     assert headings(text, "##") == list(SECTIONS)
     assert text.startswith("# [SEV-2] Payments failing - 2026-03-02\n")
     assert "- **Postmortem:** PM-1 (published)\n- **Incident:** INC-1\n" in text
+    assert "- **Published:** 2026-03-02 09:00 UTC\n" in text
     for shown in (
         "- **Severity:** SEV-2",
         f"- **Authors:** {responder.name}",

@@ -111,12 +111,6 @@ class Part:
     whys: tuple[Why, ...] = ()
     items: tuple[Item, ...] = ()
 
-    @property
-    def empty(self) -> bool:
-        return not (self.text or self.points or self.impact or self.moments or self.whys) and (
-            not self.items
-        )
-
 
 @dataclass(frozen=True)
 class Rendering:
@@ -139,10 +133,6 @@ class Rendering:
     #: (MTTD|MTTA|MTTR, in words)
     metrics: tuple[tuple[str, str], ...] = ()
     published_at: datetime | None = None
-
-    @property
-    def version(self) -> str:
-        return PUBLIC if self.public else INTERNAL
 
     def filename(self, extension: str) -> str:
         suffix = "-public" if self.public else ""
@@ -290,7 +280,13 @@ def _cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+def _moment(value: datetime) -> str:
+    """A time as the documents write it: "2026-03-02 14:05 UTC"."""
+    return clock_time(value, "")
+
+
 _MARKDOWN.filters["cell"] = _cell
+_MARKDOWN.filters["moment"] = _HTML.filters["moment"] = _moment
 
 
 def markdown(rendering: Rendering) -> str:
