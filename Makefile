@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run shell test lint typecheck unit setup clean debian-packages screenshots
+.PHONY: run shell test lint typecheck unit setup clean debian-packages pdf-libraries screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,16 +28,26 @@ $(ASSETS): package.json package-lock.json
 $(BROWSER):
 	$(MAKE) --no-print-directory debian-packages PACKAGES=chromium
 
+#: Debian's Pango (and HarfBuzz's subsetter), which WeasyPrint loads to print postmortems as PDF.
+PDF_LIBRARIES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+## Install the libraries PDF export needs, those missing only
+pdf-libraries:
+	@missing=$$(for package in $(PDF_LIBRARIES); do \
+		dpkg-query -W -f='$${Status}\n' $$package 2>/dev/null | grep -q "install ok installed" || echo $$package; \
+	done); \
+	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory debian-packages PACKAGES="$$(echo $$missing)"; fi
+
 ## Install Debian packages (as root, or through sudo when it is there)
 debian-packages:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGES); \
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGES); \
 	else echo "Tocsin needs the Debian packages: $(PACKAGES). Install them (apt-get install $(PACKAGES)) and run make again." >&2; exit 1; fi
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) pdf-libraries
 
 ## Set everything up and run Tocsin with demo data on http://$(HOST):$(PORT) (make run PORT=9090)
-run: $(STAMP) $(ASSETS)
+run: $(STAMP) $(ASSETS) pdf-libraries
 	$(BIN)/tocsin serve --demo --host $(HOST) --port $(PORT)
 
 ## Open a shell with the virtualenv active, so that the `tocsin` command is on PATH
@@ -57,11 +67,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy tocsin tests bench
 
-unit: $(STAMP) $(ASSETS) $(BROWSER)
+unit: $(STAMP) $(ASSETS) $(BROWSER) pdf-libraries
 	$(BIN)/pytest -n 2 --durations=15
 
 ## Run the browser tests and write their screenshots into docs/screenshots
-screenshots: $(STAMP) $(ASSETS) $(BROWSER)
+screenshots: $(STAMP) $(ASSETS) $(BROWSER) pdf-libraries
 	TOCSIN_SCREENSHOTS=docs $(BIN)/pytest -n 2 tests/console
 
 clean:

@@ -113,3 +113,73 @@ def caller_for(tocsin: Tocsin, name: str) -> Caller:
         assert user is not None, f"no user {name}"
         _, plain = accounts.create_token(session, user, now=tocsin.clock.now(), actor="test")
     return Caller(name, plain)
+
+
+#: What the internal version holds and the public one must not.
+INTERNAL_MARKERS = ("POORLY-MARKER", "LUCKY-MARKER", "FACTOR-MARKER", "$REVENUE-MARKER")
+
+
+def public_ready(
+    api: TestClient,
+    tocsin: Tocsin,
+    admin: Caller,
+    ic: Caller,
+    written: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """A SEV-2 told on the status page and resolved there, its postmortem written and published.
+
+    ``ic`` (a responder) is the Incident Commander and carol its reviewer and an action
+    item's owner. Returns the postmortem's reference, the incident's and the public code.
+    """
+    reference = declare(api, admin, "SEV-2")
+    assign(api, admin, reference, "incident_commander", ic.name)
+    public = ok(
+        api.post(
+            f"/api/v1/incidents/{reference}/publish",
+            json={
+                "name": "Checkout errors",
+                "body": "We are investigating failed payments.",
+                "components": {"Checkout": "major_outage"},
+            },
+            headers=ic.headers,
+        ),
+        201,
+    )
+    move(api, ic, reference, "responding")
+    move(api, ic, reference, "mitigated")
+    ok(
+        api.post(
+            f"/api/v1/status-page/incidents/{public['id']}/updates",
+            json={"status": "resolved", "body": "Payments work again.", "components": {}},
+            headers=ic.headers,
+        ),
+        201,
+    )
+    move(api, ic, reference, "resolved")
+    tocsin.engine.run_until_idle()
+    pm = postmortem_of(api, admin, reference)["reference"]
+    edit = {
+        "summary": "Checkout failed after a slow query exhausted the connection pool.",
+        "impact": {"users_affected": 1200, "revenue_impact": "$REVENUE-MARKER"},
+        "root_cause": "A missing index on the payments table.",
+        "five_whys": [
+            {"why": "Why did checkout fail?", "answer": "The pool was exhausted.", "cites": [1]}
+        ],
+        "contributing_factors": ["FACTOR-MARKER: no load test before the migration"],
+        "what_went_poorly": ["POORLY-MARKER: the alert fired late"],
+        "where_we_got_lucky": ["LUCKY-MARKER: it happened off-peak"],
+    }
+    ok(api.patch(f"{API}/{pm}", json={**edit, **(written or {})}, headers=ic.headers))
+    item = {
+        "description": "Add query performance tests to CI",
+        "owner": "carol",
+        "priority": "P1",
+        "type": "prevent",
+        "due_date": "2026-03-20",
+    }
+    ok(api.post(f"{API}/{pm}/action-items", json=item, headers=ic.headers), 201)
+    ok(api.post(f"{API}/{pm}/submit", json={"reviewers": ["carol"]}, headers=ic.headers))
+    carol = caller_for(tocsin, "carol")
+    ok(api.post(f"{API}/{pm}/reviews", json={"verdict": "approve"}, headers=carol.headers))
+    ok(api.post(f"{API}/{pm}/publish", json={}, headers=ic.headers))
+    return {"postmortem": pm, "incident": reference, "public": public["id"]}

@@ -23,7 +23,7 @@ from tocsin.console.viewer import Responding, Viewer
 from tocsin.domain.postmortem_workflow import Verdict
 from tocsin.domain.refusals import Invalid, Refusal
 from tocsin.http.runtime import Runtime, RuntimeDep
-from tocsin.postmortems import action_items, finding, meetings, workflow
+from tocsin.postmortems import action_items, finding, meetings, public, workflow
 from tocsin.postmortems.schemas import ActionItemChange, ActionItemIn
 from tocsin.postmortems.tables import Postmortem
 
@@ -102,6 +102,28 @@ def publish(
             now=tocsin.clock.now(),
             expected_version=version,
         )
+
+    return _act(request, viewer, tocsin, reference, act)
+
+
+@router.post("/postmortems/{reference}/public", response_class=HTMLResponse)
+def make_public(
+    request: Request, viewer: Responding, tocsin: RuntimeDep, reference: Reference
+) -> Response:
+    """Publish the public version on the status page, or refresh it there."""
+
+    def act(session: Session, postmortem: Postmortem) -> object:
+        return public.make_public(session, postmortem, author=viewer.name, now=tocsin.clock.now())
+
+    return _act(request, viewer, tocsin, reference, act)
+
+
+@router.post("/postmortems/{reference}/public/withdraw", response_class=HTMLResponse)
+def withdraw_public(
+    request: Request, viewer: Responding, tocsin: RuntimeDep, reference: Reference
+) -> Response:
+    def act(session: Session, postmortem: Postmortem) -> None:
+        public.withdraw(session, postmortem, author=viewer.name, now=tocsin.clock.now())
 
     return _act(request, viewer, tocsin, reference, act)
 

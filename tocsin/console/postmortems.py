@@ -27,6 +27,7 @@ from tocsin.incidents import records
 from tocsin.postmortems import creation, editing, finding, meetings, outputs, versions
 from tocsin.postmortems.schemas import FlagOut, PostmortemEdit
 from tocsin.postmortems.tables import STATUSES, Postmortem
+from tocsin.statuspage import publishing
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 
@@ -116,7 +117,16 @@ def _view_context(session: Session, tocsin: Runtime, postmortem: Postmortem) -> 
         "waiting": [r.user for r in out.reviewers if r.verdict != "approved"],
         "flagged_sentences": by_sentence(out.flags or []),
         "now": tocsin.clock.now(),
+        "public_page": public_page(session, postmortem),
     }
+
+
+def public_page(session: Session, postmortem: Postmortem) -> str | None:
+    """Where the public version is on the status page (None: it is not public)."""
+    if postmortem.public_at is None:
+        return None
+    shown = publishing.for_incident(session, postmortem.incident_id)
+    return f"/status/incidents/{shown.code}/postmortem" if shown is not None else None
 
 
 def show(

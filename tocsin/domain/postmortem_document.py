@@ -49,6 +49,12 @@ LIST_SECTIONS = (
 )
 #: Document fields a person may edit (beside the sections' own).
 HEADER_FIELDS = ("title", "date", "duration", "authors")
+#: The sections a postmortem's public version shows unless its template says otherwise
+#: (``public:`` on a template's section): what customers are owed, nothing of how the
+#: team worked. Every other section, a template's own included, is internal.
+PUBLIC_SECTIONS = frozenset({"summary", "impact", "timeline", "root_cause", "action_items"})
+#: Impact fields the public version never shows.
+INTERNAL_IMPACT_FIELDS = frozenset({"revenue_impact"})
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,49}")
 
 

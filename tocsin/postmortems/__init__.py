@@ -35,7 +35,12 @@ Where things are:
   an action item is added or changed), ``tracker_sync`` (the ``postmortems.tracker_poll``
   job; statuses applied back), ``tracker_routes`` (signed inbound events).
 - ``finding``: by reference, by incident, listed. ``export``: the seed's format.
-- ``routes`` (the document), ``review_routes`` (the workflow) and ``action_item_routes``
-  (``/api/v1/action-items``), ``schemas`` and ``outputs``: the API; ``cli``:
-  ``tocsin postmortem``; ``action_item_cli``: ``tocsin action-item``.
+- ``documents``: the rendering model every format is drawn from (Markdown and HTML
+  through ``templates/``, PDF printed from the HTML), internal or public;
+  ``public``: the public version put on the incident's status page entry (through
+  :mod:`tocsin.statuspage.public_postmortems`), refreshed or withdrawn.
+- ``routes`` (the document), ``review_routes`` (the workflow), ``export_routes``
+  (files, the public version) and ``action_item_routes`` (``/api/v1/action-items``),
+  ``schemas`` and ``outputs``: the API; ``cli``: ``tocsin postmortem``;
+  ``action_item_cli``: ``tocsin action-item``.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -242,11 +243,68 @@ def versions(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption 
     console.print(table)
 
 
+class ExportFormat(StrEnum):
+    YAML = "yaml"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    PDF = "pdf"
+
+
 @app.command()
-def export(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
-    """Print the postmortem in the seed's postmortem-template.yaml format."""
-    answer = Remote(url, token).request("GET", f"{API}/{ref}/template.yaml")
-    console.print(answer.text, highlight=False, markup=False, end="")
+def export(
+    ref: RefArgument,
+    format: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="markdown, html, pdf, or yaml: the seed's template format."),
+    ] = ExportFormat.YAML,
+    public: Annotated[
+        bool, typer.Option("--public", help="The public version (a published postmortem's).")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (a PDF must).")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Write the postmortem as Markdown, HTML or PDF, or in the seed's YAML format."""
+    if format is ExportFormat.PDF and output is None:
+        fail("--output: a PDF is not printed to the terminal; name a file")
+    remote = Remote(url, token)
+    if format is ExportFormat.YAML:
+        if public:
+            fail("--public: the seed's format has no public version; use markdown, html or pdf")
+        answer = remote.request("GET", f"{API}/{ref}/template.yaml")
+    else:
+        version = "public" if public else "internal"
+        params = {"format": format.value, "version": version}
+        answer = remote.request("GET", f"{API}/{ref}/export", params=params)
+    if output is None:
+        console.print(answer.text, highlight=False, markup=False, end="")
+        return
+    output.write_bytes(answer.content)
+    console.print(f"wrote {output} ({len(answer.content)} bytes)", highlight=False, markup=False)
+
+
+@app.command("make-public")
+def make_public(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """Publish the public version on the incident's status page entry (again: refresh it)."""
+    answer = Remote(url, token).request("POST", f"{API}/{ref}/public").json()
+    console.print(
+        f"{answer['reference']} is public on the status page since {when(answer['public_at'])}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command("withdraw-public")
+def withdraw_public(
+    ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
+    """Take the public version off the status page."""
+    answer = Remote(url, token).request("DELETE", f"{API}/{ref}/public").json()
+    console.print(
+        f"{answer['reference']} is no longer on the status page", highlight=False, markup=False
+    )
 
 
 def _print_state(postmortem: dict[str, Any]) -> None:

@@ -77,6 +77,9 @@ class SectionConfig(Spec):
     kind: Literal["text", "list"] | None = None
     #: What to write there, shown to the author.
     hint: str = ""
+    #: Whether the public version shows it; unset: summary, impact, timeline, root_cause
+    #: and action_items do, every other section does not.
+    public: bool | None = None
 
     @model_validator(mode="after")
     def _kind_of_standard(self) -> SectionConfig:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.config.references import unknown
 from tocsin.config.tables import Definition
-from tocsin.domain.postmortem_document import Section, sections_of
+from tocsin.domain.postmortem_document import PUBLIC_SECTIONS, Section, sections_of
 from tocsin.domain.refusals import Invalid
 from tocsin.domain.severity import level_key
 from tocsin.postmortems.config_schema import (
@@ -81,3 +81,27 @@ def sections(model: PostmortemTemplateConfig | None) -> tuple[Section, ...]:
         return sections_of([])
     chosen = [(s.key, s.title, s.kind, s.hint) for s in model.sections]
     return sections_of(chosen, _examples(model))
+
+
+def public_sections(session: Session, template_name: str | None) -> frozenset[str]:
+    """The keys of the sections a public version shows: the defaults, then the template's say.
+
+    A template removed since the postmortem was drafted leaves the defaults.
+    """
+    spec = None
+    if template_name is not None:
+        spec = session.scalar(
+            select(Definition.spec).where(
+                Definition.kind == POSTMORTEM_TEMPLATE, Definition.name == template_name
+            )
+        )
+    if spec is None:
+        return PUBLIC_SECTIONS
+    model = PostmortemTemplateConfig.model_validate(spec)
+    shown = set(PUBLIC_SECTIONS)
+    for section in model.sections:
+        if section.public is True:
+            shown.add(section.key)
+        elif section.public is False:
+            shown.discard(section.key)
+    return frozenset(shown)

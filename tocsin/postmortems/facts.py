@@ -122,7 +122,8 @@ def _pages(session: Session, incident_id: int) -> list[PageFact]:
     return [PageFact(p.user_name, p.created_at, p.acknowledged_at, p.state) for p in rows]
 
 
-def _updates(session: Session, incident_id: int) -> list[UpdateFact]:
+def public_updates(session: Session, incident_id: int) -> list[UpdateFact]:
+    """The incident's updates on the status page, oldest first."""
     rows = session.execute(
         select(PublicUpdate.display_at, PublicUpdate.status, PublicUpdate.body)
         .join(PublicIncident, PublicIncident.id == PublicUpdate.public_incident_id)
@@ -163,5 +164,5 @@ def gather(session: Session, incident: Incident) -> IncidentFacts:
         entries=timeline(session, incident.id, key_only=True),
         alerts=_alerts(session, incident.id),
         pages=_pages(session, incident.id),
-        updates=_updates(session, incident.id),
+        updates=public_updates(session, incident.id),
     )

@@ -76,6 +76,7 @@ def postmortem_out(
         submitted_at=postmortem.submitted_at,
         published_at=postmortem.published_at,
         closed_at=postmortem.closed_at,
+        public_at=postmortem.public_at,
         reviewers=[
             ReviewerOut(
                 user=row.user_name,

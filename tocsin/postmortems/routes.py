@@ -25,6 +25,7 @@ from tocsin.postmortems import (
     creation,
     editing,
     export,
+    export_routes,
     finding,
     language,
     outputs,
@@ -246,11 +247,13 @@ def as_template(reference: Reference, _: Viewer, tocsin: RuntimeDep) -> PlainTex
 
 
 #: Every router of the postmortem API: the document's here, the workflow's in ``review_routes``,
-#: every action item's in ``action_item_routes``, trackers' inbound events in ``tracker_routes``.
+#: every action item's in ``action_item_routes``, trackers' inbound events in ``tracker_routes``,
+#: the files and the public version in ``export_routes``.
 ROUTERS = (
     router,
     incident_router,
     *review_routes.ROUTERS,
     *action_item_routes.ROUTERS,
     *tracker_routes.ROUTERS,
+    *export_routes.ROUTERS,
 )

@@ -215,6 +215,8 @@ class PostmortemOut(BaseModel):
     submitted_at: datetime | None
     published_at: datetime | None
     closed_at: datetime | None
+    #: When its public version was put on the status page (None: it is not public).
+    public_at: datetime | None = None
     reviewers: list[ReviewerOut]
     action_items: list[ActionItemOut]
     meeting: MeetingOut | None

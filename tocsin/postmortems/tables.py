@@ -66,6 +66,9 @@ class Postmortem(Base):
     submitted_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    #: When its public version was put on the status page (None: it is not public).
+    public_at: Mapped[datetime | None]
+    public_by: Mapped[str | None] = mapped_column(String(100))
 
     @property
     def reference(self) -> str:

@@ -9,6 +9,8 @@ Where things are:
 - ``components``: component statuses, proposed from open incidents and confirmed by
   a person; ``automatic``: services whose incidents set them without one.
 - ``publishing``: public incidents, updates, backfills and maintenance;
+  ``public_postmortems``: a postmortem's public version on its public incident
+  (status ``postmortem``; rendered by :mod:`tocsin.postmortems.public`);
   ``maintenance`` and ``maintenance_jobs``: maintenance windows for paging and the
   automatic start and completion.
 - ``reading`` builds the :class:`~tocsin.statuspage.reading.Snapshot` every public

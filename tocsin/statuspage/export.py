@@ -7,7 +7,8 @@ public page (the main one at the directory's root, each other public page in
 ``<slug>/``; private pages are never exported) from the same snapshot code
 the live server uses: ``index.html``, ``history/index.html`` and one
 ``history/YYYY-MM.html`` per month of :data:`~tocsin.statuspage.public_routes.HISTORY_MONTHS`,
-``incidents/<code>.html``, the eight ``api/v2/*.json`` documents (the bytes
+``incidents/<code>.html`` (and ``incidents/<code>/postmortem.html`` for an incident
+whose postmortem is public), the eight ``api/v2/*.json`` documents (the bytes
 the server answers), ``history.atom``, ``history.rss``, and ``assets/``.
 
 The directory (``TOCSIN_STATUS_EXPORT_DIR``) is a symbolic link to its latest
@@ -134,6 +135,10 @@ def page_files(session: Session, snapshot: reading.Snapshot, base: str) -> Files
         files[f"incidents/{code}.html"] = public_pages.incident(
             snapshot, _links(1, page_depth), story
         )
+        if story.postmortem is not None:
+            files[f"incidents/{code}/postmortem.html"] = public_pages.postmortem(
+                snapshot, _links(2, page_depth), story
+            )
     return files
 
 

@@ -19,8 +19,14 @@ def _word(status: str) -> str:
     return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
 
 
-def _content(snapshot: Snapshot, story: Story) -> str:
+def _content(snapshot: Snapshot, story: Story, link: str) -> str:
     parts = []
+    if story.postmortem is not None:
+        when = story.postmortem.published_at.astimezone(snapshot.zone).strftime("%b %d, %H:%M %Z")
+        parts.append(
+            f"<p><small>{escape(when)}</small><br><strong>Postmortem</strong> - "
+            f'<a href="{escape(link)}/postmortem">{escape(story.postmortem.title)}</a></p>'
+        )
     for update in story.updates:
         when = update.display_at.astimezone(snapshot.zone).strftime("%b %d, %H:%M %Z")
         parts.append(
@@ -49,8 +55,8 @@ def _generator(snapshot: Snapshot, base_url: str) -> FeedGenerator:
         entry.link(href=link)
         entry.published(story.created_at)
         entry.updated(story.updated_at)
-        entry.content(_content(snapshot, story), type="html")
-        entry.description(_content(snapshot, story))
+        entry.content(_content(snapshot, story, link), type="html")
+        entry.description(_content(snapshot, story, link))
     return feed
 
 

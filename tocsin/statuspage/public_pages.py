@@ -56,6 +56,9 @@ class Links:
     def incident(self, code: str) -> str:
         return f"{self.prefix}incidents/{code}{self.suffix}"
 
+    def postmortem(self, code: str) -> str:
+        return f"{self.prefix}incidents/{code}/postmortem{self.suffix}"
+
     def history(self, month: date | None = None) -> str:
         if self.suffix:
             name = f"history/{month:%Y-%m}" if month else "history/index"
@@ -119,6 +122,11 @@ def page(snapshot: Snapshot, links: Links) -> bytes:
 
 def incident(snapshot: Snapshot, links: Links, story: Story) -> bytes:
     return render("incident.html", snapshot, links, story=story)
+
+
+def postmortem(snapshot: Snapshot, links: Links, story: Story) -> bytes:
+    """The public version of ``story``'s postmortem (check that it has one first)."""
+    return render("postmortem.html", snapshot, links, story=story)
 
 
 def history(

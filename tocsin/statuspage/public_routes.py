@@ -201,6 +201,17 @@ def _incident(request: Request, slug: str, code: str) -> Response:
     return _html(request, slug, lambda _: f"incident:{code}", render)
 
 
+def _postmortem(request: Request, slug: str, code: str) -> Response:
+    def render(edition: Edition) -> bytes:
+        with runtime_of(request).database.sessions() as session:
+            story = reading.one(session, edition.snapshot.audience, code)
+        if story.postmortem is None:
+            raise NotFound(f"public incident {code!r} has no published postmortem")
+        return public_pages.postmortem(edition.snapshot, _links(edition), story)
+
+    return _html(request, slug, lambda _: f"postmortem:{code}", render)
+
+
 @pages_router.get("/status-assets/{name}")
 def asset(name: str) -> FileResponse:
     if name not in ASSETS:
@@ -224,6 +235,11 @@ def main_incident(request: Request, code: Code) -> Response:
     return _incident(request, MAIN, code)
 
 
+@pages_router.get("/status/incidents/{code}/postmortem")
+def main_postmortem(request: Request, code: Code) -> Response:
+    return _postmortem(request, MAIN, code)
+
+
 @pages_router.get("/status/{slug}")
 def other_page(request: Request, slug: Slug) -> Response:
     return _page(request, slug)
@@ -237,3 +253,8 @@ def other_history(request: Request, slug: Slug, month: Month = None) -> Response
 @pages_router.get("/status/{slug}/incidents/{code}")
 def other_incident(request: Request, slug: Slug, code: Code) -> Response:
     return _incident(request, slug, code)
+
+
+@pages_router.get("/status/{slug}/incidents/{code}/postmortem")
+def other_postmortem(request: Request, slug: Slug, code: Code) -> Response:
+    return _postmortem(request, slug, code)

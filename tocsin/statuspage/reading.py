@@ -59,6 +59,17 @@ class Update:
 
 
 @dataclass(frozen=True)
+class Postmortem:
+    """The public version of a story's postmortem: its title, Markdown and HTML."""
+
+    title: str
+    body: str
+    html: str
+    published_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class Story:
     """A public incident or maintenance, with its updates newest first."""
 
@@ -77,6 +88,7 @@ class Story:
     scheduled_until: datetime | None
     backfilled: bool
     updates: tuple[Update, ...]
+    postmortem: Postmortem | None = None
 
     @property
     def finished(self) -> bool:
@@ -159,6 +171,19 @@ def story(row: PublicIncident, updates: list[PublicUpdate]) -> Story:
             )
             for update in updates
         ),
+        postmortem=_postmortem(row),
+    )
+
+
+def _postmortem(row: PublicIncident) -> Postmortem | None:
+    if row.postmortem_published_at is None or row.postmortem_html is None:
+        return None
+    return Postmortem(
+        title=row.postmortem_title or row.name,
+        body=row.postmortem_body or "",
+        html=row.postmortem_html,
+        published_at=row.postmortem_published_at,
+        updated_at=row.postmortem_updated_at or row.postmortem_published_at,
     )
 
 

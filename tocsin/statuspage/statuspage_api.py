@@ -153,6 +153,12 @@ class Shapes:
                 if name in self._components
             ],
         }
+        if story.postmortem is not None:
+            shaped["postmortem_body"] = story.postmortem.body
+            shaped["postmortem_body_last_updated_at"] = timestamp(
+                story.postmortem.updated_at, self.zone
+            )
+            shaped["postmortem_published_at"] = timestamp(story.postmortem.published_at, self.zone)
         if story.kind == "maintenance":
             shaped["scheduled_for"] = timestamp(story.scheduled_for, self.zone)
             shaped["scheduled_until"] = timestamp(story.scheduled_until, self.zone)

@@ -92,6 +92,13 @@ class PublicIncident(Base):
     #: Maintenance starts and completes on its own at those times.
     auto_transition: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(100))
+    #: The public version of its postmortem, once made public (Statuspage's
+    #: ``postmortem_body``, in Markdown), and the same rendered as HTML for its page.
+    postmortem_body: Mapped[str | None] = mapped_column(Text)
+    postmortem_html: Mapped[str | None] = mapped_column(Text)
+    postmortem_title: Mapped[str | None] = mapped_column(String(300))
+    postmortem_published_at: Mapped[datetime | None]
+    postmortem_updated_at: Mapped[datetime | None]
 
 
 class PublicUpdate(Base):
