@@ -5,7 +5,7 @@ A week runs from Monday 00:00 to the next Monday 00:00 in the zone asked for
 arithmetic on the local epoch second (:func:`tocsin.metrics.expressions.local_seconds`),
 so a report groups by it in one statement, on either database. Weeks without
 rows are filled in with zeros over the period, or, when the period is open,
-from the first row (or ``now``) to the last row (or ``now``).
+from the first row to the last row or ``now``, whichever is later.
 """
 
 from __future__ import annotations
@@ -50,13 +50,13 @@ def covering(
     filters: Filters,
     now: datetime,
 ) -> Weeks:
-    """The weeks of the period (or of the column's first and last values, and now)."""
+    """The weeks of the period (or from the column's first value to its last or now)."""
     first, last = filters.start, filters.end
     if first is None or last is None:
         earliest, latest = session.execute(select(func.min(time), func.max(time))).one()
         if earliest is None and first is None:
             return Weeks([], None)
-        first = first or min(earliest, now)
+        first = first or earliest
         last = last or max(now, latest or now) + timedelta(microseconds=1)
     first, last = first.astimezone(UTC), last.astimezone(UTC)
     if last <= first:
