@@ -33,7 +33,18 @@ from tocsin.domain.follow_up import DONE, OPEN_STATUSES, WONT_DO, completion_rat
 from tocsin.domain.lifecycle import duration_stats
 from tocsin.metrics import conditions, filters, indexes, weeks
 from tocsin.metrics.filters import Asked, Filters
-from tocsin.metrics.reports import Bucket, Chart, Column, Kind, Report, Shown, View, percent, table
+from tocsin.metrics.reports import (
+    Bucket,
+    Chart,
+    Column,
+    Kind,
+    Report,
+    Shown,
+    View,
+    counted,
+    percent,
+    table,
+)
 from tocsin.metrics.schemas import AskedOut
 from tocsin.postmortems.tables import ActionItem
 
@@ -223,7 +234,8 @@ def _cells(counts: CompletionOut) -> list[Any]:
 def show(found: ActionItemsOut) -> Shown:
     total = found.total
     sentence = (
-        f"{total.created} action items created, drills' left out: {total.done} done, "
+        f"{counted(total.created, 'action item', 'action items')} created, drills' left out: "
+        f"{total.done} done, "
         f"{total.wont_do} won't do, {total.open} open, of which {total.overdue} overdue. "
         f"Completion rate: {percent(total.completion_rate)}."
     )

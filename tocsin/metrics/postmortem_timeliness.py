@@ -31,7 +31,18 @@ from tocsin.incidents import configured
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.metrics import conditions, filters, indexes, weeks
 from tocsin.metrics.filters import Asked, Filters
-from tocsin.metrics.reports import Bucket, Chart, Column, Kind, Report, Shown, View, percent, table
+from tocsin.metrics.reports import (
+    Bucket,
+    Chart,
+    Column,
+    Kind,
+    Report,
+    Shown,
+    View,
+    counted,
+    percent,
+    table,
+)
 from tocsin.metrics.schemas import AskedOut
 from tocsin.postmortems.tables import Postmortem
 
@@ -260,7 +271,8 @@ def _cells(counts: CountsOut) -> list[Any]:
 def show(found: PostmortemsOut) -> Shown:
     total = found.total
     sentence = (
-        f"{total.due} postmortems due, drills left out: {total.on_time} published on time, "
+        f"{counted(total.due, 'postmortem', 'postmortems')} due, drills left out: "
+        f"{total.on_time} published on time, "
         f"{total.late} late, {total.overdue} overdue and {total.not_yet_due} not yet due. "
         f"On-time rate: {percent(total.on_time_rate)}."
     )

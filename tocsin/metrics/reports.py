@@ -111,6 +111,11 @@ class Report(Generic[Answer]):
     show: Callable[[Answer], Shown]
 
 
+def counted(count: int, one: str, many: str) -> str:
+    """``1 postmortem``, ``3 postmortems``."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.0f}%"
 
