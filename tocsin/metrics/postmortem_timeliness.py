@@ -185,7 +185,9 @@ def _teams(session: Session, checked: Filters, now: datetime) -> list[tuple[str 
         rows = (
             _matching(select(team.label("key"), Postmortem.id.label("id"), *_flags(now)), checked)
             .join(IncidentService, IncidentService.incident_id == Postmortem.incident_id)
-            .where(IncidentService.name.in_(sorted(owners)))
+            # Not the services' index: SQLite would start from it, then scan the
+            # postmortems' index for each service row.
+            .where(team.is_not(None))
         )
         found = list(_counted(session, rows, once=True).items())
         found.sort(key=lambda each: (-each[1].due, str(each[0])))
