@@ -135,4 +135,11 @@ def test_dark_and_phone(browser: Browser, console_server: ConsoleServer, tmp_pat
     expect(phone.get_by_role("region", name="Response times")).to_be_visible()
     check_accessible(phone)
     screenshot(phone, "metrics-phone", tmp_path)
+    for path, chart in (
+        ("/incident-metrics/postmortems", "Postmortems per week due"),
+        ("/incident-metrics/action-items", "Action items per week created, by what became of them"),
+    ):
+        phone.goto(path)
+        expect(phone.get_by_role("img", name=chart)).to_be_visible()
+        check_accessible(phone)
     phone.context.close()
