@@ -5,12 +5,15 @@ with their lifecycle times (heavy-tailed: a few incidents take days),
 severities, sources and services of 20 teams, 2% drills and 0.5% still open;
 alerts in groups with their outcomes, flapping ones and ones resolved by their
 sender or by Tocsin; an escalation per incident with its pages to 50 people in
-eight time zones. Then it asks the real app in-process (Starlette's TestClient:
-routing, authentication, validation, the database) for each metrics report,
-``--repeat`` times after one warm-up, over three scopes: all time, the last
-year, and one team (2 of 40 services). Each figure is a wall-time p95 with the
-median CPU time of this process, printed beside the 1 s target and beside a
-ceiling measured in the same run: one incident read by id through the same stack.
+eight time zones; a postmortem for every fourth incident (most published, some
+late, some never) with two action items each, of the team owning the service
+or of none, done, won't do, open or in progress. Then it asks the real app
+in-process (Starlette's TestClient: routing, authentication, validation, the
+database) for each metrics report, ``--repeat`` times after one warm-up, over
+three scopes: all time, the last year, and one team (2 of 40 services). Each
+figure is a wall-time p95 with the median CPU time of this process, printed
+beside the 1 s target and beside a ceiling measured in the same run: one
+incident read by id through the same stack.
 
     .venv/bin/python bench/metrics.py                                   # 1,000,000 incidents
     .venv/bin/python bench/metrics.py --incidents 100000 --alerts 100000 --repeat 5
@@ -45,6 +48,7 @@ from tocsin.config.organisation import SERVICE, TEAM
 from tocsin.config.tables import Definition
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.paging.tables import EscalationRun, Page
+from tocsin.postmortems.tables import ActionItem, Postmortem
 
 TARGET_MS = 1000.0
 END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -70,7 +74,9 @@ SCOPES: dict[str, dict[str, str]] = {
     "one year": {"from": (END - timedelta(days=365)).isoformat(), "to": END.isoformat()},
     "one team": {"team": "team-3"},
 }
-REPORTS = ("response", "frequency", "alerts", "oncall")
+REPORTS = ("response", "frequency", "alerts", "oncall", "postmortems", "action-items")
+#: Every POSTMORTEM_EVERY-th incident has a postmortem, with ITEMS_EACH action items.
+POSTMORTEM_EVERY, ITEMS_EACH = 4, 2
 
 
 def _at(n: int, total: int, jitter: random.Random) -> datetime:
@@ -214,6 +220,59 @@ def _pages(runs: int) -> Iterator[dict[str, Any]]:
             }
 
 
+def _postmortems(incidents: int) -> Iterator[dict[str, Any]]:
+    """A postmortem due two days after its incident: 80% published (a fifth of them late)."""
+    chance = random.Random(6)
+    for number, n in enumerate(range(0, incidents, POSTMORTEM_EVERY)):
+        due = START + SPAN * (n / max(incidents, 1)) + timedelta(days=2)
+        published = None
+        if chance.random() < 0.8:
+            published = due + timedelta(hours=chance.choice((-30, -6, -1, 5, 40)))
+        yield {
+            "id": number + 1,
+            "incident_id": n + 1,
+            "status": "draft" if published is None else "published",
+            "required": n % 8 == 0,
+            "template": None,
+            "owner": f"user-{n % USERS}",
+            "due_at": due,
+            "version": 1,
+            "content": {},
+            "created_at": due - timedelta(days=2),
+            "created_by": "bench",
+            "updated_at": published or due,
+            "published_at": published,
+        }
+
+
+def _action_items(incidents: int) -> Iterator[dict[str, Any]]:
+    """Two items a postmortem: 60% done, 10% won't do, the others open or in progress."""
+    chance = random.Random(7)
+    for number, n in enumerate(range(0, incidents, POSTMORTEM_EVERY)):
+        created = START + SPAN * (n / max(incidents, 1)) + timedelta(days=1)
+        for each in range(ITEMS_EACH):
+            status = chance.choices(
+                ("done", "wont_do", "open", "in_progress"), (0.6, 0.1, 0.2, 0.1)
+            )[0]
+            finished = status in ("done", "wont_do")
+            yield {
+                "postmortem_id": number + 1,
+                "incident_id": n + 1,
+                "description": f"Follow-up {each} of incident {n}",
+                "owner": f"user-{(n + each) % USERS}",
+                "priority": ("P1", "P2", "P3")[each % 3],
+                "type": ("detect", "mitigate", "prevent", "process")[n % 4],
+                "due_date": (created + timedelta(days=30)).date(),
+                "status": status,
+                "team": None if n % 20 == 0 else f"team-{(n % SERVICES) // 2}",
+                "reason": "superseded" if status == "wont_do" else None,
+                "created_at": created,
+                "created_by": "bench",
+                "updated_at": created,
+                "done_at": created + _span(chance, 14 * 86400) if finished else None,
+            }
+
+
 def _organisation() -> Iterator[dict[str, Any]]:
     for team in range(TEAMS):
         yield {"kind": TEAM, "name": f"team-{team}", "position": team, "spec": {}}
@@ -240,11 +299,13 @@ def seed(tocsin: Tocsin, *, incidents: int, alerts: int) -> dict[str, int]:
         "alerts": insert_rows(tocsin, Alert, _alerts(alerts)),
         "escalation_runs": insert_rows(tocsin, EscalationRun, _runs(incidents)),
         "pages": insert_rows(tocsin, Page, _pages(incidents)),
+        "postmortems": insert_rows(tocsin, Postmortem, _postmortems(incidents)),
+        "action_items": insert_rows(tocsin, ActionItem, _action_items(incidents)),
     }
     with tocsin.database.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("incidents", "alert_groups", "escalation_runs"):
+            for table in ("incidents", "alert_groups", "escalation_runs", "postmortems"):
                 autocommit.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 1) FROM {table}))"

@@ -1,4 +1,5 @@
-"""The metrics pages in a real browser: six weeks of incidents, the charts, axe-core clean."""
+"""The metrics pages in a real browser: six weeks of incidents with their postmortems and an
+action item, the charts, axe-core clean."""
 
 from __future__ import annotations
 
@@ -45,10 +46,29 @@ def run_incidents(server: ConsoleServer) -> None:
         server.advance(timedelta(days=3, hours=number % 5))
 
 
+def add_action_item(server: ConsoleServer) -> None:
+    """An action item on the first postmortem, due yesterday: overdue."""
+    listed = server.api("GET", "/api/v1/postmortems", params={"limit": 500})
+    assert listed.status_code == 200, listed.text
+    reference = listed.json()["items"][-1]["reference"]
+    added = server.api(
+        "POST",
+        f"/api/v1/postmortems/{reference}/action-items",
+        json={
+            "description": "Alert on checkout error rate",
+            "priority": "P1",
+            "type": "detect",
+            "due_date": (server.now - timedelta(days=1)).date().isoformat(),
+        },
+    )
+    assert added.status_code == 201, added.text
+
+
 def test_response_times_trends_alerts_and_load(
     browser: Browser, console_server: ConsoleServer, tmp_path: Path
 ) -> None:
     run_incidents(console_server)
+    add_action_item(console_server)
     page = open_page(browser, console_server, "responder")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Metrics").click()
     expect(page.get_by_role("heading", name="Metrics", level=1)).to_be_visible()
@@ -77,6 +97,28 @@ def test_response_times_trends_alerts_and_load(
     page.get_by_role("link", name="On-call load").click()
     expect(page.get_by_role("heading", name="Pages per person")).to_be_visible()
     check_accessible(page)
+
+    tabs = page.get_by_role("navigation", name="Metrics")
+    tabs.get_by_role("link", name="Postmortems").click()
+    expect(page.get_by_role("heading", name="Postmortems", level=1)).to_be_visible()
+    expect(page.get_by_role("region", name="In this period")).to_contain_text("postmortems due")
+    expect(page.get_by_role("img", name="Postmortems per week due")).to_be_visible()
+    severities = page.get_by_role("region", name="Postmortems per severity")
+    expect(severities.get_by_role("rowheader", name="SEV-1")).to_be_visible()
+    expect(page.get_by_role("region", name="Postmortems per team")).to_be_visible()
+    check_accessible(page)
+
+    tabs.get_by_role("link", name="Action items").click()
+    expect(page.get_by_role("heading", name="Action items", level=1)).to_be_visible()
+    period = page.get_by_role("region", name="In this period")
+    expect(period).to_contain_text("1 action item created")
+    expect(period).to_contain_text("of which 1 overdue")
+    expect(
+        page.get_by_role("img", name=re.compile("^Action items per week created"))
+    ).to_be_visible()
+    teams = page.get_by_role("region", name="Action items per team")
+    expect(teams.get_by_role("row", name=re.compile("^all"))).to_contain_text("0%")
+    check_accessible(page)
     no_problems(page)
     page.context.close()
 
@@ -93,4 +135,11 @@ def test_dark_and_phone(browser: Browser, console_server: ConsoleServer, tmp_pat
     expect(phone.get_by_role("region", name="Response times")).to_be_visible()
     check_accessible(phone)
     screenshot(phone, "metrics-phone", tmp_path)
+    for path, chart in (
+        ("/incident-metrics/postmortems", "Postmortems per week due"),
+        ("/incident-metrics/action-items", "Action items per week created, by what became of them"),
+    ):
+        phone.goto(path)
+        expect(phone.get_by_role("img", name=chart)).to_be_visible()
+        check_accessible(phone)
     phone.context.close()

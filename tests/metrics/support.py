@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from tocsin.config.tables import Definition
 from tocsin.domain.lifecycle import IncidentTimes, Milestones, Status
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.paging.tables import EscalationRun, Page
+from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: Monday 2026-06-01 00:00 UTC.
 MONDAY = datetime(2026, 6, 1, tzinfo=UTC)
@@ -151,6 +152,8 @@ def define(session: Session, teams: dict[str, Sequence[str]]) -> None:
 def forget_history(session: Session) -> None:
     """Delete what these helpers wrote (incidents are never deleted otherwise)."""
     for table in (
+        ActionItem,
+        Postmortem,
         Page,
         EscalationRun,
         Alert,
@@ -161,3 +164,58 @@ def forget_history(session: Session) -> None:
         User,
     ):
         session.execute(delete(table))
+
+
+def add_postmortem(
+    session: Session,
+    incident: Incident,
+    due: datetime,
+    *,
+    published: datetime | None = None,
+    required: bool = True,
+) -> Postmortem:
+    """The incident's postmortem, due at ``due`` and published at ``published`` (or not)."""
+    postmortem = Postmortem(
+        incident_id=incident.id,
+        status="draft" if published is None else "published",
+        required=required,
+        due_at=due,
+        version=1,
+        content={},
+        created_at=due - timedelta(hours=48),
+        created_by="test",
+        updated_at=due,
+        published_at=published,
+    )
+    session.add(postmortem)
+    session.flush()
+    return postmortem
+
+
+def add_item(
+    session: Session,
+    created: datetime,
+    *,
+    status: str = "open",
+    team: str | None = None,
+    due: date | None = None,
+    done: datetime | None = None,
+    incident: Incident | None = None,
+) -> ActionItem:
+    """An action item created at ``created`` (finished at ``done`` when done or won't do)."""
+    item = ActionItem(
+        incident_id=None if incident is None else incident.id,
+        description="Add a canary stage",
+        priority="P2",
+        type="prevent",
+        due_date=due,
+        status=status,
+        team=team,
+        reason="superseded" if status == "wont_do" else None,
+        created_at=created,
+        created_by="test",
+        updated_at=done or created,
+        done_at=done,
+    )
+    session.add(item)
+    return item

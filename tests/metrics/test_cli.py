@@ -9,14 +9,23 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import uvicorn
 from typer.testing import CliRunner, Result
 
 from tests.conftest import Caller
-from tests.metrics.support import MONDAY, add_incident, add_page, at, define, resolved
+from tests.metrics.support import (
+    MONDAY,
+    add_incident,
+    add_item,
+    add_page,
+    add_postmortem,
+    at,
+    define,
+    resolved,
+)
 from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
@@ -49,8 +58,13 @@ def served(tocsin: Tocsin, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
             severity="SEV-1",
             services=["checkout"],
         )
-        add_incident(session, resolved(at(60), ack=4 * minute), severity="SEV-2")
+        second = add_incident(session, resolved(at(60), ack=4 * minute), severity="SEV-2")
         add_page(session, "ana", at(0), incident=first)
+        add_postmortem(session, first, at(2880), published=at(2000))
+        add_postmortem(session, second, at(2880), published=at(3000), required=False)
+        add_item(session, at(3000), status="done", team="shop", done=at(3000 + 3 * 1440))
+        add_item(session, at(3000), status="wont_do", team="shop", done=at(3100))
+        add_item(session, at(3000), due=date(2025, 12, 1), incident=second)
     monkeypatch.setattr(common.console, "width", 200)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -129,3 +143,40 @@ def test_refusals_name_the_option(served: Served, viewer: Caller) -> None:
     result = served.run(viewer, "oncall", "--from", "yesterday")
     assert result.exit_code == 1
     assert "--from: expected an ISO 8601 time" in result.stderr
+
+
+def test_postmortems_and_action_items(served: Served, viewer: Caller) -> None:
+    table = served.ok(viewer, "postmortems")
+    assert rows(table) == [
+        ["all", "2", "1", "1", "0", "0", "50%"],
+        ["required", "1", "1", "0", "0", "0", "100%"],
+        ["optional", "1", "0", "1", "0", "0", "0%"],
+    ]
+    assert "On-time rate: 50%." in table
+    teams = served.ok(viewer, "postmortems", "--by", "team", "--format", "csv")
+    assert teams.splitlines() == [
+        "team,due,on_time,late,overdue,not_yet_due,on_time_rate",
+        "shop,1,1,0,0,0,1.0",
+        "no team,1,0,1,0,0,0.0",
+    ]
+    weekly = served.ok(viewer, "postmortems", "--by", "week", "-f", "csv", "--team", "shop")
+    assert weekly.splitlines()[1] == "2026-W23,2026-06-01,1,1,0,0,0,1.0"
+    assert rows(served.ok(viewer, "action-items")) == [
+        ["shop", "2", "1", "1", "0", "0", "100%", "3.0"],
+        ["no team", "1", "0", "0", "1", "1", "0%", "n/a"],
+        ["all", "3", "1", "1", "1", "1", "50%", "3.0"],
+    ]
+    listed = served.ok(viewer, "action-items", "--format", "csv", "--severity", "SEV-2")
+    assert listed.splitlines() == [
+        "team,created,done,wont_do,open,overdue,completion_rate,median_days_to_done",
+        "no team,1,0,0,1,1,0.0,",
+        "all,1,0,0,1,1,0.0,",
+    ]
+    found = json.loads(served.ok(viewer, "action-items", "--team", "shop", "-f", "json"))
+    assert (found["total"]["created"], found["total"]["completion_rate"]) == (2, 1.0)
+    refused = served.run(viewer, "action-items", "--by", "person")
+    assert refused.exit_code == 2
+    assert "expected one of team, week" in " ".join(refused.stderr.split())
+    refused = served.run(viewer, "postmortems", "--zone", "Mars/Olympus")
+    assert refused.exit_code == 1
+    assert "zone: unknown time zone 'Mars/Olympus'" in " ".join(refused.stderr.split())

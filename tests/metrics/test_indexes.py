@@ -1,4 +1,5 @@
-"""Each response time is read in order from its index, on both databases.
+"""Each response time is read in order from its index, on both databases; postmortems and
+action items of a period are ranges of theirs.
 
 The index expressions (migration 0011, the model in tocsin.incidents.tables)
 and the queries (tocsin.metrics.response) must spell the same expression, or
@@ -7,15 +8,17 @@ every percentile becomes a sort of every duration: the plans say which.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, text
+from sqlalchemy import Select, select, text
 
 from tocsin.app.service import Tocsin
-from tocsin.metrics import response
+from tocsin.metrics import conditions, indexes, postmortem_timeliness, response
 from tocsin.metrics.expressions import RESPONSE_TIMES, ResponseTime
 from tocsin.metrics.filters import Filters
+from tocsin.postmortems.tables import ActionItem, Postmortem
 
 
 def plan(tocsin: Tocsin, query: Select[*tuple[Any, ...]]) -> str:
@@ -45,3 +48,19 @@ def test_counts_and_sums_read_the_summary_index(tocsin: Tocsin) -> None:
         pytest.skip("PostgreSQL picks by its statistics of a large table (bench/metrics.py)")
     found = plan(tocsin, response.totals_query(Filters()))
     assert f"COVERING INDEX {response.SUMMARY_INDEX} " in found, found
+
+
+def test_postmortems_due_in_a_period_are_a_range_of_their_index(tocsin: Tocsin) -> None:
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    period = Filters(start=datetime(2026, 1, 1, tzinfo=UTC), end=now)
+    rows = select(Postmortem.id.label("id"), *postmortem_timeliness._flags(now))
+    found = plan(tocsin, postmortem_timeliness._matching(rows, period))
+    assert indexes.POSTMORTEMS_DUE in found, found
+    # Each postmortem's incident is read by id, not every incident walked.
+    assert "ix_incidents_drill_detected" not in found, found
+
+
+def test_action_items_created_in_a_period_are_a_range_of_their_index(tocsin: Tocsin) -> None:
+    period = Filters(start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2027, 1, 1, tzinfo=UTC))
+    found = plan(tocsin, select(ActionItem.status).where(*conditions.action_items(period)))
+    assert indexes.ACTION_ITEMS_CREATED in found, found

@@ -9,11 +9,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tests.metrics.support import MONDAY, add_incident, add_page, at, define, resolved
+from tests.metrics.support import (
+    MONDAY,
+    add_incident,
+    add_item,
+    add_page,
+    add_postmortem,
+    at,
+    define,
+    resolved,
+)
 from tocsin.app.service import Tocsin
 
 API = "/api/v1/metrics"
-REPORTS = ("response", "frequency", "alerts", "oncall")
+REPORTS = ("response", "frequency", "alerts", "oncall", "postmortems", "action-items")
 
 
 def get(client: TestClient, caller: Caller, report: str, **params: Any) -> dict[str, Any]:
@@ -41,6 +50,9 @@ def history(tocsin: Tocsin) -> None:
             services=["payments"],
         )
         add_page(session, "ana", at(0), incident=first)
+        add_postmortem(session, first, at(48 * 60), published=at(47 * 60))
+        add_item(session, at(50 * 60), status="done", team="shop", done=at(74 * 60), incident=first)
+        add_item(session, at(50 * 60), team="shop", due=MONDAY.date())
 
 
 @pytest.mark.parametrize("report", REPORTS)
@@ -126,6 +138,20 @@ def test_frequency_oncall_and_the_period(client: TestClient, viewer: Caller) -> 
         ("response", {"from": "2026-06-02T00:00:00"}, "from", "timezone"),
         ("alerts", {"limit": "0"}, "limit", "greater than or equal to 1"),
         ("frequency", {"from": "1980-01-01T00:00:00Z"}, "from", "at most 1100 weeks"),
+        ("postmortems", {"severity": "SEV-9"}, "severity", "configured levels: SEV-1"),
+        ("postmortems", {"team": "nobody"}, "team", "no team named 'nobody'; teams: shop"),
+        ("postmortems", {"zone": "Mars/Olympus"}, "zone", "unknown time zone"),
+        ("postmortems", {"source": "pager"}, "source", "expected one of manual"),
+        ("action-items", {"team": "nobody"}, "team", "no team named 'nobody'; teams: shop"),
+        ("action-items", {"service": "nope"}, "service", "no service named 'nope'"),
+        (
+            "action-items",
+            {"from": "2026-06-02T00:00:00Z", "to": "2026-06-01T00:00:00Z"},
+            "to",
+            "must be after from",
+        ),
+        ("action-items", {"to": "tomorrow"}, "to", "datetime"),
+        ("action-items", {"from": "1980-01-01T00:00:00Z"}, "from", "at most 1100 weeks"),
     ],
 )
 @pytest.mark.usefixtures("history")
@@ -142,3 +168,27 @@ def test_bad_filters_are_refused_naming_the_field(
     [error] = answer.json()["detail"]
     assert error["loc"] == ["query", field]
     assert words in error["msg"]
+
+
+@pytest.mark.usefixtures("history")
+def test_postmortems_and_action_items(client: TestClient, viewer: Caller) -> None:
+    found = get(client, viewer, "postmortems", team="shop")
+    assert found["query"]["team"] == "shop"
+    assert found["total"] == {
+        "due": 1,
+        "on_time": 1,
+        "late": 0,
+        "overdue": 0,
+        "not_yet_due": 0,
+        "on_time_rate": 1.0,
+    }
+    assert [each["team"] for each in found["teams"]] == ["shop"]
+    assert found["weeks"][0]["week"] == "2026-W23"
+    assert get(client, viewer, "postmortems", severity="SEV-2")["total"]["due"] == 0
+    items = get(client, viewer, "action-items", zone="Europe/Paris")
+    assert items["zone"] == "Europe/Paris"
+    [shop] = items["teams"]
+    assert (shop["team"], shop["created"], shop["done"], shop["open"]) == ("shop", 2, 1, 1)
+    assert (shop["completion_rate"], shop["median_days_to_done"]) == (0.5, 1.0)
+    # The item without an incident matches no incident filter.
+    assert get(client, viewer, "action-items", severity="SEV-1")["total"]["created"] == 1

@@ -1,10 +1,13 @@
-"""The console's metrics: response times and weekly trends, alert quality, on-call load.
+"""The console's metrics: response times and weekly trends, alert quality, on-call load,
+and a tab per report of :mod:`tocsin.metrics.registry` (postmortems, action items).
 
 Each page reads the same reports as ``/api/v1/metrics`` (:mod:`tocsin.metrics`)
 for a period of days in the viewer's time zone (by default the last twelve
 weeks, this one included) and the usual filters. Weeks are counted in the
 viewer's zone too. The trends are stacked bar charts drawn on the server
-(:mod:`tocsin.console.charts`), each with the same numbers in a table.
+(:mod:`tocsin.console.charts`), each with the same numbers in a table. A
+registered report's tab (``metrics/report.html``) shows its sentence, its weekly
+chart and each of its views as a table, from its answer (:class:`~tocsin.metrics.reports.Shown`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from tocsin.incidents import configured
 from tocsin.incidents.declaring import SOURCES as INCIDENT_SOURCES
 from tocsin.metrics import alert_quality, filters, frequency, oncall_load, response
 from tocsin.metrics.frequency import Frequency
+from tocsin.metrics.registry import REPORTS
+from tocsin.metrics.reports import Chart, Report, readable
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 
@@ -107,6 +112,7 @@ Filled = Annotated[Form, Depends(form_of)]
 
 def _choices(session: Session) -> dict[str, Any]:
     return {
+        "reports": REPORTS,
         "levels": [level.level for level in configured.scale(session)],
         "services": known_names.defined(session, SERVICE),
         "teams": known_names.defined(session, TEAM),
@@ -154,11 +160,10 @@ def alerts_page(request: Request, viewer: SignedIn, tocsin: RuntimeDep, form: Fi
         found = alert_quality.alert_quality(session, checked, limit=RULES_SHOWN)
         choices = _choices(session)
     context = {
+        **choices,
         "found": found,
         "levels": filters.ALERT_SEVERITIES,
         "sources": filters.ALERT_SOURCES,
-        "services": choices["services"],
-        "teams": choices["teams"],
     }
     return page(request, "metrics/alerts.html", viewer, {"form": form, **context})
 
@@ -171,3 +176,44 @@ def oncall_page(request: Request, viewer: SignedIn, tocsin: RuntimeDep, form: Fi
         choices = _choices(session)
     context = {"people": people, "sources": INCIDENT_SOURCES, **choices}
     return page(request, "metrics/oncall.html", viewer, {"form": form, **context})
+
+
+def _weekly(chart: Chart) -> StackedBars:
+    return stacked_bars(
+        [week.label for week in chart.weeks],
+        [week.start.strftime("%d %b") for week in chart.weeks],
+        chart.series,
+        [week.counts for week in chart.weeks],
+    )
+
+
+def _registered(report: Report[Any]) -> None:
+    """``/incident-metrics/<name>``: the report's sentence, weekly chart and tables."""
+
+    def shown(request: Request, viewer: SignedIn, tocsin: RuntimeDep, form: Filled) -> Response:
+        with tocsin.database.sessions() as session:
+            found = report.answer(session, form.asked(viewer, zone=True), tocsin.clock.now())
+            choices = _choices(session)
+        what = report.show(found)
+        context = {
+            "form": form,
+            "report": report,
+            "shown": what,
+            "chart": _weekly(what.chart),
+            "readable": readable,
+            "sources": INCIDENT_SOURCES,
+            **choices,
+        }
+        return page(request, "metrics/report.html", viewer, context)
+
+    router.add_api_route(
+        f"/incident-metrics/{report.name}",
+        shown,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        name=f"metrics_{report.name.replace('-', '_')}_page",
+    )
+
+
+for registered in REPORTS:
+    _registered(registered)

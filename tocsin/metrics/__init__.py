@@ -19,14 +19,15 @@ Where things are:
   ``frequency`` (incidents per ISO week by severity and by service),
   ``alert_quality`` (accuracy per rule, noisiest first; flapping and
   auto-resolved alerts per service), ``oncall_load`` (pages per person, after
-  hours).
+  hours), ``postmortem_timeliness`` (postmortems on time, late, overdue; the
+  on-time rate), ``action_item_completion`` (action items per team: done,
+  won't do, open, overdue; the completion rate).
 - ``routes`` and ``schemas``: ``/api/v1/metrics/...``; ``cli``: ``tocsin metrics``.
   The console's pages are ``tocsin.console.metrics``.
-
-Postmortem on-time rate and action item completion (issue 15) are not here yet:
-they belong in a ``postmortems`` report module of this package, reading the
-postmortem and action item tables with the same :class:`~tocsin.metrics.filters.Asked`
-(a team standing for the services it owns, drills left out), with its
-``/api/v1/metrics/postmortems`` route in ``routes``, a ``tocsin metrics
-postmortems`` command in ``cli`` and a tab of the console's Metrics pages.
+- The extension point: ``reports`` (:class:`~tocsin.metrics.reports.Report`: a
+  report's answer, its tables and its weekly chart) and ``registry`` (the
+  registered reports, which ``routes``, ``cli`` and the console serve without
+  code of their own: ``postmortem_timeliness`` and ``action_item_completion``);
+  ``weeks`` (weekly buckets counted by the database); ``indexes`` (the indexes
+  of migration 0017, on the postmortems' tables).
 """

@@ -1,8 +1,11 @@
-"""``tocsin metrics``: response times, frequency, alert accuracy, flapping, on-call load.
+"""``tocsin metrics``: response times, frequency, alert accuracy, flapping, on-call load,
+and a command per report of :mod:`tocsin.metrics.registry` (postmortems, action items).
 
 Each command asks the server's ``/api/v1/metrics`` API (``--url``, ``--token``)
 and prints a table, or the same rows as CSV (``--format csv``: durations in
-seconds, ready for a spreadsheet), or the API's JSON (``--format json``).
+seconds, shares from 0 to 1, ready for a spreadsheet), or the API's JSON
+(``--format json``). A registered report's tables are its views: ``--by``
+chooses one.
 """
 
 from __future__ import annotations
@@ -21,8 +24,13 @@ from rich.table import Table
 from tocsin.cli.common import console, iso_time
 from tocsin.cli.remote import DEFAULT_URL, Remote, TokenOption, UrlOption
 from tocsin.domain.durations import spoken
+from tocsin.metrics.registry import REPORTS
+from tocsin.metrics.reports import Report, readable
 
-app = typer.Typer(help="Incident metrics: MTTD/MTTA/MTTR, frequency, alert accuracy, on-call load.")
+app = typer.Typer(
+    help="Incident metrics: MTTD/MTTA/MTTR, frequency, alert accuracy, on-call load, "
+    "postmortems, action items."
+)
 
 API = "/api/v1/metrics"
 METRICS = (("mttd", "MTTD"), ("mtta", "MTTA"), ("mttr", "MTTR"))
@@ -265,3 +273,65 @@ def oncall(
     columns = ["person", "time_zone", "pages", "after_hours"]
     rows = [[person[column] for column in columns] for person in found["people"]]
     _print(output, found, columns, rows)
+
+
+ZoneOption = Annotated[str, typer.Option("--zone", help="Time zone the weeks are counted in.")]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Which table (see the command's help); the first if none."),
+]
+
+
+def _registered(report: Report[Any]) -> None:
+    """``tocsin metrics <name>``: one of the report's views, or its JSON."""
+    keys = [view.key for view in report.views]
+
+    def command(
+        since: FromOption = None,
+        until: ToOption = None,
+        severity: SeverityOption = None,
+        service: ServiceOption = None,
+        team: TeamOption = None,
+        source: SourceOption = None,
+        zone: ZoneOption = "UTC",
+        by: ByOption = None,
+        output: FormatOption = Format.TABLE,
+        url: UrlOption = DEFAULT_URL,
+        token: TokenOption = None,
+    ) -> None:
+        key = by or keys[0]
+        if key not in keys:
+            raise typer.BadParameter(f"expected one of {', '.join(keys)}", param_hint="--by")
+        found = _ask(
+            Remote(url, token),
+            report.name,
+            since,
+            until,
+            severity,
+            service=service,
+            team=team,
+            source=source,
+            zone=zone,
+        )
+        shown = report.show(report.model.model_validate(found))
+        [chosen] = [each for each in shown.tables if each.view.key == key]
+        columns = chosen.view.columns
+        rows: list[list[Any]]
+        if output is Format.TABLE:
+            rows = [
+                [readable(cell, column.kind) for cell, column in zip(row, columns, strict=True)]
+                for row in chosen.rows
+            ]
+        else:
+            rows = [["" if cell is None else cell for cell in row] for row in chosen.rows]
+        _print(output, found, [column.name for column in columns], rows)
+        if output is Format.TABLE:
+            console.print(shown.sentence, highlight=False)
+
+    views = "; ".join(f"{view.key}: {view.title.lower()}" for view in report.views)
+    command.__doc__ = f"{report.summary} (drills excluded). --by {views}."
+    app.command(name=report.name)(command)
+
+
+for registered in REPORTS:
+    _registered(registered)

@@ -2,11 +2,14 @@
 
 Drills never count: not as incidents, and not through what was linked to one
 (alert groups and alerts that declared or joined a drill, pages of a drill's
-escalation). Drills are few, so "not linked to a drill" is a small list the
-database reads once through the (drill, detected_at) index.
+escalation, a drill's postmortem and action items). Drills are few, so "not
+linked to a drill" is a small list the database reads once through the
+(drill, detected_at) index.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import QueryableAttribute, aliased
@@ -15,6 +18,7 @@ from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.metrics.filters import Filters
 from tocsin.paging.tables import EscalationRun, Page
+from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: The most incidents a service or team filter has the database hand over, for the
 #: figures to be worked out here (read at each call, so that tests may lower it): a
@@ -132,4 +136,36 @@ def pages(filters: Filters) -> list[ColumnElement[bool]]:
         runs = runs.where(EscalationRun.incident_id.in_(matching))
     if runs.whereclause is not None:
         where.append(Page.run_id.in_(runs))
+    return where
+
+
+def postmortems(filters: Filters) -> list[ColumnElement[bool]]:
+    """Postmortems due in the period whose incident matches the filters, drills' excluded.
+
+    The query joins the incident (``Incident.id == Postmortem.incident_id``).
+    """
+    where = incidents(replace(filters, start=None, end=None))
+    if filters.start is not None:
+        where.append(Postmortem.due_at >= filters.start)
+    if filters.end is not None:
+        where.append(Postmortem.due_at < filters.end)
+    return where
+
+
+def action_items(filters: Filters) -> list[ColumnElement[bool]]:
+    """Action items created in the period that match the filters, drills' excluded.
+
+    The team is the item's own; severity, service and source are its
+    incident's, so an item of no incident matches none of them.
+    """
+    where: list[ColumnElement[bool]] = [not_a_drill(ActionItem.incident_id)]
+    if filters.start is not None:
+        where.append(ActionItem.created_at >= filters.start)
+    if filters.end is not None:
+        where.append(ActionItem.created_at < filters.end)
+    if filters.team is not None:
+        where.append(ActionItem.team == filters.team)
+    if filters.severities or filters.sources or filters.services is not None:
+        matching = select(Incident.id).where(*incidents(replace(filters, start=None, end=None)))
+        where.append(ActionItem.incident_id.in_(matching))
     return where

@@ -12,7 +12,11 @@ optional. What each filter means depends on what the report counts:
   ``warning``, ``info``) and the integration type that sent it (its
   ``source_type``: ``alertmanager``, ``pagerduty``, ``user_report``...).
 
-A team stands for the services it owns now (configuration's ``team:`` of each
+For action items, a team is the team answerable for each item (its own
+``team``), and severity, service and source are those of the item's incident:
+an item of no incident matches none of them.
+
+Elsewhere, a team stands for the services it owns now (configuration's ``team:`` of each
 service); with a service as well, only that service, if the team owns it.
 A name that matches nothing is refused with 422 naming the field and listing
 what would have matched, rather than answering zeros.
@@ -32,6 +36,8 @@ from sqlalchemy.orm import Session
 from tocsin.alerts.config_schema import INTEGRATION_TYPES
 from tocsin.alerts.tables import AlertGroup
 from tocsin.config import known_names
+from tocsin.config.organisation import SERVICE, TEAM
+from tocsin.config.tables import Definition
 from tocsin.domain.alert_lifecycle import Severity as AlertSeverity
 from tocsin.domain.refusals import Invalid
 from tocsin.incidents import configured
@@ -69,6 +75,8 @@ class Filters:
     #: None: any service; else only these (a team's, a service, or both: then possibly none).
     services: tuple[str, ...] | None = None
     sources: tuple[str, ...] = ()
+    #: Action items only: the team answerable for them (their own ``team``), None for any.
+    team: str | None = None
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     @property
@@ -173,3 +181,32 @@ def for_alerts(session: Session, asked: Asked) -> Filters:
         services=_services(session, asked, select(AlertGroup.service)),
         sources=_one_of("source", asked.source, ALERT_SOURCES),
     )
+
+
+def for_action_items(session: Session, asked: Asked) -> Filters:
+    """Filters on action items: their own team, and their incident's level, services, source."""
+    start, end = period(asked.start, asked.end)
+    team = asked.team
+    if team is not None:
+        teams = known_names.defined(session, TEAM)
+        if team not in teams:
+            raise Invalid("team", known_names.unknown("team", "teams", team, teams), where="query")
+    without_team = Asked(service=asked.service)
+    return Filters(
+        start=start,
+        end=end,
+        severities=_levels(session, asked.severity),
+        services=_services(session, without_team, select(IncidentService.name)),
+        sources=_one_of("source", asked.source, INCIDENT_SOURCES),
+        team=team,
+        zone=zone(asked.zone),
+    )
+
+
+def service_teams(session: Session) -> dict[str, str]:
+    """Each configured service that a team owns, and that team."""
+    rows = session.execute(
+        select(Definition.name, Definition.spec).where(Definition.kind == SERVICE)
+    ).all()
+    owners = {name: (spec or {}).get("team") for name, spec in rows}
+    return {name: team for name, team in owners.items() if isinstance(team, str) and team}

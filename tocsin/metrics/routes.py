@@ -1,4 +1,5 @@
-"""``/api/v1/metrics``: response times, frequency, alert quality and on-call load.
+"""``/api/v1/metrics``: response times, frequency, alert quality, on-call load, and the
+reports of :mod:`tocsin.metrics.registry` (postmortems, action items), one route each.
 
 Every report takes a period (``from``, ``to``: detected, opened, triggered or
 sent in it; either may be left out) and the filters ``severity``
@@ -14,12 +15,15 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
 from tocsin.auth.deps import Viewer
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Instant
 from tocsin.http.runtime import RuntimeDep
 from tocsin.metrics import alert_quality, filters, frequency, oncall_load, response
+from tocsin.metrics.registry import REPORTS
+from tocsin.metrics.reports import Report
 from tocsin.metrics.schemas import AlertsOut, FrequencyOut, OncallOut, ResponseOut
 
 router = APIRouter(prefix="/api/v1/metrics", route_class=CheckedRoute, tags=["metrics"])
@@ -50,6 +54,7 @@ def asked(
 
 
 Question = Annotated[filters.Asked, Depends(asked)]
+Zone = Annotated[str, Query(max_length=64, description="IANA time zone the weeks are counted in")]
 
 
 @router.get(
@@ -124,3 +129,28 @@ def oncall(_: Viewer, tocsin: RuntimeDep, question: Question) -> OncallOut:
     with tocsin.database.sessions() as session:
         people = oncall_load.oncall_load(session, filters.for_pages(session, question))
     return OncallOut.of(question, people)
+
+
+def _registered(report: Report[Any]) -> None:
+    """``GET /api/v1/metrics/<name>``: the report's answer to the question, in ``zone``."""
+
+    def answered(_: Viewer, tocsin: RuntimeDep, question: Question, zone: Zone = "UTC") -> Any:
+        question = replace(question, zone=zone)
+        with tocsin.database.sessions() as session:
+            found: BaseModel = report.answer(session, question, tocsin.clock.now())
+        return found
+
+    router.add_api_route(
+        f"/{report.name}",
+        answered,
+        methods=["GET"],
+        response_model=report.model,
+        summary=report.summary,
+        description=report.description,
+        responses=ERRORS,
+        name=f"metrics_{report.name.replace('-', '_')}",
+    )
+
+
+for registered in REPORTS:
+    _registered(registered)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from tocsin.domain.lifecycle import DurationStats
 from tocsin.metrics.alert_quality import AlertQuality, RuleAccuracy, ServiceAlerts
@@ -25,10 +25,14 @@ def _seconds(span: timedelta | None) -> float | None:
 
 
 class AskedOut(BaseModel):
-    """The question, as the caller asked it."""
+    """The question, as the caller asked it (read back by the command line, as written)."""
 
-    start: datetime | None = Field(serialization_alias="from")
-    end: datetime | None = Field(serialization_alias="to")
+    start: datetime | None = Field(
+        serialization_alias="from", validation_alias=AliasChoices("from", "start")
+    )
+    end: datetime | None = Field(
+        serialization_alias="to", validation_alias=AliasChoices("to", "end")
+    )
     severity: list[str]
     service: str | None
     team: str | None

@@ -1,0 +1,333 @@
+"""Postmortem timeliness: how many postmortems were published by their due time.
+
+The postmortems **due** in the period (``due_at`` in [from, to)) whose
+incident matches the filters (severity, service, team, source: the
+incident's, as for response times), drills left out, each in one state
+(:func:`tocsin.domain.follow_up.timeliness`) as of now: published on time,
+published late, overdue (unpublished, past due) or not yet due. The
+**on-time rate** is on time / (on time + late + overdue)
+(:func:`tocsin.domain.follow_up.on_time_rate`).
+
+Broken down by required or optional, by the incident's severity, by team (the
+teams owning the incident's affected services now: a postmortem counts once
+for each such team, and under "no team" when no affected service has one), and
+by the week it was due, for the chart. The database counts: each breakdown is
+one grouped statement over the (due_at, published_at, required, incident_id)
+index of :mod:`tocsin.metrics.indexes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, literal_column, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
+from tocsin.domain.follow_up import on_time_rate
+from tocsin.incidents import configured
+from tocsin.incidents.tables import Incident, IncidentService
+from tocsin.metrics import conditions, filters, indexes, weeks
+from tocsin.metrics.filters import Asked, Filters
+from tocsin.metrics.reports import (
+    Bucket,
+    Chart,
+    Column,
+    Kind,
+    Report,
+    Shown,
+    View,
+    counted,
+    percent,
+    table,
+)
+from tocsin.metrics.schemas import AskedOut
+from tocsin.postmortems.tables import Postmortem
+
+#: Declared with the reports that read it (migration 0017).
+INDEX = indexes.POSTMORTEMS_DUE
+STATES = ("on_time", "late", "overdue", "not_yet_due")
+SERIES = ("on time", "late", "overdue", "not yet due")
+
+
+@dataclass(frozen=True)
+class Counts:
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    not_yet_due: int = 0
+
+    @property
+    def due(self) -> int:
+        return self.on_time + self.late + self.overdue + self.not_yet_due
+
+    @property
+    def rate(self) -> float | None:
+        return on_time_rate(self.on_time, self.late, self.overdue)
+
+
+class CountsOut(BaseModel):
+    due: int = Field(description="Postmortems due in the period (drills left out)")
+    on_time: int = Field(description="Published at or before the due time")
+    late: int = Field(description="Published after the due time")
+    overdue: int = Field(description="Not published, past the due time (as of now)")
+    not_yet_due: int = Field(description="Not published, not yet due")
+    on_time_rate: float | None = Field(
+        description="on_time / (on_time + late + overdue); null when that is 0"
+    )
+
+    @staticmethod
+    def values(counts: Counts) -> dict[str, Any]:
+        rate = counts.rate
+        return {
+            "due": counts.due,
+            "on_time": counts.on_time,
+            "late": counts.late,
+            "overdue": counts.overdue,
+            "not_yet_due": counts.not_yet_due,
+            "on_time_rate": None if rate is None else round(rate, 4),
+        }
+
+
+class TeamCountsOut(CountsOut):
+    team: str | None = Field(description="A team owning an affected service; null: none does")
+
+
+class SeverityCountsOut(CountsOut):
+    severity: str
+
+
+class WeekCountsOut(CountsOut):
+    week: str = Field(description="ISO 8601 week of the due time", examples=["2026-W23"])
+    start: date = Field(description="Its Monday, in the zone asked for")
+
+
+class PostmortemsOut(BaseModel):
+    query: AskedOut
+    zone: str
+    as_of: datetime = Field(description="The time overdue is counted at")
+    total: CountsOut
+    required: CountsOut = Field(description="Postmortems the incident's severity required")
+    optional: CountsOut = Field(description="Postmortems asked for by someone")
+    teams: list[TeamCountsOut] = Field(description="Most due first; a postmortem per owning team")
+    severities: list[SeverityCountsOut] = Field(description="Most severe first")
+    weeks: list[WeekCountsOut] = Field(description="By the week each was due")
+
+
+def _flags(now: datetime) -> list[ColumnElement[int]]:
+    """1 or 0 per state, as of ``now``."""
+    published = Postmortem.published_at.is_not(None)
+    unpublished = Postmortem.published_at.is_(None)
+    found = [
+        published & (Postmortem.published_at <= Postmortem.due_at),
+        published & (Postmortem.published_at > Postmortem.due_at),
+        unpublished & (Postmortem.due_at < now),
+        unpublished & (Postmortem.due_at >= now),
+    ]
+    return [
+        case((each, 1), else_=0).label(state) for each, state in zip(found, STATES, strict=True)
+    ]
+
+
+def _matching(query: Select[*tuple[Any, ...]], checked: Filters) -> Select[*tuple[Any, ...]]:
+    """``query`` over the matching postmortems and their incidents.
+
+    SQLite is told to start from the postmortems' index (the period is a range
+    of it) and to read each one's incident by id: without statistics it would
+    walk every incident to find the few with a postmortem.
+    """
+    return (
+        query.select_from(Postmortem)
+        .join(Incident, Incident.id == Postmortem.incident_id)
+        .where(*conditions.postmortems(checked))
+        .with_hint(Postmortem.__table__, f"INDEXED BY {INDEX}", dialect_name="sqlite")
+        .with_hint(Incident.__table__, "NOT INDEXED", dialect_name="sqlite")
+    )
+
+
+def _counted(session: Session, rows: Select[Any], *, once: bool = False) -> dict[Any, Counts]:
+    """The states of ``rows`` (a key, the postmortem's id, its flags) added up by key.
+
+    The key is grouped on outside the rows' statement, so that PostgreSQL sees one
+    grouping column however many parameters the key's expression holds; ``once``
+    counts a postmortem once however many rows it has.
+    """
+    inner = rows.subquery()
+    sums: list[ColumnElement[Any]]
+    if once:
+        sums = [func.count(distinct(case((inner.c[state] == 1, inner.c.id)))) for state in STATES]
+    else:
+        sums = [func.sum(inner.c[state]) for state in STATES]
+    query = select(inner.c.key, *sums).group_by(inner.c.key)
+    return {row[0]: Counts(*(int(n or 0) for n in row[1:])) for row in session.execute(query)}
+
+
+def _by(
+    session: Session,
+    key: ColumnElement[Any] | InstrumentedAttribute[Any],
+    checked: Filters,
+    now: datetime,
+) -> dict[Any, Counts]:
+    rows = select(key.label("key"), Postmortem.id.label("id"), *_flags(now))
+    return _counted(session, _matching(rows, checked))
+
+
+def _teams(session: Session, checked: Filters, now: datetime) -> list[tuple[str | None, Counts]]:
+    owners = filters.service_teams(session)
+    if checked.services is not None:
+        owners = {name: team for name, team in owners.items() if name in checked.services}
+    found: list[tuple[str | None, Counts]] = []
+    if owners:
+        team = case(owners, value=IncidentService.name)
+        rows = (
+            _matching(select(team.label("key"), Postmortem.id.label("id"), *_flags(now)), checked)
+            .join(IncidentService, IncidentService.incident_id == Postmortem.incident_id)
+            # Not the services' index: SQLite would start from it, then scan the
+            # postmortems' index for each service row.
+            .where(team.is_not(None))
+        )
+        found = list(_counted(session, rows, once=True).items())
+        found.sort(key=lambda each: (-each[1].due, str(each[0])))
+    owned = select(IncidentService.incident_id).where(
+        IncidentService.incident_id == Postmortem.incident_id,
+        IncidentService.name.in_(sorted(owners)),
+    )
+    nobody = _matching(
+        select(literal_column("0").label("key"), Postmortem.id.label("id"), *_flags(now)), checked
+    ).where(~exists(owned))
+    orphans = _counted(session, nobody).get(0, Counts())
+    if orphans.due:
+        found.append((None, orphans))
+    return found
+
+
+def _total(parts: list[Counts]) -> Counts:
+    return Counts(*(sum(getattr(part, state) for part in parts) for state in STATES))
+
+
+def timeliness(
+    session: Session, checked: Filters, now: datetime
+) -> tuple[dict[bool, Counts], list[tuple[str | None, Counts]], dict[str, Counts], list[Any]]:
+    """By required, by team, by severity, and per week (number, counts) over the period."""
+    if checked.nothing_matches:
+        return {}, [], {}, []
+    required = _by(session, Postmortem.required, checked, now)
+    levels = _by(session, Incident.severity, checked, now)
+    order = {level.level: rank for rank, level in enumerate(configured.scale(session))}
+    ranked = sorted(levels, key=lambda name: (order.get(name, len(order)), name))
+    severities = {level: levels[level] for level in ranked}
+    covered = weeks.covering(session, Postmortem.due_at, checked, now)
+    weekly = _by(session, covered.number, checked, now) if covered.number is not None else {}
+    series = [(number, weekly.get(number, Counts())) for number in covered.numbers]
+    return required, _teams(session, checked, now), severities, series
+
+
+def answer(session: Session, asked: Asked, now: datetime) -> PostmortemsOut:
+    checked = filters.for_incidents(session, asked)
+    required, teams, severities, series = timeliness(session, checked, now)
+    return PostmortemsOut(
+        query=AskedOut.of(asked),
+        zone=str(checked.zone),
+        as_of=now,
+        total=CountsOut(**CountsOut.values(_total(list(required.values())))),
+        required=CountsOut(**CountsOut.values(required.get(True, Counts()))),
+        optional=CountsOut(**CountsOut.values(required.get(False, Counts()))),
+        teams=[TeamCountsOut(team=team, **CountsOut.values(counts)) for team, counts in teams],
+        severities=[
+            SeverityCountsOut(severity=level, **CountsOut.values(counts))
+            for level, counts in severities.items()
+        ],
+        weeks=[
+            WeekCountsOut(
+                week=weeks.label(number), start=weeks.monday(number), **CountsOut.values(counts)
+            )
+            for number, counts in series
+        ],
+    )
+
+
+COUNTS = (
+    Column("due", "Due"),
+    Column("on_time", "On time"),
+    Column("late", "Late"),
+    Column("overdue", "Overdue"),
+    Column("not_yet_due", "Not yet due"),
+    Column("on_time_rate", "On-time rate", Kind.RATE),
+)
+VIEWS = (
+    View(
+        "required",
+        "Required and optional postmortems",
+        (Column("postmortems", "Postmortems", Kind.TEXT), *COUNTS),
+    ),
+    View("team", "Postmortems per team", (Column("team", "Team", Kind.TEXT), *COUNTS)),
+    View(
+        "severity", "Postmortems per severity", (Column("severity", "Severity", Kind.TEXT), *COUNTS)
+    ),
+    View(
+        "week",
+        "Postmortems per week due",
+        (Column("week", "Week", Kind.TEXT), Column("monday", "Monday", Kind.TEXT), *COUNTS),
+    ),
+)
+
+
+def _cells(counts: CountsOut) -> list[Any]:
+    return [getattr(counts, column.name) for column in COUNTS]
+
+
+def show(found: PostmortemsOut) -> Shown:
+    total = found.total
+    sentence = (
+        f"{counted(total.due, 'postmortem', 'postmortems')} due, drills left out: "
+        f"{total.on_time} published on time, "
+        f"{total.late} late, {total.overdue} overdue and {total.not_yet_due} not yet due. "
+        f"On-time rate: {percent(total.on_time_rate)}."
+    )
+    by_required = [
+        ["all", *_cells(found.total)],
+        ["required", *_cells(found.required)],
+        ["optional", *_cells(found.optional)],
+    ]
+    return Shown(
+        sentence=sentence,
+        tables=[
+            table(VIEWS[0], by_required),
+            table(VIEWS[1], [[each.team or "no team", *_cells(each)] for each in found.teams]),
+            table(VIEWS[2], [[each.severity, *_cells(each)] for each in found.severities]),
+            table(
+                VIEWS[3],
+                [[each.week, each.start.isoformat(), *_cells(each)] for each in found.weeks],
+            ),
+        ],
+        chart=Chart(
+            title="Postmortems per week due",
+            series=SERIES,
+            weeks=[
+                Bucket(
+                    each.week,
+                    each.start,
+                    dict(zip(SERIES, (getattr(each, state) for state in STATES), strict=True)),
+                )
+                for each in found.weeks
+            ],
+        ),
+    )
+
+
+REPORT = Report(
+    name="postmortems",
+    title="Postmortems",
+    summary="Postmortems published on time, late, overdue; the on-time rate",
+    description="Over the postmortems due in the period (from, to: their due time), as of now. "
+    "severity, service, team and source are the incident's, as for /response; a team "
+    "breakdown counts a postmortem for each team owning an affected service. "
+    "on_time_rate = on_time / (on_time + late + overdue).",
+    model=PostmortemsOut,
+    answer=answer,
+    views=VIEWS,
+    show=show,
+)
