@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Select, select, text
 
 from tocsin.app.service import Tocsin
-from tocsin.metrics import conditions, indexes, postmortem_timeliness, response
+from tocsin.metrics import action_item_completion, conditions, postmortem_timeliness, response
 from tocsin.metrics.expressions import RESPONSE_TIMES, ResponseTime
 from tocsin.metrics.filters import Filters
 from tocsin.postmortems.tables import ActionItem, Postmortem
@@ -55,7 +55,7 @@ def test_postmortems_due_in_a_period_are_a_range_of_their_index(tocsin: Tocsin) 
     period = Filters(start=datetime(2026, 1, 1, tzinfo=UTC), end=now)
     rows = select(Postmortem.id.label("id"), *postmortem_timeliness._flags(now))
     found = plan(tocsin, postmortem_timeliness._matching(rows, period))
-    assert indexes.POSTMORTEMS_DUE in found, found
+    assert postmortem_timeliness.INDEX in found, found
     # Each postmortem's incident is read by id, not every incident walked.
     assert "ix_incidents_drill_detected" not in found, found
 
@@ -63,4 +63,4 @@ def test_postmortems_due_in_a_period_are_a_range_of_their_index(tocsin: Tocsin) 
 def test_action_items_created_in_a_period_are_a_range_of_their_index(tocsin: Tocsin) -> None:
     period = Filters(start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2027, 1, 1, tzinfo=UTC))
     found = plan(tocsin, select(ActionItem.status).where(*conditions.action_items(period)))
-    assert indexes.ACTION_ITEMS_CREATED in found, found
+    assert action_item_completion.INDEX in found, found

@@ -1,8 +1,7 @@
 """Import every module that defines tables so that ``Base.metadata`` is complete.
 
 Migrations and ``create_all`` need every table; each capability owns its own
-``tables.py``, and a new capability adds its module here; so does a module that
-declares indexes on another's tables (the metrics' ``indexes``).
+``tables.py``, and a new capability adds its module here.
 """
 
 from tocsin.alerts import tables as alerts
@@ -11,7 +10,6 @@ from tocsin.config import tables as config
 from tocsin.db import audit
 from tocsin.engine import tables as engine
 from tocsin.incidents import tables as incidents
-from tocsin.metrics import indexes as metrics_indexes
 from tocsin.notify import tables as notify
 from tocsin.oncall import tables as oncall
 from tocsin.paging import tables as paging
@@ -25,7 +23,6 @@ __all__ = [
     "config",
     "engine",
     "incidents",
-    "metrics_indexes",
     "notify",
     "oncall",
     "paging",

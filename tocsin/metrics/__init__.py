@@ -28,6 +28,6 @@ Where things are:
   report's answer, its tables and its weekly chart) and ``registry`` (the
   registered reports, which ``routes``, ``cli`` and the console serve without
   code of their own: ``postmortem_timeliness`` and ``action_item_completion``);
-  ``weeks`` (weekly buckets counted by the database); ``indexes`` (the indexes
-  of migration 0017, on the postmortems' tables).
+  ``weeks`` (weekly buckets counted by the database). The indexes it reads are
+  declared with the tables they index (migrations 0011 and 0017).
 """

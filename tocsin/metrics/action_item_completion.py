@@ -13,7 +13,7 @@ created in: how much of each week's items is finished now.
 Filters: ``team`` is the item's team; ``severity``, ``service`` and
 ``source`` are its incident's (an item of no incident matches none of them).
 The database counts, from the (created_at, team, status, due_date,
-incident_id, done_at) index of :mod:`tocsin.metrics.indexes`; only the done
+incident_id, done_at) index of :mod:`tocsin.postmortems.tables`; only the done
 items' durations come back, for the medians.
 """
 
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from tocsin.db.instants import micros_between
 from tocsin.domain.follow_up import DONE, OPEN_STATUSES, WONT_DO, completion_rate
 from tocsin.domain.lifecycle import duration_stats
-from tocsin.metrics import conditions, filters, indexes, weeks
+from tocsin.metrics import conditions, filters, weeks
 from tocsin.metrics.filters import Asked, Filters
 from tocsin.metrics.reports import (
     Bucket,
@@ -49,7 +49,7 @@ from tocsin.metrics.schemas import AskedOut
 from tocsin.postmortems.tables import ActionItem
 
 #: Declared with the reports that read it (migration 0017).
-INDEX = indexes.ACTION_ITEMS_CREATED
+INDEX = "ix_action_items_created_metrics"
 NO_TEAM = "no team"
 SERIES = ("done", "won't do", "open", "overdue")
 DAY_MICROS = 86400 * 10**6

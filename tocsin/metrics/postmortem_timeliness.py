@@ -13,7 +13,7 @@ teams owning the incident's affected services now: a postmortem counts once
 for each such team, and under "no team" when no affected service has one), and
 by the week it was due, for the chart. The database counts: each breakdown is
 one grouped statement over the (due_at, published_at, required, incident_id)
-index of :mod:`tocsin.metrics.indexes`.
+index of :mod:`tocsin.postmortems.tables`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
 from tocsin.domain.follow_up import on_time_rate
 from tocsin.incidents import configured
 from tocsin.incidents.tables import Incident, IncidentService
-from tocsin.metrics import conditions, filters, indexes, weeks
+from tocsin.metrics import conditions, filters, weeks
 from tocsin.metrics.filters import Asked, Filters
 from tocsin.metrics.reports import (
     Bucket,
@@ -48,7 +48,7 @@ from tocsin.metrics.schemas import AskedOut
 from tocsin.postmortems.tables import Postmortem
 
 #: Declared with the reports that read it (migration 0017).
-INDEX = indexes.POSTMORTEMS_DUE
+INDEX = "ix_postmortems_due_metrics"
 STATES = ("on_time", "late", "overdue", "not_yet_due")
 SERIES = ("on time", "late", "overdue", "not yet due")
 

@@ -45,6 +45,9 @@ class Postmortem(Base):
     __table_args__ = (
         Index("ix_postmortems_status_id", "status", "id"),
         Index("ix_postmortems_owner_id", "owner", "id"),
+        # The metrics' postmortems by due time, with what their state needs
+        # (tocsin.metrics.postmortem_timeliness; migration 0017).
+        Index("ix_postmortems_due_metrics", "due_at", "published_at", "required", "incident_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +120,17 @@ class ActionItem(Base):
         Index("ix_action_items_postmortem_id", "postmortem_id", "id"),
         Index("ix_action_items_owner_status", "owner", "status"),
         Index("ix_action_items_team_status", "team", "status"),
+        # The metrics' action items by creation time, with what they count
+        # (tocsin.metrics.action_item_completion; migration 0017).
+        Index(
+            "ix_action_items_created_metrics",
+            "created_at",
+            "team",
+            "status",
+            "due_date",
+            "incident_id",
+            "done_at",
+        ),
         # The list's order (id, newest first) after each filter it offers (migration 0014).
         Index("ix_action_items_owner_id", "owner", "id"),
         Index("ix_action_items_team_id", "team", "id"),

@@ -5,7 +5,7 @@ the postmortems due in a period by their state, read from (due_at,
 published_at, required, incident_id); action item completion
 (``tocsin.metrics.action_item_completion``) counts the items created in a
 period by team and state, read from (created_at, team, status, due_date,
-incident_id, done_at). Both are declared in ``tocsin.metrics.indexes``.
+incident_id, done_at). Both are declared in ``tocsin.postmortems.tables``.
 
 Revision ID: 0017
 Revises: 0016
