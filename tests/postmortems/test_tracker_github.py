@@ -92,6 +92,11 @@ def test_an_item_becomes_an_issue_its_changes_follow_and_closing_it_finishes_the
     linked = item_of(api, responder, pm, item["id"])["trackers"][0]
     assert (linked["state"], linked["key"], linked["error"]) == ("linked", "1", None)
     assert linked["url"] == "https://github.com/acme/infra/issues/1"
+    _log_in(tocsin, api, "cora", "responder")
+    page = api.get(f"/action-items/AI-{item['id']}").text
+    assert (
+        '<dt>In github-infra</dt><dd><a href="https://github.com/acme/infra/issues/1">1</a>' in page
+    )
     (created,) = github.seen("POST")
     assert created.path == "/repos/acme/infra/issues"
     assert created.body["title"] == "AI-1: Add the missing index"
