@@ -40,6 +40,11 @@ def monday(number: int) -> date:
     return calendar.week_start(number)
 
 
+def named(number: int) -> dict[str, str | date]:
+    """A week's fields in an answer: ``week``, its ISO name, and ``start``, its Monday."""
+    return {"week": label(number), "start": monday(number)}
+
+
 def _integer(value: int) -> ColumnElement[int]:
     return literal_column(str(int(value)), BigInteger)
 
