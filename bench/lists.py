@@ -27,7 +27,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -363,10 +362,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
     def seeded(tocsin: Tocsin) -> dict[str, int]:
         return seed(tocsin, alerts=args.alerts, incidents=args.incidents)
 
-    with (
-        database(backend, Path(args.data), args.postgres, key) as settings,
-        served(backend, settings, seeded, "admin") as app,
-    ):
+    with served(backend, args, key, seeded, "admin") as app:
         print(
             f"{backend}: wall p95 and median CPU of {args.repeat} requests, limit {LIMIT}",
             flush=True,

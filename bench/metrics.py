@@ -31,11 +31,10 @@ import os
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from seeded import DEFAULT_POSTGRES, database, insert_rows, schema_key, served, settle, timed
+from seeded import DEFAULT_POSTGRES, insert_rows, schema_key, served, settle, timed
 
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.app.service import Tocsin
@@ -325,10 +324,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
     def seeded(tocsin: Tocsin) -> dict[str, int]:
         return seed(tocsin, incidents=args.incidents, alerts=args.alerts)
 
-    with (
-        database(backend, Path(args.data), args.postgres, key) as settings,
-        served(backend, settings, seeded, "viewer") as app,
-    ):
+    with served(backend, args, key, seeded, "viewer") as app:
         print(f"{backend}: wall p95 and median CPU of {args.repeat} requests", flush=True)
         worst = measure(backend, app.client, app.headers, args.repeat)
     over = sum(ms >= TARGET_MS for ms in worst)

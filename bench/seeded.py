@@ -10,6 +10,7 @@ wall-time p95 with the median CPU time of this process per request.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import statistics
@@ -171,37 +172,45 @@ class Served:
 @contextmanager
 def served(
     backend: str,
-    settings: Settings,
+    args: argparse.Namespace,
+    key: str,
     seed: Callable[[Tocsin], dict[str, int]],
     role: str,
 ) -> Iterator[Served]:
-    """The app over a seeded database (seeded now unless a cached SQLite one is), as ``role``."""
-    tocsin = Tocsin.open(settings)
-    try:
-        marker = Path(settings.data_dir) / "seeded"
-        if backend == "postgresql" or not marker.exists():
-            started = time.perf_counter()
-            counts = seed(tocsin)
-            print(
-                f"{backend}: seeded {counts} in {time.perf_counter() - started:.0f} s",
-                flush=True,
-            )
-            if backend == "sqlite":
-                marker.write_text("ok")
-        else:
-            print(f"{backend}: using the seeded database in {settings.data_dir}", flush=True)
-        with tocsin.database.transaction() as session:
-            user = accounts.create_user(
-                session,
-                now=tocsin.clock.now(),
-                actor="bench",
-                name=f"bench-{uuid.uuid4().hex[:6]}",
-                email="bench@example.com",
-                role=role,
-            )
-            _, token = accounts.create_token(session, user, now=tocsin.clock.now(), actor="bench")
-        app = create_app(tocsin, start_engine=False)
-        with TestClient(app, base_url="https://testserver") as client:
-            yield Served(client, {"Authorization": f"Bearer {token}"})
-    finally:
-        tocsin.close()
+    """The app over a seeded database (seeded now unless a cached SQLite one is), as ``role``.
+
+    ``args`` are the command's: ``data`` (the SQLite cache folder, where ``key``
+    names the database) and ``postgres`` (the server's URL).
+    """
+    with database(backend, Path(args.data), args.postgres, key) as settings:
+        tocsin = Tocsin.open(settings)
+        try:
+            marker = Path(settings.data_dir) / "seeded"
+            if backend == "postgresql" or not marker.exists():
+                started = time.perf_counter()
+                counts = seed(tocsin)
+                print(
+                    f"{backend}: seeded {counts} in {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+                if backend == "sqlite":
+                    marker.write_text("ok")
+            else:
+                print(f"{backend}: using the seeded database in {settings.data_dir}", flush=True)
+            with tocsin.database.transaction() as session:
+                user = accounts.create_user(
+                    session,
+                    now=tocsin.clock.now(),
+                    actor="bench",
+                    name=f"bench-{uuid.uuid4().hex[:6]}",
+                    email="bench@example.com",
+                    role=role,
+                )
+                _, token = accounts.create_token(
+                    session, user, now=tocsin.clock.now(), actor="bench"
+                )
+            app = create_app(tocsin, start_engine=False)
+            with TestClient(app, base_url="https://testserver") as client:
+                yield Served(client, {"Authorization": f"Bearer {token}"})
+        finally:
+            tocsin.close()
