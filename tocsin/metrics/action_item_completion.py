@@ -41,6 +41,7 @@ from tocsin.metrics.reports import (
     Shown,
     cells,
     counted,
+    per_team,
     percent,
     rate,
     table,
@@ -198,13 +199,8 @@ def answer(session: Session, asked: Asked, now: datetime) -> ActionItemsOut:
         zone=str(checked.zone),
         today=now.astimezone(UTC).date(),
         total=CompletionOut(**CompletionOut.values(total)),
-        teams=[
-            TeamCompletionOut(team=team, **CompletionOut.values(counts)) for team, counts in teams
-        ],
-        weeks=[
-            WeekCompletionOut(**weeks.named(number), **CompletionOut.values(counts))
-            for number, counts in series
-        ],
+        teams=per_team(TeamCompletionOut, teams, CompletionOut.values),
+        weeks=weeks.answered(WeekCompletionOut, series, CompletionOut.values),
     )
 
 

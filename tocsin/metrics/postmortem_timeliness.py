@@ -41,6 +41,7 @@ from tocsin.metrics.reports import (
     View,
     cells,
     counted,
+    per_team,
     percent,
     rate,
     table,
@@ -238,15 +239,12 @@ def answer(session: Session, asked: Asked, now: datetime) -> PostmortemsOut:
         total=CountsOut(**CountsOut.values(_total(list(required.values())))),
         required=CountsOut(**CountsOut.values(required.get(True, Counts()))),
         optional=CountsOut(**CountsOut.values(required.get(False, Counts()))),
-        teams=[TeamCountsOut(team=team, **CountsOut.values(counts)) for team, counts in teams],
+        teams=per_team(TeamCountsOut, teams, CountsOut.values),
         severities=[
             SeverityCountsOut(severity=level, **CountsOut.values(counts))
             for level, counts in severities.items()
         ],
-        weeks=[
-            WeekCountsOut(**weeks.named(number), **CountsOut.values(counts))
-            for number, counts in series
-        ],
+        weeks=weeks.answered(WeekCountsOut, series, CountsOut.values),
     )
 
 

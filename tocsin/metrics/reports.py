@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -168,6 +168,19 @@ class Weekly(Protocol):
 
 
 Week = TypeVar("Week", bound=Weekly)
+
+
+Out = TypeVar("Out", bound=BaseModel)
+Counted = TypeVar("Counted")
+
+
+def per_team(
+    model: type[Out],
+    teams: Sequence[tuple[str | None, Counted]],
+    values: Callable[[Counted], dict[str, Any]],
+) -> list[Out]:
+    """An answer's teams: each one's ``team`` (None: no team) and counts."""
+    return [model(team=team, **values(counts)) for team, counts in teams]
 
 
 def team_view(title: str, counts: tuple[Column, ...]) -> View:
