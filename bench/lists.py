@@ -23,38 +23,32 @@ dropped afterwards.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
-import statistics
-import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import ColumnDefault, Table, create_engine, insert, text
-from sqlalchemy.engine import make_url
 
-from tocsin import db
+# Named again here for bench/console.py and bench/postmortems.py, which import them from lists.
+from seeded import DEFAULT_POSTGRES as DEFAULT_POSTGRES
+from seeded import Timing, served, settle, timed
+from seeded import database as database
+from seeded import insert_rows as insert_rows
+from seeded import p95 as p95
+from seeded import schema_key as schema_key
+
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
-from tocsin.auth import accounts
 from tocsin.db.audit import AuditEntry
 from tocsin.engine.tables import Job
 from tocsin.incidents.tables import Incident, IncidentService, IncidentTag
-from tocsin.kernel.settings import Settings
 from tocsin.paging.tables import EscalationRun, Page
 
 TARGET_MS = 50.0
 LIMIT = 50
 DEEP = 100
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 #: Each list and its documented filters (values match what the seeder writes).
 LISTS: list[tuple[str, list[dict[str, Any]]]] = [
@@ -99,17 +93,6 @@ LISTS: list[tuple[str, list[dict[str, Any]]]] = [
 
 
 @dataclass(frozen=True)
-class Timing:
-    """p95 wall time of a request, and the median CPU time this process spent on one."""
-
-    wall_ms: float
-    cpu_ms: float
-
-    def __str__(self) -> str:
-        return f"{self.wall_ms:7.1f} ms (cpu {self.cpu_ms:5.1f})"
-
-
-@dataclass(frozen=True)
 class Figure:
     list_name: str
     filters: str
@@ -121,30 +104,6 @@ class Figure:
     @property
     def worst_ms(self) -> float:
         return max(self.first.wall_ms, self.deep.wall_ms if self.deep else 0)
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
-
-
-def timed(client: TestClient, path: str, params: dict[str, Any], headers: Any, n: int) -> Timing:
-    """``n`` identical requests (after one unmeasured warm-up).
-
-    CPU time is this process's (app, driver, SQLite; not PostgreSQL's server):
-    it varies less than wall time on a shared machine.
-    """
-    walls, cpus = [], []
-    for attempt in range(n + 1):
-        start, cpu = time.perf_counter(), time.process_time()
-        answer = client.get(path, params=params, headers=headers)
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        if answer.status_code != 200:
-            raise RuntimeError(f"{path} {params}: {answer.status_code} {answer.text[:300]}")
-        if attempt:
-            walls.append(wall * 1000)
-            cpus.append(cpu * 1000)
-    return Timing(p95(walls), statistics.median(cpus))
 
 
 def query_parameters(client: TestClient) -> dict[str, set[str]]:
@@ -222,53 +181,12 @@ def line(figure: Figure, ceiling: Timing) -> str:
 END = datetime(2026, 12, 1, tzinfo=UTC)
 START = END - timedelta(days=365)
 SERVICES = 40
-BATCH = 20_000
 #: Alerts per group, alert groups per escalation (every other group paged), users.
 GROUP_SIZE, USERS = 4, 50
 
 
 def _at(n: int, total: int) -> datetime:
     return START + timedelta(days=365) * (n / max(total, 1))
-
-
-def insert_rows(tocsin: Tocsin, table: Any, rows: Iterator[dict[str, Any]]) -> int:
-    """Insert ``rows`` in batches, one transaction each; how many."""
-    target: Table = table.__table__
-    count, batch = 0, []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            count += _flush(tocsin, target, batch)
-            batch = []
-    return count + _flush(tocsin, target, batch)
-
-
-def _flush(tocsin: Tocsin, target: Table, batch: list[dict[str, Any]]) -> int:
-    """One transaction of rows: COPY on PostgreSQL, a multi-row insert on SQLite."""
-    if not batch:
-        return 0
-    with tocsin.database.engine.begin() as conn:
-        if conn.dialect.name != "postgresql":
-            conn.execute(insert(target), batch)
-            return len(batch)
-        # COPY skips the models' Python-side defaults: add them.
-        defaults = {
-            column.name: column.default.arg
-            for column in target.columns
-            if column.name not in batch[0] and isinstance(column.default, ColumnDefault)
-        }
-        if any(callable(value) for value in defaults.values()):
-            raise ValueError(f"{target.name}: give every column with a callable default")
-        columns = [*batch[0], *defaults]
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {target.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in batch:
-                copy.write_row([_plain({**defaults, **row}[column]) for column in columns])
-    return len(batch)
-
-
-def _plain(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, dict | list) else value
 
 
 def _alerts(total: int) -> Iterator[dict[str, Any]]:
@@ -434,96 +352,29 @@ def seed(tocsin: Tocsin, *, alerts: int, incidents: int) -> dict[str, int]:
         "audit_log": insert_rows(tocsin, AuditEntry, _audit(alerts // 10)),
         "jobs": insert_rows(tocsin, Job, _jobs(alerts // 4)),
     }
-    with tocsin.database.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("alert_groups", "incidents", "escalation_runs"):
-                autocommit.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                )
-            autocommit.exec_driver_sql("VACUUM ANALYZE")
+    settle(tocsin, ("alert_groups", "incidents", "escalation_runs"))
     return counts
-
-
-# --- databases -----------------------------------------------------------------------
-
-
-def schema_key() -> str:
-    """A digest of the migration files, so a cached database matches the code's schema."""
-    digest = hashlib.sha256()
-    folder = Path(db.__file__).parent / "migrations" / "versions"
-    for path in sorted(folder.glob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:10]
-
-
-@contextmanager
-def database(backend: str, data: Path, postgres_url: str, key: str) -> Iterator[Settings]:
-    if backend == "sqlite":
-        folder = data / key
-        folder.mkdir(parents=True, exist_ok=True)
-        yield Settings.load(data_dir=folder, database_url=f"sqlite:///{folder / 'tocsin.db'}")
-        return
-    name = f"tocsin_bench_lists_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        yield Settings.load(data_dir=data, database_url=url)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> None:
     key = f"{args.alerts}-{args.incidents}-{schema_key()}"
-    with database(backend, Path(args.data), args.postgres, key) as settings:
-        tocsin = Tocsin.open(settings)
-        try:
-            marker = Path(settings.data_dir) / "seeded"
-            if backend == "postgresql" or not marker.exists():
-                started = time.perf_counter()
-                counts = seed(tocsin, alerts=args.alerts, incidents=args.incidents)
-                print(
-                    f"{backend}: seeded {counts} in {time.perf_counter() - started:.0f} s",
-                    flush=True,
-                )
-                if backend == "sqlite":
-                    marker.write_text("ok")
-            else:
-                print(f"{backend}: using the seeded database in {settings.data_dir}", flush=True)
-            with tocsin.database.transaction() as session:
-                user = accounts.create_user(
-                    session,
-                    now=tocsin.clock.now(),
-                    actor="bench",
-                    name=f"bench-{uuid.uuid4().hex[:6]}",
-                    email="bench@example.com",
-                    role="admin",
-                )
-                _, token = accounts.create_token(
-                    session, user, now=tocsin.clock.now(), actor="bench"
-                )
-            headers = {"Authorization": f"Bearer {token}"}
-            app = create_app(tocsin, start_engine=False)
-            with TestClient(app, base_url="https://testserver") as client:
-                print(
-                    f"{backend}: wall p95 and median CPU of {args.repeat} requests, limit {LIMIT}",
-                    flush=True,
-                )
-                ceiling, figures = measure(client, headers, args.repeat)
-            worst = max(f.worst_ms for f in figures)
-            over = sum(f.worst_ms >= TARGET_MS for f in figures)
-            print(
-                f"{backend}: ceiling (GET /api/v1/alerts/1) {ceiling}; worst list "
-                f"p95 {worst:.1f} ms; {over} of {len(figures)} filters over {TARGET_MS:.0f} ms",
-                flush=True,
-            )
-        finally:
-            tocsin.close()
+
+    def seeded(tocsin: Tocsin) -> dict[str, int]:
+        return seed(tocsin, alerts=args.alerts, incidents=args.incidents)
+
+    with served(backend, args, key, seeded, "admin") as app:
+        print(
+            f"{backend}: wall p95 and median CPU of {args.repeat} requests, limit {LIMIT}",
+            flush=True,
+        )
+        ceiling, figures = measure(app.client, app.headers, args.repeat)
+    worst = max(f.worst_ms for f in figures)
+    over = sum(f.worst_ms >= TARGET_MS for f in figures)
+    print(
+        f"{backend}: ceiling (GET /api/v1/alerts/1) {ceiling}; worst list "
+        f"p95 {worst:.1f} ms; {over} of {len(figures)} filters over {TARGET_MS:.0f} ms",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -29,20 +29,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from lists import DEFAULT_POSTGRES, Timing, database, insert_rows, p95, schema_key
+from seeded import DEFAULT_POSTGRES, insert_rows, schema_key, served, settle, timed
 
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
-from tocsin.auth import accounts
 from tocsin.auth.tables import User
 from tocsin.config.organisation import SERVICE, TEAM
 from tocsin.config.tables import Definition
@@ -302,31 +297,8 @@ def seed(tocsin: Tocsin, *, incidents: int, alerts: int) -> dict[str, int]:
         "postmortems": insert_rows(tocsin, Postmortem, _postmortems(incidents)),
         "action_items": insert_rows(tocsin, ActionItem, _action_items(incidents)),
     }
-    with tocsin.database.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("incidents", "alert_groups", "escalation_runs", "postmortems"):
-                autocommit.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                )
-            autocommit.exec_driver_sql("VACUUM ANALYZE")
+    settle(tocsin, ("incidents", "alert_groups", "escalation_runs", "postmortems"))
     return counts
-
-
-def timed(client: TestClient, path: str, params: dict[str, str], headers: Any, n: int) -> Timing:
-    walls, cpus = [], []
-    for attempt in range(n + 1):
-        start, cpu = time.perf_counter(), time.process_time()
-        answer = client.get(path, params=params, headers=headers)
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        if answer.status_code != 200:
-            raise RuntimeError(f"{path} {params}: {answer.status_code} {answer.text[:300]}")
-        if attempt:
-            walls.append(wall * 1000)
-            cpus.append(cpu * 1000)
-    cpus.sort()
-    return Timing(p95(walls), cpus[len(cpus) // 2])
 
 
 def measure(backend: str, client: TestClient, headers: Any, repeat: int) -> list[float]:
@@ -348,44 +320,18 @@ def measure(backend: str, client: TestClient, headers: Any, repeat: int) -> list
 
 def run_backend(backend: str, args: argparse.Namespace) -> None:
     key = f"metrics-{args.incidents}-{args.alerts}-{schema_key()}"
-    with database(backend, Path(args.data), args.postgres, key) as settings:
-        tocsin = Tocsin.open(settings)
-        try:
-            marker = Path(settings.data_dir) / "seeded"
-            if backend == "postgresql" or not marker.exists():
-                started = time.perf_counter()
-                counts = seed(tocsin, incidents=args.incidents, alerts=args.alerts)
-                took = time.perf_counter() - started
-                print(f"{backend}: seeded {counts} in {took:.0f} s", flush=True)
-                if backend == "sqlite":
-                    marker.write_text("ok")
-            else:
-                print(f"{backend}: using the seeded database in {settings.data_dir}", flush=True)
-            with tocsin.database.transaction() as session:
-                user = accounts.create_user(
-                    session,
-                    now=tocsin.clock.now(),
-                    actor="bench",
-                    name=f"bench-{uuid.uuid4().hex[:6]}",
-                    email="bench@example.com",
-                    role="viewer",
-                )
-                _, token = accounts.create_token(
-                    session, user, now=tocsin.clock.now(), actor="bench"
-                )
-            headers = {"Authorization": f"Bearer {token}"}
-            app = create_app(tocsin, start_engine=False)
-            with TestClient(app, base_url="https://testserver") as client:
-                print(f"{backend}: wall p95 and median CPU of {args.repeat} requests", flush=True)
-                worst = measure(backend, client, headers, args.repeat)
-            over = sum(ms >= TARGET_MS for ms in worst)
-            print(
-                f"{backend}: worst p95 {max(worst):.0f} ms; {over} of {len(worst)} over "
-                f"{TARGET_MS:.0f} ms",
-                flush=True,
-            )
-        finally:
-            tocsin.close()
+
+    def seeded(tocsin: Tocsin) -> dict[str, int]:
+        return seed(tocsin, incidents=args.incidents, alerts=args.alerts)
+
+    with served(backend, args, key, seeded, "viewer") as app:
+        print(f"{backend}: wall p95 and median CPU of {args.repeat} requests", flush=True)
+        worst = measure(backend, app.client, app.headers, args.repeat)
+    over = sum(ms >= TARGET_MS for ms in worst)
+    print(
+        f"{backend}: worst p95 {max(worst):.0f} ms; {over} of {len(worst)} over {TARGET_MS:.0f} ms",
+        flush=True,
+    )
 
 
 def main() -> None:

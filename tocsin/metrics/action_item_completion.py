@@ -32,25 +32,30 @@ from tocsin.db.instants import micros_between
 from tocsin.domain.follow_up import DONE, OPEN_STATUSES, WONT_DO, completion_rate
 from tocsin.domain.lifecycle import duration_stats
 from tocsin.metrics import conditions, filters, weeks
+from tocsin.metrics.expressions import flags
 from tocsin.metrics.filters import Asked, Filters
 from tocsin.metrics.reports import (
-    Bucket,
-    Chart,
     Column,
     Kind,
     Report,
     Shown,
-    View,
+    cells,
     counted,
+    per_team,
     percent,
+    rate,
     table,
+    team_rows,
+    team_view,
+    week_chart,
+    week_rows,
+    week_view,
 )
 from tocsin.metrics.schemas import AskedOut
 from tocsin.postmortems.tables import ActionItem
 
 #: Declared with the reports that read it (migration 0017).
 INDEX = "ix_action_items_created_metrics"
-NO_TEAM = "no team"
 SERIES = ("done", "won't do", "open", "overdue")
 DAY_MICROS = 86400 * 10**6
 
@@ -91,14 +96,13 @@ class CompletionOut(BaseModel):
 
     @staticmethod
     def values(counts: Counts) -> dict[str, Any]:
-        rate = counts.rate
         return {
             "created": counts.created,
             "done": counts.done,
             "wont_do": counts.wont_do,
             "open": counts.open,
             "overdue": counts.overdue,
-            "completion_rate": None if rate is None else round(rate, 4),
+            "completion_rate": rate(counts.rate),
             "median_days_to_done": counts.median_days,
         }
 
@@ -126,8 +130,7 @@ def _flags(today: date) -> list[ColumnElement[int]]:
     still_open = ActionItem.status.in_(OPEN_STATUSES)
     late = still_open & ActionItem.due_date.is_not(None) & (ActionItem.due_date < today)
     found = (ActionItem.status == DONE, ActionItem.status == WONT_DO, still_open, late)
-    names = ("done", "wont_do", "open", "overdue")
-    return [case((each, 1), else_=0).label(name) for each, name in zip(found, names, strict=True)]
+    return flags(found, ("done", "wont_do", "open", "overdue"))
 
 
 def completion(
@@ -196,15 +199,8 @@ def answer(session: Session, asked: Asked, now: datetime) -> ActionItemsOut:
         zone=str(checked.zone),
         today=now.astimezone(UTC).date(),
         total=CompletionOut(**CompletionOut.values(total)),
-        teams=[
-            TeamCompletionOut(team=team, **CompletionOut.values(counts)) for team, counts in teams
-        ],
-        weeks=[
-            WeekCompletionOut(
-                week=weeks.label(number), start=weeks.monday(number), **CompletionOut.values(counts)
-            )
-            for number, counts in series
-        ],
+        teams=per_team(TeamCompletionOut, teams, CompletionOut.values),
+        weeks=weeks.answered(WeekCompletionOut, series, CompletionOut.values),
     )
 
 
@@ -218,17 +214,9 @@ COUNTS = (
     Column("median_days_to_done", "Median days to done", Kind.DAYS),
 )
 VIEWS = (
-    View("team", "Action items per team", (Column("team", "Team", Kind.TEXT), *COUNTS)),
-    View(
-        "week",
-        "Action items per week created",
-        (Column("week", "Week", Kind.TEXT), Column("monday", "Monday", Kind.TEXT), *COUNTS),
-    ),
+    team_view("Action items per team", COUNTS),
+    week_view("Action items per week created", COUNTS),
 )
-
-
-def _cells(counts: CompletionOut) -> list[Any]:
-    return [getattr(counts, column.name) for column in COUNTS]
 
 
 def show(found: ActionItemsOut) -> Shown:
@@ -239,33 +227,17 @@ def show(found: ActionItemsOut) -> Shown:
         f"{total.wont_do} won't do, {total.open} open, of which {total.overdue} overdue. "
         f"Completion rate: {percent(total.completion_rate)}."
     )
-    teams = [[each.team or NO_TEAM, *_cells(each)] for each in found.teams]
     return Shown(
         sentence=sentence,
         tables=[
-            table(VIEWS[0], [*teams, ["all", *_cells(total)]]),
-            table(
-                VIEWS[1],
-                [[each.week, each.start.isoformat(), *_cells(each)] for each in found.weeks],
-            ),
+            table(VIEWS[0], [*team_rows(found.teams, COUNTS), ["all", *cells(total, COUNTS)]]),
+            table(VIEWS[1], week_rows(found.weeks, COUNTS)),
         ],
-        chart=Chart(
-            title="Action items per week created, by what became of them",
-            series=SERIES,
-            weeks=[
-                Bucket(
-                    each.week,
-                    each.start,
-                    dict(
-                        zip(
-                            SERIES,
-                            (each.done, each.wont_do, each.open - each.overdue, each.overdue),
-                            strict=True,
-                        )
-                    ),
-                )
-                for each in found.weeks
-            ],
+        chart=week_chart(
+            "Action items per week created, by what became of them",
+            SERIES,
+            found.weeks,
+            lambda each: (each.done, each.wont_do, each.open - each.overdue, each.overdue),
         ),
     )
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from inspect import Parameter, Signature, signature
 from typing import Annotated, Any
 
 import typer
@@ -55,24 +57,92 @@ TeamOption = Annotated[
 ]
 SourceOption = Annotated[str | None, typer.Option("--source", help="Only this source.")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
+ZoneOption = Annotated[str, typer.Option("--zone", help="Time zone the weeks are counted in.")]
 
 
-def _ask(
-    remote: Remote,
-    report: str,
-    since: str | None,
-    until: str | None,
-    severity: Sequence[str] | None,
-    **params: Any,
-) -> dict[str, Any]:
-    query = {
-        "from": iso_time(since, "--from"),
-        "to": iso_time(until, "--to"),
-        "severity": list(severity or []),
-        **params,
-    }
-    answer: dict[str, Any] = remote.get(f"{API}/{report}", **query)
-    return answer
+@dataclass(frozen=True)
+class Ask:
+    """The common question of a command (period and filters), asked of one report's API."""
+
+    remote: Remote
+    since: str | None
+    until: str | None
+    severity: Sequence[str] | None
+    service: str | None
+    team: str | None
+    source: str | None
+
+    def __call__(self, report: str, **params: Any) -> dict[str, Any]:
+        query = {
+            "from": iso_time(self.since, "--from"),
+            "to": iso_time(self.until, "--to"),
+            "severity": list(self.severity or []),
+            "service": self.service,
+            "team": self.team,
+            "source": self.source,
+            **params,
+        }
+        answer: dict[str, Any] = self.remote.get(f"{API}/{report}", **query)
+        return answer
+
+
+def _parameter(name: str, annotation: Any, default: Any = Parameter.empty) -> Parameter:
+    return Parameter(name, Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+
+#: The options every command takes before its own, then after them.
+ASKED = (
+    _parameter("since", FromOption, None),
+    _parameter("until", ToOption, None),
+    _parameter("severity", SeverityOption, None),
+    _parameter("service", ServiceOption, None),
+    _parameter("team", TeamOption, None),
+    _parameter("source", SourceOption, None),
+)
+SENT = (
+    _parameter("output", FormatOption, Format.TABLE),
+    _parameter("url", UrlOption, DEFAULT_URL),
+    _parameter("token", TokenOption, None),
+)
+
+
+def command(
+    name: str | None = None, *, team_help: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command of ``body(ask, output, **its own options)``, given the common options too.
+
+    Its options read: the period and filters, its own, then ``--format``,
+    ``--url`` and ``--token``; ``team_help`` says what ``--team`` means if it
+    is not the services a team owns.
+    """
+
+    def register(body: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            each.replace(kind=Parameter.KEYWORD_ONLY)
+            for each in signature(body, eval_str=True).parameters.values()
+            if each.name not in ("ask", "output")
+        ]
+        asked = list(ASKED)
+        if team_help is not None:
+            option = Annotated[str | None, typer.Option("--team", "-t", help=team_help)]
+            team = _parameter("team", option, None)
+            asked = [team if each.name == "team" else each for each in asked]
+        parameters = [*asked, *own, *SENT]
+
+        def run(**values: Any) -> None:
+            ask = Ask(
+                Remote(values.pop("url"), values.pop("token")),
+                *(values.pop(each.name) for each in ASKED),
+            )
+            body(ask, **values)
+
+        run.__signature__ = Signature(parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {each.name: each.annotation for each in parameters}
+        run.__doc__ = body.__doc__
+        app.command(name=name or body.__name__)(run)
+        return body
+
+    return register
 
 
 def _print(
@@ -98,29 +168,10 @@ def _duration(seconds: float | None) -> str:
     return "n/a" if seconds is None else spoken(timedelta(seconds=round(seconds)))
 
 
-@app.command()
-def response(
-    since: FromOption = None,
-    until: ToOption = None,
-    severity: SeverityOption = None,
-    service: ServiceOption = None,
-    team: TeamOption = None,
-    source: SourceOption = None,
-    output: FormatOption = Format.TABLE,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
+@command()
+def response(ask: Ask, output: Format) -> None:
     """MTTD, MTTA and MTTR: mean, median and 90th percentile, with counts (drills excluded)."""
-    found = _ask(
-        Remote(url, token),
-        "response",
-        since,
-        until,
-        severity,
-        service=service,
-        team=team,
-        source=source,
-    )
+    found = ask("response")
     fields = ("mean_seconds", "median_seconds", "p90_seconds")
     if output is Format.CSV:
         rows = [
@@ -137,36 +188,17 @@ def response(
         console.print(f"{found['incidents']} incidents match (drills excluded)", highlight=False)
 
 
-@app.command()
+@command()
 def frequency(
-    since: FromOption = None,
-    until: ToOption = None,
-    severity: SeverityOption = None,
-    service: ServiceOption = None,
-    team: TeamOption = None,
-    source: SourceOption = None,
-    zone: Annotated[
-        str, typer.Option("--zone", help="Time zone the weeks are counted in.")
-    ] = "UTC",
+    ask: Ask,
+    output: Format,
+    zone: ZoneOption = "UTC",
     by_service: Annotated[
         bool, typer.Option("--by-service", help="A column per service instead of per severity.")
     ] = False,
-    output: FormatOption = Format.TABLE,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
 ) -> None:
     """Incidents per ISO week, a column per severity (or per service)."""
-    found = _ask(
-        Remote(url, token),
-        "frequency",
-        since,
-        until,
-        severity,
-        service=service,
-        team=team,
-        source=source,
-        zone=zone,
-    )
+    found = ask("frequency", zone=zone)
     keys, field = (
         (found["services"], "by_service") if by_service else (found["severities"], "by_severity")
     )
@@ -177,31 +209,14 @@ def frequency(
     _print(output, found, ["week", "monday", "incidents", *keys], rows)
 
 
-@app.command()
+@command()
 def accuracy(
-    since: FromOption = None,
-    until: ToOption = None,
-    severity: SeverityOption = None,
-    service: ServiceOption = None,
-    team: TeamOption = None,
-    source: SourceOption = None,
+    ask: Ask,
+    output: Format,
     limit: Annotated[int, typer.Option("--limit", help="Rules listed, noisiest first.")] = 50,
-    output: FormatOption = Format.TABLE,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
 ) -> None:
     """Alert accuracy per rule, noisiest first: incident, acknowledged or noise."""
-    found = _ask(
-        Remote(url, token),
-        "alerts",
-        since,
-        until,
-        severity,
-        service=service,
-        team=team,
-        source=source,
-        limit=limit,
-    )
+    found = ask("alerts", limit=limit)
     columns = [
         "service",
         "rule",
@@ -218,101 +233,41 @@ def accuracy(
         console.print(f"{len(rows)} of {found['rule_count']} rules (--limit)", highlight=False)
 
 
-@app.command()
-def flapping(
-    since: FromOption = None,
-    until: ToOption = None,
-    severity: SeverityOption = None,
-    service: ServiceOption = None,
-    team: TeamOption = None,
-    source: SourceOption = None,
-    output: FormatOption = Format.TABLE,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
+@command()
+def flapping(ask: Ask, output: Format) -> None:
     """Per service: alerts, flapping ones, and those resolved by no person."""
-    found = _ask(
-        Remote(url, token),
-        "alerts",
-        since,
-        until,
-        severity,
-        service=service,
-        team=team,
-        source=source,
-        limit=1,
-    )
+    found = ask("alerts", limit=1)
     columns = ["service", "alerts", "flapping", "auto_resolved", "resolved_by_tocsin"]
     rows = [[each[column] for column in columns] for each in found["services"]]
     _print(output, found, columns, rows)
 
 
-@app.command()
-def oncall(
-    since: FromOption = None,
-    until: ToOption = None,
-    severity: SeverityOption = None,
-    service: ServiceOption = None,
-    team: TeamOption = None,
-    source: SourceOption = None,
-    output: FormatOption = Format.TABLE,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
+@command()
+def oncall(ask: Ask, output: Format) -> None:
     """Pages per person, and after-hours pages (outside 08:00-18:00 Mon-Fri, their zone)."""
-    found = _ask(
-        Remote(url, token),
-        "oncall",
-        since,
-        until,
-        severity,
-        service=service,
-        team=team,
-        source=source,
-    )
+    found = ask("oncall")
     columns = ["person", "time_zone", "pages", "after_hours"]
     rows = [[person[column] for column in columns] for person in found["people"]]
     _print(output, found, columns, rows)
 
 
-ZoneOption = Annotated[str, typer.Option("--zone", help="Time zone the weeks are counted in.")]
 ByOption = Annotated[
     str | None,
     typer.Option("--by", help="Which table (see the command's help); the first if none."),
 ]
+#: Where a report's team is not the services a team owns.
+TEAMS = {"action-items": "Only the action items of this team (the item's own team)."}
 
 
 def _registered(report: Report[Any]) -> None:
     """``tocsin metrics <name>``: one of the report's views, or its JSON."""
     keys = [view.key for view in report.views]
 
-    def command(
-        since: FromOption = None,
-        until: ToOption = None,
-        severity: SeverityOption = None,
-        service: ServiceOption = None,
-        team: TeamOption = None,
-        source: SourceOption = None,
-        zone: ZoneOption = "UTC",
-        by: ByOption = None,
-        output: FormatOption = Format.TABLE,
-        url: UrlOption = DEFAULT_URL,
-        token: TokenOption = None,
-    ) -> None:
+    def tables(ask: Ask, output: Format, zone: ZoneOption = "UTC", by: ByOption = None) -> None:
         key = by or keys[0]
         if key not in keys:
             raise typer.BadParameter(f"expected one of {', '.join(keys)}", param_hint="--by")
-        found = _ask(
-            Remote(url, token),
-            report.name,
-            since,
-            until,
-            severity,
-            service=service,
-            team=team,
-            source=source,
-            zone=zone,
-        )
+        found = ask(report.name, zone=zone)
         shown = report.show(report.model.model_validate(found))
         [chosen] = [each for each in shown.tables if each.view.key == key]
         columns = chosen.view.columns
@@ -329,8 +284,8 @@ def _registered(report: Report[Any]) -> None:
             console.print(shown.sentence, highlight=False)
 
     views = "; ".join(f"{view.key}: {view.title.lower()}" for view in report.views)
-    command.__doc__ = f"{report.summary} (drills excluded). --by {views}."
-    app.command(name=report.name)(command)
+    tables.__doc__ = f"{report.summary} (drills excluded). --by {views}."
+    command(report.name, team_help=TEAMS.get(report.name))(tables)
 
 
 for registered in REPORTS:

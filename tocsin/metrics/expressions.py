@@ -16,6 +16,7 @@ with a zone's offsets (:func:`tocsin.domain.metric_calendar.offsets`) as one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -102,3 +103,8 @@ def local_seconds(
     if len(spans) == 1 and spans[0].offset == 0:
         return second
     return second + offset_seconds(time, spans)
+
+
+def flags(found: Sequence[ColumnElement[bool]], names: Sequence[str]) -> list[ColumnElement[int]]:
+    """Each condition as 1 or 0, labelled with its name: rows a statement adds up."""
+    return [case((each, 1), else_=0).label(name) for each, name in zip(found, names, strict=True)]

@@ -145,13 +145,26 @@ def _levels(session: Session, values: Sequence[str]) -> tuple[str, ...]:
 
 def for_incidents(session: Session, asked: Asked) -> Filters:
     """Filters on incidents: configured levels, affected services, incident sources."""
+    return _on_incidents(session, asked, own_team=False)
+
+
+def _on_incidents(session: Session, asked: Asked, *, own_team: bool) -> Filters:
+    """Filters on what is counted through its incident; ``own_team``: the team is its own."""
     start, end = period(asked.start, asked.end)
+    team = None
+    if own_team and asked.team is not None:
+        team = asked.team
+        teams = known_names.defined(session, TEAM)
+        if team not in teams:
+            raise Invalid("team", known_names.unknown("team", "teams", team, teams), where="query")
+    for_services = Asked(service=asked.service) if own_team else asked
     return Filters(
         start=start,
         end=end,
         severities=_levels(session, asked.severity),
-        services=_services(session, asked, select(IncidentService.name)),
+        services=_services(session, for_services, select(IncidentService.name)),
         sources=_one_of("source", asked.source, INCIDENT_SOURCES),
+        team=team,
         zone=zone(asked.zone),
     )
 
@@ -185,22 +198,7 @@ def for_alerts(session: Session, asked: Asked) -> Filters:
 
 def for_action_items(session: Session, asked: Asked) -> Filters:
     """Filters on action items: their own team, and their incident's level, services, source."""
-    start, end = period(asked.start, asked.end)
-    team = asked.team
-    if team is not None:
-        teams = known_names.defined(session, TEAM)
-        if team not in teams:
-            raise Invalid("team", known_names.unknown("team", "teams", team, teams), where="query")
-    without_team = Asked(service=asked.service)
-    return Filters(
-        start=start,
-        end=end,
-        severities=_levels(session, asked.severity),
-        services=_services(session, without_team, select(IncidentService.name)),
-        sources=_one_of("source", asked.source, INCIDENT_SOURCES),
-        team=team,
-        zone=zone(asked.zone),
-    )
+    return _on_incidents(session, asked, own_team=True)
 
 
 def service_teams(session: Session) -> dict[str, str]:

@@ -31,18 +31,25 @@ from tocsin.domain.follow_up import on_time_rate
 from tocsin.incidents import configured
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.metrics import conditions, filters, weeks
+from tocsin.metrics.expressions import flags
 from tocsin.metrics.filters import Asked, Filters
 from tocsin.metrics.reports import (
-    Bucket,
-    Chart,
     Column,
     Kind,
     Report,
     Shown,
     View,
+    cells,
     counted,
+    per_team,
     percent,
+    rate,
     table,
+    team_rows,
+    team_view,
+    week_chart,
+    week_rows,
+    week_view,
 )
 from tocsin.metrics.schemas import AskedOut
 from tocsin.postmortems.tables import Postmortem
@@ -81,14 +88,13 @@ class CountsOut(BaseModel):
 
     @staticmethod
     def values(counts: Counts) -> dict[str, Any]:
-        rate = counts.rate
         return {
             "due": counts.due,
             "on_time": counts.on_time,
             "late": counts.late,
             "overdue": counts.overdue,
             "not_yet_due": counts.not_yet_due,
-            "on_time_rate": None if rate is None else round(rate, 4),
+            "on_time_rate": rate(counts.rate),
         }
 
 
@@ -127,9 +133,7 @@ def _flags(now: datetime) -> list[ColumnElement[int]]:
         unpublished & (Postmortem.due_at < now),
         unpublished & (Postmortem.due_at >= now),
     ]
-    return [
-        case((each, 1), else_=0).label(state) for each, state in zip(found, STATES, strict=True)
-    ]
+    return flags(found, STATES)
 
 
 def _matching(query: Select[*tuple[Any, ...]], checked: Filters) -> Select[*tuple[Any, ...]]:
@@ -235,17 +239,12 @@ def answer(session: Session, asked: Asked, now: datetime) -> PostmortemsOut:
         total=CountsOut(**CountsOut.values(_total(list(required.values())))),
         required=CountsOut(**CountsOut.values(required.get(True, Counts()))),
         optional=CountsOut(**CountsOut.values(required.get(False, Counts()))),
-        teams=[TeamCountsOut(team=team, **CountsOut.values(counts)) for team, counts in teams],
+        teams=per_team(TeamCountsOut, teams, CountsOut.values),
         severities=[
             SeverityCountsOut(severity=level, **CountsOut.values(counts))
             for level, counts in severities.items()
         ],
-        weeks=[
-            WeekCountsOut(
-                week=weeks.label(number), start=weeks.monday(number), **CountsOut.values(counts)
-            )
-            for number, counts in series
-        ],
+        weeks=weeks.answered(WeekCountsOut, series, CountsOut.values),
     )
 
 
@@ -263,20 +262,12 @@ VIEWS = (
         "Required and optional postmortems",
         (Column("postmortems", "Postmortems", Kind.TEXT), *COUNTS),
     ),
-    View("team", "Postmortems per team", (Column("team", "Team", Kind.TEXT), *COUNTS)),
+    team_view("Postmortems per team", COUNTS),
     View(
         "severity", "Postmortems per severity", (Column("severity", "Severity", Kind.TEXT), *COUNTS)
     ),
-    View(
-        "week",
-        "Postmortems per week due",
-        (Column("week", "Week", Kind.TEXT), Column("monday", "Monday", Kind.TEXT), *COUNTS),
-    ),
+    week_view("Postmortems per week due", COUNTS),
 )
-
-
-def _cells(counts: CountsOut) -> list[Any]:
-    return [getattr(counts, column.name) for column in COUNTS]
 
 
 def show(found: PostmortemsOut) -> Shown:
@@ -288,32 +279,23 @@ def show(found: PostmortemsOut) -> Shown:
         f"On-time rate: {percent(total.on_time_rate)}."
     )
     by_required = [
-        ["all", *_cells(found.total)],
-        ["required", *_cells(found.required)],
-        ["optional", *_cells(found.optional)],
+        ["all", *cells(found.total, COUNTS)],
+        ["required", *cells(found.required, COUNTS)],
+        ["optional", *cells(found.optional, COUNTS)],
     ]
     return Shown(
         sentence=sentence,
         tables=[
             table(VIEWS[0], by_required),
-            table(VIEWS[1], [[each.team or "no team", *_cells(each)] for each in found.teams]),
-            table(VIEWS[2], [[each.severity, *_cells(each)] for each in found.severities]),
-            table(
-                VIEWS[3],
-                [[each.week, each.start.isoformat(), *_cells(each)] for each in found.weeks],
-            ),
+            table(VIEWS[1], team_rows(found.teams, COUNTS)),
+            table(VIEWS[2], [[each.severity, *cells(each, COUNTS)] for each in found.severities]),
+            table(VIEWS[3], week_rows(found.weeks, COUNTS)),
         ],
-        chart=Chart(
-            title="Postmortems per week due",
-            series=SERIES,
-            weeks=[
-                Bucket(
-                    each.week,
-                    each.start,
-                    dict(zip(SERIES, (getattr(each, state) for state in STATES), strict=True)),
-                )
-                for each in found.weeks
-            ],
+        chart=week_chart(
+            "Postmortems per week due",
+            SERIES,
+            found.weeks,
+            lambda each: [getattr(each, state) for state in STATES],
         ),
     )
 

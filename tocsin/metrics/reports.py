@@ -14,6 +14,9 @@ Each takes the common question (:class:`~tocsin.metrics.filters.Asked`: period,
 severity, service, team, source, and the zone its weeks are counted in) and
 the time now. What it shows (:class:`Shown`) is made from its API answer, so
 the command line, which only has the answer, shows what the console does.
+The views per team and per week, their rows and the weekly chart are made
+here (:func:`team_view`, :func:`week_view`, :func:`week_chart`), for every
+report that has them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -31,6 +34,8 @@ from tocsin.metrics.filters import Asked
 
 Answer = TypeVar("Answer", bound=BaseModel)
 Cell = str | int | float | None
+#: The row of what belongs to no team.
+NO_TEAM = "no team"
 
 
 class Kind(StrEnum):
@@ -133,3 +138,87 @@ def readable(cell: Cell, kind: Kind) -> str:
 
 def table(view: View, rows: Sequence[Sequence[Cell]]) -> Table:
     return Table(view, [list(row) for row in rows])
+
+
+def cells(counts: object, columns: Sequence[Column]) -> list[Cell]:
+    """The values of ``columns`` in one of an answer's counts."""
+    return [getattr(counts, column.name) for column in columns]
+
+
+def rate(value: float | None) -> float | None:
+    """A share as an answer gives it: to four decimals."""
+    return None if value is None else round(value, 4)
+
+
+class Teamed(Protocol):
+    """An answer's counts of one team."""
+
+    @property
+    def team(self) -> str | None: ...
+
+
+class Weekly(Protocol):
+    """An answer's counts of one week."""
+
+    @property
+    def week(self) -> str: ...
+
+    @property
+    def start(self) -> date: ...
+
+
+Week = TypeVar("Week", bound=Weekly)
+
+
+Out = TypeVar("Out", bound=BaseModel)
+Counted = TypeVar("Counted")
+
+
+def per_team(
+    model: type[Out],
+    teams: Sequence[tuple[str | None, Counted]],
+    values: Callable[[Counted], dict[str, Any]],
+) -> list[Out]:
+    """An answer's teams: each one's ``team`` (None: no team) and counts."""
+    return [model(team=team, **values(counts)) for team, counts in teams]
+
+
+def team_view(title: str, counts: tuple[Column, ...]) -> View:
+    """A row per team, then its counts."""
+    return View("team", title, (Column("team", "Team", Kind.TEXT), *counts))
+
+
+def week_view(title: str, counts: tuple[Column, ...]) -> View:
+    """A row per week (its ISO name and its Monday), then its counts."""
+    return View(
+        "week",
+        title,
+        (Column("week", "Week", Kind.TEXT), Column("monday", "Monday", Kind.TEXT), *counts),
+    )
+
+
+def team_rows(teams: Sequence[Teamed], counts: tuple[Column, ...]) -> list[list[Cell]]:
+    """Rows of :func:`team_view`: a team of none reads "no team"."""
+    return [[each.team or NO_TEAM, *cells(each, counts)] for each in teams]
+
+
+def week_rows(weeks: Sequence[Weekly], counts: tuple[Column, ...]) -> list[list[Cell]]:
+    """Rows of :func:`week_view`."""
+    return [[each.week, each.start.isoformat(), *cells(each, counts)] for each in weeks]
+
+
+def week_chart(
+    title: str,
+    series: tuple[str, ...],
+    weeks: Sequence[Week],
+    counts: Callable[[Week], Sequence[int]],
+) -> Chart:
+    """A bar per week, stacking ``counts`` of it, one per series."""
+    return Chart(
+        title=title,
+        series=series,
+        weeks=[
+            Bucket(each.week, each.start, dict(zip(series, counts(each), strict=True)))
+            for each in weeks
+        ],
+    )

@@ -84,9 +84,7 @@ def incident_frequency(
     _: Viewer,
     tocsin: RuntimeDep,
     question: Question,
-    zone: Annotated[
-        str, Query(max_length=64, description="IANA time zone the weeks are counted in")
-    ] = "UTC",
+    zone: Zone = "UTC",
 ) -> FrequencyOut:
     question = replace(question, zone=zone)
     with tocsin.database.sessions() as session:

@@ -10,9 +10,12 @@ from the first row to the last row or ``now``, whichever is later.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import BigInteger, ColumnElement, func, literal_column, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -38,6 +41,22 @@ def label(number: int) -> str:
 
 def monday(number: int) -> date:
     return calendar.week_start(number)
+
+
+Out = TypeVar("Out", bound=BaseModel)
+Counted = TypeVar("Counted")
+
+
+def answered(
+    model: type[Out],
+    series: Sequence[tuple[int, Counted]],
+    values: Callable[[Counted], dict[str, Any]],
+) -> list[Out]:
+    """An answer's weeks: each one's ``week`` (its ISO name), ``start`` (its Monday) and counts."""
+    return [
+        model(week=label(number), start=monday(number), **values(counts))
+        for number, counts in series
+    ]
 
 
 def _integer(value: int) -> ColumnElement[int]:
