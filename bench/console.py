@@ -36,7 +36,8 @@ import httpx
 from fastapi.testclient import TestClient
 from ingest_servers import database as server_database
 from ingest_servers import tocsin_server
-from lists import DEFAULT_POSTGRES, START, database, insert_rows, p95, schema_key, seed
+from lists import START, seed
+from seeded import DEFAULT_POSTGRES, database, insert_rows, p95, schema_key
 
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app

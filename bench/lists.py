@@ -30,14 +30,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-
-# Named again here for bench/console.py and bench/postmortems.py, which import them from lists.
-from seeded import DEFAULT_POSTGRES as DEFAULT_POSTGRES
-from seeded import Timing, served, settle, timed
-from seeded import database as database
-from seeded import insert_rows as insert_rows
-from seeded import p95 as p95
-from seeded import schema_key as schema_key
+from seeded import (
+    DEFAULT_POSTGRES,
+    Timing,
+    insert_rows,
+    schema_key,
+    served,
+    settle,
+    timed,
+)
 
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.app.service import Tocsin

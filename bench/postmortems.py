@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest_servers import postgres_reachable
-from lists import DEFAULT_POSTGRES, database
+from seeded import DEFAULT_POSTGRES, database
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
