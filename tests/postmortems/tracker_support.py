@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +14,16 @@ from tests.alerts.support import configure
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
+    MONDAY,
     PEOPLE,
-    assign,
     caller_for,
-    declare,
-    move,
+    commanded_draft,
     ok,
-    postmortem_of,
+    serving,
 )
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
-
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def configure_trackers(tocsin: Tocsin, directory: Path, trackers: str) -> None:
@@ -41,18 +37,13 @@ def client(
     """An API over ``tocsin`` configured with the people of the tests and ``trackers``."""
     clock.set(MONDAY)
     configure_trackers(tocsin, directory, trackers)
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    with serving(tocsin) as c:
         yield c
 
 
 def postmortem(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
     """A SEV-2's draft postmortem, owned by its Incident Commander (``responder``)."""
-    reference = declare(api, admin, "SEV-2")
-    assign(api, admin, reference, "incident_commander", responder.name)
-    move(api, responder, reference, "responding")
-    move(api, responder, reference, "resolved")
-    tocsin.engine.run_until_idle()
-    found: str = postmortem_of(api, admin, reference)["reference"]
+    found: str = commanded_draft(tocsin, api, admin, responder)["reference"]
     return found
 
 
