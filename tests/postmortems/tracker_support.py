@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -32,17 +33,24 @@ def configure_trackers(tocsin: Tocsin, directory: Path, trackers: str) -> None:
 
 
 def client(
-    tocsin: Tocsin, clock: FakeClock, directory: Path, trackers: str
+    tocsin: Tocsin,
+    clock: FakeClock,
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    trackers: str,
 ) -> Iterator[TestClient]:
-    """An API over ``tocsin`` configured with the people of the tests and ``trackers``."""
+    """An API over ``tocsin`` configured with the people of the tests and ``trackers``,
+    messages recorded in the outbox."""
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
     clock.set(MONDAY)
     configure_trackers(tocsin, directory, trackers)
     with serving(tocsin) as c:
         yield c
 
 
-def postmortem(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
-    """A SEV-2's draft postmortem, owned by its Incident Commander (``responder``)."""
+@pytest.fixture
+def pm(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
+    """A SEV-2's draft postmortem's reference, owned by its Incident Commander (``responder``)."""
     found: str = commanded_draft(tocsin, api, admin, responder)["reference"]
     return found
 
@@ -53,6 +61,24 @@ def add_item(api: TestClient, caller: Caller, pm: str, **fields: Any) -> dict[st
         api.post(f"{API}/{pm}/action-items", json=body, headers=caller.headers), 201
     )
     return item
+
+
+def pushed(
+    tocsin: Tocsin, api: TestClient, caller: Caller, pm: str, **fields: Any
+) -> dict[str, Any]:
+    """An item added to ``pm`` (see :func:`add_item`), with the jobs that push it run."""
+    item = add_item(api, caller, pm, **fields)
+    tocsin.engine.run_until_idle()
+    return item
+
+
+def two_pushed(
+    tocsin: Tocsin, api: TestClient, caller: Caller, pm: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two items added to ``pm`` (the second a process item), with the jobs that push them run."""
+    first = add_item(api, caller, pm)
+    second = pushed(tocsin, api, caller, pm, description="Write the runbook", type="process")
+    return first, second
 
 
 def change_item(
@@ -68,6 +94,12 @@ def item_of(api: TestClient, caller: Caller, pm: str, item: int) -> dict[str, An
     items = ok(api.get(f"{API}/{pm}/action-items", headers=caller.headers))
     found: dict[str, Any] = next(each for each in items if each["id"] == item)
     return found
+
+
+def link_of(api: TestClient, caller: Caller, pm: str, item: int) -> dict[str, Any]:
+    """Item ``item``'s link to its (first) tracker."""
+    link: dict[str, Any] = item_of(api, caller, pm, item)["trackers"][0]
+    return link
 
 
 def publish(tocsin: Tocsin, api: TestClient, responder: Caller, pm: str) -> None:
