@@ -16,9 +16,10 @@ from tests.console.test_viewer import _log_in
 from tests.postmortems.fake_trackers import FakeGitHub, fake_github
 from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
+    TrackerSetup,
     add_item,
+    api,
     change_item,
-    client,
     configure_trackers,
     item_of,
     jobs_of,
@@ -32,7 +33,7 @@ from tests.support.processes import free_port
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
-__all__ = ["pm"]  # the tracker tests' postmortem
+__all__ = ["api", "pm"]  # the tracker tests' API and postmortem
 
 TOKEN_ENV, HOOK_ENV, HOOK_SECRET = "TRACKER_GITHUB_TOKEN", "TRACKER_GITHUB_HOOK", "hook-secret"
 EVENTS = "/api/v1/action-items/trackers/github-infra/events"
@@ -60,18 +61,14 @@ def github() -> Iterator[FakeGitHub]:
         yield fake
 
 
-@pytest.fixture
-def api(
-    tocsin: Tocsin,
-    clock: FakeClock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    github: FakeGitHub,
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_PUBLIC_URL", "https://tocsin.example.com")
-    monkeypatch.setenv(TOKEN_ENV, github.token)
-    monkeypatch.setenv(HOOK_ENV, HOOK_SECRET)
-    yield from client(tocsin, clock, tmp_path / "config", monkeypatch, trackers(github.url))
+@pytest.fixture(name="tracker_setup")
+def github_tracker(github: FakeGitHub) -> TrackerSetup:
+    environment = {
+        "TOCSIN_PUBLIC_URL": "https://tocsin.example.com",
+        TOKEN_ENV: github.token,
+        HOOK_ENV: HOOK_SECRET,
+    }
+    return TrackerSetup(trackers(github.url), environment)
 
 
 def test_an_item_becomes_an_issue_its_changes_follow_and_closing_it_finishes_the_item(

@@ -14,8 +14,9 @@ from tests.conftest import Caller
 from tests.postmortems.fake_trackers import FakeJira, adf_problems, fake_jira
 from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
+    TrackerSetup,
+    api,
     change_item,
-    client,
     configure_trackers,
     item_of,
     jobs_of,
@@ -30,7 +31,7 @@ from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
-__all__ = ["pm"]  # the tracker tests' postmortem
+__all__ = ["api", "pm"]  # the tracker tests' API and postmortem
 
 TOKEN_ENV = "TRACKER_JIRA_TOKEN"
 PUSH = "postmortems.tracker_push"
@@ -60,16 +61,9 @@ def jira() -> Iterator[FakeJira]:
         yield fake
 
 
-@pytest.fixture
-def api(
-    tocsin: Tocsin,
-    clock: FakeClock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    jira: FakeJira,
-) -> Iterator[TestClient]:
-    monkeypatch.setenv(TOKEN_ENV, jira.api_token)
-    yield from client(tocsin, clock, tmp_path / "config", monkeypatch, trackers(jira.url))
+@pytest.fixture(name="tracker_setup")
+def jira_tracker(jira: FakeJira) -> TrackerSetup:
+    return TrackerSetup(trackers(jira.url), {TOKEN_ENV: jira.api_token})
 
 
 def test_an_item_becomes_an_issue_in_the_document_format_and_its_changes_follow(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +11,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import Caller
 from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
+    TrackerSetup,
+    api,
     change_item,
-    client,
     item_of,
     pm,
     publish,
@@ -24,7 +23,7 @@ from tests.support.sinks import HttpSink, Request
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
 
-__all__ = ["pm"]  # the tracker tests' postmortem
+__all__ = ["api", "pm"]  # the tracker tests' API and postmortem
 from tocsin.notify.webhook import signature, verify
 
 SECRET_ENV, SECRET = "TRACKER_HOOK_SECRET", "a-long-shared-secret"
@@ -57,18 +56,9 @@ teams:
 """
 
 
-@pytest.fixture
-def api(
-    tocsin: Tocsin,
-    clock: FakeClock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    sink: HttpSink,
-) -> Iterator[TestClient]:
-    monkeypatch.setenv(SECRET_ENV, SECRET)
-    yield from client(
-        tocsin, clock, tmp_path / "config", monkeypatch, trackers(sink.url("/tickets"))
-    )
+@pytest.fixture(name="tracker_setup")
+def webhook_trackers(sink: HttpSink) -> TrackerSetup:
+    return TrackerSetup(trackers(sink.url("/tickets")), {SECRET_ENV: SECRET})
 
 
 def _checked(request: Request, clock: FakeClock) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,18 +33,29 @@ def configure_trackers(tocsin: Tocsin, directory: Path, trackers: str) -> None:
     configure(tocsin, directory, {"org.yaml": PEOPLE, "trackers.yaml": trackers})
 
 
-def client(
+@dataclass(frozen=True)
+class TrackerSetup:
+    """A tracker test module's ``trackers.yaml`` and the environment variables it names."""
+
+    yaml: str
+    environment: dict[str, str]
+
+
+@pytest.fixture
+def api(
     tocsin: Tocsin,
     clock: FakeClock,
-    directory: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    trackers: str,
+    tracker_setup: TrackerSetup,
 ) -> Iterator[TestClient]:
-    """An API over ``tocsin`` configured with the people of the tests and ``trackers``,
-    messages recorded in the outbox."""
+    """An API over ``tocsin`` configured with the people of the tests and the module's
+    ``tracker_setup`` (a fixture), messages recorded in the outbox."""
+    for name, value in tracker_setup.environment.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
     clock.set(MONDAY)
-    configure_trackers(tocsin, directory, trackers)
+    configure_trackers(tocsin, tmp_path / "config", tracker_setup.yaml)
     with serving(tocsin) as c:
         yield c
 
