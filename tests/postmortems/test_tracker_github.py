@@ -19,6 +19,7 @@ from tests.postmortems.tracker_support import (
     TrackerSetup,
     add_item,
     api,
+    attempts,
     change_item,
     configure_trackers,
     item_of,
@@ -194,7 +195,7 @@ def test_refusals_are_recorded_on_the_item_and_not_retried(
         "GitHub answered HTTP 422 to POST /repos/acme/infra/issues: "
         "Validation Failed; name: invalid"
     )
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("dead", 1)]
+    assert attempts(tocsin, PUSH) == [("dead", 1)]
     later(tocsin, clock, 120)
     assert len(github.seen("POST")) == 1
 
@@ -233,7 +234,7 @@ def test_bad_credentials_an_unknown_repository_or_no_token_fail_once(
     item = pushed(tocsin, api, responder, pm)
     failed = link_of(api, responder, pm, item["id"])
     assert (failed["state"], failed["error"]) == ("failed", said)
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("dead", 1)]
+    assert attempts(tocsin, PUSH) == [("dead", 1)]
 
 
 def test_server_errors_and_refused_connections_are_retried(
@@ -253,7 +254,7 @@ def test_server_errors_and_refused_connections_are_retried(
         "GitHub answered HTTP 503 to POST /repos/acme/infra/issues: Service Unavailable "
         "(retried later)"
     )
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("pending", 1)]
+    assert attempts(tocsin, PUSH) == [("pending", 1)]
     later(tocsin, clock, 1)
     assert link_of(api, responder, pm, item["id"])["state"] == "linked"
     assert len(github.seen("POST")) == 2

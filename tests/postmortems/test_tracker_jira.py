@@ -16,6 +16,7 @@ from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
     TrackerSetup,
     api,
+    attempts,
     change_item,
     configure_trackers,
     item_of,
@@ -209,10 +210,10 @@ def test_server_errors_are_retried(
     jira.fail_next(502, None, times=2)
     item = pushed(tocsin, api, responder, pm)
     later(tocsin, clock, 1)
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("pending", 2)]
+    assert attempts(tocsin, PUSH) == [("pending", 2)]
     later(tocsin, clock, 1)
     assert link_of(api, responder, pm, item["id"])["key"] == "OPS-1"
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("done", 3)]
+    assert attempts(tocsin, PUSH) == [("done", 3)]
 
 
 def test_the_cli_lists_each_items_issue(

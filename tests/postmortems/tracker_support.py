@@ -135,3 +135,8 @@ def jobs_of(tocsin: Tocsin, kind: str) -> list[tuple[str, int, str | None]]:
             select(Job.state, Job.attempts, Job.last_error).where(Job.kind == kind).order_by(Job.id)
         ).all()
     return [(row[0], row[1], row[2]) for row in rows]
+
+
+def attempts(tocsin: Tocsin, kind: str) -> list[tuple[str, int]]:
+    """(state, attempts) of each job of ``kind``, oldest first."""
+    return [(state, tries) for state, tries, _ in jobs_of(tocsin, kind)]
