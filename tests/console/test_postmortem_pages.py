@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.console.test_viewer import PASSWORD, _log_in
-from tests.postmortems.support import ok, postmortem_of, resolved_incident, set_up
+from tests.postmortems.support import ok, outbox_set_up, postmortem_of, resolved_incident
 from tocsin.app.service import Tocsin
 
 SEE_OTHER = 303
@@ -44,8 +44,7 @@ def test_a_draft_is_listed_shown_and_edited_in_the_console(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    set_up(tocsin, tmp_path / "config")
+    outbox_set_up(tocsin, tmp_path / "config", monkeypatch)
     incident = resolved_incident(client, tocsin, admin)
     pm = postmortem_of(client, admin, incident)
     reference = pm["reference"]
@@ -140,8 +139,7 @@ def test_review_publish_action_items_and_meeting_through_the_console(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    set_up(tocsin, tmp_path / "config")
+    outbox_set_up(tocsin, tmp_path / "config", monkeypatch)
     incident = resolved_incident(client, tocsin, admin)
     reference = postmortem_of(client, admin, incident)["reference"]
     page = f"/postmortems/{reference}"
@@ -188,8 +186,7 @@ def test_the_language_check_is_shown_while_editing_and_before_review(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    set_up(tocsin, tmp_path / "config")
+    outbox_set_up(tocsin, tmp_path / "config", monkeypatch)
     pm = postmortem_of(client, admin, resolved_incident(client, tocsin, admin))
     page = f"/postmortems/{pm['reference']}"
     token = _log_in(tocsin, client, "cora", "responder")

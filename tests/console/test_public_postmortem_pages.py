@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.console.test_viewer import _log_in
-from tests.postmortems.support import public_ready, set_up
+from tests.postmortems.support import outbox_set_up, public_ready, serving
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 
 SEE_OTHER = 303
 
@@ -21,7 +20,7 @@ SEE_OTHER = 303
 @pytest.fixture
 def client(tocsin: Tocsin) -> Iterator[TestClient]:
     """The app without its engine's threads: the test runs the jobs itself."""
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    with serving(tocsin) as c:
         yield c
 
 
@@ -33,8 +32,7 @@ def test_download_links_publish_publicly_and_withdraw_from_the_console(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    set_up(tocsin, tmp_path / "config")
+    outbox_set_up(tocsin, tmp_path / "config", monkeypatch)
     refs = public_ready(client, tocsin, admin, responder)
     pm, code = refs["postmortem"], refs["public"]
     token = _log_in(tocsin, client, "cora", "responder")

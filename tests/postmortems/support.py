@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.alerts.support import configure
 from tests.conftest import Caller
 from tocsin.app.service import Tocsin
+from tocsin.app.web_app import create_app
 from tocsin.auth import accounts
+from tocsin.kernel.clock import FakeClock
 from tocsin.notify.tables import OutboxMessage
 
 API = "/api/v1/postmortems"
+#: When most postmortem tests start: a Monday morning.
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PEOPLE = """
 users:
   carol:
@@ -41,6 +48,35 @@ status_page:
 
 def set_up(tocsin: Tocsin, directory: Path, extra: str = "") -> None:
     configure(tocsin, directory, {"org.yaml": PEOPLE + extra})
+
+
+def outbox_set_up(tocsin: Tocsin, directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' configuration, every message recorded in the outbox instead of sent."""
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
+    set_up(tocsin, directory)
+
+
+@contextmanager
+def serving(tocsin: Tocsin) -> Iterator[TestClient]:
+    """The API without its engine's threads: the test runs the jobs itself."""
+    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+        yield c
+
+
+@contextmanager
+def outbox_api(
+    tocsin: Tocsin,
+    clock: FakeClock,
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    start: datetime = MONDAY,
+) -> Iterator[TestClient]:
+    """The API at ``start`` over the tests' configuration, messages recorded in the outbox."""
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
+    clock.set(start)
+    set_up(tocsin, directory)
+    with serving(tocsin) as c:
+        yield c
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -81,6 +117,18 @@ def resolved_incident(
     move(api, caller, reference, "resolved")
     tocsin.engine.run_until_idle()
     return reference
+
+
+def commanded_draft(
+    tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller
+) -> dict[str, Any]:
+    """A SEV-2's draft postmortem, owned by its Incident Commander (``responder``)."""
+    reference = declare(api, admin, "SEV-2")
+    assign(api, admin, reference, "incident_commander", responder.name)
+    move(api, responder, reference, "responding")
+    move(api, responder, reference, "resolved")
+    tocsin.engine.run_until_idle()
+    return postmortem_of(api, admin, reference)
 
 
 def postmortem_of(api: TestClient, caller: Caller, reference: str) -> dict[str, Any]:

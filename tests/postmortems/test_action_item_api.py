@@ -20,10 +20,10 @@ from tests.postmortems.support import (
     ok,
     postmortem_of,
     resolved_incident,
+    serving,
     timeline_texts,
 )
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
 
 ITEMS = "/api/v1/action-items"
@@ -35,7 +35,7 @@ def api(tocsin: Tocsin, clock: FakeClock, tmp_path: Path) -> Iterator[TestClient
     clock.set(MONDAY)
     files = {"org.yaml": PEOPLE, "platform.yaml": "teams:\n  platform:\n    members: [dan]\n"}
     configure(tocsin, tmp_path / "config", files)
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    with serving(tocsin) as c:
         yield c
 
 

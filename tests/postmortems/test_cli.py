@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.alerts.support import served
 from tests.conftest import Caller
-from tests.postmortems.support import caller_for, postmortem_of, resolved_incident, set_up
+from tests.postmortems.support import caller_for, outbox_set_up, postmortem_of, resolved_incident
 from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 
@@ -23,8 +23,7 @@ def test_postmortem_commands_draft_edit_list_and_export(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    set_up(tocsin, tmp_path / "config")
+    outbox_set_up(tocsin, tmp_path / "config", monkeypatch)
     minor = resolved_incident(client, tocsin, admin, "SEV-3")
     runner = CliRunner()
     with served(tocsin) as url:
@@ -91,8 +90,7 @@ def test_review_publish_action_items_and_the_meeting_from_the_command_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    set_up(tocsin, tmp_path / "config")
+    outbox_set_up(tocsin, tmp_path / "config", monkeypatch)
     incident = resolved_incident(client, tocsin, admin, "SEV-2")
     reference = postmortem_of(client, admin, incident)["reference"]
     carol = caller_for(tocsin, "carol")

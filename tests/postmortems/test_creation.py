@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
+    MONDAY,
     assign,
     declare,
     iso,
@@ -24,22 +24,9 @@ from tests.postmortems.support import (
     timeline_texts,
 )
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api(
-    tocsin: Tocsin, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    clock.set(MONDAY)
-    set_up(tocsin, tmp_path / "config")
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
-        yield c
 
 
 def test_a_sev2_resolving_gets_a_draft_owned_by_its_commander_due_48_hours_later(

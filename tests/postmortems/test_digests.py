@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
 from tests.conftest import Caller
-from tests.postmortems.support import ok, outbox, set_up
+from tests.postmortems.support import ok, outbox, serving, set_up
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 from tocsin.postmortems import digests
@@ -31,7 +30,7 @@ def api(
 ) -> Iterator[TestClient]:
     monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
     clock.set(WEDNESDAY)
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    with serving(tocsin) as c:
         yield c
 
 

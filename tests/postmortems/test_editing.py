@@ -3,8 +3,7 @@ incident's timeline; and the document in the seed's template format."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from ruamel.yaml import YAML
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
+    MONDAY,
     iso,
     ok,
     postmortem_of,
@@ -23,11 +23,8 @@ from tests.postmortems.support import (
     timeline_texts,
 )
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
-from tocsin.kernel.clock import FakeClock
 from tocsin.postmortems.config_schema import PostmortemTemplateConfig
 
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SEED_FIELDS = [
     "title",
     "date",
@@ -39,17 +36,6 @@ SEED_FIELDS = [
     "contributing_factors",
     "action_items",
 ]
-
-
-@pytest.fixture
-def api(
-    tocsin: Tocsin, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    clock.set(MONDAY)
-    set_up(tocsin, tmp_path / "config")
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
-        yield c
 
 
 @pytest.fixture

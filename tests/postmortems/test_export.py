@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,10 +27,8 @@ from tests.postmortems.support import (
 )
 from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
 
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SECTIONS = (
     "Summary",
     "Impact",
@@ -45,22 +42,6 @@ SECTIONS = (
     "Lessons learned",
 )
 PUBLIC_SECTIONS = ("Summary", "Impact", "Timeline", "Root cause analysis", "Action items")
-
-
-@pytest.fixture
-def api(
-    tocsin: Tocsin, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    clock.set(MONDAY)
-    set_up(tocsin, tmp_path / "config")
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
-        yield c
-
-
-@pytest.fixture
-def refs(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> dict[str, str]:
-    return public_ready(api, tocsin, admin, responder)
 
 
 def export(api: TestClient, caller: Caller, ref: str, fmt: str, version: str = "") -> bytes:

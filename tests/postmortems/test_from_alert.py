@@ -24,10 +24,17 @@ from tests.paging.test_subjects import (
     send,
     setup,
 )
-from tests.postmortems.support import API, iso, move, ok, postmortem_of, timeline_texts
+from tests.postmortems.support import (
+    API,
+    iso,
+    move,
+    ok,
+    postmortem_of,
+    serving,
+    timeline_texts,
+)
 from tests.support.sinks import HttpSink, SmtpSink
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
 
 SEV2 = """
@@ -41,7 +48,7 @@ auto_incident_rules:
 @pytest.fixture
 def api(tocsin: Tocsin, smtp: SmtpSink, sink: HttpSink, tmp_path: Path) -> Iterator[TestClient]:
     setup(tocsin, sink, tmp_path / "config", **{"rules.yaml": SEV2})
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    with serving(tocsin) as c:
         yield c
 
 

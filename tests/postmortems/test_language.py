@@ -11,10 +11,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
-from tests.postmortems.support import API, ok, postmortem_of, resolved_incident, set_up
+from tests.postmortems.support import (
+    API,
+    ok,
+    outbox_set_up,
+    postmortem_of,
+    resolved_incident,
+    serving,
+    set_up,
+)
 from tests.postmortems.test_config import problems
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 
 OWN_RULES = """
 postmortems:
@@ -30,9 +37,8 @@ postmortems:
 
 @pytest.fixture
 def api(tocsin: Tocsin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    set_up(tocsin, tmp_path / "config")
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    outbox_set_up(tocsin, tmp_path / "config", monkeypatch)
+    with serving(tocsin) as c:
         yield c
 
 

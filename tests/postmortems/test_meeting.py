@@ -25,11 +25,11 @@ from tests.postmortems.support import (
     move,
     ok,
     postmortem_of,
+    serving,
     timeline_texts,
 )
 from tests.support.sinks import Email, SmtpSink
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -43,7 +43,7 @@ ORG = PEOPLE.replace(
 def api(tocsin: Tocsin, clock: FakeClock, smtp: SmtpSink, tmp_path: Path) -> Iterator[TestClient]:
     clock.set(MONDAY)
     configure(tocsin, tmp_path / "config", {"org.yaml": ORG})
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    with serving(tocsin) as c:
         yield c
 
 

@@ -7,16 +7,15 @@ the fake clock; jobs due by then run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
+    MONDAY,
     assign,
     declare,
     move,
@@ -27,21 +26,7 @@ from tests.postmortems.support import (
     timeline_texts,
 )
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
-
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api(
-    tocsin: Tocsin, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    clock.set(MONDAY)
-    set_up(tocsin, tmp_path / "config")
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
-        yield c
 
 
 def at(tocsin: Tocsin, clock: FakeClock, hours: float) -> None:

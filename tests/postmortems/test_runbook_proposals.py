@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 from tests.alerts.support import alerts
 from tests.conftest import Caller
 from tests.paging.test_subjects import integration, setup
-from tests.postmortems.support import API, move, ok, postmortem_of
+from tests.postmortems.support import API, move, ok, postmortem_of, serving
 from tests.support.sinks import HttpSink, SmtpSink
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 
 SEV2 = """
 auto_incident_rules:
@@ -30,7 +29,7 @@ FAILOVER = "https://wiki.example.com/runbooks/db-failover"
 @pytest.fixture
 def api(tocsin: Tocsin, smtp: SmtpSink, sink: HttpSink, tmp_path: Path) -> Iterator[TestClient]:
     setup(tocsin, sink, tmp_path / "config", **{"rules.yaml": SEV2})
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    with serving(tocsin) as c:
         yield c
 
 

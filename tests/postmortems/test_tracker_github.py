@@ -16,19 +16,25 @@ from tests.console.test_viewer import _log_in
 from tests.postmortems.fake_trackers import FakeGitHub, fake_github
 from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
+    TrackerSetup,
     add_item,
+    api,
+    attempts,
     change_item,
-    client,
     configure_trackers,
     item_of,
     jobs_of,
     later,
-    postmortem,
+    link_of,
+    pm,
     publish,
+    pushed,
 )
 from tests.support.processes import free_port
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
+
+__all__ = ["api", "pm"]  # the tracker tests' API and postmortem
 
 TOKEN_ENV, HOOK_ENV, HOOK_SECRET = "TRACKER_GITHUB_TOKEN", "TRACKER_GITHUB_HOOK", "hook-secret"
 EVENTS = "/api/v1/action-items/trackers/github-infra/events"
@@ -56,24 +62,14 @@ def github() -> Iterator[FakeGitHub]:
         yield fake
 
 
-@pytest.fixture
-def api(
-    tocsin: Tocsin,
-    clock: FakeClock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    github: FakeGitHub,
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    monkeypatch.setenv("TOCSIN_PUBLIC_URL", "https://tocsin.example.com")
-    monkeypatch.setenv(TOKEN_ENV, github.token)
-    monkeypatch.setenv(HOOK_ENV, HOOK_SECRET)
-    yield from client(tocsin, clock, tmp_path / "config", trackers(github.url))
-
-
-@pytest.fixture
-def pm(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
-    return postmortem(tocsin, api, admin, responder)
+@pytest.fixture(name="tracker_setup")
+def github_tracker(github: FakeGitHub) -> TrackerSetup:
+    environment = {
+        "TOCSIN_PUBLIC_URL": "https://tocsin.example.com",
+        TOKEN_ENV: github.token,
+        HOOK_ENV: HOOK_SECRET,
+    }
+    return TrackerSetup(trackers(github.url), environment)
 
 
 def test_an_item_becomes_an_issue_its_changes_follow_and_closing_it_finishes_the_item(
@@ -89,7 +85,7 @@ def test_an_item_becomes_an_issue_its_changes_follow_and_closing_it_finishes_the
         ("github-infra", "pending", None)
     ]
     tocsin.engine.run_until_idle()
-    linked = item_of(api, responder, pm, item["id"])["trackers"][0]
+    linked = link_of(api, responder, pm, item["id"])
     assert (linked["state"], linked["key"], linked["error"]) == ("linked", "1", None)
     assert linked["url"] == "https://github.com/acme/infra/issues/1"
     _log_in(tocsin, api, "cora", "responder")
@@ -131,8 +127,7 @@ def test_an_item_becomes_an_issue_its_changes_follow_and_closing_it_finishes_the
 def test_a_status_set_in_tocsin_closes_and_reopens_the_issue(
     tocsin: Tocsin, api: TestClient, responder: Caller, github: FakeGitHub, pm: str
 ) -> None:
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    item = pushed(tocsin, api, responder, pm)
     change_item(api, responder, pm, item["id"], status="wont_do", reason="Retired service.")
     tocsin.engine.run_until_idle()
     assert github.issues[1]["state"] == "closed"
@@ -164,8 +159,7 @@ def _issues_event(number: int, reason: str) -> bytes:
 def test_githubs_issues_webhook_reports_a_close_as_not_planned(
     tocsin: Tocsin, api: TestClient, responder: Caller, github: FakeGitHub, pm: str
 ) -> None:
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    item = pushed(tocsin, api, responder, pm)
     body = _issues_event(1, "not_planned")
     refused = api.post(EVENTS, content=body, headers=_signed(body, "not-the-secret"))
     assert refused.status_code == 401 and "X-Hub-Signature-256" in refused.json()["detail"]
@@ -199,22 +193,21 @@ def test_refusals_are_recorded_on_the_item_and_not_retried(
         "errors": [{"resource": "Label", "field": "name", "code": "invalid"}],
     }
     github.fail_next(422, refusal)
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
-    failed = item_of(api, responder, pm, item["id"])["trackers"][0]
+    item = pushed(tocsin, api, responder, pm)
+    failed = link_of(api, responder, pm, item["id"])
     assert failed["state"] == "failed"
     assert failed["error"] == (
         "GitHub answered HTTP 422 to POST /repos/acme/infra/issues: "
         "Validation Failed; name: invalid"
     )
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("dead", 1)]
+    assert attempts(tocsin, PUSH) == [("dead", 1)]
     later(tocsin, clock, 120)
     assert len(github.seen("POST")) == 1
 
     # The next change tries again, and succeeds.
     change_item(api, responder, pm, item["id"], owner="dan")
     tocsin.engine.run_until_idle()
-    linked = item_of(api, responder, pm, item["id"])["trackers"][0]
+    linked = link_of(api, responder, pm, item["id"])
     assert (linked["state"], linked["key"], linked["error"]) == ("linked", "1", None)
 
 
@@ -243,11 +236,10 @@ def test_bad_credentials_an_unknown_repository_or_no_token_fail_once(
         monkeypatch.delenv(TOKEN_ENV)
     else:
         configure_trackers(tocsin, tmp_path / "config", trackers(github.url, "acme/gone"))
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
-    failed = item_of(api, responder, pm, item["id"])["trackers"][0]
+    item = pushed(tocsin, api, responder, pm)
+    failed = link_of(api, responder, pm, item["id"])
     assert (failed["state"], failed["error"]) == ("failed", said)
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("dead", 1)]
+    assert attempts(tocsin, PUSH) == [("dead", 1)]
 
 
 def test_server_errors_and_refused_connections_are_retried(
@@ -260,23 +252,22 @@ def test_server_errors_and_refused_connections_are_retried(
     tmp_path: Path,
 ) -> None:
     github.fail_next(503, {"message": "Service Unavailable"})
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
-    waiting = item_of(api, responder, pm, item["id"])["trackers"][0]
+    item = pushed(tocsin, api, responder, pm)
+    waiting = link_of(api, responder, pm, item["id"])
     assert waiting["state"] == "pending"
     assert waiting["error"] == (
         "GitHub answered HTTP 503 to POST /repos/acme/infra/issues: Service Unavailable "
         "(retried later)"
     )
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("pending", 1)]
+    assert attempts(tocsin, PUSH) == [("pending", 1)]
     later(tocsin, clock, 1)
-    assert item_of(api, responder, pm, item["id"])["trackers"][0]["state"] == "linked"
+    assert link_of(api, responder, pm, item["id"])["state"] == "linked"
     assert len(github.seen("POST")) == 2
 
     configure_trackers(tocsin, tmp_path / "config", trackers(f"http://127.0.0.1:{free_port()}"))
     change_item(api, responder, pm, item["id"], description="Index the orders table")
     tocsin.engine.run_until_idle()
-    error = item_of(api, responder, pm, item["id"])["trackers"][0]["error"]
+    error = link_of(api, responder, pm, item["id"])["error"]
     assert (
         error
         == "cannot reach GitHub (PATCH /repos/acme/infra/issues/1): ConnectError (retried later)"
@@ -284,7 +275,7 @@ def test_server_errors_and_refused_connections_are_retried(
     configure_trackers(tocsin, tmp_path / "config", trackers(github.url))
     later(tocsin, clock, 1)
     assert github.issues[1]["title"] == "AI-1: Index the orders table"
-    assert item_of(api, responder, pm, item["id"])["trackers"][0]["error"] is None
+    assert link_of(api, responder, pm, item["id"])["error"] is None
     assert github.violations == []
 
 
@@ -293,8 +284,7 @@ def test_the_console_shows_each_items_issue_or_why_it_has_none(
 ) -> None:
     github.fail_next(422, {"message": "Validation Failed"})
     add_item(api, responder, pm)
-    add_item(api, responder, pm, description="Write the runbook")
-    tocsin.engine.run_until_idle()
+    pushed(tocsin, api, responder, pm, description="Write the runbook")
     _log_in(tocsin, api, "cora", "responder")
     page = api.get(f"/postmortems/{pm}").text
     assert '<a href="https://github.com/acme/infra/issues/1">1</a>' in page
@@ -310,7 +300,7 @@ def test_an_item_finished_before_its_issue_exists_gets_a_closed_issue(
     tocsin.engine.run_until_idle()
     assert len(github.seen("POST")) == 1
     assert (github.issues[1]["state"], github.issues[1]["state_reason"]) == ("closed", "completed")
-    assert item_of(api, responder, pm, item["id"])["trackers"][0]["state"] == "linked"
+    assert link_of(api, responder, pm, item["id"])["state"] == "linked"
     assert github.violations == []
 
 
@@ -323,8 +313,7 @@ def test_a_reopened_issue_reopens_a_finished_item_and_removed_trackers_stop_poll
     pm: str,
     tmp_path: Path,
 ) -> None:
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    item = pushed(tocsin, api, responder, pm)
     closed = _issues_event(1, "completed")
     ok(api.post(EVENTS, content=closed, headers=_signed(closed)))
     assert item_of(api, responder, pm, item["id"])["status"] == "done"

@@ -14,19 +14,25 @@ from tests.conftest import Caller
 from tests.postmortems.fake_trackers import FakeJira, adf_problems, fake_jira
 from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
-    add_item,
+    TrackerSetup,
+    api,
+    attempts,
     change_item,
-    client,
     configure_trackers,
     item_of,
     jobs_of,
     later,
-    postmortem,
+    link_of,
+    pm,
     publish,
+    pushed,
+    two_pushed,
 )
 from tocsin.app.cli import app
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
+
+__all__ = ["api", "pm"]  # the tracker tests' API and postmortem
 
 TOKEN_ENV = "TRACKER_JIRA_TOKEN"
 PUSH = "postmortems.tracker_push"
@@ -56,30 +62,16 @@ def jira() -> Iterator[FakeJira]:
         yield fake
 
 
-@pytest.fixture
-def api(
-    tocsin: Tocsin,
-    clock: FakeClock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    jira: FakeJira,
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    monkeypatch.setenv(TOKEN_ENV, jira.api_token)
-    yield from client(tocsin, clock, tmp_path / "config", trackers(jira.url))
-
-
-@pytest.fixture
-def pm(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
-    return postmortem(tocsin, api, admin, responder)
+@pytest.fixture(name="tracker_setup")
+def jira_tracker(jira: FakeJira) -> TrackerSetup:
+    return TrackerSetup(trackers(jira.url), {TOKEN_ENV: jira.api_token})
 
 
 def test_an_item_becomes_an_issue_in_the_document_format_and_its_changes_follow(
     tocsin: Tocsin, api: TestClient, responder: Caller, jira: FakeJira, pm: str
 ) -> None:
-    item = add_item(api, responder, pm, owner="carol", due_date="2026-03-20")
-    tocsin.engine.run_until_idle()
-    linked = item_of(api, responder, pm, item["id"])["trackers"][0]
+    item = pushed(tocsin, api, responder, pm, owner="carol", due_date="2026-03-20")
+    linked = link_of(api, responder, pm, item["id"])
     assert (linked["tracker"], linked["state"], linked["key"]) == ("jira-ops", "linked", "OPS-1")
     assert linked["url"] == f"{jira.url}/browse/OPS-1"
     (created,) = [r for r in jira.seen("POST") if r.path == "/rest/api/3/issue"]
@@ -129,9 +121,7 @@ def test_done_in_jira_finishes_the_item_and_closes_the_postmortem(
     jira: FakeJira,
     pm: str,
 ) -> None:
-    first = add_item(api, responder, pm)
-    second = add_item(api, responder, pm, description="Write the runbook", type="process")
-    tocsin.engine.run_until_idle()
+    first, second = two_pushed(tocsin, api, responder, pm)
     publish(tocsin, api, responder, pm)
     jira.set_status("OPS-1", "Done")
     jira.set_status("OPS-2", "Won't Do")
@@ -154,13 +144,11 @@ def test_an_issue_gone_from_jira_is_recorded_and_the_poll_goes_on(
     jira: FakeJira,
     pm: str,
 ) -> None:
-    first = add_item(api, responder, pm)
-    second = add_item(api, responder, pm, description="Write the runbook", type="process")
-    tocsin.engine.run_until_idle()
+    first, second = two_pushed(tocsin, api, responder, pm)
     del jira.issues["OPS-1"]
     jira.set_status("OPS-2", "Done")
     later(tocsin, clock, 10)
-    gone = item_of(api, responder, pm, first["id"])["trackers"][0]
+    gone = link_of(api, responder, pm, first["id"])
     assert gone["error"] == (
         "Jira answered HTTP 404 to GET /rest/api/3/issue/OPS-1: "
         "Issue does not exist or you do not have permission to see it."
@@ -178,9 +166,8 @@ def test_wrong_credentials_and_refused_fields_fail_once_with_jiras_words(
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, "revoked")
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
-    failed = item_of(api, responder, pm, item["id"])["trackers"][0]
+    item = pushed(tocsin, api, responder, pm)
+    failed = link_of(api, responder, pm, item["id"])
     assert (failed["state"], failed["error"]) == (
         "failed",
         "Jira answered HTTP 401 to POST /rest/api/3/issue",
@@ -195,7 +182,7 @@ def test_wrong_credentials_and_refused_fields_fail_once_with_jiras_words(
     )
     change_item(api, responder, pm, item["id"], due_date="2026-03-20")
     tocsin.engine.run_until_idle()
-    failed = item_of(api, responder, pm, item["id"])["trackers"][0]
+    failed = link_of(api, responder, pm, item["id"])
     assert failed["error"] == (
         "Jira answered HTTP 400 to POST /rest/api/3/issue: "
         "duedate: Field 'duedate' cannot be set. It is not on the screen."
@@ -207,7 +194,7 @@ def test_wrong_credentials_and_refused_fields_fail_once_with_jiras_words(
     )
     change_item(api, responder, pm, item["id"], owner="dan")
     tocsin.engine.run_until_idle()
-    linked = item_of(api, responder, pm, item["id"])["trackers"][0]
+    linked = link_of(api, responder, pm, item["id"])
     assert (linked["state"], linked["key"], linked["error"]) == ("linked", "OPS-1", None)
     assert "duedate" not in jira.issues["OPS-1"]["fields"]
 
@@ -221,20 +208,18 @@ def test_server_errors_are_retried(
     pm: str,
 ) -> None:
     jira.fail_next(502, None, times=2)
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    item = pushed(tocsin, api, responder, pm)
     later(tocsin, clock, 1)
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("pending", 2)]
+    assert attempts(tocsin, PUSH) == [("pending", 2)]
     later(tocsin, clock, 1)
-    assert item_of(api, responder, pm, item["id"])["trackers"][0]["key"] == "OPS-1"
-    assert [(state, attempts) for state, attempts, _ in jobs_of(tocsin, PUSH)] == [("done", 3)]
+    assert link_of(api, responder, pm, item["id"])["key"] == "OPS-1"
+    assert attempts(tocsin, PUSH) == [("done", 3)]
 
 
 def test_the_cli_lists_each_items_issue(
     tocsin: Tocsin, api: TestClient, responder: Caller, jira: FakeJira, pm: str
 ) -> None:
-    add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    pushed(tocsin, api, responder, pm)
     with served(tocsin) as url:
         env = {"TOCSIN_URL": url, "TOCSIN_TOKEN": responder.token, "COLUMNS": "250"}
         result = CliRunner().invoke(app, ["postmortem", "action", "list", pm], env=env)
@@ -251,9 +236,8 @@ def test_a_failure_after_the_issue_was_created_does_not_create_another(
     pm: str,
 ) -> None:
     jira.fail_next(503, None, times=3, after=1)  # the status read after the creation
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
-    assert item_of(api, responder, pm, item["id"])["trackers"][0]["key"] == "OPS-1"
+    item = pushed(tocsin, api, responder, pm)
+    assert link_of(api, responder, pm, item["id"])["key"] == "OPS-1"
     change_item(api, responder, pm, item["id"], status="done")
     later(tocsin, clock, 5)
     assert list(jira.issues) == ["OPS-1"] and jira.status("OPS-1") == "Done"
@@ -276,8 +260,7 @@ def test_without_an_email_the_token_is_a_bearer_token(
         tmp_path / "config",
         trackers(jira.url).replace("      email: bot@example.com\n", ""),
     )
-    add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    pushed(tocsin, api, responder, pm)
     assert list(jira.issues) == ["OPS-1"]
     assert jira.seen("POST")[0].headers["authorization"] == "Bearer oauth-access-token"
     assert jira.violations == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,16 +11,19 @@ from fastapi.testclient import TestClient
 from tests.conftest import Caller
 from tests.postmortems.support import API, ok
 from tests.postmortems.tracker_support import (
-    add_item,
+    TrackerSetup,
+    api,
     change_item,
-    client,
     item_of,
-    postmortem,
+    pm,
     publish,
+    pushed,
 )
 from tests.support.sinks import HttpSink, Request
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
+
+__all__ = ["api", "pm"]  # the tracker tests' API and postmortem
 from tocsin.notify.webhook import signature, verify
 
 SECRET_ENV, SECRET = "TRACKER_HOOK_SECRET", "a-long-shared-secret"
@@ -55,22 +56,9 @@ teams:
 """
 
 
-@pytest.fixture
-def api(
-    tocsin: Tocsin,
-    clock: FakeClock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    sink: HttpSink,
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    monkeypatch.setenv(SECRET_ENV, SECRET)
-    yield from client(tocsin, clock, tmp_path / "config", trackers(sink.url("/tickets")))
-
-
-@pytest.fixture
-def pm(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
-    return postmortem(tocsin, api, admin, responder)
+@pytest.fixture(name="tracker_setup")
+def webhook_trackers(sink: HttpSink) -> TrackerSetup:
+    return TrackerSetup(trackers(sink.url("/tickets")), {SECRET_ENV: SECRET})
 
 
 def _checked(request: Request, clock: FakeClock) -> dict[str, Any]:
@@ -109,8 +97,7 @@ def test_events_are_signed_and_carry_the_item_and_its_changes(
     sink: HttpSink,
     pm: str,
 ) -> None:
-    item = add_item(api, responder, pm, owner="carol")
-    tocsin.engine.run_until_idle()
+    item = pushed(tocsin, api, responder, pm, owner="carol")
     (created,) = sink.received("/tickets")
     event = _checked(created, clock)
     assert event["event"] == "action_item.created"
@@ -140,8 +127,7 @@ def test_a_signed_status_finishes_the_item_and_is_not_sent_back(
     sink: HttpSink,
     pm: str,
 ) -> None:
-    item = add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    item = pushed(tocsin, api, responder, pm)
     publish(tocsin, api, responder, pm)
     url = EVENTS.format(name="tickets")
     body = {"key": "AI-1", "status": "done"}
@@ -172,8 +158,7 @@ def test_a_signed_status_finishes_the_item_and_is_not_sent_back(
 def test_unknown_keys_trackers_and_bad_bodies_are_refused_by_name(
     tocsin: Tocsin, api: TestClient, responder: Caller, clock: FakeClock, pm: str
 ) -> None:
-    add_item(api, responder, pm)
-    tocsin.engine.run_until_idle()
+    pushed(tocsin, api, responder, pm)
     url = EVENTS.format(name="tickets")
     unknown = api.post(url, **_signed({"key": "OPS-404", "status": "done"}, clock))
     assert unknown.status_code == 404

@@ -3,54 +3,22 @@ version on the incident's timeline, each refusal naming what is wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
-    assign,
+    MONDAY,
     caller_for,
-    declare,
-    move,
     ok,
     outbox,
-    postmortem_of,
-    set_up,
     timeline_texts,
 )
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
-
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api(
-    tocsin: Tocsin, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    clock.set(MONDAY)
-    set_up(tocsin, tmp_path / "config")
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
-        yield c
-
-
-@pytest.fixture
-def pm(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> dict[str, Any]:
-    """A SEV-2's draft, owned by rex (its Incident Commander)."""
-    reference = declare(api, admin, "SEV-2")
-    assign(api, admin, reference, "incident_commander", responder.name)
-    move(api, responder, reference, "responding")
-    move(api, responder, reference, "resolved")
-    tocsin.engine.run_until_idle()
-    return postmortem_of(api, admin, reference)
 
 
 def post(api: TestClient, caller: Caller, path: str, body: dict[str, Any]) -> Any:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,20 +16,16 @@ from tests.alerts.support import configure
 from tests.conftest import Caller
 from tests.postmortems.support import (
     API,
+    MONDAY,
     PEOPLE,
-    assign,
     caller_for,
-    declare,
-    move,
+    commanded_draft,
     ok,
-    postmortem_of,
+    serving,
 )
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
-
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def configure_trackers(tocsin: Tocsin, directory: Path, trackers: str) -> None:
@@ -35,24 +33,37 @@ def configure_trackers(tocsin: Tocsin, directory: Path, trackers: str) -> None:
     configure(tocsin, directory, {"org.yaml": PEOPLE, "trackers.yaml": trackers})
 
 
-def client(
-    tocsin: Tocsin, clock: FakeClock, directory: Path, trackers: str
+@dataclass(frozen=True)
+class TrackerSetup:
+    """A tracker test module's ``trackers.yaml`` and the environment variables it names."""
+
+    yaml: str
+    environment: dict[str, str]
+
+
+@pytest.fixture
+def api(
+    tocsin: Tocsin,
+    clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tracker_setup: TrackerSetup,
 ) -> Iterator[TestClient]:
-    """An API over ``tocsin`` configured with the people of the tests and ``trackers``."""
+    """An API over ``tocsin`` configured with the people of the tests and the module's
+    ``tracker_setup`` (a fixture), messages recorded in the outbox."""
+    for name, value in tracker_setup.environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
     clock.set(MONDAY)
-    configure_trackers(tocsin, directory, trackers)
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
+    configure_trackers(tocsin, tmp_path / "config", tracker_setup.yaml)
+    with serving(tocsin) as c:
         yield c
 
 
-def postmortem(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
-    """A SEV-2's draft postmortem, owned by its Incident Commander (``responder``)."""
-    reference = declare(api, admin, "SEV-2")
-    assign(api, admin, reference, "incident_commander", responder.name)
-    move(api, responder, reference, "responding")
-    move(api, responder, reference, "resolved")
-    tocsin.engine.run_until_idle()
-    found: str = postmortem_of(api, admin, reference)["reference"]
+@pytest.fixture
+def pm(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> str:
+    """A SEV-2's draft postmortem's reference, owned by its Incident Commander (``responder``)."""
+    found: str = commanded_draft(tocsin, api, admin, responder)["reference"]
     return found
 
 
@@ -62,6 +73,24 @@ def add_item(api: TestClient, caller: Caller, pm: str, **fields: Any) -> dict[st
         api.post(f"{API}/{pm}/action-items", json=body, headers=caller.headers), 201
     )
     return item
+
+
+def pushed(
+    tocsin: Tocsin, api: TestClient, caller: Caller, pm: str, **fields: Any
+) -> dict[str, Any]:
+    """An item added to ``pm`` (see :func:`add_item`), with the jobs that push it run."""
+    item = add_item(api, caller, pm, **fields)
+    tocsin.engine.run_until_idle()
+    return item
+
+
+def two_pushed(
+    tocsin: Tocsin, api: TestClient, caller: Caller, pm: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two items added to ``pm`` (the second a process item), with the jobs that push them run."""
+    first = add_item(api, caller, pm)
+    second = pushed(tocsin, api, caller, pm, description="Write the runbook", type="process")
+    return first, second
 
 
 def change_item(
@@ -77,6 +106,12 @@ def item_of(api: TestClient, caller: Caller, pm: str, item: int) -> dict[str, An
     items = ok(api.get(f"{API}/{pm}/action-items", headers=caller.headers))
     found: dict[str, Any] = next(each for each in items if each["id"] == item)
     return found
+
+
+def link_of(api: TestClient, caller: Caller, pm: str, item: int) -> dict[str, Any]:
+    """Item ``item``'s link to its (first) tracker."""
+    link: dict[str, Any] = item_of(api, caller, pm, item)["trackers"][0]
+    return link
 
 
 def publish(tocsin: Tocsin, api: TestClient, responder: Caller, pm: str) -> None:
@@ -100,3 +135,8 @@ def jobs_of(tocsin: Tocsin, kind: str) -> list[tuple[str, int, str | None]]:
             select(Job.state, Job.attempts, Job.last_error).where(Job.kind == kind).order_by(Job.id)
         ).all()
     return [(row[0], row[1], row[2]) for row in rows]
+
+
+def attempts(tocsin: Tocsin, kind: str) -> list[tuple[str, int]]:
+    """(state, attempts) of each job of ``kind``, oldest first."""
+    return [(state, tries) for state, tries, _ in jobs_of(tocsin, kind)]

@@ -4,8 +4,7 @@ static copy; withdrawn, it is gone from all of them. Drills and drafts are refus
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
+from tests.postmortems.conftest import api, refs, start
 from tests.postmortems.support import (
     API,
     INTERNAL_MARKERS,
@@ -21,32 +21,13 @@ from tests.postmortems.support import (
     declare,
     move,
     ok,
-    public_ready,
-    set_up,
     timeline_texts,
 )
 from tests.statuspage.statuspage_v2 import check
 from tocsin.app.service import Tocsin
-from tocsin.app.web_app import create_app
 from tocsin.kernel.clock import FakeClock
 
-MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api(
-    tocsin: Tocsin, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("TOCSIN_DELIVERY", "outbox")
-    clock.set(MONDAY)
-    set_up(tocsin, tmp_path / "config")
-    with TestClient(create_app(tocsin, start_engine=False), base_url="https://testserver") as c:
-        yield c
-
-
-@pytest.fixture
-def refs(tocsin: Tocsin, api: TestClient, admin: Caller, responder: Caller) -> dict[str, str]:
-    return public_ready(api, tocsin, admin, responder)
+__all__ = ["api", "refs", "start"]  # the postmortem tests' fixtures, used here too
 
 
 def incident_json(api: TestClient, code: str) -> dict[str, Any]:

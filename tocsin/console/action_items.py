@@ -10,7 +10,7 @@ status and sentence as the API's answer.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -43,6 +43,21 @@ def _day(value: str, field: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         raise Invalid(field, "must be a date (YYYY-MM-DD)") from None
+
+
+def item_fields(
+    description: str, owner: str, priority: str, kind: str, due_date: str, team: str
+) -> dict[str, Any]:
+    """An item's form fields as the API's body gives them (an empty one: none; a due date
+    that is not one is refused naming ``due_date``)."""
+    return {
+        "description": description.strip(),
+        "owner": owner or None,
+        "priority": priority,
+        "type": kind,
+        "due_date": _day(due_date, "due_date"),
+        "team": team or None,
+    }
 
 
 @router.get("/action-items", response_class=HTMLResponse)
@@ -93,30 +108,11 @@ def create_item(
     team: Annotated[str, Form(max_length=100)] = "",
     incident: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:
-    body = ActionItemCreate.model_validate(
-        {
-            "description": description.strip(),
-            "owner": owner or None,
-            "priority": priority,
-            "type": kind,
-            "due_date": _day(due_date, "due_date"),
-            "team": team or None,
-            "incident": incident.strip() or None,
-        }
-    )
+    fields = item_fields(description, owner, priority, kind, due_date, team)
+    body = ActionItemCreate.model_validate({**fields, "incident": incident.strip() or None})
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
-        postmortem, incident_id = action_item_finding.links(session, body.incident, None)
-        new = action_items.NewItem(
-            description=body.description,
-            priority=body.priority,
-            type=body.type,
-            owner=body.owner,
-            due_date=body.due_date,
-            team=body.team,
-            incident_id=incident_id,
-        )
-        item = action_items.add(session, postmortem, new, author=viewer.name, now=now)
+        item = action_items.create(session, body.model_dump(), author=viewer.name, now=now)
         reference = item.reference
     return see(f"/action-items/{reference}")
 
@@ -156,17 +152,9 @@ def change_item(
     team: Annotated[str, Form(max_length=100)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    fields = item_fields(description, owner, priority, kind, due_date, team)
     body = ActionItemChange.model_validate(
-        {
-            "description": description.strip(),
-            "owner": owner or None,
-            "priority": priority,
-            "type": kind,
-            "due_date": _day(due_date, "due_date"),
-            "team": team or None,
-            "status": status_,
-            "reason": reason.strip() or None,
-        }
+        {**fields, "status": status_, "reason": reason.strip() or None}
     )
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:

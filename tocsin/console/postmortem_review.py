@@ -8,7 +8,6 @@ the API's answer. Every change calls the function the API's route calls.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Request
@@ -16,12 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from tocsin.console.action_items import item_fields
 from tocsin.console.fields import local_instant
 from tocsin.console.postmortems import path, see, show
 from tocsin.console.route import ConsoleRoute, explained
 from tocsin.console.viewer import Responding, Viewer
 from tocsin.domain.postmortem_workflow import Verdict
-from tocsin.domain.refusals import Invalid, Refusal
+from tocsin.domain.refusals import Refusal
 from tocsin.http.runtime import Runtime, RuntimeDep
 from tocsin.postmortems import action_items, finding, meetings, public, workflow
 from tocsin.postmortems.schemas import ActionItemChange, ActionItemIn
@@ -128,13 +128,6 @@ def withdraw_public(
     return _act(request, viewer, tocsin, reference, act)
 
 
-def _day(value: str, field: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise Invalid(field, "must be a date (YYYY-MM-DD)") from None
-
-
 @router.post("/postmortems/{reference}/action-items", response_class=HTMLResponse)
 def add_item(
     request: Request,
@@ -148,15 +141,8 @@ def add_item(
     due_date: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     def act(session: Session, postmortem: Postmortem) -> object:
-        body = ActionItemIn.model_validate(
-            {
-                "description": description.strip(),
-                "owner": owner or None,
-                "priority": priority,
-                "type": kind,
-                "due_date": _day(due_date, "due_date"),
-            }
-        )
+        fields = item_fields(description, owner, priority, kind, due_date, team="")
+        body = ActionItemIn.model_validate(fields)
         new = action_items.NewItem(**body.model_dump())
         return action_items.add(
             session, postmortem, new, author=viewer.name, now=tocsin.clock.now()

@@ -19,6 +19,31 @@ app = typer.Typer(
 API = "/api/v1/action-items"
 ItemArgument = Annotated[str, typer.Argument(help="Action item reference, e.g. AI-7 or 7.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="The API's answer as JSON.")]
+StatusOption = Annotated[str | None, typer.Option(help="open, in_progress, done or wont_do.")]
+ReasonOption = Annotated[str | None, typer.Option(help="Why it won't be done.")]
+FieldOption = Annotated[str | None, typer.Option()]
+KindOption = Annotated[str, typer.Option("--type", help="detect, mitigate, prevent or process.")]
+PriorityOption = Annotated[str, typer.Option(help="P1, P2 or P3.")]
+DueOption = Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")]
+
+
+def changes(given: dict[str, str | None]) -> dict[str, str]:
+    """The fields given a value, to send as a change; the command fails if there are none."""
+    body = {name: value for name, value in given.items() if value is not None}
+    if not body:
+        fail("nothing to change: give at least one option")
+    return body
+
+
+def status_text(item: dict[str, Any]) -> str:
+    """An item's status as a person reads it, with why it won't be done."""
+    status: str = item["status"].replace("_", " ")
+    return status + (f": {item['reason']}" if item["reason"] else "")
+
+
+def due_text(item: dict[str, Any]) -> str:
+    """An item's due date, marked when it is overdue."""
+    return (item["due_date"] or "") + (" (overdue)" if item["overdue"] else "")
 
 
 def print_items(items: list[dict[str, Any]], as_json: bool = False) -> None:
@@ -29,19 +54,15 @@ def print_items(items: list[dict[str, Any]], as_json: bool = False) -> None:
         "item", "priority", "type", "status", "owner", "team", "due", "for", "description"
     )
     for item in items:
-        late = " (overdue)" if item["overdue"] else ""
-        status = item["status"].replace("_", " ") + (
-            f": {item['reason']}" if item["reason"] else ""
-        )
         linked = " ".join(part for part in (item["incident"], item["postmortem"]) if part)
         table.add_row(
             item["reference"],
             item["priority"],
             item["type"],
-            status,
+            status_text(item),
             item["owner"] or "",
             item["team"] or "",
-            (item["due_date"] or "") + late,
+            due_text(item),
             linked,
             item["description"],
         )
@@ -89,12 +110,10 @@ def list_items(
 @app.command("add")
 def add_item(
     description: Annotated[str, typer.Argument(help="What to do.")],
-    owner: Annotated[str | None, typer.Option()] = None,
-    priority: Annotated[str, typer.Option(help="P1, P2 or P3.")] = "P2",
-    kind: Annotated[
-        str, typer.Option("--type", help="detect, mitigate, prevent or process.")
-    ] = "prevent",
-    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    owner: FieldOption = None,
+    priority: PriorityOption = "P2",
+    kind: KindOption = "prevent",
+    due: DueOption = None,
     team: Annotated[
         str | None, typer.Option(help="Default: the team owning the incident's first service.")
     ] = None,
@@ -126,30 +145,29 @@ def add_item(
 @app.command("set")
 def set_item(
     item: ItemArgument,
-    status: Annotated[str | None, typer.Option(help="open, in_progress, done or wont_do.")] = None,
-    reason: Annotated[str | None, typer.Option(help="Why it won't be done.")] = None,
-    owner: Annotated[str | None, typer.Option()] = None,
-    priority: Annotated[str | None, typer.Option()] = None,
+    status: StatusOption = None,
+    reason: ReasonOption = None,
+    owner: FieldOption = None,
+    priority: FieldOption = None,
     kind: Annotated[str | None, typer.Option("--type")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
-    team: Annotated[str | None, typer.Option()] = None,
-    description: Annotated[str | None, typer.Option()] = None,
+    due: DueOption = None,
+    team: FieldOption = None,
+    description: FieldOption = None,
     as_json: JsonOption = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
     """Change an action item: its status (won't do needs --reason), owner, due date..."""
-    given = {
-        "status": status,
-        "reason": reason,
-        "owner": owner,
-        "priority": priority,
-        "type": kind,
-        "due_date": due,
-        "team": team,
-        "description": description,
-    }
-    body = {name: value for name, value in given.items() if value is not None}
-    if not body:
-        fail("nothing to change: give at least one option")
+    body = changes(
+        {
+            "status": status,
+            "reason": reason,
+            "owner": owner,
+            "priority": priority,
+            "type": kind,
+            "due_date": due,
+            "team": team,
+            "description": description,
+        }
+    )
     print_items([Remote(url, token).patch(f"{API}/{item}", body)], as_json)

@@ -108,17 +108,7 @@ def list_items(
 def create_item(body: ActionItemCreate, principal: Responder, tocsin: RuntimeDep) -> ActionItemOut:
     now = tocsin.clock.now()
     with tocsin.database.transaction() as session:
-        postmortem, incident_id = action_item_finding.links(session, body.incident, body.postmortem)
-        new = action_items.NewItem(
-            description=body.description,
-            priority=body.priority,
-            type=body.type,
-            owner=body.owner,
-            due_date=body.due_date,
-            team=body.team,
-            incident_id=incident_id,
-        )
-        item = action_items.add(session, postmortem, new, author=principal.name, now=now)
+        item = action_items.create(session, body.model_dump(), author=principal.name, now=now)
         return outputs.item_out(session, item, now)
 
 

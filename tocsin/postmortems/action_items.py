@@ -43,7 +43,13 @@ from tocsin.domain.refusals import Invalid, NotFound
 from tocsin.domain.timeline import EntryDraft, EntryKind, NoteKind
 from tocsin.incidents import recorder
 from tocsin.incidents.tables import IncidentService
-from tocsin.postmortems import action_item_reminders, tracker_push, versions, workflow
+from tocsin.postmortems import (
+    action_item_finding,
+    action_item_reminders,
+    tracker_push,
+    versions,
+    workflow,
+)
 from tocsin.postmortems.tables import ActionItem, Postmortem
 
 #: The fields an action item's change may set.
@@ -218,6 +224,18 @@ def add(
     action_item_reminders.plan(session, item, now)
     tracker_push.queue(session, item, recorded, now)
     return item
+
+
+def create(session: Session, given: Mapping[str, Any], *, author: str, now: datetime) -> ActionItem:
+    """A new open action item for the ``incident`` and the ``postmortem`` that ``given``
+    names by reference (either, both or neither; see :func:`action_item_finding.links`),
+    with :class:`NewItem`'s other fields."""
+    fields = dict(given)
+    postmortem, incident_id = action_item_finding.links(
+        session, fields.pop("incident", None), fields.pop("postmortem", None)
+    )
+    new = NewItem(**fields, incident_id=incident_id)
+    return add(session, postmortem, new, author=author, now=now)
 
 
 #: The fields whose change plans the owner's reminders again.

@@ -13,6 +13,17 @@ from rich.table import Table
 
 from tocsin.cli.common import console, fail, iso_time
 from tocsin.cli.remote import DEFAULT_URL, Remote, TokenOption, UrlOption
+from tocsin.postmortems.action_item_cli import (
+    DueOption,
+    FieldOption,
+    KindOption,
+    PriorityOption,
+    ReasonOption,
+    StatusOption,
+    changes,
+    due_text,
+    status_text,
+)
 
 app = typer.Typer(
     help="Postmortems: draft, edit, review, publish; their action items.", no_args_is_help=True
@@ -407,17 +418,13 @@ app.add_typer(actions, name="action")
 def _print_items(items: list[dict[str, Any]]) -> None:
     table = Table("item", "priority", "type", "status", "owner", "due", "description", "issues")
     for item in items:
-        late = " (overdue)" if item["overdue"] else ""
-        status = item["status"].replace("_", " ") + (
-            f": {item['reason']}" if item["reason"] else ""
-        )
         table.add_row(
             item["reference"],
             item["priority"],
             item["type"],
-            status,
+            status_text(item),
             item["owner"] or "",
-            (item["due_date"] or "") + late,
+            due_text(item),
             item["description"],
             "\n".join(_issue(link) for link in item.get("trackers", [])),
         )
@@ -440,12 +447,10 @@ def list_items(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOptio
 def add_item(
     ref: RefArgument,
     description: Annotated[str, typer.Argument(help="What to do.")],
-    owner: Annotated[str | None, typer.Option()] = None,
-    priority: Annotated[str, typer.Option(help="P1, P2 or P3.")] = "P2",
-    kind: Annotated[
-        str, typer.Option("--type", help="detect, mitigate, prevent or process.")
-    ] = "prevent",
-    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    owner: FieldOption = None,
+    priority: PriorityOption = "P2",
+    kind: KindOption = "prevent",
+    due: DueOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -460,27 +465,26 @@ def add_item(
 def set_item(
     ref: RefArgument,
     item: Annotated[int, typer.Argument(help="The action item's number (AI-7: 7).")],
-    status: Annotated[str | None, typer.Option(help="open, in_progress, done or wont_do.")] = None,
-    reason: Annotated[str | None, typer.Option(help="Why it won't be done.")] = None,
-    owner: Annotated[str | None, typer.Option()] = None,
-    priority: Annotated[str | None, typer.Option()] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
-    description: Annotated[str | None, typer.Option()] = None,
+    status: StatusOption = None,
+    reason: ReasonOption = None,
+    owner: FieldOption = None,
+    priority: FieldOption = None,
+    due: DueOption = None,
+    description: FieldOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
     """Change an action item: its status (won't do needs --reason), owner, due date..."""
-    given = {
-        "status": status,
-        "reason": reason,
-        "owner": owner,
-        "priority": priority,
-        "due_date": due,
-        "description": description,
-    }
-    body = {name: value for name, value in given.items() if value is not None}
-    if not body:
-        fail("nothing to change: give at least one option")
+    body = changes(
+        {
+            "status": status,
+            "reason": reason,
+            "owner": owner,
+            "priority": priority,
+            "due_date": due,
+            "description": description,
+        }
+    )
     _print_items([Remote(url, token).patch(f"{API}/{ref}/action-items/{item}", body)])
 
 

@@ -19,7 +19,8 @@ from tocsin.auth.deps import Responder, Viewer
 from tocsin.http.checked import CheckedRoute
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents.routes import READ_ERRORS, WRITE_ERRORS
-from tocsin.postmortems import documents, finding, outputs, public
+from tocsin.postmortems import documents, finding, public
+from tocsin.postmortems.outputs import changed
 from tocsin.postmortems.schemas import PostmortemOut, Reference
 
 router = APIRouter(prefix="/api/v1/postmortems", route_class=CheckedRoute, tags=["postmortems"])
@@ -101,11 +102,7 @@ def export(
     responses=WRITE_ERRORS,
 )
 def make_public(reference: Reference, principal: Responder, tocsin: RuntimeDep) -> PostmortemOut:
-    now = tocsin.clock.now()
-    with tocsin.database.transaction() as session:
-        postmortem = finding.find(session, reference, lock=True)
-        public.make_public(session, postmortem, author=principal.name, now=now)
-        return outputs.postmortem_out(session, postmortem, now)
+    return changed(tocsin, reference, public.make_public, author=principal.name)
 
 
 @router.delete(
@@ -115,11 +112,7 @@ def make_public(reference: Reference, principal: Responder, tocsin: RuntimeDep) 
     responses=WRITE_ERRORS,
 )
 def withdraw(reference: Reference, principal: Responder, tocsin: RuntimeDep) -> PostmortemOut:
-    now = tocsin.clock.now()
-    with tocsin.database.transaction() as session:
-        postmortem = finding.find(session, reference, lock=True)
-        public.withdraw(session, postmortem, author=principal.name, now=now)
-        return outputs.postmortem_out(session, postmortem, now)
+    return changed(tocsin, reference, public.withdraw, author=principal.name)
 
 
 ROUTERS = (router,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -11,8 +12,17 @@ from tocsin.db.audit import AuditEntry
 from tocsin.domain.blameless import Flag
 from tocsin.domain.postmortem_draft import why_key
 from tocsin.domain.postmortem_workflow import FINISHED, ItemStatus
+from tocsin.http.runtime import Runtime
 from tocsin.incidents.tables import Incident
-from tocsin.postmortems import action_items, facts, language, meetings, tracker_push, workflow
+from tocsin.postmortems import (
+    action_items,
+    facts,
+    finding,
+    language,
+    meetings,
+    tracker_push,
+    workflow,
+)
 from tocsin.postmortems.schemas import (
     ActionItemOut,
     AttendeeOut,
@@ -96,6 +106,23 @@ def postmortem_out(
         ),
         document=postmortem.content,
     )
+
+
+class Change(Protocol):
+    """A change made to a locked postmortem by ``author`` at ``now``."""
+
+    def __call__(
+        self, session: Session, postmortem: Postmortem, *, author: str, now: datetime
+    ) -> object: ...
+
+
+def changed(tocsin: Runtime, reference: str, change: Change, *, author: str) -> PostmortemOut:
+    """Postmortem ``reference`` locked, changed by ``author`` now, then as it is."""
+    now = tocsin.clock.now()
+    with tocsin.database.transaction() as session:
+        postmortem = finding.find(session, reference, lock=True)
+        change(session, postmortem, author=author, now=now)
+        return postmortem_out(session, postmortem, now)
 
 
 def incident_reference(incident: Incident | None, postmortem: Postmortem) -> str:

@@ -8,6 +8,7 @@ changes nothing.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -20,7 +21,8 @@ from tocsin.http.params import MAX_INTEGER
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents.routes import READ_ERRORS, WRITE_ERRORS
 from tocsin.notify.settings import NotifySettings
-from tocsin.postmortems import action_items, finding, meetings, outputs, tracker_push, workflow
+from tocsin.postmortems import action_items, finding, meetings, outputs, workflow
+from tocsin.postmortems.outputs import changed
 from tocsin.postmortems.schemas import (
     ActionItemChange,
     ActionItemIn,
@@ -100,13 +102,8 @@ def review(
 def publish(
     reference: Reference, body: PublishIn, principal: Responder, tocsin: RuntimeDep
 ) -> PostmortemOut:
-    now = tocsin.clock.now()
-    with tocsin.database.transaction() as session:
-        postmortem = finding.find(session, reference, lock=True)
-        workflow.publish(
-            session, postmortem, author=principal.name, now=now, expected_version=body.version
-        )
-        return outputs.postmortem_out(session, postmortem, now)
+    change = partial(workflow.publish, expected_version=body.version)
+    return changed(tocsin, reference, change, author=principal.name)
 
 
 @router.get(
@@ -137,10 +134,7 @@ def add_item(
     with tocsin.database.transaction() as session:
         postmortem = finding.find(session, reference, lock=True)
         item = action_items.add(session, postmortem, new, author=principal.name, now=now)
-        links = tracker_push.links_of(session, [item.id]).get(item.id, ())
-        return outputs.action_item_out(
-            item, now, postmortem.reference, f"INC-{postmortem.incident_id}", links
-        )
+        return outputs.item_out(session, item, now)
 
 
 @router.patch(
@@ -164,10 +158,7 @@ def change_item(
         postmortem = finding.find(session, reference, lock=True)
         item = action_items.find(session, postmortem, item_id)
         action_items.change(session, postmortem, item, given, author=principal.name, now=now)
-        links = tracker_push.links_of(session, [item.id]).get(item.id, ())
-        return outputs.action_item_out(
-            item, now, postmortem.reference, f"INC-{postmortem.incident_id}", links
-        )
+        return outputs.item_out(session, item, now)
 
 
 @router.get(

@@ -27,6 +27,7 @@ from tocsin.postmortems.trackers import (
     ItemView,
     Remote,
     TrackerError,
+    Update,
     secret,
 )
 
@@ -90,22 +91,15 @@ class GitHub:
             raise TrackerError("GitHub answered the new issue without its number", permanent=False)
         return Created(str(answer["number"]), answer.get("html_url"), "open", "open")
 
-    def update(
-        self,
-        key: str,
-        item: ItemView,
-        before: Mapping[str, Any],
-        remote_state: str | None,
-        *,
-        delivery: str,
-    ) -> str | None:
+    def update(self, change: Update) -> str | None:
+        item, remote_state = change.item, change.remote_state
         fields: dict[str, Any] = {"title": item.title, "body": body(item)}
         state = remote_state
-        if before.get("status") != item.status:
+        if change.before.get("status") != item.status:
             state = state_of(item.status)
             if state != remote_state:
                 fields.update(_state_fields(state, remote_state))
-        self._call("PATCH", f"{self._issues()}/{key}", fields)
+        self._call("PATCH", f"{self._issues()}/{change.key}", fields)
         return state
 
     def read(self, key: str, current: str) -> Remote:

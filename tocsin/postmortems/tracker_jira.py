@@ -30,6 +30,7 @@ from tocsin.postmortems.trackers import (
     JiraTrackerConfig,
     Remote,
     TrackerError,
+    Update,
     secret,
 )
 
@@ -133,17 +134,10 @@ class Jira:
             state = None  # the issue exists: read its status when it is next moved
         return Created(key, url, state, self.meaning(state))
 
-    def update(
-        self,
-        key: str,
-        item: ItemView,
-        before: Mapping[str, Any],
-        remote_state: str | None,
-        *,
-        delivery: str,
-    ) -> str | None:
+    def update(self, change: Update) -> str | None:
+        key, item, remote_state = change.key, change.item, change.remote_state
         self._call("PUT", f"/issue/{key}", {"fields": self._fields(item)})
-        if before.get("status") != item.status and self.meaning(remote_state) != item.status:
+        if change.before.get("status") != item.status and self.meaning(remote_state) != item.status:
             return self._move(key, item.status, remote_state)
         return remote_state
 

@@ -48,7 +48,7 @@ from tocsin.postmortems.tables import (
 from tocsin.postmortems.tracker_github import GitHub
 from tocsin.postmortems.tracker_jira import Jira
 from tocsin.postmortems.tracker_webhook import Webhook
-from tocsin.postmortems.trackers import Adapter, ItemView, Tracker, TrackerError
+from tocsin.postmortems.trackers import Adapter, ItemView, Tracker, TrackerError, Update
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def push(ctx: JobContext, payload: PushItem) -> None:
         else:
             key, url = found.key, None
             remote = adapter.update(
-                found.key, found.item, found.pushed, found.remote_state, delivery=delivery
+                Update(found.key, found.item, found.pushed, found.remote_state, delivery)
             )
     except TrackerError as error:
         _failed(ctx, found, error)

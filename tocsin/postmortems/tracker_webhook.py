@@ -27,7 +27,7 @@ from tocsin.notify.webhook import (
     signature,
 )
 from tocsin.postmortems import tracker_http
-from tocsin.postmortems.trackers import Created, ItemView, WebhookTrackerConfig, secret
+from tocsin.postmortems.trackers import Created, ItemView, Update, WebhookTrackerConfig, secret
 
 CREATED, CHANGED = "action_item.created", "action_item.changed"
 
@@ -81,14 +81,6 @@ class Webhook:
             item.status,
         )
 
-    def update(
-        self,
-        key: str,
-        item: ItemView,
-        before: Mapping[str, Any],
-        remote_state: str | None,
-        *,
-        delivery: str,
-    ) -> str | None:
-        self._post(event(CHANGED, item, delivery, before), delivery)
-        return item.status
+    def update(self, change: Update) -> str | None:
+        self._post(event(CHANGED, change.item, change.delivery, change.before), change.delivery)
+        return change.item.status

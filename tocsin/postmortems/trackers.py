@@ -245,6 +245,20 @@ class Remote:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Update:
+    """What a push asks of an item's existing issue."""
+
+    key: str
+    item: ItemView
+    #: The item as it was last sent.
+    before: Mapping[str, Any]
+    #: The issue's state as last known (None: not known).
+    remote_state: str | None
+    #: The push's name, the same on each of its retries.
+    delivery: str
+
+
 class Adapter(Protocol):
     """What Tocsin does with one tracker's issues."""
 
@@ -253,16 +267,8 @@ class Adapter(Protocol):
         unless the tracker's answer was lost."""
         ...
 
-    def update(
-        self,
-        key: str,
-        item: ItemView,
-        before: Mapping[str, Any],
-        remote_state: str | None,
-        *,
-        delivery: str,
-    ) -> str | None:
-        """Bring issue ``key`` in line with ``item`` (sent as ``before`` last); its new state."""
+    def update(self, change: Update) -> str | None:
+        """Bring issue ``change.key`` in line with ``change.item``; its new state."""
         ...
 
 
