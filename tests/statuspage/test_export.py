@@ -413,10 +413,20 @@ def test_the_export_is_copied_to_an_s3_compatible_bucket(
 
 
 def test_tocsin_status_export_writes_the_pages(
-    tocsin: Tocsin, client: TestClient, responder: Caller, tmp_path: Path
+    tocsin: Tocsin,
+    client: TestClient,
+    responder: Caller,
+    clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     set_up(tocsin, tmp_path, CONFIGURED_URL)
     _, code = _publish(client, responder)
+    # The command draws the pages at the server's clock: the test's, through a clock file,
+    # so that both exports see the same instant (an open outage's uptime grows with time).
+    instant = tmp_path / "clock"
+    instant.write_text(clock.now().isoformat())
+    monkeypatch.setenv("TOCSIN_CLOCK_FILE", str(instant))
     target = tmp_path / "by-hand"
     url = tocsin.settings.database_url
     result = CliRunner().invoke(cli, ["status", "export", str(target), "--database-url", url])

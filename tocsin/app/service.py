@@ -16,8 +16,8 @@ from tocsin.db import migrate
 from tocsin.db.database import Database
 from tocsin.engine.registry import HandlerRegistry
 from tocsin.engine.worker import Engine
-from tocsin.kernel.clock import Clock, SystemClock
-from tocsin.kernel.file_clock import FileClock
+from tocsin.kernel.clock import Clock
+from tocsin.kernel.file_clock import clock_for
 from tocsin.kernel.settings import Settings
 from tocsin.postmortems import digests
 
@@ -50,7 +50,7 @@ class Tocsin:
         registry = builtin_registry()
         registry.load_modules(settings.handler_modules)
         if clock is None:
-            clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+            clock = clock_for(settings.clock_file)
         engine = Engine(
             database,
             clock,

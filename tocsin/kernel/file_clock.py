@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tocsin.kernel.clock import utc
+from tocsin.kernel.clock import Clock, SystemClock, utc
 
 _POLL_SECONDS = 0.02
 #: The longest real time one wait lasts; the engine then looks for new jobs.
@@ -51,3 +51,9 @@ class FileClock:
         temporary = path.with_suffix(".tmp")
         temporary.write_text(utc(instant).isoformat())
         os.replace(temporary, path)
+
+
+def clock_for(path: Path | None) -> Clock:
+    """The clock a scenario's processes share through ``path`` (``TOCSIN_CLOCK_FILE``), or
+    the system's when there is none: what the server and the commands that act as it use."""
+    return FileClock(path) if path is not None else SystemClock()

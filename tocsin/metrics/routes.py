@@ -44,7 +44,11 @@ def asked(
     severity: Annotated[list[str], Query(description="Any of these severities (repeatable)")] = [],  # noqa: B006 (FastAPI copies query defaults)
     service: Annotated[str | None, Query(max_length=200, description="Only this service")] = None,
     team: Annotated[
-        str | None, Query(max_length=200, description="Only the services this team owns")
+        str | None,
+        Query(
+            max_length=200,
+            description="Only this team's: the services it owns (action items: the item's team)",
+        ),
     ] = None,
     source: Annotated[str | None, Query(max_length=40, description="Only this source")] = None,
 ) -> filters.Asked:

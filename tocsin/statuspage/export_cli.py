@@ -12,8 +12,15 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli.common import DatabaseUrlOption, DataDirOption, console, fail, open_database
-from tocsin.kernel.clock import SystemClock
+from tocsin.cli.common import (
+    DatabaseUrlOption,
+    DataDirOption,
+    console,
+    fail,
+    load_settings,
+    open_database,
+)
+from tocsin.kernel.file_clock import clock_for
 from tocsin.kernel.settings import StatusExportSettings
 from tocsin.statuspage import export as static_export
 from tocsin.statuspage.export_push import PushFailed
@@ -45,9 +52,11 @@ def export_pages(
         fail(str(error))
     if not push:
         configured = StatusExportSettings(public_url=configured.public_url)
+    # The time the pages are drawn at: the server's clock (a scenario's shared clock too).
+    now = clock_for(load_settings(data_dir, database_url).clock_file).now()
     database = open_database(data_dir, database_url)
     try:
-        outcome = static_export.export(database, SystemClock().now(), directory, configured)
+        outcome = static_export.export(database, now, directory, configured)
     except (static_export.ExportRefused, PushFailed, OSError) as error:
         fail(str(error))
     finally:
