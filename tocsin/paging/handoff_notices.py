@@ -31,13 +31,12 @@ from tocsin.domain.notification_rules import ContactMethod, plan_notifications
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
-from tocsin.notify.message import DeliveryError, Message
-from tocsin.notify.settings import NotifySettings
+from tocsin.notify.message import Message
 from tocsin.notify.tables import HANDOFF
 from tocsin.oncall.handoff_reports import STORED, HandoffStored
 from tocsin.oncall.tables import HandoffReport
 from tocsin.paging.directory import Directory, Person, contact_methods
-from tocsin.paging.notices import send_notice
+from tocsin.paging.notices import send_or_give_up
 
 OUTGOING, INCOMING = "outgoing", "incoming"
 
@@ -138,7 +137,6 @@ def handoff_text(report: HandoffReport, side: str, time_zone: str) -> tuple[str,
 def send_report(ctx: JobContext, notice: HandoffNotice) -> None:
     """The ``oncall.handoff.notify`` job: tell one person about one handoff."""
     report_id, name, side = notice.report_id, notice.user, notice.side
-    settings = NotifySettings.from_env()
     with ctx.database.sessions() as session:
         report = session.get(HandoffReport, report_id)
         if report is None:
@@ -165,12 +163,7 @@ def send_report(ctx: JobContext, notice: HandoffNotice) -> None:
         idempotency_key=f"tocsin-handoff-{report_id}-{name}",
         data=data,
     )
-    try:
-        send_notice(ctx, settings, kind=HANDOFF, user_name=name, methods=methods, message=message)
-    except DeliveryError as error:
-        if error.permanent:  # no gateway configured, a 4xx: retrying cannot help
-            raise PermanentFailure(str(error)) from error
-        raise
+    send_or_give_up(ctx, kind=HANDOFF, user_name=name, methods=methods, message=message)
 
 
 def register(registry: HandlerRegistry) -> None:

@@ -84,6 +84,43 @@ def send_notice(
     raise DeliveryError(reasons, permanent=all(error.permanent for error in errors))
 
 
+def reachable(session: Session, name: str) -> list[ContactMethod]:
+    """How a one-off message (not a page) reaches user ``name``: their contact methods, else
+    their email alone; none for an unknown user."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        return []
+    methods = contact_methods(user)
+    if not methods and user.email:
+        methods = [ContactMethod(0, "email", user.email)]
+    return methods
+
+
+def send_or_give_up(
+    ctx: JobContext,
+    *,
+    kind: str,
+    user_name: str | None,
+    methods: Sequence[ContactMethod],
+    message: Message,
+) -> None:
+    """:func:`send_notice`, with a permanent failure (no gateway configured, a 4xx) made
+    the job's: retrying cannot help. Other failures raise, so the job is retried."""
+    try:
+        send_notice(
+            ctx,
+            NotifySettings.from_env(),
+            kind=kind,
+            user_name=user_name,
+            methods=methods,
+            message=message,
+        )
+    except DeliveryError as error:
+        if error.permanent:
+            raise PermanentFailure(str(error)) from error
+        raise
+
+
 def send_alarm(ctx: JobContext, alarm: Alarm) -> None:
     """Email one admin that a page died or an escalation reached nobody."""
     settings = NotifySettings.from_env()
@@ -198,10 +235,7 @@ def notify_level(ctx: JobContext, reached: LevelReached) -> None:
 def send_stakeholder_notice(ctx: JobContext, notice: StakeholderNotice) -> None:
     settings = NotifySettings.from_env()
     with ctx.database.sessions() as session:
-        user = session.scalar(select(User).where(User.name == notice.user))
-    methods = contact_methods(user) if user is not None else []
-    if not methods and user is not None and user.email:
-        methods = [ContactMethod(0, "email", user.email)]
+        methods = reachable(session, notice.user)
     if not methods:
         raise PermanentFailure(f"stakeholder {notice.user} has no contact method or email")
     reference, level = notice.reference, notice.level

@@ -19,16 +19,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tocsin.auth.accounts import find_user
-from tocsin.domain.notification_rules import ContactMethod
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
 from tocsin.notify import tables as outbox_store
-from tocsin.notify.message import DeliveryError, Message
-from tocsin.notify.settings import NotifySettings
-from tocsin.paging.directory import contact_methods
-from tocsin.paging.notices import send_notice
+from tocsin.notify.message import Message
+from tocsin.paging.notices import reachable, send_or_give_up
 
 
 @dataclass(frozen=True)
@@ -64,20 +60,10 @@ def queue(session: Session, notice: Notice, *, key: str, now: datetime) -> bool:
     return jobs.enqueue(session, MESSAGE, notice, now=now, idempotency_key=f"{MESSAGE.name}:{key}")
 
 
-def _methods(ctx: JobContext, name: str) -> list[ContactMethod]:
-    with ctx.database.sessions() as session:
-        user = find_user(session, name)
-        if user is None:
-            return []
-        methods = contact_methods(user)
-        if not methods and user.email:
-            methods = [ContactMethod(0, "email", user.email)]
-    return methods
-
-
 def send(ctx: JobContext, notice: Notice) -> None:
     """The ``postmortems.message`` job: deliver it (or record it in the outbox)."""
-    methods = _methods(ctx, notice.user)
+    with ctx.database.sessions() as session:
+        methods = reachable(session, notice.user)
     if not methods:
         raise PermanentFailure(f"{notice.user} has no contact method or email")
     message = Message(
@@ -86,19 +72,13 @@ def send(ctx: JobContext, notice: Notice) -> None:
         idempotency_key=f"tocsin-postmortem-{ctx.job.id}",
         data=notice.data(),
     )
-    try:
-        send_notice(
-            ctx,
-            NotifySettings.from_env(),
-            kind=outbox_store.COMMUNICATION,
-            user_name=notice.user,
-            methods=methods,
-            message=message,
-        )
-    except DeliveryError as error:
-        if error.permanent:
-            raise PermanentFailure(str(error)) from error
-        raise
+    send_or_give_up(
+        ctx,
+        kind=outbox_store.COMMUNICATION,
+        user_name=notice.user,
+        methods=methods,
+        message=message,
+    )
 
 
 def register(registry: HandlerRegistry) -> None:

@@ -21,19 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.auth.tables import User
 from tocsin.domain.notification_rules import ContactMethod
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext, PermanentFailure
 from tocsin.notify import tables as outbox_store
-from tocsin.notify.message import DeliveryError, Message
-from tocsin.notify.settings import NotifySettings
-from tocsin.paging.directory import contact_methods
-from tocsin.paging.notices import send_notice
+from tocsin.notify.message import Message
+from tocsin.paging.notices import reachable, send_or_give_up
 from tocsin.statuspage import components as component_states
 
 #: What a message is, in its ``data.event`` (webhooks and chat see it).
@@ -77,12 +73,10 @@ def queue(session: Session, outgoing: Outgoing, *, key: str, now: datetime) -> b
 def _methods(ctx: JobContext, outgoing: Outgoing) -> list[ContactMethod]:
     if outgoing.address is not None:
         return [ContactMethod(0, "email", outgoing.address)]
+    if outgoing.user is None:
+        return []
     with ctx.database.sessions() as session:
-        user = session.scalar(select(User).where(User.name == outgoing.user))
-    methods = contact_methods(user) if user is not None else []
-    if not methods and user is not None and user.email:
-        methods = [ContactMethod(0, "email", user.email)]
-    return methods
+        return reachable(session, outgoing.user)
 
 
 def send(ctx: JobContext, outgoing: Outgoing) -> None:
@@ -96,19 +90,13 @@ def send(ctx: JobContext, outgoing: Outgoing) -> None:
         idempotency_key=f"tocsin-statuspage-{ctx.job.id}",
         data={"event": outgoing.event, "incident": outgoing.incident},
     )
-    try:
-        send_notice(
-            ctx,
-            NotifySettings.from_env(),
-            kind=outbox_store.COMMUNICATION,
-            user_name=outgoing.user,
-            methods=methods,
-            message=message,
-        )
-    except DeliveryError as error:
-        if error.permanent:
-            raise PermanentFailure(str(error)) from error
-        raise
+    send_or_give_up(
+        ctx,
+        kind=outbox_store.COMMUNICATION,
+        user_name=outgoing.user,
+        methods=methods,
+        message=message,
+    )
 
 
 def register(registry: HandlerRegistry) -> None:
