@@ -185,3 +185,9 @@ def test_a_bad_csv_is_refused_with_its_line_numbers_and_writes_nothing(
         assert session.scalar(jobs) == 0
     headerless = web.post(f"{API}.csv", content=b"kind,name\nx,y\n", headers=admin.headers)
     assert headerless.status_code == 422 and "line 1" in str(headerless.json())
+    # A carriage return alone inside a field (found by fuzzing: it was a 500).
+    stray = web.post(
+        f"{API}.csv", content=b"type,address\nemail,a\rb@x.com\n", headers=admin.headers
+    )
+    assert stray.status_code == 422 and "line 2" in str(stray.json()), stray.text
+    assert count(tocsin) == 0

@@ -146,7 +146,12 @@ class _Reader:
 
 
 def _parse(session: Session, text: str) -> list[NewSubscriber]:
-    lines = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader_lines = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        # Read whole first: a malformed line (a stray carriage return) is refused by number.
+        lines = iter(list(reader_lines))
+    except csv.Error as error:
+        raise Invalid("csv", f"line {reader_lines.line_num}: {error}") from error
     header = next(lines, None)
     if header is None:
         raise Invalid("csv", "line 1: the file is empty; it needs a header line")
