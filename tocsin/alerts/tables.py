@@ -59,6 +59,8 @@ class AlertGroup(Base):
         Index("ix_alert_groups_status_id", "status", "id"),
         Index("ix_alert_groups_service_id", "service", "id"),
         Index("ix_alert_groups_service_status_id", "service", "status", "id"),
+        # The groups resolved since the metrics' rollups last looked (tocsin.metrics.rollups).
+        Index("ix_alert_groups_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +110,8 @@ class Alert(Base):
         Index("ix_alerts_service_dedup_key_triggered_at", "service", "dedup_key", "triggered_at"),
         Index("ix_alerts_integration_dedup_key", "integration", "dedup_key"),
         Index("ix_alerts_group_id_status", "group_id", "status"),
+        # One day's alerts, counted for the metrics' rollups (tocsin.metrics.rollups).
+        Index("ix_alerts_triggered_at", "triggered_at"),
         # The alert list (newest first) by status, by service, by both; "open" (every
         # status but resolved) through partial indexes holding only open alerts.
         Index("ix_alerts_status_id", "status", "id"),

@@ -10,6 +10,7 @@ from tocsin.config import tables as config
 from tocsin.db import audit
 from tocsin.engine import tables as engine
 from tocsin.incidents import tables as incidents
+from tocsin.metrics import tables as metrics
 from tocsin.notify import tables as notify
 from tocsin.oncall import tables as oncall
 from tocsin.paging import tables as paging
@@ -23,6 +24,7 @@ __all__ = [
     "config",
     "engine",
     "incidents",
+    "metrics",
     "notify",
     "oncall",
     "paging",

@@ -19,6 +19,7 @@ from tocsin.engine.worker import Engine
 from tocsin.kernel.clock import Clock
 from tocsin.kernel.file_clock import clock_for
 from tocsin.kernel.settings import Settings
+from tocsin.metrics import rollups
 from tocsin.postmortems import digests
 
 log = logging.getLogger("tocsin.app")
@@ -73,15 +74,17 @@ class Tocsin:
         """Start the job engine (if it runs here), and the outbound heartbeat if configured.
 
         Recurring chains are started here too, in case one is missing (once whatever the
-        number of processes: their jobs' idempotency keys decide): the teams' weekly digests.
+        number of processes: their jobs' idempotency keys decide): the teams' weekly digests
+        and the hourly refresh of the metrics' rollups.
         A chain lives in the jobs table, so it survives restarts on its own; a database that
         is unreachable at start-up only skips this (the engine waits for it as it does).
         """
         try:
             with self.database.transaction() as session:
                 digests.plan_all(session, self.clock.now())
+                rollups.plan_next(session, self.clock.now())
         except OperationalError as error:
-            log.warning("weekly digests not checked at start-up: %s", type(error).__name__)
+            log.warning("recurring jobs not checked at start-up: %s", type(error).__name__)
         if self.runs_engine:
             self.engine.start()
         if self.heartbeat is not None:

@@ -16,21 +16,26 @@ by their sender's resolve signal or by Tocsin's own quiet timer
 (``auto_resolve_after``), of which ``resolved_by_tocsin`` by the timer.
 
 Groups and alerts linked to a drill are left out. The database groups and
-counts; only one row per rule or service comes back.
+counts; only one row per rule or service comes back. Whole days come from the
+rollups the ``metrics.roll_up`` job keeps (:mod:`tocsin.metrics.rollups`),
+the rest of the period from the groups and alerts themselves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.alerts.writer import SYSTEM
 from tocsin.domain.grouping import AccuracyRow, Outcome, rank_noisy
-from tocsin.metrics import conditions
+from tocsin.metrics import conditions, rollups
 from tocsin.metrics.filters import Filters
+from tocsin.metrics.rollups import Counted
+from tocsin.metrics.tables import AlertDay, AlertGroupDay
 
 
 @dataclass(frozen=True)
@@ -59,52 +64,35 @@ class AlertQuality:
     services: list[ServiceAlerts]
 
 
-def accuracy(session: Session, filters: Filters) -> list[RuleAccuracy]:
-    """Every (service, rule) with resolved groups in the period, noisiest first."""
-    if filters.nothing_matches:
-        return []
+def _outcome(value: Outcome) -> ColumnElement[int]:
+    return func.sum((AlertGroup.outcome == value.value).cast(Integer))
 
-    def outcome(value: Outcome) -> ColumnElement[int]:
-        return func.sum((AlertGroup.outcome == value.value).cast(Integer))
 
-    query = (
+def accuracy_counts(filters: Filters) -> Select[*tuple[Any, ...]]:
+    """Resolved groups per (service, rule) over ``filters``: groups, alerts, incident,
+    acknowledged, noise (the columns of :class:`~tocsin.metrics.tables.AlertGroupDay`)."""
+    return (
         select(
             AlertGroup.service,
             AlertGroup.rule,
             func.count(),
             func.sum(AlertGroup.alert_count),
-            outcome(Outcome.INCIDENT),
-            outcome(Outcome.ACKNOWLEDGED),
-            outcome(Outcome.NOISE),
+            _outcome(Outcome.INCIDENT),
+            _outcome(Outcome.ACKNOWLEDGED),
+            _outcome(Outcome.NOISE),
         )
         .where(*conditions.alert_groups(filters))
         .group_by(AlertGroup.service, AlertGroup.rule)
     )
-    alerts: dict[tuple[str, str], int] = {}
-    rows = []
-    for service, rule, groups, held, incident, acknowledged, noise in session.execute(query):
-        alerts[(service, rule)] = int(held or 0)
-        rows.append(
-            AccuracyRow(
-                service,
-                rule,
-                int(groups),
-                int(incident or 0),
-                int(acknowledged or 0),
-                int(noise or 0),
-            )
-        )
-    return [RuleAccuracy(row, alerts[(row.service, row.rule)]) for row in rank_noisy(rows)]
 
 
-def services(session: Session, filters: Filters) -> list[ServiceAlerts]:
-    """Per service, the alerts triggered in the period: flapping and resolved by no person."""
-    if filters.nothing_matches:
-        return []
+def service_counts(filters: Filters) -> Select[*tuple[Any, ...]]:
+    """Alerts per service over ``filters``: alerts, flapping, auto-resolved, resolved by
+    Tocsin (the columns of :class:`~tocsin.metrics.tables.AlertDay`)."""
     resolved = Alert.status == "resolved"
     by_tocsin = resolved & (Alert.resolved_by == SYSTEM)
     unattended = resolved & or_(Alert.resolved_by == SYSTEM, Alert.resolved_by == Alert.integration)
-    query = (
+    return (
         select(
             Alert.service,
             func.count(),
@@ -115,9 +103,33 @@ def services(session: Session, filters: Filters) -> list[ServiceAlerts]:
         .where(*conditions.alerts(filters))
         .group_by(Alert.service)
     )
+
+
+#: What the ``metrics.roll_up`` job keeps per day (:mod:`tocsin.metrics.rollups`).
+GROUP_DAYS = Counted(AlertGroupDay, accuracy_counts)
+ALERT_DAYS = Counted(AlertDay, service_counts)
+ROLLUPS = (GROUP_DAYS, ALERT_DAYS)
+
+
+def accuracy(session: Session, filters: Filters) -> list[RuleAccuracy]:
+    """Every (service, rule) with resolved groups in the period, noisiest first."""
+    if filters.nothing_matches:
+        return []
+    found = rollups.totals(session, GROUP_DAYS, filters)
+    rows = [
+        AccuracyRow(service, rule, groups, incident, acknowledged, noise)
+        for (service, rule), (groups, _, incident, acknowledged, noise) in found.items()
+    ]
+    return [RuleAccuracy(row, found[(row.service, row.rule)][1]) for row in rank_noisy(rows)]
+
+
+def services(session: Session, filters: Filters) -> list[ServiceAlerts]:
+    """Per service, the alerts triggered in the period: flapping and resolved by no person."""
+    if filters.nothing_matches:
+        return []
     found = [
-        ServiceAlerts(service, int(count), int(flapping or 0), int(alone or 0), int(timer or 0))
-        for service, count, flapping, alone, timer in session.execute(query)
+        ServiceAlerts(service, *counts)
+        for (service,), counts in rollups.totals(session, ALERT_DAYS, filters).items()
     ]
     return sorted(found, key=lambda each: (-each.alerts, each.service))
 

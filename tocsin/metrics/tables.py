@@ -1,0 +1,70 @@
+"""The metrics' rollups: alert counts per UTC day, kept current by the ``metrics.roll_up`` job.
+
+A report over years of alerts would otherwise count millions of rows per
+request. Each rollup holds, per UTC day (of the group's opening or the
+alert's trigger) and per whole month, and per service, what the alert quality report adds up
+(:mod:`tocsin.metrics.alert_quality`), drills' groups and alerts left out.
+:mod:`tocsin.metrics.rollups` keeps them (and says which days they cover in
+:class:`RollupState`); a report reads whole covered days from them and
+counts the rest of its period from the alerts themselves, so its figures
+are those of the raw computation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base
+
+
+class RollupState(Base):
+    """Which days a rollup covers, and where the job is in counting them again."""
+
+    __tablename__ = "metric_rollups"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The rollups cover the days (UTC) from this one until ``covered_until``, excluded;
+    #: None: nothing is covered yet.
+    covered_from: Mapped[date | None] = mapped_column(Date)
+    covered_until: Mapped[date | None] = mapped_column(Date)
+    #: Where the next recount of covered days starts (each run counts a chunk again).
+    recounted_until: Mapped[date | None] = mapped_column(Date)
+    #: When the last refresh looked for changed rows (the next looks from a little before).
+    refreshed_at: Mapped[datetime | None]
+
+
+class AlertGroupDay(Base):
+    """The resolved alert groups opened on ``day`` (UTC) for one service and rule, by outcome;
+    with ``month``, those of the whole month ``day`` begins."""
+
+    __tablename__ = "metric_alert_group_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: A month's sum of its days' rows, so that years are read in a few rows.
+    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    groups: Mapped[int] = mapped_column(Integer)
+    #: Alerts the groups held.
+    alerts: Mapped[int] = mapped_column(Integer)
+    incident: Mapped[int] = mapped_column(Integer)
+    acknowledged: Mapped[int] = mapped_column(Integer)
+    noise: Mapped[int] = mapped_column(Integer)
+
+
+class AlertDay(Base):
+    """The alerts triggered on ``day`` (UTC) for one service: flapping and resolved by no
+    person; with ``month``, those of the whole month ``day`` begins."""
+
+    __tablename__ = "metric_alert_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200), primary_key=True)
+    alerts: Mapped[int] = mapped_column(Integer)
+    flapping: Mapped[int] = mapped_column(Integer)
+    auto_resolved: Mapped[int] = mapped_column(Integer)
+    resolved_by_tocsin: Mapped[int] = mapped_column(Integer)
