@@ -106,8 +106,18 @@ def service_counts(filters: Filters) -> Select[*tuple[Any, ...]]:
 
 
 #: What the ``metrics.roll_up`` job keeps per day (:mod:`tocsin.metrics.rollups`).
-GROUP_DAYS = Counted(AlertGroupDay, accuracy_counts)
-ALERT_DAYS = Counted(AlertDay, service_counts)
+GROUP_DAYS = Counted(
+    AlertGroupDay,
+    accuracy_counts,
+    AlertGroup.__table__,  # type: ignore[arg-type]
+    "ix_alert_groups_status_opened_at",
+)
+ALERT_DAYS = Counted(
+    AlertDay,
+    service_counts,
+    Alert.__table__,  # type: ignore[arg-type]
+    "ix_alerts_triggered_at",
+)
 ROLLUPS = (GROUP_DAYS, ALERT_DAYS)
 
 
