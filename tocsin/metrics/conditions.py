@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import ColumnElement, Select, or_, select
-from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.incidents.tables import Incident, IncidentService
@@ -25,6 +25,20 @@ from tocsin.postmortems.tables import ActionItem, Postmortem
 #: small team's incidents, read by id from the services' index, cost less than walking
 #: every incident's index entry to find them.
 PROJECTED_AT_MOST = 100_000
+
+
+def few_incidents(session: Session, filters: Filters) -> bool:
+    """Whether the services of ``filters`` have at most :data:`PROJECTED_AT_MOST` incidents.
+
+    Counted from the services' index alone (an incident of two of them counts
+    twice, drills and the period are not checked): an upper bound, enough to
+    choose how to read them.
+    """
+    services = filters.services or ()
+    bound = session.scalar(
+        select(func.count()).select_from(IncidentService).where(IncidentService.name.in_(services))
+    )
+    return (bound or 0) <= PROJECTED_AT_MOST
 
 
 def drills() -> Select[int]:

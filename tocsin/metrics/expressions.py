@@ -19,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, literal
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import BigInteger, ColumnElement, and_, case, func, literal, literal_column, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tocsin.db.instants import epoch_second, micros_between
+from tocsin.domain import metric_calendar as calendar
 from tocsin.domain.metric_calendar import OffsetSpan
 from tocsin.incidents.tables import Incident
 
@@ -103,6 +105,34 @@ def local_seconds(
     if len(spans) == 1 and spans[0].offset == 0:
         return second
     return second + offset_seconds(time, spans)
+
+
+def integer(value: int) -> ColumnElement[int]:
+    """A whole number written into the statement (a constant the database folds)."""
+    return literal_column(str(int(value)), BigInteger)
+
+
+def week_number(
+    time: InstrumentedAttribute[datetime], zone: ZoneInfo, first: datetime, last: datetime
+) -> ColumnElement[int]:
+    """The number of the week (:func:`tocsin.domain.metric_calendar.week_number`) ``time``
+    falls in, in ``zone``, for times in [first, last)."""
+    local = local_seconds(time, calendar.offsets(zone, first, last))
+    return (local - integer(calendar.EPOCH_MONDAY)) // integer(calendar.WEEK)
+
+
+def first_and_last(
+    session: Session, time: InstrumentedAttribute[datetime], *where: ColumnElement[bool]
+) -> tuple[datetime | None, datetime | None]:
+    """The earliest and latest ``time`` of the rows ``where`` selects.
+
+    Asked apart: SQLite reads a min() or a max() alone as one end of an index
+    on the column, both together as a scan of every row.
+    """
+    earliest, latest = (
+        session.scalar(select(edge(time)).where(*where)) for edge in (func.min, func.max)
+    )
+    return earliest, latest
 
 
 def flags(found: Sequence[ColumnElement[bool]], names: Sequence[str]) -> list[ColumnElement[int]]:

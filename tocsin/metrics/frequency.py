@@ -19,7 +19,6 @@ incidents are probed for their services.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -27,7 +26,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, column, func, select, values
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    column,
+    func,
+    select,
+    values,
+)
 from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
@@ -37,6 +45,7 @@ from tocsin.domain.refusals import Invalid
 from tocsin.incidents import configured
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.metrics import conditions
+from tocsin.metrics.expressions import first_and_last, week_number
 from tocsin.metrics.filters import Filters
 
 #: The longest weekly series answered: about 21 years.
@@ -71,11 +80,7 @@ def _bounds(session: Session, filters: Filters, now: datetime) -> tuple[datetime
     """The instants the weeks must cover: the period, or the incidents' first and last."""
     first, last = filters.start, filters.end
     if first is None or last is None:
-        earliest, latest = session.execute(
-            select(func.min(Incident.detected_at), func.max(Incident.detected_at)).where(
-                Incident.drill.is_(False)
-            )
-        ).one()
+        earliest, latest = first_and_last(session, Incident.detected_at, Incident.drill.is_(False))
         if first is None:
             if earliest is None:
                 return None
@@ -105,13 +110,6 @@ def weeks(
         )
     for each in range(number, final + 1):
         yield each, max(first, _monday(each, zone)), min(last, _monday(each + 1, zone))
-
-
-def _matched(session: Session, filters: Filters) -> int:
-    """How many incidents a service or team filter matches, counted from its services' index."""
-    query = select(func.count()).select_from(Incident).where(*conditions.incidents(filters))
-    hinted = query.with_hint(Incident.__table__, "NOT INDEXED", dialect_name="sqlite")
-    return session.scalar(hinted) or 0
 
 
 def _weekly(
@@ -188,21 +186,24 @@ def _joined(
 def _projected(
     session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
 ) -> list[tuple[dict[str, int], dict[str, int]]]:
-    """Every week's counts from the matching incidents, read once by id."""
-    starts = [start for _, start, _ in spans]
+    """Every week's counts from the matching incidents, read once by id and grouped by
+    their week's number (worked out in SQL from the zone's offsets over the period)."""
+    position = {number: index for index, (number, _, _) in enumerate(spans)}
     counted: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in spans]
+    week = week_number(Incident.detected_at, filters.zone, spans[0][1], spans[-1][2]).label("week")
     where = conditions.incidents(filters)
-    levels = select(Incident.detected_at, Incident.severity).where(*where)
+    levels = select(week, Incident.severity, func.count()).where(*where)
     services = (
-        select(Incident.detected_at, IncidentService.name)
+        select(week, IncidentService.name, func.count())
         .join(IncidentService, IncidentService.incident_id == Incident.id)
         .where(*where, IncidentService.name.in_(filters.services or ()))
     )
     for side, query in ((0, levels), (1, services)):
-        hinted = query.with_hint(Incident.__table__, "NOT INDEXED", dialect_name="sqlite")
-        for detected, key in session.execute(hinted):
-            into = counted[bisect_right(starts, detected) - 1][side]
-            into[key] = into.get(key, 0) + 1
+        grouped = query.group_by(*query.selected_columns[:-1]).with_hint(
+            Incident.__table__, "NOT INDEXED", dialect_name="sqlite"
+        )
+        for number, key, count in session.execute(grouped):
+            counted[position[int(number)]][side][str(key)] = int(count)
     return counted
 
 
@@ -218,7 +219,7 @@ def frequency(session: Session, filters: Filters, now: datetime) -> Frequency:
     if bounds is None:
         return Frequency(str(filters.zone), [], [], [], 0)
     spans = list(weeks(filters.zone, *bounds))
-    if filters.services is not None and _matched(session, filters) <= conditions.PROJECTED_AT_MOST:
+    if filters.services is not None and conditions.few_incidents(session, filters):
         counted = _projected(session, filters, spans)
     else:
         counted = _weekly(session, filters, spans)

@@ -23,14 +23,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Integer,
     Text,
     cast,
     func,
     literal,
-    literal_column,
     select,
 )
 from sqlalchemy.orm import Session
@@ -39,7 +37,7 @@ import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
 from tocsin.auth.tables import User
 from tocsin.domain import metric_calendar as calendar
 from tocsin.metrics import conditions
-from tocsin.metrics.expressions import local_seconds
+from tocsin.metrics.expressions import first_and_last, integer, local_seconds
 from tocsin.metrics.filters import Filters
 from tocsin.paging.tables import Page
 
@@ -53,10 +51,6 @@ class PersonPages:
     time_zone: str
     pages: int
     after_hours: int
-
-
-def _integer(value: int) -> ColumnElement[int]:
-    return literal_column(str(int(value)), BigInteger)
 
 
 def _zones(session: Session) -> dict[str, str]:
@@ -74,10 +68,8 @@ def _zones(session: Session) -> dict[str, str]:
 def _bounds(session: Session, filters: Filters) -> tuple[datetime, datetime] | None:
     first, last = filters.start, filters.end
     if first is None or last is None:
-        earliest, latest = session.execute(
-            select(func.min(Page.created_at), func.max(Page.created_at))
-        ).one()
-        if earliest is None:
+        earliest, latest = first_and_last(session, Page.created_at)
+        if earliest is None or latest is None:
             return None
         first = first or earliest
         last = last or latest + timedelta(seconds=1)
@@ -89,7 +81,7 @@ def _after_hours(zone: ZoneInfo, first: datetime, last: datetime) -> ColumnEleme
     """1 for a page sent after hours in ``zone``, else 0: its local hour of the week
     looked up in :func:`~tocsin.domain.metric_calendar.after_hours_by_hour`."""
     local = local_seconds(Page.created_at, calendar.offsets(zone, first, last))
-    hour = (local - _integer(calendar.EPOCH_MONDAY)) % _integer(calendar.WEEK) // _integer(3600)
+    hour = (local - integer(calendar.EPOCH_MONDAY)) % integer(calendar.WEEK) // integer(3600)
     flag = func.substr(literal(calendar.after_hours_by_hour(), Text), cast(hour, Integer) + 1, 1)
     return cast(flag, Integer)
 

@@ -16,11 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, ColumnElement, func, literal_column, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tocsin.domain import metric_calendar as calendar
-from tocsin.metrics.expressions import local_seconds
+from tocsin.metrics.expressions import first_and_last, week_number
 from tocsin.metrics.filters import Filters
 from tocsin.metrics.frequency import weeks as spans
 
@@ -59,10 +59,6 @@ def answered(
     ]
 
 
-def _integer(value: int) -> ColumnElement[int]:
-    return literal_column(str(int(value)), BigInteger)
-
-
 def covering(
     session: Session,
     time: InstrumentedAttribute[datetime],
@@ -72,15 +68,13 @@ def covering(
     """The weeks of the period (or from the column's first value to its last or now)."""
     first, last = filters.start, filters.end
     if first is None or last is None:
-        earliest, latest = session.execute(select(func.min(time), func.max(time))).one()
-        if earliest is None and first is None:
+        earliest, latest = first_and_last(session, time)
+        first = first if first is not None else earliest
+        if first is None:
             return Weeks([], None)
-        first = first or earliest
         last = last or max(now, latest or now) + timedelta(microseconds=1)
     first, last = first.astimezone(UTC), last.astimezone(UTC)
     if last <= first:
         return Weeks([], None)
     numbers = [number for number, _, _ in spans(filters.zone, first, last)]
-    local = local_seconds(time, calendar.offsets(filters.zone, first, last))
-    number = (local - _integer(calendar.EPOCH_MONDAY)) // _integer(calendar.WEEK)
-    return Weeks(numbers, number)
+    return Weeks(numbers, week_number(time, filters.zone, first, last))
