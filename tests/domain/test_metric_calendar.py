@@ -113,12 +113,13 @@ def test_naive_instants_are_refused() -> None:
         calendar.epoch_second(datetime(2026, 6, 1))
 
 
-def test_the_hours_of_a_week_after_hours() -> None:
-    hours = calendar.after_hours_by_hour()
-    assert len(hours) == 168
-    assert hours.count("0") == 5 * 10, "ten working hours, Monday to Friday"
-    assert hours[:24] == "1" * 8 + "0" * 10 + "1" * 6
-    assert all(
-        hours[hour] == str(int(calendar.after_hours(calendar.EPOCH_MONDAY + hour * 3600 + 1799)))
-        for hour in range(168)
-    )
+def test_after_hours_in_a_zone_at_the_time() -> None:
+    # Monday 1 June 2026, 07:30 UTC: 09:30 in Paris (working hours), 03:30 in New York.
+    instant = datetime(2026, 6, 1, 7, 30, tzinfo=UTC)
+    assert not calendar.after_hours_in(instant, "Europe/Paris")
+    assert calendar.after_hours_in(instant, "America/New_York")
+    # UTC for no zone or an unknown one: 07:30 is before 08:00.
+    assert calendar.after_hours_in(instant, None)
+    assert calendar.after_hours_in(instant, "Mars/Olympus_Mons")
+    # Saturday is after hours all day.
+    assert calendar.after_hours_in(datetime(2026, 6, 6, 12, 0, tzinfo=UTC), "UTC")

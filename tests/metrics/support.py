@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.tables import Alert, AlertGroup
@@ -13,6 +13,7 @@ from tocsin.auth.tables import User
 from tocsin.config.organisation import SERVICE, TEAM
 from tocsin.config.tables import Definition
 from tocsin.domain.lifecycle import IncidentTimes, Milestones, Status
+from tocsin.domain.metric_calendar import after_hours_in
 from tocsin.incidents.tables import Incident, IncidentService
 from tocsin.paging.tables import EscalationRun, Page
 from tocsin.postmortems.tables import ActionItem, Postmortem
@@ -85,6 +86,10 @@ def resolved(
     )
 
 
+def _zone(session: Session, person: str) -> str | None:
+    return session.scalar(select(User.time_zone).where(User.name == person))
+
+
 def add_page(
     session: Session,
     person: str,
@@ -117,6 +122,9 @@ def add_page(
         urgency="high",
         state="closed",
         created_at=sent,
+        after_hours=after_hours_in(
+            sent, session.scalar(select(User.time_zone).where(User.name == person))
+        ),
     )
     session.add(page)
     return page

@@ -28,7 +28,7 @@ from tocsin.engine.tables import Job
 from tocsin.kernel.clock import FakeClock
 from tocsin.paging import jobs as paging_jobs
 from tocsin.paging import statements, triggers
-from tocsin.paging.tables import EscalationRun
+from tocsin.paging.tables import EscalationRun, Page
 
 #: ``web`` pages engineer-b (by webhook); ``gap`` first tries a lunch-time layer nobody holds at 9.
 SERVICES = """
@@ -481,3 +481,31 @@ def test_an_acknowledged_escalation_resolves_when_its_alerts_resolve_at_the_sour
     tocsin.engine.run_until_idle()
     assert escalation_state(api, admin) == "resolved"
     assert escalation_history(only_group(api, admin))[-1] == "resolved"
+
+
+def test_a_page_records_whether_it_came_after_hours_where_the_person_lived(
+    tocsin: Tocsin, api: TestClient, admin: Caller, sink: HttpSink, tmp_path: Path
+) -> None:
+    """Monday 09:00 UTC is 01:00 in Los Angeles: engineer-b's page came after hours, and
+    stays so for on-call load after engineer-b moves to Paris (10:00 there)."""
+    people = people_yaml(sink).replace(
+        "  engineer-b:\n    email: b@example.com\n",
+        "  engineer-b:\n    email: b@example.com\n    time_zone: America/Los_Angeles\n",
+    )
+    setup(tocsin, sink, tmp_path / "config", **{"people.yaml": people})
+    send(api, integration(api, admin, "web"), "trigger", "db-1")
+    tocsin.engine.run_until_idle()
+    with tocsin.database.sessions() as session:
+        (page,) = session.scalars(select(Page)).all()
+        assert (page.user_name, page.after_hours) == ("engineer-b", True)
+    moved = people.replace("America/Los_Angeles", "Europe/Paris")
+    setup(tocsin, sink, tmp_path / "config", **{"people.yaml": moved})
+    load = api.get("/api/v1/metrics/oncall", headers=admin.headers)
+    assert load.status_code == 200, load.text
+    (person,) = load.json()["people"]
+    assert (person["person"], person["time_zone"], person["pages"], person["after_hours"]) == (
+        "engineer-b",
+        "Europe/Paris",
+        1,
+        1,
+    )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Monday 1969-12-29 00:00 UTC, in epoch seconds: where week and day numbers start.
 EPOCH_MONDAY = -259_200
@@ -70,14 +71,14 @@ def after_hours(local: int) -> bool:
     return weekday >= WORKDAYS or not WORKDAY_START <= second < WORKDAY_END
 
 
-def after_hours_by_hour() -> str:
-    """The 168 hours of a local week from Monday 00:00, ``1`` for each after hours.
-
-    Working hours start and end on the hour, so the hour of the week decides:
-    a query looks its page's hour up in this string rather than comparing
-    weekday and time of day.
-    """
-    return "".join("1" if after_hours(EPOCH_MONDAY + hour * 3600) else "0" for hour in range(168))
+def after_hours_in(instant: datetime, zone: str | None) -> bool:
+    """Whether ``instant`` lies after hours in the IANA zone ``zone`` (UTC for none, or for a
+    name this machine does not know)."""
+    try:
+        where: tzinfo = ZoneInfo(zone) if zone else UTC
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        where = UTC
+    return after_hours(local_second(instant, where))
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def local_seconds(
     return second + offset_seconds(time, spans)
 
 
-def integer(value: int) -> ColumnElement[int]:
+def _integer(value: int) -> ColumnElement[int]:
     """A whole number written into the statement (a constant the database folds)."""
     return literal_column(str(int(value)), BigInteger)
 
@@ -118,7 +118,7 @@ def week_number(
     """The number of the week (:func:`tocsin.domain.metric_calendar.week_number`) ``time``
     falls in, in ``zone``, for times in [first, last)."""
     local = local_seconds(time, calendar.offsets(zone, first, last))
-    return (local - integer(calendar.EPOCH_MONDAY)) // integer(calendar.WEEK)
+    return (local - _integer(calendar.EPOCH_MONDAY)) // _integer(calendar.WEEK)
 
 
 def first_and_last(

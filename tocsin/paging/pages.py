@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.auth.tables import User
 from tocsin.domain.escalation import Urgency
+from tocsin.domain.metric_calendar import after_hours_in
 from tocsin.domain.notification_rules import ContactMethod, plan_notifications
 from tocsin.engine import jobs as queue
 from tocsin.paging import jobs, statements
@@ -53,8 +54,11 @@ def page_person(
     :func:`tocsin.paging.delivery.deliver_with_step`).
     """
     urgency = Urgency(run.urgency)
-    page_id = statements.insert_page(session, run, person, step_index, urgency.value, now)
     user = directory.user(person)
+    late = after_hours_in(now, user.time_zone if user is not None else None)
+    page_id = statements.insert_page(
+        session, run, person, step_index, urgency.value, now, after_hours=late
+    )
     methods = contact_methods(user) if user is not None else []
     planned = plan_notifications(directory.rules(user) if user else None, methods, urgency, now)
     summary = ", ".join(

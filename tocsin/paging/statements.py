@@ -278,7 +278,16 @@ _INSERT_PAGE = (
     .values(
         binds(
             _PAGES,
-            ("run_id", "user_name", "step_index", "title", "urgency", "state", "created_at"),
+            (
+                "run_id",
+                "user_name",
+                "step_index",
+                "title",
+                "urgency",
+                "state",
+                "created_at",
+                "after_hours",
+            ),
         )
     )
     .returning(_PAGES.c.id)
@@ -321,9 +330,16 @@ class PageRow:
 
 
 def insert_page(
-    session: Session, run: Run, person: str, step_index: int, urgency: str, now: datetime
+    session: Session,
+    run: Run,
+    person: str,
+    step_index: int,
+    urgency: str,
+    now: datetime,
+    *,
+    after_hours: bool,
 ) -> int:
-    """A new open page of ``run`` to ``person``; its id."""
+    """A new open page of ``run`` to ``person`` (sent ``after_hours`` or not); its id."""
     connection = session.connection()
     values = {
         "run_id": run.id,
@@ -333,6 +349,7 @@ def insert_page(
         "urgency": urgency,
         "state": store.PAGE_OPEN,
         "created_at": now,
+        "after_hours": after_hours,
     }
     page_id: int = prepare(connection, _INSERT_PAGE).all(connection, values)[0][0]
     return page_id

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base
@@ -105,8 +105,8 @@ class Page(Base):
         Index("ix_pages_user_state_id", "user_name", "state", "id"),
         Index("ix_pages_user_id", "user_name", "id"),
         # On-call load counts each person's pages over a period from this alone
-        # (tocsin.metrics.oncall_load); migration 0011.
-        Index("ix_pages_user_created", "user_name", "created_at", "run_id"),
+        # (tocsin.metrics.oncall_load); migrations 0011 and 0019.
+        Index("ix_pages_user_created", "user_name", "created_at", "run_id", "after_hours"),
         Index("ix_pages_state_id", "state", "id"),
     )
 
@@ -120,6 +120,9 @@ class Page(Base):
     urgency: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(20), default=PAGE_OPEN)
     created_at: Mapped[datetime]
+    #: Sent outside 08:00-18:00 Monday to Friday in the person's time zone at the time
+    #: (:func:`tocsin.domain.metric_calendar.after_hours_in`), for on-call load.
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledged_at: Mapped[datetime | None]
     #: Why the page is dead: every contact method failed, or there was none.
     dead_reason: Mapped[str | None] = mapped_column(Text)
