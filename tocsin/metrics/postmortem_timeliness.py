@@ -11,9 +11,10 @@ published late, overdue (unpublished, past due) or not yet due. The
 Broken down by required or optional, by the incident's severity, by team (the
 teams owning the incident's affected services now: a postmortem counts once
 for each such team, and under "no team" when no affected service has one), and
-by the week it was due, for the chart. The database counts: each breakdown is
-one grouped statement over the (due_at, published_at, required, incident_id)
-index of :mod:`tocsin.postmortems.tables`.
+by the week it was due, for the chart. The database counts, over the (due_at,
+published_at, required, incident_id) index of :mod:`tocsin.postmortems.tables`:
+required, severity and week in one statement grouped by all three (summed
+here), the teams in two (those owning an affected service; those with none).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, literal_column, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal_column, select
+from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
 from tocsin.domain.follow_up import on_time_rate
@@ -159,24 +160,40 @@ def _counted(session: Session, rows: Select[Any], *, once: bool = False) -> dict
     grouping column however many parameters the key's expression holds; ``once``
     counts a postmortem once however many rows it has.
     """
-    inner = rows.subquery()
-    sums: list[ColumnElement[Any]]
-    if once:
-        sums = [func.count(distinct(case((inner.c[state] == 1, inner.c.id)))) for state in STATES]
-    else:
-        sums = [func.sum(inner.c[state]) for state in STATES]
-    query = select(inner.c.key, *sums).group_by(inner.c.key)
+    # Once: a postmortem's rows with the same key are the same row (its flags are its own).
+    inner = (rows.distinct() if once else rows).subquery()
+    query = select(inner.c.key, *(func.sum(inner.c[state]) for state in STATES)).group_by(
+        inner.c.key
+    )
     return {row[0]: Counts(*(int(n or 0) for n in row[1:])) for row in session.execute(query)}
 
 
-def _by(
-    session: Session,
-    key: ColumnElement[Any] | InstrumentedAttribute[Any],
-    checked: Filters,
-    now: datetime,
-) -> dict[Any, Counts]:
-    rows = select(key.label("key"), Postmortem.id.label("id"), *_flags(now))
-    return _counted(session, _matching(rows, checked))
+def _plus(counts: Counts, more: Counts) -> Counts:
+    return Counts(*(getattr(counts, state) + getattr(more, state) for state in STATES))
+
+
+def _breakdowns(
+    session: Session, checked: Filters, now: datetime, week: ColumnElement[int] | None
+) -> tuple[dict[bool, Counts], dict[str, Counts], dict[int, Counts]]:
+    """By required, by severity and by week due, from one grouped read of the postmortems."""
+    rows = select(
+        Postmortem.required.label("required"),
+        Incident.severity.label("severity"),
+        (week if week is not None else literal_column("0")).label("week"),
+        *_flags(now),
+    )
+    inner = _matching(rows, checked).subquery()
+    keys = (inner.c.required, inner.c.severity, inner.c.week)
+    query = select(*keys, *(func.sum(inner.c[state]) for state in STATES)).group_by(*keys)
+    required: dict[bool, Counts] = {}
+    levels: dict[str, Counts] = {}
+    weekly: dict[int, Counts] = {}
+    for is_required, level, number, *sums in session.execute(query):
+        counts = Counts(*(int(n or 0) for n in sums))
+        required[bool(is_required)] = _plus(required.get(bool(is_required), Counts()), counts)
+        levels[level] = _plus(levels.get(level, Counts()), counts)
+        weekly[number] = _plus(weekly.get(number, Counts()), counts)
+    return required, levels, weekly
 
 
 def _teams(session: Session, checked: Filters, now: datetime) -> list[tuple[str | None, Counts]]:
@@ -195,9 +212,11 @@ def _teams(session: Session, checked: Filters, now: datetime) -> list[tuple[str 
         )
         found = list(_counted(session, rows, once=True).items())
         found.sort(key=lambda each: (-each[1].due, str(each[0])))
+    # Each service's team looked up rather than its name in a list: SQLite then reads the
+    # incident's services by its id, not each listed name's entry in turn.
     owned = select(IncidentService.incident_id).where(
         IncidentService.incident_id == Postmortem.incident_id,
-        IncidentService.name.in_(sorted(owners)),
+        case(owners, value=IncidentService.name).is_not(None),
     )
     nobody = _matching(
         select(literal_column("0").label("key"), Postmortem.id.label("id"), *_flags(now)), checked
@@ -218,13 +237,11 @@ def timeliness(
     """By required, by team, by severity, and per week (number, counts) over the period."""
     if checked.nothing_matches:
         return {}, [], {}, []
-    required = _by(session, Postmortem.required, checked, now)
-    levels = _by(session, Incident.severity, checked, now)
+    covered = weeks.covering(session, Postmortem.due_at, checked, now)
+    required, levels, weekly = _breakdowns(session, checked, now, covered.number)
     order = {level.level: rank for rank, level in enumerate(configured.scale(session))}
     ranked = sorted(levels, key=lambda name: (order.get(name, len(order)), name))
     severities = {level: levels[level] for level in ranked}
-    covered = weeks.covering(session, Postmortem.due_at, checked, now)
-    weekly = _by(session, covered.number, checked, now) if covered.number is not None else {}
     series = [(number, weekly.get(number, Counts())) for number in covered.numbers]
     return required, _teams(session, checked, now), severities, series
 
