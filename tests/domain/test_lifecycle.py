@@ -19,6 +19,7 @@ from tocsin.domain.lifecycle import (
     UnknownStatus,
     allowed_targets,
     duration_stats,
+    micros_stats,
     parse_status,
     ranks,
     requires_reason,
@@ -221,6 +222,12 @@ def test_metrics_are_none_when_the_inputs_are_missing() -> None:
 
 def minutes(*values: float) -> list[timedelta]:
     return [timedelta(minutes=v) for v in values]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**15)))
+def test_stats_of_microseconds_are_those_of_the_durations(micros: list[int]) -> None:
+    spans = [timedelta(microseconds=value) for value in micros]
+    assert micros_stats(micros) == duration_stats(spans)
 
 
 def test_duration_stats() -> None:

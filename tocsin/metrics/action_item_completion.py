@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.db.instants import micros_between
 from tocsin.domain.follow_up import DONE, OPEN_STATUSES, WONT_DO, completion_rate
-from tocsin.domain.lifecycle import duration_stats
+from tocsin.domain.lifecycle import micros_stats
 from tocsin.metrics import conditions, filters, weeks
 from tocsin.metrics.expressions import flags
 from tocsin.metrics.filters import Asked, Filters
@@ -68,8 +68,8 @@ class Counts:
     #: Open or in progress, overdue ones included.
     open: int = 0
     overdue: int = 0
-    #: From creation to done, of the items done.
-    durations: tuple[timedelta, ...] = ()
+    #: From creation to done, of the items done, in microseconds.
+    durations: tuple[int, ...] = ()
 
     @property
     def rate(self) -> float | None:
@@ -77,7 +77,7 @@ class Counts:
 
     @property
     def median_days(self) -> float | None:
-        median = duration_stats(self.durations).median
+        median = micros_stats(self.durations).median
         return None if median is None else round(median / timedelta(days=1), 2)
 
 
@@ -168,10 +168,10 @@ def completion(
     counted: dict[tuple[str | None, int], list[int]] = {}
     for team, number, *sums in session.execute(query):
         counted[(team, int(number))] = [int(n or 0) for n in sums]
-    took: dict[tuple[str | None, int], list[timedelta]] = defaultdict(list)
+    took: dict[tuple[str | None, int], list[int]] = defaultdict(list)
     done = select(rows.c.team, rows.c.week, rows.c.spent).where(rows.c.spent.is_not(None))
     for team, number, micros in session.execute(done):
-        took[(team, int(number))].append(timedelta(microseconds=int(micros)))
+        took[(team, int(number))].append(int(micros))
 
     def added(keys: list[tuple[str | None, int]]) -> Counts:
         created, done, wont_do, still_open, overdue = (

@@ -28,7 +28,6 @@ scan the table and compute each duration.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -37,7 +36,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY and NOT INDEXED)
-from tocsin.domain.lifecycle import DurationStats, ranks, stats_from_ranks
+from tocsin.domain.lifecycle import DurationStats, micros_stats, ranks, stats_from_ranks
 from tocsin.incidents.tables import Incident
 from tocsin.metrics import conditions
 from tocsin.metrics.expressions import MTTA, MTTD, MTTR, RESPONSE_TIMES, ResponseTime
@@ -126,33 +125,17 @@ def walked(
     )
 
 
-def _stats(values: Iterable[int | None]) -> DurationStats:
-    """The figures of whole-microsecond durations, as :func:`duration_stats` computes them
-    (counted on integers: cheaper than a timedelta each)."""
-    ordered_values = sorted(value for value in values if value is not None)
-    if not ordered_values:
-        return NONE
-    at = ranks(len(ordered_values))
-    return stats_from_ranks(
-        len(ordered_values),
-        _micros(sum(ordered_values)),
-        _micros(ordered_values[at.lower_middle - 1]),
-        _micros(ordered_values[at.upper_middle - 1]),
-        _micros(ordered_values[at.p90 - 1]),
-    )
-
-
 def projected(session: Session, filters: Filters) -> tuple[int, dict[str, DurationStats]]:
     """How many incidents match, and the three metrics from their durations, read by id."""
     query = select(Incident.status, MTTD.duration(), MTTA.duration(), MTTR.duration()).where(
         *conditions.incidents(filters)
     )
     rows = session.execute(_hinted(query, "NOT INDEXED")).all()
-    resolved = [row[3] for row in rows if row[0] in MTTR.statuses]
+    resolved = [row[3] for row in rows if row[0] in MTTR.statuses and row[3] is not None]
     return len(rows), {
-        MTTD.name: _stats(row[1] for row in rows),
-        MTTA.name: _stats(row[2] for row in rows),
-        MTTR.name: _stats(resolved),
+        MTTD.name: micros_stats(row[1] for row in rows if row[1] is not None),
+        MTTA.name: micros_stats(row[2] for row in rows if row[2] is not None),
+        MTTR.name: micros_stats(resolved),
     }
 
 
