@@ -9,7 +9,7 @@ eight time zones; a postmortem for every fourth incident (most published, some
 late, some never) with two action items each, of the team owning the service
 or of none, done, won't do, open or in progress. Then it asks the real app
 in-process (Starlette's TestClient: routing, authentication, validation, the
-database) for each metrics report, once the alert rollups are counted (as
+database) for each metrics report, once the alert and incident rollups are counted (as
 the ``metrics.roll_up`` job's first runs would), ``--repeat`` times after one warm-up, over
 three scopes: all time, the last year, and one team (2 of 40 services). Each
 figure is a wall-time p95 with the median CPU time of this process, printed
@@ -44,7 +44,7 @@ from tocsin.auth.tables import User
 from tocsin.config.organisation import SERVICE, TEAM
 from tocsin.config.tables import Definition
 from tocsin.incidents.tables import Incident, IncidentService
-from tocsin.metrics import alert_quality, rollups
+from tocsin.metrics import alert_quality, frequency, rollups
 from tocsin.paging.tables import EscalationRun, Page
 from tocsin.postmortems.tables import ActionItem, Postmortem
 
@@ -303,9 +303,12 @@ def seed(tocsin: Tocsin, *, incidents: int, alerts: int) -> dict[str, int]:
     settle(tocsin, ("incidents", "alert_groups", "escalation_runs", "postmortems"))
     started = time.perf_counter()
     with tocsin.database.transaction() as session:
-        days = rollups.refresh(session, alert_quality.ROLLUPS, tocsin.clock.now(), chunk=None)
+        days = sum(
+            rollups.refresh(session, family, tocsin.clock.now(), chunk=None)
+            for family in (alert_quality.FAMILY, frequency.FAMILY)
+        )
     print(
-        f"counted {days:,} days of alert rollups (the job's first runs, at once) "
+        f"counted {days:,} days of alert and incident rollups (the job's first runs, at once) "
         f"in {time.perf_counter() - started:.0f} s",
         flush=True,
     )

@@ -14,12 +14,13 @@ import random
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tests.alerts.support import integration, quiet_client
@@ -30,8 +31,9 @@ from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.app.service import Tocsin
 from tocsin.domain.lifecycle import Status
 from tocsin.engine.tables import Job
+from tocsin.incidents.tables import Incident
 from tocsin.kernel.clock import FakeClock
-from tocsin.metrics import alert_quality, rollups
+from tocsin.metrics import alert_quality, frequency, rollups
 from tocsin.metrics.filters import Filters
 from tocsin.metrics.tables import AlertDay, AlertGroupDay, RollupState
 
@@ -108,7 +110,7 @@ def _history(session: Session) -> None:
 def history(tocsin: Tocsin) -> Iterator[Tocsin]:
     with tocsin.database.transaction() as session:
         _history(session)
-        rollups.refresh(session, alert_quality.ROLLUPS, SETTLED, chunk=None)
+        rollups.refresh(session, alert_quality.FAMILY, SETTLED, chunk=None)
     yield tocsin
 
 
@@ -155,7 +157,7 @@ def test_a_period_read_through_the_rollups_counts_what_the_rows_do(
         services=None if services is None else tuple(services),
     )
     with history.database.sessions() as session:
-        for rollup in alert_quality.ROLLUPS:
+        for rollup in alert_quality.FAMILY.rollups:
             assert rollups.totals(session, rollup, filters) == _raw(session, rollup, filters)
 
 
@@ -208,10 +210,10 @@ def test_the_rollups_hold_every_resolved_group_and_every_alert_of_the_history(
             date(2026, 6, 1),
             july,
         ]
-        state = session.get(RollupState, rollups.NAME)
+        state = session.get(RollupState, alert_quality.ALERTS)
         assert state is not None
         assert (state.covered_from, state.covered_until) == (MONDAY.date(), SETTLED.date())
-        plan = rollups.plan(session, Filters())
+        plan = rollups.plan(session, alert_quality.ALERTS, Filters())
         assert plan.days == (MONDAY.date(), SETTLED.date())
         assert [(part.start, part.end) for part in plan.rows] == [
             (None, rollups.midnight(MONDAY.date())),
@@ -222,7 +224,9 @@ def test_the_rollups_hold_every_resolved_group_and_every_alert_of_the_history(
 def test_severity_or_source_filters_count_the_rows(history: Tocsin) -> None:
     with history.database.sessions() as session:
         for asked in (Filters(severities=("critical",)), Filters(sources=("pagerduty",))):
-            assert rollups.plan(session, asked) == rollups.Plan(None, (asked,))
+            assert rollups.plan(session, alert_quality.ALERTS, asked) == rollups.Plan(
+                None, (asked,)
+            )
 
 
 def test_history_is_counted_backwards_a_chunk_a_run_and_always_reads_right(
@@ -235,12 +239,12 @@ def test_history_is_counted_backwards_a_chunk_a_run_and_always_reads_right(
     for hour in range(6):
         with tocsin.database.transaction() as session:
             rollups.refresh(
-                session, alert_quality.ROLLUPS, SETTLED + timedelta(hours=hour), chunk=30
+                session, alert_quality.FAMILY, SETTLED + timedelta(hours=hour), chunk=30
             )
-            span = rollups.covered(session)
+            span = rollups.covered(session, alert_quality.ALERTS)
             assert span is not None
             runs.append(span)
-            for rollup in alert_quality.ROLLUPS:
+            for rollup in alert_quality.FAMILY.rollups:
                 assert rollups.totals(session, rollup, whole) == _raw(session, rollup, whole)
     until = SETTLED.date()
     assert runs[:3] == [
@@ -249,7 +253,7 @@ def test_history_is_counted_backwards_a_chunk_a_run_and_always_reads_right(
         (MONDAY.date(), until),
     ]
     with tocsin.database.sessions() as session:
-        state = session.get(RollupState, rollups.NAME)
+        state = session.get(RollupState, alert_quality.ALERTS)
         assert state is not None
         # Once the history is covered, each run counts the next 30 days again, in turn:
         # from 1 June, from 1 July, then from 31 July to the end.
@@ -299,7 +303,7 @@ def test_the_hourly_job_counts_each_day_once_over_and_again_when_a_group_resolve
     clock.advance(days=1, hours=1)
     tocsin.engine.run_until_idle()
     with tocsin.database.sessions() as session:
-        assert rollups.covered(session) == (first_day, clock.now().date())
+        assert rollups.covered(session, alert_quality.ALERTS) == (first_day, clock.now().date())
     assert [(day, groups, noise) for day, _, _, groups, noise in _rows(tocsin)] == [
         (first_day, 1, 1)
     ]
@@ -342,7 +346,7 @@ def test_a_run_counts_again_the_days_of_the_groups_resolved_since_the_last(
     with history.database.transaction() as session:
         stale = rollups.totals(session, alert_quality.GROUP_DAYS, whole)
         assert stale != _raw(session, alert_quality.GROUP_DAYS, whole)
-        counted = rollups.refresh(session, alert_quality.ROLLUPS, later, chunk=0)
+        counted = rollups.refresh(session, alert_quality.FAMILY, later, chunk=0)
         # The group's days (its opening's to its last alert's), and the three that ended.
         assert counted >= 4
         assert session.scalar(
@@ -350,5 +354,87 @@ def test_a_run_counts_again_the_days_of_the_groups_resolved_since_the_last(
             .select_from(AlertGroupDay)
             .where(AlertGroupDay.day == day, AlertGroupDay.month.is_(False))
         )
-        for rollup in alert_quality.ROLLUPS:
+        for rollup in alert_quality.FAMILY.rollups:
             assert rollups.totals(session, rollup, whole) == _raw(session, rollup, whole)
+
+
+# --- incidents -------------------------------------------------------------------------
+
+
+def _incidents(session: Session) -> None:
+    """Incidents over the 70 days: every severity and source, one or two services, drills."""
+    chance = random.Random(11)
+    for n in range(300):
+        detected = MONDAY + timedelta(minutes=chance.randrange(DAYS * 24 * 60))
+        add_incident(
+            session,
+            resolved(detected, ack=timedelta(minutes=5), drill=n % 23 == 0),
+            severity=chance.choice(("SEV-1", "SEV-2", "SEV-3", "SEV-4")),
+            source=chance.choice(("manual", "alert", "user_report")),
+            services=chance.sample(SERVICES, 1 + n % 2),
+        )
+
+
+@pytest.fixture
+def incidents(tocsin: Tocsin) -> Iterator[Tocsin]:
+    with tocsin.database.transaction() as session:
+        _incidents(session)
+        rollups.refresh(session, frequency.FAMILY, SETTLED, chunk=None)
+    yield tocsin
+
+
+def _weeks(found: frequency.Frequency) -> list[tuple[str, int, dict[str, int], dict[str, int]]]:
+    return [(week.label, week.total, week.by_severity, week.by_service) for week in found.weeks]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start=bounds,
+    end=bounds,
+    zone=st.sampled_from(("UTC", "Europe/Paris", "Asia/Kolkata")),
+    whole_days=st.booleans(),
+)
+def test_weekly_frequency_through_the_rollups_counts_what_the_incidents_do(
+    incidents: Tocsin, start: int | None, end: int | None, zone: str, whole_days: bool
+) -> None:
+    if whole_days:
+        start = None if start is None else start - start % (24 * 60)
+        end = None if end is None else end - end % (24 * 60)
+    if start is not None and end is not None and end <= start:
+        start, end = end - 1, start + 1
+    filters = Filters(start=_instant(start), end=_instant(end), zone=ZoneInfo(zone))
+    with incidents.database.sessions() as session:
+        rolled = frequency.frequency(session, filters, SETTLED)
+        session.execute(delete(RollupState).where(RollupState.name == frequency.INCIDENTS))
+        counted = frequency.frequency(session, filters, SETTLED)
+        session.rollback()
+    assert _weeks(rolled) == _weeks(counted)
+    assert (rolled.total, rolled.services, rolled.severities) == (
+        counted.total,
+        counted.services,
+        counted.severities,
+    )
+
+
+def test_a_changed_incident_has_its_day_counted_again(incidents: Tocsin) -> None:
+    later = SETTLED + timedelta(hours=2)
+    with incidents.database.transaction() as session:
+        incident = session.scalars(
+            select(Incident).where(Incident.drill.is_(False)).order_by(Incident.id)
+        ).first()
+        assert incident is not None
+        incident.severity = "SEV-1" if incident.severity != "SEV-1" else "SEV-2"
+        incident.updated_at = later
+        day = incident.detected_at.date()
+    with incidents.database.transaction() as session:
+        stale = frequency.frequency(session, Filters(), later)
+        counted = rollups.refresh(session, frequency.FAMILY, later, chunk=0)
+        assert counted >= 1
+        fresh = frequency.frequency(session, Filters(), later)
+        session.execute(delete(RollupState).where(RollupState.name == frequency.INCIDENTS))
+        raw = frequency.frequency(session, Filters(), later)
+        session.rollback()
+    assert _weeks(fresh) == _weeks(raw)
+    assert _weeks(stale) != _weeks(raw), f"the change on {day} shows only once counted"

@@ -17,7 +17,7 @@ from tocsin.app import definition_reactions
 from tocsin.engine.registry import HandlerRegistry, JobContext, batched
 from tocsin.incidents import declaration
 from tocsin.incidents.changes import INCIDENT_CHANGED, IncidentChanged
-from tocsin.metrics import alert_quality, rollups
+from tocsin.metrics import alert_quality, frequency, rollups
 from tocsin.oncall import handoff
 from tocsin.paging import subjects
 from tocsin.paging import triggers as paging
@@ -72,5 +72,5 @@ def builtin_registry() -> HandlerRegistry:
     digests.register(registry)
     tracker_push.register(registry)
     tracker_sync.register(registry)
-    rollups.register(registry, alert_quality.ROLLUPS)
+    rollups.register(registry, (alert_quality.FAMILY, frequency.FAMILY))
     return registry

@@ -43,6 +43,8 @@ class Incident(Base):
         Index("ix_incidents_status_detected", "status", "detected_at", "id"),
         Index("ix_incidents_severity_detected", "severity", "detected_at", "id"),
         Index("ix_incidents_drill_detected", "drill", "detected_at", "id"),
+        # The incidents changed since the metrics' rollups last looked (tocsin.metrics.rollups).
+        Index("ix_incidents_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

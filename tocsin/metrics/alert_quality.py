@@ -23,7 +23,9 @@ the rest of the period from the groups and alerts themselves.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, func, or_, select
@@ -34,7 +36,7 @@ from tocsin.alerts.writer import SYSTEM
 from tocsin.domain.grouping import AccuracyRow, Outcome, rank_noisy
 from tocsin.metrics import conditions, rollups
 from tocsin.metrics.filters import Filters
-from tocsin.metrics.rollups import Counted
+from tocsin.metrics.rollups import Counted, Family
 from tocsin.metrics.tables import AlertDay, AlertGroupDay
 
 
@@ -106,19 +108,45 @@ def service_counts(filters: Filters) -> Select[*tuple[Any, ...]]:
 
 
 #: What the ``metrics.roll_up`` job keeps per day (:mod:`tocsin.metrics.rollups`).
+ALERTS = "alerts"
 GROUP_DAYS = Counted(
+    ALERTS,
     AlertGroupDay,
     accuracy_counts,
     AlertGroup.__table__,  # type: ignore[arg-type]
     "ix_alert_groups_status_opened_at",
 )
 ALERT_DAYS = Counted(
+    ALERTS,
     AlertDay,
     service_counts,
     Alert.__table__,  # type: ignore[arg-type]
     "ix_alerts_triggered_at",
 )
-ROLLUPS = (GROUP_DAYS, ALERT_DAYS)
+
+
+def _changed_days(session: Session, since: datetime) -> Iterator[date]:
+    """The days of the groups resolved since ``since``, from their opening's to their last
+    alert's: a resolved group is final, and its alerts' counts are set by then."""
+    rows = session.execute(
+        select(AlertGroup.opened_at, AlertGroup.last_alert_at).where(
+            AlertGroup.resolved_at >= since
+        )
+    )
+    for opened, last in rows:
+        day = opened.astimezone(UTC).date()
+        while day <= last.astimezone(UTC).date():
+            yield day
+            day += timedelta(days=1)
+
+
+def _first_day(session: Session) -> date | None:
+    """The day of the first alert (a group opens with its first alert), if any."""
+    first = session.scalar(select(func.min(Alert.triggered_at)))
+    return None if first is None else first.astimezone(UTC).date()
+
+
+FAMILY = Family(ALERTS, (GROUP_DAYS, ALERT_DAYS), _first_day, _changed_days)
 
 
 def accuracy(session: Session, filters: Filters) -> list[RuleAccuracy]:

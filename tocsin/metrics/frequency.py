@@ -13,8 +13,15 @@ Where each week starts is worked out here, with the zone's rules
 week is one range of the summary index (drill, detected_at, severity...),
 counted by severity and by service (:func:`_weekly`). A service or team filter with at most
 :data:`~tocsin.metrics.conditions.PROJECTED_AT_MOST` incidents has them read
-by id, at once, and put in their weeks here; beyond that, each week's
-incidents are probed for their services.
+by id, at once, and grouped by week; beyond that, each week's incidents are
+probed for their services.
+
+Weeks counted in UTC without a filter (the usual question, and the costly one
+over years) read their days from the rollups the ``metrics.roll_up`` job
+keeps (:mod:`tocsin.metrics.rollups`: incidents per UTC day by severity and
+source, and by service), and count from the incidents only what they do not
+cover yet (today) and the period's part days. In another zone a week starts
+inside a UTC day, so its weeks are counted from the incidents.
 """
 
 from __future__ import annotations
@@ -44,9 +51,11 @@ from tocsin.domain import metric_calendar as calendar
 from tocsin.domain.refusals import Invalid
 from tocsin.incidents import configured
 from tocsin.incidents.tables import Incident, IncidentService
-from tocsin.metrics import conditions
+from tocsin.metrics import conditions, rollups
 from tocsin.metrics.expressions import first_and_last, week_number
 from tocsin.metrics.filters import Filters
+from tocsin.metrics.rollups import Counted, Family
+from tocsin.metrics.tables import IncidentDay, IncidentServiceDay
 
 #: The longest weekly series answered: about 21 years.
 MAX_WEEKS = 1100
@@ -207,6 +216,110 @@ def _projected(
     return counted
 
 
+# --- the rollups ----------------------------------------------------------------------
+
+INCIDENTS = "incidents"
+
+
+def level_counts(filters: Filters) -> Select[*tuple[Any, ...]]:
+    """Incidents per (severity, source) over ``filters`` (the columns of
+    :class:`~tocsin.metrics.tables.IncidentDay`)."""
+    query = select(Incident.severity, Incident.source, func.count())
+    return query.where(*conditions.incidents(filters)).group_by(Incident.severity, Incident.source)
+
+
+def service_counts(filters: Filters) -> Select[*tuple[Any, ...]]:
+    """Incidents per affected service over ``filters`` (those of
+    :class:`~tocsin.metrics.tables.IncidentServiceDay`)."""
+    query = select(IncidentService.name, func.count()).join(
+        Incident, Incident.id == IncidentService.incident_id
+    )
+    return query.where(*conditions.incidents(filters)).group_by(IncidentService.name)
+
+
+LEVEL_DAYS = Counted(
+    INCIDENTS,
+    IncidentDay,
+    level_counts,
+    Incident.__table__,  # type: ignore[arg-type]
+    WEEK_INDEX,
+)
+SERVICE_DAYS = Counted(
+    INCIDENTS,
+    IncidentServiceDay,
+    service_counts,
+    Incident.__table__,  # type: ignore[arg-type]
+    WEEK_INDEX,
+)
+
+
+def _changed_days(session: Session, since: datetime) -> Iterator[date]:
+    """The days of the incidents changed since ``since`` (every change of an incident, its
+    severity or services included, marks it updated; one whose detection time was moved
+    leaves its former day to the recount in turn)."""
+    for detected in session.scalars(
+        select(Incident.detected_at).where(Incident.updated_at >= since)
+    ):
+        yield detected.astimezone(UTC).date()
+
+
+def _first_day(session: Session) -> date | None:
+    first, _ = first_and_last(session, Incident.detected_at, Incident.drill.is_(False))
+    return None if first is None else first.astimezone(UTC).date()
+
+
+FAMILY = Family(INCIDENTS, (LEVEL_DAYS, SERVICE_DAYS), _first_day, _changed_days)
+
+
+def _rolled_up(filters: Filters, spans: list[tuple[int, datetime, datetime]]) -> bool:
+    """Whether the rollups can give these weeks: no filter they do not keep, and weeks
+    that start at a UTC midnight (a zone at UTC+0 all through)."""
+    if filters.severities or filters.sources or filters.services is not None:
+        return False
+    offsets = calendar.offsets(filters.zone, spans[0][1], spans[-1][2])
+    return all(span.offset == 0 for span in offsets)
+
+
+def _from_rollups(
+    session: Session, filters: Filters, spans: list[tuple[int, datetime, datetime]]
+) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """Each week's counts: its covered whole days from the rollups, the rest (the period's
+    part days, days not covered yet) counted from the incidents."""
+    span = rollups.covered(session, INCIDENTS)
+    first = rollups.first_whole_day(spans[0][1])
+    until = spans[-1][2].astimezone(UTC).date()
+    if span is not None:
+        first, until = max(first, span[0]), min(until, span[1])
+    if span is None or first >= until:
+        return _weekly(session, filters, spans)
+    position = {number: index for index, (number, _, _) in enumerate(spans)}
+    counted: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in spans]
+    for side, table, key in (
+        (0, IncidentDay, IncidentDay.severity),
+        (1, IncidentServiceDay, IncidentServiceDay.service),
+    ):
+        rows = session.execute(
+            select(table.day, key, func.sum(table.incidents))
+            .where(table.month.is_(False), table.day >= first, table.day < until)
+            .group_by(table.day, key)
+        )
+        for day, name, count in rows:
+            week = calendar.week_number(calendar.epoch_second(rollups.midnight(day)))
+            into = counted[position[week]][side]
+            into[str(name)] = into.get(str(name), 0) + int(count)
+    start, end = rollups.midnight(first), rollups.midnight(until)
+    rest = [(n, s, min(e, start)) for n, s, e in spans if s < start]
+    rest += [(n, max(s, end), e) for n, s, e in spans if e > end]
+    for (number, _, _), (levels, services) in zip(
+        rest, _weekly(session, filters, rest), strict=True
+    ):
+        for side, found in ((0, levels), (1, services)):
+            into = counted[position[number]][side]
+            for name, count in found.items():
+                into[name] = into.get(name, 0) + count
+    return counted
+
+
 def _ordered_levels(session: Session, seen: Iterable[str]) -> list[str]:
     order = [level.level for level in configured.scale(session)]
     found = set(seen)
@@ -219,8 +332,12 @@ def frequency(session: Session, filters: Filters, now: datetime) -> Frequency:
     if bounds is None:
         return Frequency(str(filters.zone), [], [], [], 0)
     spans = list(weeks(filters.zone, *bounds))
-    if filters.services is not None and conditions.few_incidents(session, filters):
+    if not spans:  # the period ends before the first incident
+        counted = []
+    elif filters.services is not None and conditions.few_incidents(session, filters):
         counted = _projected(session, filters, spans)
+    elif _rolled_up(filters, spans):
+        counted = _from_rollups(session, filters, spans)
     else:
         counted = _weekly(session, filters, spans)
     found = []

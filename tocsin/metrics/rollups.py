@@ -55,14 +55,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
-from tocsin.alerts.tables import Alert, AlertGroup
 from tocsin.engine import jobs
 from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import HandlerRegistry, JobContext
 from tocsin.metrics.filters import Filters
-from tocsin.metrics.tables import AlertDay, AlertGroupDay, RollupState
+from tocsin.metrics.tables import RollupState
 
-NAME = "alerts"
 #: How long after midnight a day counts as over: work of that day still committing.
 SETTLE = timedelta(minutes=5)
 #: How far before the last run to look for resolved groups: transactions still committing.
@@ -101,25 +99,25 @@ class Plan:
     rows: tuple[Filters, ...]
 
 
-def covered(session: Session) -> tuple[date, date] | None:
-    """The days the rollups cover, [from, until); None before the first run."""
-    state = session.get(RollupState, NAME)
+def covered(session: Session, family: str) -> tuple[date, date] | None:
+    """The days a family's rollups cover, [from, until); None before its first run."""
+    state = session.get(RollupState, family)
     if state is None or state.covered_from is None or state.covered_until is None:
         return None
     return state.covered_from, state.covered_until
 
 
-def _first_whole_day(instant: datetime) -> date:
+def first_whole_day(instant: datetime) -> date:
     day = instant.astimezone(UTC).date()
     return day if midnight(day) == instant else day + timedelta(days=1)
 
 
-def plan(session: Session, filters: Filters) -> Plan:
-    """Which days of ``filters``' period the rollups answer, and what the rows must."""
-    span = covered(session)
+def plan(session: Session, family: str, filters: Filters) -> Plan:
+    """Which days of ``filters``' period a family's rollups answer, and what the rows must."""
+    span = covered(session, family)
     if span is None or filters.severities or filters.sources:
         return Plan(None, (filters,))
-    first = span[0] if filters.start is None else max(span[0], _first_whole_day(filters.start))
+    first = span[0] if filters.start is None else max(span[0], first_whole_day(filters.start))
     until = span[1] if filters.end is None else min(span[1], filters.end.astimezone(UTC).date())
     if first >= until:
         return Plan(None, (filters,))
@@ -138,7 +136,9 @@ def plan(session: Session, filters: Filters) -> Plan:
 class Counted:
     """One rollup: its table, and the statement that counts a period's rows for it."""
 
-    table: type[AlertGroupDay] | type[AlertDay]
+    #: The family it is kept with (its state's name: which days are covered).
+    family: str
+    table: type[Any]
     #: The rows' counts over a period, grouped by the rollup's key after ``day``.
     query: Callable[[Filters], Select[*tuple[Any, ...]]]
     #: The rows' table, and its index by time: SQLite is told to read the part days
@@ -149,7 +149,7 @@ class Counted:
 
 def parts(rollup: Counted) -> tuple[Table, list[Column[Any]], list[Column[Any]]]:
     """The rollup's table, its key columns (after the day and month) and its counts."""
-    table: Table = rollup.table.__table__  # type: ignore[assignment]
+    table: Table = rollup.table.__table__
     keys = [column for column in table.primary_key.columns if column.name not in _PLACE]
     measures = [
         column for column in table.columns if column.name not in _PLACE and column not in keys
@@ -180,7 +180,7 @@ def totals(session: Session, rollup: Counted, filters: Filters) -> dict[tuple[An
             for index, value in enumerate(values):
                 into[index] += int(value or 0)
 
-    how = plan(session, filters)
+    how = plan(session, rollup.family, filters)
     for part in how.rows:
         query = rollup.query(part)
         if how.days is not None:
@@ -276,49 +276,35 @@ def _ranges(days: list[date]) -> Iterator[tuple[date, date]]:
         yield start, previous + timedelta(days=1)
 
 
-def _changed_days(session: Session, since: datetime, span: tuple[date, date]) -> set[date]:
-    """The covered days of the groups resolved since ``since``: from their opening's to
-    their last alert's."""
-    days: set[date] = set()
-    rows = session.execute(
-        select(AlertGroup.opened_at, AlertGroup.last_alert_at).where(
-            AlertGroup.resolved_at >= since
-        )
-    )
-    for opened, last in rows:
-        day = opened.astimezone(UTC).date()
-        final = max(day, last.astimezone(UTC).date())
-        while day <= final:
-            if span[0] <= day < span[1]:
-                days.add(day)
-            day += timedelta(days=1)
-    return days
+@dataclass(frozen=True)
+class Family:
+    """Rollups kept together over the same rows: one state, one refresh."""
+
+    name: str
+    rollups: tuple[Counted, ...]
+    #: The day of the first row, if any: history is counted back to it.
+    first_day: Callable[[Session], date | None]
+    #: The days whose counts changes since then may have changed.
+    changed_days: Callable[[Session, datetime], Iterable[date]]
 
 
-def _first_day(session: Session) -> date | None:
-    """The day of the first alert (a group opens with its first alert), if any."""
-    first = session.scalar(select(func.min(Alert.triggered_at)))
-    return None if first is None else first.astimezone(UTC).date()
-
-
-def _locked_state(session: Session) -> RollupState:
+def _locked_state(session: Session, name: str) -> RollupState:
     state = session.scalars(
-        select(RollupState).where(RollupState.name == NAME).with_for_update()
+        select(RollupState).where(RollupState.name == name).with_for_update()
     ).one_or_none()
     if state is None:
-        state = RollupState(name=NAME)
+        state = RollupState(name=name)
         session.add(state)
         session.flush()
     return state
 
 
 def refresh(
-    session: Session, rollups: Iterable[Counted], now: datetime, *, chunk: int | None = CHUNK_DAYS
+    session: Session, family: Family, now: datetime, *, chunk: int | None = CHUNK_DAYS
 ) -> int:
     """One run: the days that ended, the days that changed, the next ``chunk`` days of
     history (None: all of it). How many days were counted."""
-    rollups = list(rollups)
-    state = _locked_state(session)
+    state = _locked_state(session, family.name)
     today = (now - SETTLE).astimezone(UTC).date()
     first = state.covered_from or today
     until = state.covered_until or today
@@ -327,8 +313,9 @@ def refresh(
         days.update(until + timedelta(days=n) for n in range((today - until).days))
         until = today
     if state.refreshed_at is not None:
-        days |= _changed_days(session, state.refreshed_at - SLACK, (first, until))
-    start = _first_day(session)
+        changed = family.changed_days(session, state.refreshed_at - SLACK)
+        days.update(day for day in changed if first <= day < until)
+    start = family.first_day(session)
     if start is not None and start < first:
         back = start if chunk is None else max(start, first - timedelta(days=chunk))
         days.update(back + timedelta(days=n) for n in range((first - back).days))
@@ -340,7 +327,7 @@ def refresh(
         end = min(until, at + timedelta(days=chunk))
         days.update(at + timedelta(days=n) for n in range((end - at).days))
         state.recounted_until = end
-    counted = count_days(session, rollups, days, (first, until))
+    counted = count_days(session, family.rollups, days, (first, until))
     state.covered_from, state.covered_until, state.refreshed_at = first, until, now
     return counted
 
@@ -367,13 +354,14 @@ def plan_next(session: Session, now: datetime) -> None:
     )
 
 
-def register(registry: HandlerRegistry, rollups: Iterable[Counted]) -> None:
-    counted = list(rollups)
+def register(registry: HandlerRegistry, families: Iterable[Family]) -> None:
+    kept = list(families)
 
     def roll_up(ctx: JobContext, payload: RollUp) -> None:
         now = ctx.clock.now()
         with ctx.transaction() as session:
-            refresh(session, counted, now)
+            for family in kept:
+                refresh(session, family, now)
             plan_next(session, max(now, datetime.fromisoformat(payload.at)))
 
     registry.register(ROLL_UP, roll_up)

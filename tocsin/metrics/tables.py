@@ -1,7 +1,9 @@
-"""The metrics' rollups: alert counts per UTC day, kept current by the ``metrics.roll_up`` job.
+"""The metrics' rollups: counts per UTC day, kept current by the ``metrics.roll_up`` job.
 
-A report over years of alerts would otherwise count millions of rows per
-request. Each rollup holds, per UTC day (of the group's opening or the
+A report over years of alerts or incidents would otherwise count millions of
+rows per request. The incident rollups hold the incidents per day by severity
+and source, and by service, for the weekly frequency
+(:mod:`tocsin.metrics.frequency`). Each rollup holds, per UTC day (of the group's opening or the
 alert's trigger) and per whole month, and per service, what the alert quality report adds up
 (:mod:`tocsin.metrics.alert_quality`), drills' groups and alerts left out.
 :mod:`tocsin.metrics.rollups` keeps them (and says which days they cover in
@@ -68,3 +70,28 @@ class AlertDay(Base):
     flapping: Mapped[int] = mapped_column(Integer)
     auto_resolved: Mapped[int] = mapped_column(Integer)
     resolved_by_tocsin: Mapped[int] = mapped_column(Integer)
+
+
+class IncidentDay(Base):
+    """The incidents detected on ``day`` (UTC) of one severity and source (drills left out);
+    with ``month``, those of the whole month ``day`` begins."""
+
+    __tablename__ = "metric_incident_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    severity: Mapped[str] = mapped_column(String(50), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    incidents: Mapped[int] = mapped_column(Integer)
+
+
+class IncidentServiceDay(Base):
+    """The incidents detected on ``day`` (UTC) that affected one service (an incident counts
+    for each service it affected); with ``month``, those of the whole month."""
+
+    __tablename__ = "metric_incident_service_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200), primary_key=True)
+    incidents: Mapped[int] = mapped_column(Integer)

@@ -1,12 +1,14 @@
-"""alert rollups: alert groups and alerts counted per UTC day for the metrics
+"""metric rollups: alert groups, alerts and incidents counted per UTC day for the metrics
 
 ``metric_alert_group_days`` and ``metric_alert_days`` hold what the alert
-quality report adds up, per day (and per whole month) and service (and rule); ``metric_rollups``
+quality report adds up, per day (and per whole month) and service (and rule);
+``metric_incident_days`` and ``metric_incident_service_days`` the incidents
+per day by severity and source, and by service, for the weekly frequency; ``metric_rollups``
 says which days they cover. The ``metrics.roll_up`` job fills them
 (``tocsin.metrics.rollups``): nothing is copied here, the job counts the
-history on its first runs. Two indexes serve it: alert groups by resolution
-time (what changed since it last looked) and alerts by trigger time (one
-day's alerts).
+history on its first runs. Three indexes serve it: alert groups by resolution
+time and incidents by update time (what changed since it last looked), and
+alerts by trigger time (one day's alerts).
 
 Revision ID: 0018
 Revises: 0017
@@ -53,6 +55,22 @@ def upgrade() -> None:
         sa.Column("service", sa.String(200), primary_key=True),
         *_counts("alerts", "flapping", "auto_resolved", "resolved_by_tocsin"),
     )
+    op.create_table(
+        "metric_incident_days",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("month", sa.Boolean(), primary_key=True),
+        sa.Column("severity", sa.String(50), primary_key=True),
+        sa.Column("source", sa.String(20), primary_key=True),
+        *_counts("incidents"),
+    )
+    op.create_table(
+        "metric_incident_service_days",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("month", sa.Boolean(), primary_key=True),
+        sa.Column("service", sa.String(200), primary_key=True),
+        *_counts("incidents"),
+    )
+    op.create_index("ix_incidents_updated_at", "incidents", ["updated_at"])
     op.create_index("ix_alert_groups_resolved_at", "alert_groups", ["resolved_at"])
     op.create_index("ix_alerts_triggered_at", "alerts", ["triggered_at"])
 
@@ -60,6 +78,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_alerts_triggered_at", table_name="alerts")
     op.drop_index("ix_alert_groups_resolved_at", table_name="alert_groups")
+    op.drop_index("ix_incidents_updated_at", table_name="incidents")
+    op.drop_table("metric_incident_service_days")
+    op.drop_table("metric_incident_days")
     op.drop_table("metric_alert_days")
     op.drop_table("metric_alert_group_days")
     op.drop_table("metric_rollups")
