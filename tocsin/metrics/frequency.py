@@ -310,9 +310,8 @@ def _from_rollups(
     start, end = rollups.midnight(first), rollups.midnight(until)
     rest = [(n, s, min(e, start)) for n, s, e in spans if s < start]
     rest += [(n, max(s, end), e) for n, s, e in spans if e > end]
-    for (number, _, _), (levels, services) in zip(
-        rest, _weekly(session, filters, rest), strict=True
-    ):
+    parts = _weekly(session, filters, rest) if rest else []
+    for (number, _, _), (levels, services) in zip(rest, parts, strict=True):
         for side, found in ((0, levels), (1, services)):
             into = counted[position[number]][side]
             for name, count in found.items():
