@@ -2,7 +2,7 @@
 
 Every report reads what the other capabilities record (incidents, alert
 groups and alerts, pages) for a period and filters, drills left out, and lets
-the database do the counting: only figures, one row per rule, week or person,
+the database do the counting (over years, from the rollups it keeps): only figures, one row per rule, week or person,
 come back. The definitions are the domain's (:mod:`tocsin.domain.lifecycle`
 for MTTD/MTTA/MTTR, :mod:`tocsin.domain.metric_calendar` for weeks and
 working hours, :mod:`tocsin.domain.grouping` for alert outcomes).
@@ -29,5 +29,9 @@ Where things are:
   registered reports, which ``routes``, ``cli`` and the console serve without
   code of their own: ``postmortem_timeliness`` and ``action_item_completion``);
   ``weeks`` (weekly buckets counted by the database). The indexes it reads are
-  declared with the tables they index (migrations 0011 and 0017).
+  declared with the tables they index (migrations 0011, 0017, 0018, 0019).
+- The rollups: ``tables`` (counts per UTC day and month: alerts, alert groups,
+  incidents) and ``rollups`` (the hourly ``metrics.roll_up`` job keeping each
+  family current, and how a period is read from them and from the rows);
+  ``alert_quality`` and ``frequency`` define their families and read them.
 """
