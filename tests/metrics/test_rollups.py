@@ -11,7 +11,7 @@ send real alerts on the fake clock and let the hourly chain run.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,12 +106,17 @@ def _history(session: Session) -> None:
             )
 
 
-@pytest.fixture
-def history(tocsin: Tocsin) -> Iterator[Tocsin]:
+def _counted(tocsin: Tocsin, write: Callable[[Session], None], family: rollups.Family) -> Tocsin:
+    """``tocsin`` with a history written by ``write``, counted into ``family``'s rollups."""
     with tocsin.database.transaction() as session:
-        _history(session)
-        rollups.refresh(session, alert_quality.FAMILY, SETTLED, chunk=None)
-    yield tocsin
+        write(session)
+        rollups.refresh(session, family, SETTLED, chunk=None)
+    return tocsin
+
+
+@pytest.fixture
+def history(tocsin: Tocsin) -> Tocsin:
+    return _counted(tocsin, _history, alert_quality.FAMILY)
 
 
 def _raw(session: Session, rollup: rollups.Counted, filters: Filters) -> dict[Any, list[int]]:
@@ -124,6 +129,19 @@ def _raw(session: Session, rollup: rollups.Counted, filters: Filters) -> dict[An
 
 def _instant(minutes: int | None) -> datetime | None:
     return None if minutes is None else MONDAY + timedelta(minutes=minutes)
+
+
+def _period(
+    start: int | None, end: int | None, *, whole_days: bool
+) -> tuple[datetime | None, datetime | None]:
+    """A period drawn as minutes from MONDAY (None: open), cut to midnights if asked,
+    its ends swapped into order."""
+    if whole_days:
+        start = None if start is None else start - start % (24 * 60)
+        end = None if end is None else end - end % (24 * 60)
+    if start is not None and end is not None and end <= start:
+        start, end = end - 1, start + 1
+    return _instant(start), _instant(end)
 
 
 SPAN_MINUTES = (DAYS + 3) * 24 * 60
@@ -146,14 +164,10 @@ def test_a_period_read_through_the_rollups_counts_what_the_rows_do(
     services: list[str] | None,
     whole_days: bool,
 ) -> None:
-    if whole_days:
-        start = None if start is None else start - start % (24 * 60)
-        end = None if end is None else end - end % (24 * 60)
-    if start is not None and end is not None and end <= start:
-        start, end = end - 1, start + 1
+    first, last = _period(start, end, whole_days=whole_days)
     filters = Filters(
-        start=_instant(start),
-        end=_instant(end),
+        start=first,
+        end=last,
         services=None if services is None else tuple(services),
     )
     with history.database.sessions() as session:
@@ -376,11 +390,8 @@ def _incidents(session: Session) -> None:
 
 
 @pytest.fixture
-def incidents(tocsin: Tocsin) -> Iterator[Tocsin]:
-    with tocsin.database.transaction() as session:
-        _incidents(session)
-        rollups.refresh(session, frequency.FAMILY, SETTLED, chunk=None)
-    yield tocsin
+def incidents(tocsin: Tocsin) -> Tocsin:
+    return _counted(tocsin, _incidents, frequency.FAMILY)
 
 
 def _weeks(found: frequency.Frequency) -> list[tuple[str, int, dict[str, int], dict[str, int]]]:
@@ -401,12 +412,8 @@ def _weeks(found: frequency.Frequency) -> list[tuple[str, int, dict[str, int], d
 def test_weekly_frequency_through_the_rollups_counts_what_the_incidents_do(
     incidents: Tocsin, start: int | None, end: int | None, zone: str, whole_days: bool
 ) -> None:
-    if whole_days:
-        start = None if start is None else start - start % (24 * 60)
-        end = None if end is None else end - end % (24 * 60)
-    if start is not None and end is not None and end <= start:
-        start, end = end - 1, start + 1
-    filters = Filters(start=_instant(start), end=_instant(end), zone=ZoneInfo(zone))
+    first, last = _period(start, end, whole_days=whole_days)
+    filters = Filters(start=first, end=last, zone=ZoneInfo(zone))
     with incidents.database.sessions() as session:
         rolled = frequency.frequency(session, filters, SETTLED)
         session.execute(delete(RollupState).where(RollupState.name == frequency.INCIDENTS))

@@ -2,10 +2,11 @@
 
 Every report reads what the other capabilities record (incidents, alert
 groups and alerts, pages) for a period and filters, drills left out, and lets
-the database do the counting (over years, from the rollups it keeps): only figures, one row per rule, week or person,
-come back. The definitions are the domain's (:mod:`tocsin.domain.lifecycle`
-for MTTD/MTTA/MTTR, :mod:`tocsin.domain.metric_calendar` for weeks and
-working hours, :mod:`tocsin.domain.grouping` for alert outcomes).
+the database do the counting (over years, from the rollups it keeps): only
+figures, one row per rule, week or person, come back. The definitions are the
+domain's (:mod:`tocsin.domain.lifecycle` for MTTD/MTTA/MTTR,
+:mod:`tocsin.domain.metric_calendar` for weeks and working hours,
+:mod:`tocsin.domain.grouping` for alert outcomes).
 
 Where things are:
 

@@ -38,15 +38,20 @@ class RollupState(Base):
     refreshed_at: Mapped[datetime | None]
 
 
-class AlertGroupDay(Base):
+class DayCounts:
+    """What places a rollup's row in time, before its key: the day, or the month it begins."""
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-2)
+    #: A month's sum of its days' rows, so that years are read in a few rows.
+    month: Mapped[bool] = mapped_column(Boolean, primary_key=True, sort_order=-1)
+
+
+class AlertGroupDay(DayCounts, Base):
     """The resolved alert groups opened on ``day`` (UTC) for one service and rule, by outcome;
     with ``month``, those of the whole month ``day`` begins."""
 
     __tablename__ = "metric_alert_group_days"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    #: A month's sum of its days' rows, so that years are read in a few rows.
-    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     service: Mapped[str] = mapped_column(String(200), primary_key=True)
     rule: Mapped[str] = mapped_column(String(200), primary_key=True)
     groups: Mapped[int] = mapped_column(Integer)
@@ -57,14 +62,12 @@ class AlertGroupDay(Base):
     noise: Mapped[int] = mapped_column(Integer)
 
 
-class AlertDay(Base):
+class AlertDay(DayCounts, Base):
     """The alerts triggered on ``day`` (UTC) for one service: flapping and resolved by no
     person; with ``month``, those of the whole month ``day`` begins."""
 
     __tablename__ = "metric_alert_days"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     service: Mapped[str] = mapped_column(String(200), primary_key=True)
     alerts: Mapped[int] = mapped_column(Integer)
     flapping: Mapped[int] = mapped_column(Integer)
@@ -72,26 +75,22 @@ class AlertDay(Base):
     resolved_by_tocsin: Mapped[int] = mapped_column(Integer)
 
 
-class IncidentDay(Base):
+class IncidentDay(DayCounts, Base):
     """The incidents detected on ``day`` (UTC) of one severity and source (drills left out);
     with ``month``, those of the whole month ``day`` begins."""
 
     __tablename__ = "metric_incident_days"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     severity: Mapped[str] = mapped_column(String(50), primary_key=True)
     source: Mapped[str] = mapped_column(String(20), primary_key=True)
     incidents: Mapped[int] = mapped_column(Integer)
 
 
-class IncidentServiceDay(Base):
+class IncidentServiceDay(DayCounts, Base):
     """The incidents detected on ``day`` (UTC) that affected one service (an incident counts
     for each service it affected); with ``month``, those of the whole month."""
 
     __tablename__ = "metric_incident_service_days"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    month: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     service: Mapped[str] = mapped_column(String(200), primary_key=True)
     incidents: Mapped[int] = mapped_column(Integer)

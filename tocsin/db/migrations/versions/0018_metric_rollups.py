@@ -27,8 +27,15 @@ branch_labels = None
 depends_on = None
 
 
-def _counts(*names: str) -> list[sa.Column[int]]:
-    return [sa.Column(name, sa.Integer(), nullable=False) for name in names]
+def _rollup(name: str, keys: dict[str, int], counts: tuple[str, ...]) -> None:
+    """A rollup table: its day and month, its key columns (name: length), its counts."""
+    op.create_table(
+        name,
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("month", sa.Boolean(), primary_key=True),
+        *(sa.Column(key, sa.String(length), primary_key=True) for key, length in keys.items()),
+        *(sa.Column(count, sa.Integer(), nullable=False) for count in counts),
+    )
 
 
 def upgrade() -> None:
@@ -40,36 +47,18 @@ def upgrade() -> None:
         sa.Column("recounted_until", sa.Date(), nullable=True),
         sa.Column("refreshed_at", tocsin.db.types.UTCDateTime(timezone=True), nullable=True),
     )
-    op.create_table(
+    _rollup(
         "metric_alert_group_days",
-        sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("month", sa.Boolean(), primary_key=True),
-        sa.Column("service", sa.String(200), primary_key=True),
-        sa.Column("rule", sa.String(200), primary_key=True),
-        *_counts("groups", "alerts", "incident", "acknowledged", "noise"),
+        {"service": 200, "rule": 200},
+        ("groups", "alerts", "incident", "acknowledged", "noise"),
     )
-    op.create_table(
+    _rollup(
         "metric_alert_days",
-        sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("month", sa.Boolean(), primary_key=True),
-        sa.Column("service", sa.String(200), primary_key=True),
-        *_counts("alerts", "flapping", "auto_resolved", "resolved_by_tocsin"),
+        {"service": 200},
+        ("alerts", "flapping", "auto_resolved", "resolved_by_tocsin"),
     )
-    op.create_table(
-        "metric_incident_days",
-        sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("month", sa.Boolean(), primary_key=True),
-        sa.Column("severity", sa.String(50), primary_key=True),
-        sa.Column("source", sa.String(20), primary_key=True),
-        *_counts("incidents"),
-    )
-    op.create_table(
-        "metric_incident_service_days",
-        sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("month", sa.Boolean(), primary_key=True),
-        sa.Column("service", sa.String(200), primary_key=True),
-        *_counts("incidents"),
-    )
+    _rollup("metric_incident_days", {"severity": 50, "source": 20}, ("incidents",))
+    _rollup("metric_incident_service_days", {"service": 200}, ("incidents",))
     op.create_index("ix_incidents_updated_at", "incidents", ["updated_at"])
     op.create_index("ix_alert_groups_resolved_at", "alert_groups", ["resolved_at"])
     op.create_index("ix_alerts_triggered_at", "alerts", ["triggered_at"])
