@@ -209,3 +209,14 @@ def test_a_known_history(tocsin: Tocsin) -> None:
     shown = postmortem_timeliness.show(found)
     assert "On-time rate: 50%." in shown.sentence
     assert shown.tables[1].rows[-1][0] == "no team"
+
+
+def test_without_teams_every_postmortem_is_of_no_team(tocsin: Tocsin) -> None:
+    """No service has a team: the team breakdown is one row of no team (it was a 500)."""
+    due = at(48 * 60)
+    with tocsin.database.transaction() as session:
+        forget_history(session)
+        incident = add_incident(session, resolved(due - timedelta(days=3)), services=["web"])
+        add_postmortem(session, incident, due, published=due, required=True)
+    found = report(tocsin, filters.Asked())
+    assert [(each.team, each.due, each.on_time) for each in found.teams] == [(None, 1, 1)]

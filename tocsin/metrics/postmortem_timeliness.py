@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, literal_column, select
 from sqlalchemy.orm import Session
 
 import tocsin.db.hints  # noqa: F401 (SQLite's INDEXED BY)
@@ -214,9 +214,9 @@ def _teams(session: Session, checked: Filters, now: datetime) -> list[tuple[str 
         found.sort(key=lambda each: (-each[1].due, str(each[0])))
     # Each service's team looked up rather than its name in a list: SQLite then reads the
     # incident's services by its id, not each listed name's entry in turn.
+    owned_service = case(owners, value=IncidentService.name).is_not(None) if owners else false()
     owned = select(IncidentService.incident_id).where(
-        IncidentService.incident_id == Postmortem.incident_id,
-        case(owners, value=IncidentService.name).is_not(None),
+        IncidentService.incident_id == Postmortem.incident_id, owned_service
     )
     nobody = _matching(
         select(literal_column("0").label("key"), Postmortem.id.label("id"), *_flags(now)), checked
