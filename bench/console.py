@@ -37,7 +37,7 @@ from fastapi.testclient import TestClient
 from ingest_servers import database as server_database
 from ingest_servers import tocsin_server
 from lists import START, seed
-from seeded import DEFAULT_POSTGRES, database, insert_rows, p95, schema_key
+from seeded import DEFAULT_POSTGRES, database, insert_rows, p95, samples, schema_key
 
 from tocsin.app.service import Tocsin
 from tocsin.app.web_app import create_app
@@ -96,16 +96,7 @@ def _signed_in(tocsin: Tocsin) -> str:
 
 def _timed(client: TestClient, path: str, repeat: int) -> tuple[float, float, float]:
     """p50 and p95 wall ms and median CPU ms of ``repeat`` requests, after one warm-up."""
-    walls, cpus = [], []
-    for attempt in range(repeat + 1):
-        start, cpu = time.perf_counter(), time.process_time()
-        answer = client.get(path, follow_redirects=False)
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        if answer.status_code != 200:
-            raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:300]}")
-        if attempt:
-            walls.append(wall * 1000)
-            cpus.append(cpu * 1000)
+    walls, cpus = samples(client, path, repeat, follow_redirects=False)
     return statistics.median(walls), p95(walls), statistics.median(cpus)
 
 

@@ -58,17 +58,27 @@ def timed(client: TestClient, path: str, params: dict[str, Any], headers: Any, n
     CPU time is this process's (app, driver, SQLite; not PostgreSQL's server):
     it varies less than wall time on a shared machine.
     """
+    walls, cpus = samples(client, path, n, params=params, headers=headers)
+    return Timing(p95(walls), statistics.median(cpus))
+
+
+def samples(
+    client: TestClient, path: str, n: int, **request: Any
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of ``n`` GETs of ``path`` (``request``: the client's
+    options), after one unmeasured warm-up; anything but a 200 stops the run."""
     walls, cpus = [], []
     for attempt in range(n + 1):
         start, cpu = time.perf_counter(), time.process_time()
-        answer = client.get(path, params=params, headers=headers)
+        answer = client.get(path, **request)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         if answer.status_code != 200:
-            raise RuntimeError(f"{path} {params}: {answer.status_code} {answer.text[:300]}")
+            asked = request.get("params") or ""
+            raise RuntimeError(f"{path} {asked}: {answer.status_code} {answer.text[:300]}")
         if attempt:
             walls.append(wall * 1000)
             cpus.append(cpu * 1000)
-    return Timing(p95(walls), statistics.median(cpus))
+    return walls, cpus
 
 
 # --- seeding -------------------------------------------------------------------------
