@@ -190,5 +190,8 @@ def test_refusals_name_the_field_and_change_nothing(
         "body",
         "reason",
     ]
+    for name in ("description", "priority", "type", "status"):
+        cleared = api.patch(path, json={name: None, "due_date": None}, headers=admin.headers)
+        assert refused(cleared) == ["body", name]
     assert ok(api.get(path, headers=viewer.headers))["status"] == "open"
     assert len(ok(api.get(f"{path}/history", headers=viewer.headers))) == 1

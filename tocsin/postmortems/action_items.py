@@ -70,7 +70,8 @@ class NewItem:
 
 
 def _check(session: Session, values: Mapping[str, Any]) -> None:
-    if not str(values.get("description", "x")).strip():
+    description = values.get("description", "x")
+    if not isinstance(description, str) or not description.strip():
         raise Invalid("description", "required")
     if values.get("priority", "P1") not in rules.PRIORITIES:
         raise Invalid("priority", f"must be one of {', '.join(rules.PRIORITIES)}")
