@@ -285,13 +285,11 @@ def _from_rollups(
 ) -> list[tuple[dict[str, int], dict[str, int]]]:
     """Each week's counts: its covered whole days from the rollups, the rest (the period's
     part days, days not covered yet) counted from the incidents."""
-    span = rollups.covered(session, INCIDENTS)
-    first = rollups.first_whole_day(spans[0][1])
-    until = spans[-1][2].astimezone(UTC).date()
-    if span is not None:
-        first, until = max(first, span[0]), min(until, span[1])
-    if span is None or first >= until:
+    period = replace(filters, start=spans[0][1], end=spans[-1][2])
+    days = rollups.plan(session, INCIDENTS, period).days
+    if days is None:
         return _weekly(session, filters, spans)
+    first, until = days
     position = {number: index for index, (number, _, _) in enumerate(spans)}
     counted: list[tuple[dict[str, int], dict[str, int]]] = [({}, {}) for _ in spans]
     for side, table, key in (

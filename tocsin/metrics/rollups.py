@@ -107,7 +107,7 @@ def covered(session: Session, family: str) -> tuple[date, date] | None:
     return state.covered_from, state.covered_until
 
 
-def first_whole_day(instant: datetime) -> date:
+def _first_whole_day(instant: datetime) -> date:
     day = instant.astimezone(UTC).date()
     return day if midnight(day) == instant else day + timedelta(days=1)
 
@@ -117,7 +117,7 @@ def plan(session: Session, family: str, filters: Filters) -> Plan:
     span = covered(session, family)
     if span is None or filters.severities or filters.sources:
         return Plan(None, (filters,))
-    first = span[0] if filters.start is None else max(span[0], first_whole_day(filters.start))
+    first = span[0] if filters.start is None else max(span[0], _first_whole_day(filters.start))
     until = span[1] if filters.end is None else min(span[1], filters.end.astimezone(UTC).date())
     if first >= until:
         return Plan(None, (filters,))
