@@ -43,17 +43,22 @@ def upgrade() -> None:
         sa.column("created_at", tocsin.db.types.UTCDateTime()),
         sa.column("after_hours", sa.Boolean),
     )
-    late: list[int] = []
-    rows = bind.execute(sa.select(pages.c.id, pages.c.user_name, pages.c.created_at)).all()
-    for page_id, person, sent in rows:
-        if after_hours_in(sent, zones.get(person)):
-            late.append(page_id)
-    for start in range(0, len(late), BATCH):
-        bind.execute(
-            sa.update(pages)
-            .where(pages.c.id.in_(late[start : start + BATCH]))
-            .values(after_hours=True)
-        )
+    last = 0
+    while True:  # a batch of pages at a time, by id: memory bounded at any history
+        rows = bind.execute(
+            sa.select(pages.c.id, pages.c.user_name, pages.c.created_at)
+            .where(pages.c.id > last)
+            .order_by(pages.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            break
+        last = rows[-1][0]
+        late = [
+            page_id for page_id, person, sent in rows if after_hours_in(sent, zones.get(person))
+        ]
+        if late:
+            bind.execute(sa.update(pages).where(pages.c.id.in_(late)).values(after_hours=True))
     op.drop_index("ix_pages_user_created", table_name="pages")
     op.create_index(
         "ix_pages_user_created", "pages", ["user_name", "created_at", "run_id", "after_hours"]
