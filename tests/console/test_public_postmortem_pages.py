@@ -42,6 +42,7 @@ def test_download_links_publish_publicly_and_withdraw_from_the_console(
     for link in ("markdown", "html", "pdf", "pdf&amp;version=public"):
         assert f'href="{export}{link}"' in shown, link
     assert "Not on the status page." in shown and "Publish publicly" in shown
+    assert '<input type="checkbox" name="notify" value="true" checked>' in shown
     assert client.get(f"{export}pdf").headers["content-type"] == "application/pdf"
 
     made = client.post(
@@ -51,8 +52,19 @@ def test_download_links_publish_publicly_and_withdraw_from_the_console(
     shown = client.get(f"/postmortems/{pm}").text
     assert f'href="/status/incidents/{code}/postmortem"' in shown
     assert "Refresh on the status page" in shown and "Withdraw from the status page" in shown
+    assert '<input type="checkbox" name="notify" value="true">' in shown, "not told: offered"
+    assert "subscribers were told" not in shown
     story = client.get(f"/status-page/incidents/{code}").text
     assert f'href="/status/incidents/{code}/postmortem"' in story and "Postmortem" in story
+
+    told = client.post(
+        f"/postmortems/{pm}/public",
+        data={"csrf_token": token, "notify": "true"},
+        follow_redirects=False,
+    )
+    assert told.status_code == SEE_OTHER
+    shown = client.get(f"/postmortems/{pm}").text
+    assert "The status page's subscribers were told" in shown and 'name="notify"' not in shown
 
     gone = client.post(
         f"/postmortems/{pm}/public/withdraw", data={"csrf_token": token}, follow_redirects=False

@@ -205,7 +205,11 @@ def test_the_cli_writes_each_format_and_makes_the_postmortem_public(
         page = tmp_path / "pm.html"
         tocsin_cli("export", ref, "--format", "html", "--output", str(page))
         assert '<h2 id="pm-where_we_got_lucky">' in page.read_text()
-        assert "is public on the status page since" in tocsin_cli("make-public", ref)
+        quiet = tocsin_cli("make-public", ref)
+        assert "is public on the status page since" in quiet and "told" not in quiet
+        told = tocsin_cli("make-public", ref, "--notify")
+        assert "its subscribers were told" in told
+        assert "its subscribers were told" in tocsin_cli("make-public", ref), "once, and kept"
         assert "is no longer on the status page" in tocsin_cli("withdraw-public", ref)
         refused = tocsin_cli("withdraw-public", ref, code=1)
         assert f"{ref} is not public" in refused

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Caller
+from tests.console.test_viewer import _log_in
 from tests.postmortems.conftest import api, refs, start
 from tests.postmortems.support import (
     API,
@@ -24,10 +25,20 @@ from tests.postmortems.support import (
     timeline_texts,
 )
 from tests.statuspage.statuspage_v2 import check
+from tests.statuspage.test_subscribers import smtp
+from tests.statuspage.test_subscribers_webhooks import (
+    check_slack,
+    check_statuspage_webhook,
+    check_teams,
+    sink,
+)
+from tests.support.sinks import HttpSink, SmtpSink
 from tocsin.app.service import Tocsin
 from tocsin.kernel.clock import FakeClock
+from tocsin.notify.webhook import DELIVERY_HEADER
 
-__all__ = ["api", "refs", "start"]  # the postmortem tests' fixtures, used here too
+#: The postmortem tests' fixtures, and the subscriber tests' receivers, used here too.
+__all__ = ["api", "refs", "sink", "smtp", "start"]
 
 
 def incident_json(api: TestClient, code: str) -> dict[str, Any]:
@@ -174,3 +185,108 @@ def test_a_public_incident_not_yet_resolved_is_refused(
     refused = api.post(f"{API}/{refs['postmortem']}/public", headers=responder.headers)
     assert refused.status_code == 409 and "is still monitoring" in refused.json()["detail"]
     assert "postmortem_body" not in incident_json(api, refs["public"])
+
+
+SUBSCRIBERS = "/api/v1/status-page/subscribers"
+
+
+def subscribe(api: TestClient, admin: Caller, channel: str, address: str, **extra: Any) -> str:
+    body = {"channel": channel, "address": address, "confirmed": True, **extra}
+    code: str = ok(api.post(SUBSCRIBERS, json=body, headers=admin.headers), 201)["id"]
+    return code
+
+
+def told(sink: HttpSink, smtp: SmtpSink) -> list[str]:
+    """Every message that arrived: the mails' subjects and the webhooks' paths."""
+    return [mail.subject for mail in smtp.emails] + [r.path for r in sink.received()]
+
+
+def test_made_public_with_notify_its_subscribers_are_told_once(
+    tocsin: Tocsin,
+    api: TestClient,
+    refs: dict[str, str],
+    smtp: SmtpSink,
+    sink: HttpSink,
+    clock: FakeClock,
+    admin: Caller,
+    responder: Caller,
+) -> None:
+    pm, code = refs["postmortem"], refs["public"]
+    reader = subscribe(api, admin, "email", "reader@example.com")
+    subscribe(api, admin, "email", "elsewhere@example.com", components=["Payments API"])
+    hook_id = subscribe(api, admin, "webhook", sink.url("/hook"))
+    subscribe(api, admin, "slack", sink.url("/slack"))
+    subscribe(api, admin, "teams", sink.url("/teams"))
+    tocsin.engine.run_until_idle()
+    before = len(smtp.emails)
+
+    quiet = ok(api.post(f"{API}/{pm}/public", headers=responder.headers))
+    tocsin.engine.run_until_idle()
+    assert quiet["public_notified_at"] is None and told(sink, smtp)[before:] == []
+    ok(api.delete(f"{API}/{pm}/public", headers=responder.headers))
+
+    clock.advance(timedelta(hours=1))
+    answer = ok(api.post(f"{API}/{pm}/public", json={"notify": True}, headers=responder.headers))
+    assert answer["public_notified_at"] == answer["public_at"]
+    tocsin.engine.run_until_idle()
+    (mail,) = smtp.to("reader@example.com")
+    assert mail.subject.endswith("Checkout errors: Postmortem")
+    assert f"https://status.acme.example/status/incidents/{code}/postmortem" in mail.body
+    assert "is published: [SEV-2] Payments failing - 2026-03-02." in mail.body
+    assert mail.message["List-Unsubscribe"], "the same unsubscribe headers as an update's"
+    assert smtp.to("elsewhere@example.com") == [], "a subscriber of other components"
+    (hook,) = sink.received("/hook")
+    payload = hook.json()
+    check_statuspage_webhook(payload)
+    assert payload["incident"]["id"] == code and payload["incident"]["status"] == "postmortem"
+    assert "## Root cause analysis" in payload["incident"]["postmortem_body"]
+    assert hook.headers[DELIVERY_HEADER] == f"status.{code}.postmortem.{hook_id}"
+    (slack,) = sink.received("/slack")
+    check_slack(slack.json())
+    assert "Checkout errors: Postmortem" in slack.json()["text"]
+    (teams,) = sink.received("/teams")
+    check_teams(teams.json())
+    texts = timeline_texts(api, responder, refs["incident"])
+    assert f"Postmortem {pm} published publicly on the status page (incident {code}); its " in (
+        " ".join(texts)
+    )
+
+    history = ok(api.get(f"{SUBSCRIBERS}/{reader}/deliveries", headers=admin.headers))
+    (delivery,) = history["deliveries"]
+    assert delivery["kind"] == "postmortem" and delivery["state"] == "sent"
+    assert delivery["postmortem"] == {
+        "incident_id": code,
+        "incident_name": "Checkout errors",
+        "title": "[SEV-2] Payments failing - 2026-03-02",
+    }
+
+    _log_in(tocsin, api, "olga", "admin")
+    logged = api.get(f"/status-page/subscribers/{reader}/deliveries").text
+    assert f'Postmortem of <a href="/status-page/incidents/{code}">Checkout errors</a>' in logged
+
+    count = len(told(sink, smtp))
+    clock.advance(timedelta(hours=1))
+    again = ok(api.post(f"{API}/{pm}/public", json={"notify": True}, headers=responder.headers))
+    tocsin.engine.run_until_idle()
+    assert again["public_notified_at"] == answer["public_notified_at"]
+    assert len(told(sink, smtp)) == count, "told once"
+
+
+def test_withdrawn_before_it_was_told_nobody_hears_of_it(
+    tocsin: Tocsin,
+    api: TestClient,
+    refs: dict[str, str],
+    smtp: SmtpSink,
+    admin: Caller,
+    responder: Caller,
+) -> None:
+    pm = refs["postmortem"]
+    subscribe(api, admin, "email", "reader@example.com")
+    tocsin.engine.run_until_idle()
+    ok(api.post(f"{API}/{pm}/public", json={"notify": True}, headers=responder.headers))
+    ok(api.delete(f"{API}/{pm}/public", headers=responder.headers))
+    tocsin.engine.run_until_idle()
+    assert smtp.to("reader@example.com") == []
+    refused = api.post(f"{API}/{pm}/public", json={"notify": "yes please"}, headers=admin.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["body", "notify"]

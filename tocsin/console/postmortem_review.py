@@ -108,12 +108,19 @@ def publish(
 
 @router.post("/postmortems/{reference}/public", response_class=HTMLResponse)
 def make_public(
-    request: Request, viewer: Responding, tocsin: RuntimeDep, reference: Reference
+    request: Request,
+    viewer: Responding,
+    tocsin: RuntimeDep,
+    reference: Reference,
+    notify: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Publish the public version on the status page, or refresh it there."""
+    """Publish the public version on the status page, or refresh it there; ``notify`` tells
+    its subscribers (once)."""
 
     def act(session: Session, postmortem: Postmortem) -> object:
-        return public.make_public(session, postmortem, author=viewer.name, now=tocsin.clock.now())
+        return public.make_public(
+            session, postmortem, author=viewer.name, now=tocsin.clock.now(), notify=notify
+        )
 
     return _act(request, viewer, tocsin, reference, act)
 

@@ -297,14 +297,31 @@ def export(
 
 
 @app.command("make-public")
-def make_public(ref: RefArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+def make_public(
+    ref: RefArgument,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            "--notify", help="Tell the status page's subscribers too (once per incident)."
+        ),
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
     """Publish the public version on the incident's status page entry (again: refresh it)."""
-    answer = Remote(url, token).request("POST", f"{API}/{ref}/public").json()
+    body = {"notify": notify}
+    answer = Remote(url, token).request("POST", f"{API}/{ref}/public", json=body).json()
     console.print(
         f"{answer['reference']} is public on the status page since {when(answer['public_at'])}",
         highlight=False,
         markup=False,
     )
+    if answer["public_notified_at"]:
+        console.print(
+            f"its subscribers were told {when(answer['public_notified_at'])}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command("withdraw-public")

@@ -10,6 +10,7 @@ incident's status page entry (again: refreshes it), ``DELETE`` withdraws it.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -21,7 +22,7 @@ from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents.routes import READ_ERRORS, WRITE_ERRORS
 from tocsin.postmortems import documents, finding, public
 from tocsin.postmortems.outputs import changed
-from tocsin.postmortems.schemas import PostmortemOut, Reference
+from tocsin.postmortems.schemas import PostmortemOut, PublicIn, Reference
 
 router = APIRouter(prefix="/api/v1/postmortems", route_class=CheckedRoute, tags=["postmortems"])
 
@@ -98,11 +99,20 @@ def export(
     summary="Publish the public version on the incident's status page entry",
     description="Only a published or closed postmortem, never a drill's, and only once the "
     "incident is on the status page and resolved there (409 otherwise). The public incident's "
-    "status becomes `postmortem`. Posting again refreshes the text.",
+    "status becomes `postmortem`. Posting again refreshes the text. With `notify`, the "
+    "subscribers an update of the incident would reach are told, once.",
     responses=WRITE_ERRORS,
 )
-def make_public(reference: Reference, principal: Responder, tocsin: RuntimeDep) -> PostmortemOut:
-    return changed(tocsin, reference, public.make_public, author=principal.name)
+def make_public(
+    reference: Reference,
+    principal: Responder,
+    tocsin: RuntimeDep,
+    body: PublicIn | None = None,
+) -> PostmortemOut:
+    notify = body is not None and body.notify
+    return changed(
+        tocsin, reference, partial(public.make_public, notify=notify), author=principal.name
+    )
 
 
 @router.delete(

@@ -20,6 +20,7 @@ from tocsin.postmortems import (
     finding,
     language,
     meetings,
+    public,
     tracker_push,
     workflow,
 )
@@ -87,6 +88,11 @@ def postmortem_out(
         published_at=postmortem.published_at,
         closed_at=postmortem.closed_at,
         public_at=postmortem.public_at,
+        public_notified_at=(
+            public.subscribers_told(session, postmortem)
+            if postmortem.published_at is not None
+            else None
+        ),
         reviewers=[
             ReviewerOut(
                 user=row.user_name,

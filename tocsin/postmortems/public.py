@@ -35,29 +35,45 @@ def public_text(session: Session, postmortem: Postmortem, now: datetime) -> Publ
     )
 
 
-def make_public(session: Session, postmortem: Postmortem, *, author: str, now: datetime) -> str:
-    """Put the public version on the status page (again: refresh it); returns its public code."""
+def make_public(
+    session: Session, postmortem: Postmortem, *, author: str, now: datetime, notify: bool = False
+) -> str:
+    """Put the public version on the status page (again: refresh it); returns its public code.
+
+    ``notify`` tells the status page's subscribers too, the first time it is asked.
+    """
     documents.may_be_public(postmortem)
     incident = records.find(session, str(postmortem.incident_id))
-    public = public_postmortems.attach(
-        session, incident, public_text(session, postmortem, now), author=author, now=now
+    public, told = public_postmortems.attach(
+        session,
+        incident,
+        public_text(session, postmortem, now),
+        author=author,
+        now=now,
+        notify=notify,
     )
     before = postmortem.public_at
     postmortem.public_at, postmortem.public_by = before or now, author
+    said = (
+        f"published publicly on the status page (incident {public.code})"
+        if before is None
+        else f"refreshed on the status page (incident {public.code})"
+    )
     versions.record(
         session,
         postmortem,
         author=author,
         action="made_public" if before is None else "public_refreshed",
-        said=(
-            f"published publicly on the status page (incident {public.code})"
-            if before is None
-            else f"refreshed on the status page (incident {public.code})"
-        ),
+        said=f"{said}; its subscribers are told" if told else said,
         now=now,
         changes=[Change("public_at", _when(before), _when(postmortem.public_at))],
     )
     return public.code
+
+
+def subscribers_told(session: Session, postmortem: Postmortem) -> datetime | None:
+    """When the status page's subscribers were told of the postmortem (None: never)."""
+    return public_postmortems.notified_at(session, postmortem.incident_id)
 
 
 def withdraw(session: Session, postmortem: Postmortem, *, author: str, now: datetime) -> None:

@@ -217,6 +217,10 @@ class PostmortemOut(BaseModel):
     closed_at: datetime | None
     #: When its public version was put on the status page (None: it is not public).
     public_at: datetime | None = None
+    public_notified_at: datetime | None = Field(
+        default=None,
+        description="When the status page's subscribers were told it is public (null: never)",
+    )
     reviewers: list[ReviewerOut]
     action_items: list[ActionItemOut]
     meeting: MeetingOut | None
@@ -388,6 +392,18 @@ class ActionItemChange(BaseModel):
     team: UserName | None = None
     status: ItemStatus | None = None
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class PublicIn(BaseModel):
+    """How the public version goes on the status page."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"notify": True}]})
+
+    notify: bool = Field(
+        default=False,
+        description="Tell the status page's subscribers it is public (once: later calls with "
+        "notify tell nobody again)",
+    )
 
 
 class MeetingIn(BaseModel):

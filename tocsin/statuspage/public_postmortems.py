@@ -6,6 +6,7 @@ its page shows. Attaching it sets the public incident's status to
 ``postmortem``, as Statuspage does; withdrawing it returns the incident to
 ``resolved`` and removes the text. Either drops the cached editions and
 queues the static export, so every public output shows (or stops showing) it.
+Attaching it with ``notify`` also tells the incident's subscribers, once.
 Drills never reach the status page, so neither do their postmortems.
 """
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from tocsin.db.audit import record
 from tocsin.domain.refusals import Conflict
 from tocsin.incidents.tables import Incident
-from tocsin.statuspage import exporting, freshness
+from tocsin.statuspage import exporting, freshness, subscriber_jobs
 from tocsin.statuspage.publishing import FINISHED
 from tocsin.statuspage.tables import PublicIncident
 
@@ -57,9 +58,18 @@ def _public_of(session: Session, incident: Incident) -> PublicIncident:
 
 
 def attach(
-    session: Session, incident: Incident, text: PublicText, *, author: str, now: datetime
-) -> PublicIncident:
-    """Show ``text`` as the postmortem of ``incident``'s public incident (again: refresh it)."""
+    session: Session,
+    incident: Incident,
+    text: PublicText,
+    *,
+    author: str,
+    now: datetime,
+    notify: bool = False,
+) -> tuple[PublicIncident, bool]:
+    """Show ``text`` as the postmortem of ``incident``'s public incident (again: refresh it);
+    ``notify``: tell its subscribers too, unless they were told already (see
+    :func:`~tocsin.statuspage.subscriber_jobs.queue_postmortem_fan_out`). Returns the
+    public incident, and whether its subscribers are being told now."""
     public = _public_of(session, incident)
     if public.status not in FINISHED:
         raise Conflict(
@@ -75,7 +85,8 @@ def attach(
     public.status = POSTMORTEM
     public.updated_at = now
     _changed(session, public, author, "published" if first else "refreshed", now)
-    return public
+    told = notify and subscriber_jobs.queue_postmortem_fan_out(session, public, now)
+    return public, told
 
 
 def withdraw(session: Session, incident: Incident, *, author: str, now: datetime) -> PublicIncident:
@@ -105,4 +116,13 @@ def _changed(
         action=f"status_page.postmortem.{what}",
         object_type="public_incident",
         object_key=public.code,
+    )
+
+
+def notified_at(session: Session, incident_id: int) -> datetime | None:
+    """When the subscribers were told of ``incident_id``'s postmortem (None: never)."""
+    return session.scalar(
+        select(PublicIncident.postmortem_notified_at).where(
+            PublicIncident.incident_id == incident_id
+        )
     )

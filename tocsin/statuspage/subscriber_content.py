@@ -1,12 +1,13 @@
-"""What a delivery says: an update or a component change as one page tells it.
+"""What a delivery says: an update, a component change or a postmortem as one page tells it.
 
-A :class:`~tocsin.statuspage.subscriber_messages.Notice` (an update, every
-channel) or a :class:`~tocsin.statuspage.subscriber_messages.ComponentNotice`
-(a component's change, webhooks only) is drawn from the page's snapshot when
-its first delivery is sent, and kept for the next ones in this process (the
-last :data:`KEPT`), so a thousand subscribers cost one snapshot. A change
-whose component the page no longer shows says nothing: its deliveries are
-skipped.
+A :class:`~tocsin.statuspage.subscriber_messages.Notice` (an update, or that
+an incident's postmortem is public: every channel) or a
+:class:`~tocsin.statuspage.subscriber_messages.ComponentNotice` (a component's
+change, webhooks only) is drawn from the page's snapshot when its first
+delivery is sent, and kept for the next ones in this process (the last
+:data:`KEPT`), so a thousand subscribers cost one snapshot. A change whose
+component the page no longer shows says nothing, nor does a postmortem
+withdrawn before it was told: their deliveries are skipped.
 """
 
 from __future__ import annotations
@@ -76,6 +77,41 @@ def build_notice(
         incident_url=f"{base}{page.path}/incidents/{public.code}",
         document=document,
         shown_at=when(update.display_at),
+    )
+
+
+def build_postmortem_notice(
+    session: Session,
+    public: PublicIncident,
+    page: Audience,
+    settings: StatusPageSettings,
+    base: str,
+    now: datetime,
+) -> Notice | None:
+    """That ``public``'s postmortem is public, as an update-like notice (its status
+    ``postmortem``); None once it is withdrawn."""
+    if public.postmortem_published_at is None:
+        return None
+    snapshot = reading.snapshot(session, page, settings, now)
+    story = reading.story(public, publishing.updates(session, [public.id])[public.id])
+    shapes = Shapes(snapshot, base)
+    incident_url = f"{base}{page.path}/incidents/{public.code}"
+    return Notice(
+        page_title=page.title,
+        page_id=shapes.page_id,
+        indicator=snapshot.indicator,
+        description=snapshot.description,
+        incident_name=public.name,
+        update_code=f"{public.code}.postmortem",
+        update_status="postmortem",
+        update_body=(
+            f"The postmortem of this incident is published: {public.postmortem_title}. "
+            f"Read it: {incident_url}/postmortem"
+        ),
+        affected=(),
+        incident_url=incident_url,
+        document=shapes.story(story),
+        shown_at=Clockface(snapshot.zone)(public.postmortem_published_at),
     )
 
 
@@ -152,13 +188,39 @@ def update_notice(
     )
 
 
+def told_notice(
+    session: Session,
+    update_id: int | None,
+    postmortem_of: int | None,
+    slug: str,
+    notify: NotifySettings,
+    now: datetime,
+) -> tuple[Told, str] | None:
+    """What an update (``update_id``) or a postmortem (of the public incident
+    ``postmortem_of``) says on the page ``slug``; None when there is nothing to say."""
+    if update_id is not None:
+        told = session.get(PublicUpdate, update_id)
+        return None if told is None else update_notice(session, told, slug, notify, now)
+    public = session.get(PublicIncident, postmortem_of)
+    if public is None or public.postmortem_updated_at is None:
+        return None
+    # By its text's time too: refreshed, it says the refreshed title.
+    return _remembered(
+        session,
+        (f"postmortem:{public.id}:{public.postmortem_updated_at.isoformat()}", slug),
+        notify,
+        lambda page, settings, base: build_postmortem_notice(
+            session, public, page, settings, base, now
+        ),
+    )
+
+
 def notice_of(
     session: Session, delivery: Delivery, slug: str, notify: NotifySettings, now: datetime
 ) -> tuple[Told, str] | None:
     """What ``delivery`` says on the page ``slug``; None when there is nothing to say."""
-    if delivery.update_id is not None:
-        told = session.get(PublicUpdate, delivery.update_id)
-        return None if told is None else update_notice(session, told, slug, notify, now)
+    if delivery.component_change_id is None:
+        return told_notice(session, delivery.update_id, delivery.postmortem_of, slug, notify, now)
     change = session.get(ComponentStatusChange, delivery.component_change_id)
     if change is None:
         return None

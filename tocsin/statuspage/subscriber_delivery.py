@@ -1,10 +1,11 @@
-"""Telling subscribers: one delivery per subscriber and update (or component change).
+"""Telling subscribers: one delivery per subscriber and update (component change, postmortem).
 
 The fan-outs (:mod:`tocsin.statuspage.subscriber_fan_out`) write the rows of
 ``status_deliveries`` and queue the jobs here; what a delivery says comes
 from :mod:`tocsin.statuspage.subscriber_content`. A delivery tells an update
-(by mail, webhook, Slack or Teams) or a component's change (Statuspage's
-component update webhook); both go through the same steps below.
+or that a postmortem is public (by mail, webhook, Slack or Teams), or a
+component's change (Statuspage's component update webhook); all go through
+the same steps below.
 
 Email deliveries go :data:`~tocsin.statuspage.subscriber_jobs.MAIL_BATCH` to a
 ``statuspage.deliver_mail`` job, over one SMTP connection (connecting once
@@ -52,7 +53,12 @@ from tocsin.statuspage import (
     subscriber_messages,
     subscriber_notices,
 )
-from tocsin.statuspage.subscriber_fan_out import QUEUED, fan_out, fan_out_component
+from tocsin.statuspage.subscriber_fan_out import (
+    QUEUED,
+    fan_out,
+    fan_out_component,
+    fan_out_postmortem,
+)
 from tocsin.statuspage.subscriber_jobs import (
     COMPONENT_FAN_OUT,
     DELIVER,
@@ -60,6 +66,7 @@ from tocsin.statuspage.subscriber_jobs import (
     DISABLED,
     FAN_OUT,
     OPT_IN,
+    POSTMORTEM_FAN_OUT,
     Deliver,
     DeliverMail,
     Disabled,
@@ -77,7 +84,7 @@ from tocsin.statuspage.subscriber_sending import (
     unsubscribe_headers,
 )
 from tocsin.statuspage.subscribers import EMAIL, SLACK, URL_CHANNELS, WEBHOOK
-from tocsin.statuspage.tables import Delivery, PublicUpdate, Subscriber
+from tocsin.statuspage.tables import Delivery, Subscriber
 
 DISABLE_AFTER_FAILURES = 10
 DISABLE_AFTER = timedelta(days=1)
@@ -295,6 +302,7 @@ def _prepare_mails(
         select(
             Delivery.id,
             Delivery.update_id,
+            Delivery.postmortem_of,
             Subscriber.code,
             Subscriber.address,
             Subscriber.page,
@@ -305,16 +313,14 @@ def _prepare_mails(
         .where(Delivery.id.in_(delivery_ids), Delivery.state.not_in(_DONE))
         .order_by(Delivery.id)
     ).all()
-    told: dict[int | None, PublicUpdate | None] = {None: None}
     ready: list[Outgoing] = []
     skipped: list[int] = []
     for row in rows:
-        if row.update_id not in told:
-            told[row.update_id] = session.get(PublicUpdate, row.update_id)
-        about = told[row.update_id]
         found = None
-        if about is not None and row.disabled_at is None and row.confirmed_at is not None:
-            found = subscriber_content.update_notice(session, about, row.page, notify, now)
+        if row.disabled_at is None and row.confirmed_at is not None:
+            found = subscriber_content.told_notice(
+                session, row.update_id, row.postmortem_of, row.page, notify, now
+            )
         if found is None:
             skipped.append(row.id)
             continue
@@ -422,6 +428,7 @@ def deliver_mail(ctx: JobContext, job: DeliverMail) -> None:
 def register(registry: HandlerRegistry) -> None:
     registry.register(FAN_OUT, fan_out)
     registry.register(COMPONENT_FAN_OUT, fan_out_component)
+    registry.register(POSTMORTEM_FAN_OUT, fan_out_postmortem)
     registry.register(DELIVER, deliver)
     registry.register(DELIVER_MAIL, deliver_mail)
     registry.register(OPT_IN, subscriber_notices.send_opt_in)

@@ -1,4 +1,4 @@
-"""Who is told: the fan-outs of an update and of a component status change.
+"""Who is told: the fan-outs of an update, of a component status change and of a postmortem.
 
 Each fan-out job reads :data:`FAN_OUT_BATCH` subscribers at a time (by id),
 writes a ``queued`` row in ``status_deliveries`` for each confirmed, enabled
@@ -12,21 +12,26 @@ page (every incident on the main page; elsewhere one listing a component of
 that page) and, if the subscriber chose components, lists one of them. A
 component's change concerns the **webhook** subscribers whose page shows the
 component and who chose it (or chose none): as Statuspage does, email, Slack
-and Teams subscribers hear of statuses through incident updates only.
+and Teams subscribers hear of statuses through incident updates only. A
+postmortem made public concerns those its incident's updates concern.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from tocsin.engine import jobs as queue
+from tocsin.engine.kinds import JobKind
 from tocsin.engine.registry import JobContext
 from tocsin.statuspage import components as component_states
+from tocsin.statuspage import publishing
 from tocsin.statuspage.audiences import Audience, audiences
 from tocsin.statuspage.subscriber_jobs import (
     COMPONENT_FAN_OUT,
@@ -34,15 +39,20 @@ from tocsin.statuspage.subscriber_jobs import (
     DELIVER_MAIL,
     FAN_OUT,
     MAIL_BATCH,
+    POSTMORTEM_FAN_OUT,
     ComponentFanOut,
     Deliver,
     DeliverMail,
     FanOut,
+    PostmortemFanOut,
     component_deliver_key,
     component_fan_out_key,
     deliver_key,
     deliver_mail_key,
     fan_out_key,
+    postmortem_deliver_key,
+    postmortem_fan_out_key,
+    postmortem_mail_key,
 )
 from tocsin.statuspage.subscribers import EMAIL, WEBHOOK
 from tocsin.statuspage.tables import (
@@ -105,6 +115,56 @@ def _write(
     return [(delivery_id, subscriber_id) for delivery_id, subscriber_id in written]
 
 
+@dataclass(frozen=True)
+class _Subject:
+    """What a fan-out tells: the delivery's column, its jobs and their idempotency keys."""
+
+    column: dict[str, int]
+    #: The key of a mail job, by its first subscriber's id.
+    mail_key: Callable[[int], str]
+    #: The key of a delivery job, by its subscriber's id.
+    deliver_key: Callable[[int], str]
+    #: The fan-out job of the batch after a subscriber id, and its key.
+    next_job: Callable[[int], tuple[JobKind[Any], object, str]]
+
+
+def _fan_out(
+    session: Session, after: int, concerned: set[str], subject: _Subject, now: datetime
+) -> None:
+    """One batch: a delivery per interested subscriber after ``after`` (mails in batches,
+    the rest a job each), and the next batch's fan-out when this one was full."""
+    rows = _batch(session, after)
+    chosen = _chosen(session, rows, concerned)
+    channels = {row.id: row.channel for row in chosen}
+    written = _write(session, list(channels), subject.column, now) if chosen else []
+    mails = sorted(
+        (subscriber_id, delivery_id)
+        for delivery_id, subscriber_id in written
+        if channels[subscriber_id] == EMAIL
+    )
+    for start in range(0, len(mails), MAIL_BATCH):
+        group = mails[start : start + MAIL_BATCH]
+        queue.enqueue(
+            session,
+            DELIVER_MAIL,
+            DeliverMail([delivery_id for _, delivery_id in group]),
+            now=now,
+            idempotency_key=subject.mail_key(group[0][0]),
+        )
+    for delivery_id, subscriber_id in written:
+        if channels[subscriber_id] != EMAIL:
+            queue.enqueue(
+                session,
+                DELIVER,
+                Deliver(delivery_id),
+                now=now,
+                idempotency_key=subject.deliver_key(subscriber_id),
+            )
+    if len(rows) == FAN_OUT_BATCH:
+        kind, payload, key = subject.next_job(rows[-1].id)
+        queue.enqueue(session, kind, payload, now=now, idempotency_key=key)
+
+
 def fan_out(ctx: JobContext, job: FanOut) -> None:
     now = ctx.clock.now()
     with ctx.transaction() as session:
@@ -115,43 +175,39 @@ def fan_out(ctx: JobContext, job: FanOut) -> None:
         assert public is not None
         concerned = {str(name) for name in public.components}
         concerned |= {str(item["name"]) for item in update.affected_components}
-        rows = _batch(session, job.after)
-        chosen = _chosen(session, rows, concerned)
-        if chosen:
-            channels = {row.id: row.channel for row in chosen}
-            written = _write(session, list(channels), {"update_id": update.id}, now)
-            mails = sorted(
-                (subscriber_id, delivery_id)
-                for delivery_id, subscriber_id in written
-                if channels[subscriber_id] == EMAIL
-            )
-            for start in range(0, len(mails), MAIL_BATCH):
-                group = mails[start : start + MAIL_BATCH]
-                queue.enqueue(
-                    session,
-                    DELIVER_MAIL,
-                    DeliverMail([delivery_id for _, delivery_id in group]),
-                    now=now,
-                    idempotency_key=deliver_mail_key(update.id, group[0][0]),
-                )
-            for delivery_id, subscriber_id in written:
-                if channels[subscriber_id] != EMAIL:
-                    queue.enqueue(
-                        session,
-                        DELIVER,
-                        Deliver(delivery_id),
-                        now=now,
-                        idempotency_key=deliver_key(update.id, subscriber_id),
-                    )
-        if len(rows) == FAN_OUT_BATCH:
-            last = rows[-1].id
-            queue.enqueue(
-                session,
-                FAN_OUT,
-                FanOut(update.id, after=last),
-                now=now,
-                idempotency_key=fan_out_key(update.id, last),
-            )
+        told = update.id
+        subject = _Subject(
+            {"update_id": told},
+            partial(deliver_mail_key, told),
+            partial(deliver_key, told),
+            lambda last: (FAN_OUT, FanOut(told, after=last), fan_out_key(told, last)),
+        )
+        _fan_out(session, job.after, concerned, subject, now)
+
+
+def fan_out_postmortem(ctx: JobContext, job: PostmortemFanOut) -> None:
+    """Tell the subscribers an update of the incident would reach that its postmortem is
+    public (nobody, if it was withdrawn meanwhile)."""
+    now = ctx.clock.now()
+    with ctx.transaction() as session:
+        public = session.get(PublicIncident, job.public_incident_id)
+        if public is None or public.postmortem_published_at is None:
+            return
+        updates = publishing.updates(session, [public.id])[public.id]
+        concerned = {str(name) for name in public.components}
+        concerned |= {str(item["name"]) for row in updates for item in row.affected_components}
+        told = public.id
+        subject = _Subject(
+            {"postmortem_of": told},
+            partial(postmortem_mail_key, told),
+            partial(postmortem_deliver_key, told),
+            lambda last: (
+                POSTMORTEM_FAN_OUT,
+                PostmortemFanOut(told, after=last),
+                postmortem_fan_out_key(told, last),
+            ),
+        )
+        _fan_out(session, job.after, concerned, subject, now)
 
 
 def fan_out_component(ctx: JobContext, job: ComponentFanOut) -> None:

@@ -11,6 +11,9 @@ Each public change of a component's status queues one
 ``statuspage.component_fan_out`` job in its transaction
 (:func:`queue_component_fan_out`), which queues one ``statuspage.deliver``
 job per interested webhook subscriber, keyed by change and subscriber.
+Making a postmortem public with ``notify`` queues one
+``statuspage.postmortem_fan_out`` job (:func:`queue_postmortem_fan_out`), which
+tells the subscribers an update of that incident would reach, like an update.
 ``statuspage.opt_in`` mails the confirmation link of a new email subscriber;
 ``statuspage.subscriber_disabled`` tells a webhook's owner that it was
 disabled.
@@ -44,6 +47,14 @@ class ComponentFanOut:
 
 
 @dataclass(frozen=True)
+class PostmortemFanOut:
+    #: The public incident whose postmortem to tell.
+    public_incident_id: int
+    #: The subscriber id this batch starts after.
+    after: int = 0
+
+
+@dataclass(frozen=True)
 class Deliver:
     delivery_id: int
 
@@ -68,6 +79,7 @@ class Disabled:
 
 FAN_OUT = JobKind("statuspage.fan_out", FanOut)
 COMPONENT_FAN_OUT = JobKind("statuspage.component_fan_out", ComponentFanOut)
+POSTMORTEM_FAN_OUT = JobKind("statuspage.postmortem_fan_out", PostmortemFanOut)
 DELIVER = JobKind("statuspage.deliver", Deliver)
 DELIVER_MAIL = JobKind("statuspage.deliver_mail", DeliverMail)
 #: Email deliveries per ``statuspage.deliver_mail`` job.
@@ -94,6 +106,18 @@ def component_deliver_key(change_id: int, subscriber_id: int) -> str:
 
 def deliver_mail_key(update_id: int, first_subscriber_id: int) -> str:
     return f"{DELIVER_MAIL.name}:{update_id}:{first_subscriber_id}"
+
+
+def postmortem_fan_out_key(public_incident_id: int, after: int) -> str:
+    return f"{POSTMORTEM_FAN_OUT.name}:{public_incident_id}:{after}"
+
+
+def postmortem_deliver_key(public_incident_id: int, subscriber_id: int) -> str:
+    return f"{DELIVER.name}:postmortem:{public_incident_id}:{subscriber_id}"
+
+
+def postmortem_mail_key(public_incident_id: int, first_subscriber_id: int) -> str:
+    return f"{DELIVER_MAIL.name}:postmortem:{public_incident_id}:{first_subscriber_id}"
 
 
 def queue_fan_out(
@@ -129,4 +153,22 @@ def queue_component_fan_out(session: Session, change: ComponentStatusChange, now
         ComponentFanOut(change.id),
         now=now,
         idempotency_key=component_fan_out_key(change.id, 0),
+    )
+
+
+def queue_postmortem_fan_out(session: Session, public: PublicIncident, now: datetime) -> bool:
+    """Tell subscribers that ``public``'s postmortem is public (caller's transaction).
+
+    Once per incident (``postmortem_notified_at``); a backfilled incident reaches
+    nobody, as its updates do not. False when nobody is told.
+    """
+    if public.backfilled or public.postmortem_notified_at is not None:
+        return False
+    public.postmortem_notified_at = now
+    return queue.enqueue(
+        session,
+        POSTMORTEM_FAN_OUT,
+        PostmortemFanOut(public.id),
+        now=now,
+        idempotency_key=postmortem_fan_out_key(public.id, 0),
     )

@@ -116,12 +116,21 @@ class ToldChange:
 
 
 @dataclass(frozen=True)
+class ToldPostmortem:
+    incident_code: str
+    incident_name: str
+    title: str | None
+
+
+@dataclass(frozen=True)
 class Told:
-    """One delivery of a subscriber and what it told: an update or a component change."""
+    """One delivery of a subscriber and what it told: an update, a component change or
+    a postmortem."""
 
     delivery: Delivery
     update: ToldUpdate | None
     change: ToldChange | None
+    postmortem: ToldPostmortem | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,11 @@ def _changes(session: Session, ids: set[int]) -> dict[int, ToldChange]:
     }
 
 
+def _postmortems(session: Session, ids: set[int]) -> dict[int, ToldPostmortem]:
+    rows = session.scalars(select(PublicIncident).where(PublicIncident.id.in_(ids)))
+    return {row.id: ToldPostmortem(row.code, row.name, row.postmortem_title) for row in rows}
+
+
 def subscriber_deliveries(
     session: Session, code: str, *, limit: int, cursor: str | None
 ) -> SubscriberDeliveries:
@@ -166,6 +180,9 @@ def subscriber_deliveries(
     changes = _changes(
         session, {row.component_change_id for row in deliveries if row.component_change_id}
     )
+    postmortems = _postmortems(
+        session, {row.postmortem_of for row in deliveries if row.postmortem_of}
+    )
     return SubscriberDeliveries(
         subscriber=subscriber,
         rows=[
@@ -173,6 +190,7 @@ def subscriber_deliveries(
                 row,
                 updates.get(row.update_id) if row.update_id else None,
                 changes.get(row.component_change_id) if row.component_change_id else None,
+                postmortems.get(row.postmortem_of) if row.postmortem_of else None,
             )
             for row in deliveries
         ],

@@ -38,6 +38,7 @@ from tocsin.statuspage.subscriber_schemas import (
     SubscriberOut,
     SubscriberPage,
     ToldComponentOut,
+    ToldPostmortemOut,
     ToldUpdateOut,
 )
 from tocsin.statuspage.subscribers import EMAIL, NewSubscriber
@@ -215,7 +216,13 @@ def list_deliveries(
 def _told(told: Told) -> SubscriberDeliveryOut:
     row = told.delivery
     return SubscriberDeliveryOut(
-        kind="incident_update" if row.update_id is not None else "component_update",
+        kind=(
+            "incident_update"
+            if row.update_id is not None
+            else "component_update"
+            if row.component_change_id is not None
+            else "postmortem"
+        ),
         update=ToldUpdateOut(
             id=told.update.code,
             status=told.update.status,
@@ -232,6 +239,13 @@ def _told(told: Told) -> SubscriberDeliveryOut:
         )
         if told.change
         else None,
+        postmortem=ToldPostmortemOut(
+            incident_id=told.postmortem.incident_code,
+            incident_name=told.postmortem.incident_name,
+            title=told.postmortem.title,
+        )
+        if told.postmortem
+        else None,
         state=row.state,
         attempts=row.attempts,
         last_error=row.last_error,
@@ -242,7 +256,7 @@ def _told(told: Told) -> SubscriberDeliveryOut:
 
 @router.get(
     "/subscribers/{code}/deliveries",
-    summary="What a subscriber was told, newest first: updates and component changes",
+    summary="What a subscriber was told, newest first: updates, component changes, postmortems",
     responses={**LIST_ERRORS, 404: _error("No such subscriber")},
 )
 def list_subscriber_deliveries(

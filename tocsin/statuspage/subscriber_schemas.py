@@ -99,13 +99,23 @@ class ToldComponentOut(BaseModel):
     changed_at: datetime
 
 
+class ToldPostmortemOut(BaseModel):
+    incident_id: str = Field(description="The public incident's id")
+    incident_name: str
+    title: str | None = Field(description="The postmortem's title (null: withdrawn since)")
+
+
 class SubscriberDeliveryOut(BaseModel):
-    kind: Literal["incident_update", "component_update"] = Field(
-        description="What was told: a public update, or a component's status change (webhooks only)"
+    kind: Literal["incident_update", "component_update", "postmortem"] = Field(
+        description="What was told: a public update, a component's status change (webhooks "
+        "only), or that an incident's postmortem is public"
     )
     update: ToldUpdateOut | None = Field(description="The update told (incident_update)")
     component_update: ToldComponentOut | None = Field(
         description="The change told (component_update)"
+    )
+    postmortem: ToldPostmortemOut | None = Field(
+        default=None, description="The postmortem told (postmortem)"
     )
     state: str
     attempts: int

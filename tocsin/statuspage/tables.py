@@ -99,6 +99,9 @@ class PublicIncident(Base):
     postmortem_title: Mapped[str | None] = mapped_column(String(300))
     postmortem_published_at: Mapped[datetime | None]
     postmortem_updated_at: Mapped[datetime | None]
+    #: When subscribers were told of its postmortem (Statuspage's
+    #: ``postmortem_notified_subscribers``): once at most, kept if it is withdrawn.
+    postmortem_notified_at: Mapped[datetime | None]
 
 
 class PublicUpdate(Base):
@@ -160,27 +163,34 @@ class Subscriber(Base):
     failing_since: Mapped[datetime | None]
 
 
-class Delivery(Base):
-    """One update, or one component status change, told to one subscriber.
+#: A delivery's subject: exactly one of these (migration 0020).
+ONE_SUBJECT = (
+    "(CASE WHEN update_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN component_change_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN postmortem_of IS NULL THEN 0 ELSE 1 END) = 1"
+)
 
-    Exactly one of ``update_id`` and ``component_change_id`` is set: an
-    incident update (every channel) or a component's change (webhooks only,
-    Statuspage's ``component_update``). At most one row per subscriber and
-    either, so at most one message.
+
+class Delivery(Base):
+    """One update, one component status change or one postmortem, told to one subscriber.
+
+    Exactly one of ``update_id``, ``component_change_id`` and ``postmortem_of``
+    is set: an incident update (every channel), a component's change (webhooks
+    only, Statuspage's ``component_update``) or the postmortem of a public
+    incident (every channel). At most one row per subscriber and each, so at
+    most one message.
     """
 
     __tablename__ = "status_deliveries"
     __table_args__ = (
         UniqueConstraint("subscriber_id", "update_id"),
         UniqueConstraint("subscriber_id", "component_change_id"),
+        UniqueConstraint("subscriber_id", "postmortem_of"),
         Index("ix_status_deliveries_update", "update_id", "id"),
         Index("ix_status_deliveries_component_change", "component_change_id", "id"),
+        Index("ix_status_deliveries_postmortem", "postmortem_of", "id"),
         Index("ix_status_deliveries_subscriber", "subscriber_id", "id"),
-        CheckConstraint(
-            "(update_id IS NULL AND component_change_id IS NOT NULL)"
-            " OR (update_id IS NOT NULL AND component_change_id IS NULL)",
-            name="one_subject",
-        ),
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -189,6 +199,8 @@ class Delivery(Base):
     component_change_id: Mapped[int | None] = mapped_column(
         ForeignKey("status_component_history.id")
     )
+    #: The public incident whose postmortem it tells.
+    postmortem_of: Mapped[int | None] = mapped_column(ForeignKey("public_incidents.id"))
     #: queued, sending, sent, failed or skipped (the subscriber was disabled meanwhile)
     state: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
