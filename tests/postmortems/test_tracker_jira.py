@@ -136,6 +136,37 @@ def test_done_in_jira_finishes_the_item_and_closes_the_postmortem(
     assert jira.violations == []
 
 
+def test_an_issue_opened_again_within_30_days_opens_its_item_again(
+    tocsin: Tocsin,
+    api: TestClient,
+    responder: Caller,
+    clock: FakeClock,
+    jira: FakeJira,
+    pm: str,
+) -> None:
+    item = pushed(tocsin, api, responder, pm)
+    publish(tocsin, api, responder, pm)
+    jira.set_status("OPS-1", "Done")
+    later(tocsin, clock, 10)
+    assert ok(api.get(f"{API}/{pm}", headers=responder.headers))["status"] == "closed"
+    later(tocsin, clock, 29 * 24 * 60)
+    jira.set_status("OPS-1", "To Do")
+    later(tocsin, clock, 10)
+    assert item_of(api, responder, pm, item["id"])["status"] == "open"
+    assert ok(api.get(f"{API}/{pm}", headers=responder.headers))["status"] == "published"
+
+    jira.set_status("OPS-1", "Done")
+    later(tocsin, clock, 10)
+    assert item_of(api, responder, pm, item["id"])["status"] == "done"
+    later(tocsin, clock, 31 * 24 * 60)
+    reads = len(jira.seen("GET"))
+    jira.set_status("OPS-1", "In Progress")
+    later(tocsin, clock, 10)
+    assert item_of(api, responder, pm, item["id"])["status"] == "done", "finished for good"
+    assert len(jira.seen("GET")) == reads, "its issue is no longer read"
+    assert jira.violations == []
+
+
 def test_an_issue_gone_from_jira_is_recorded_and_the_poll_goes_on(
     tocsin: Tocsin,
     api: TestClient,

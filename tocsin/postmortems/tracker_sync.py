@@ -2,7 +2,8 @@
 
 Every ``poll_minutes`` (5 unless configured), the ``postmortems.tracker_poll``
 job of each GitHub or Jira tracker reads the state of the issues of its action
-items that are not finished. An issue whose state changed since Tocsin last saw
+items that are not finished, or finished within :data:`REOPEN_WITHIN` (an
+issue opened again opens its item again). An issue whose state changed since Tocsin last saw
 or set it changes its item's status through
 :func:`tocsin.postmortems.action_items.change`, by ``tocsin``: a version of the
 postmortem, on the incident's timeline, and it may close the postmortem. The
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.domain.postmortem_workflow import FINISHED
@@ -37,6 +38,9 @@ from tocsin.postmortems.tracker_jira import Jira
 from tocsin.postmortems.trackers import Polled, Remote, Tracker, TrackerError
 
 AUTHOR = "tocsin"
+#: How long a finished item's issues are still read: an issue opened again within it
+#: opens the item again (and publishes its closed postmortem again).
+REOPEN_WITHIN = timedelta(days=30)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -114,15 +118,21 @@ def linked(session: Session, tracker: str, key: str) -> TrackerLink:
     return found
 
 
-def _open_links(session: Session, tracker: str) -> list[tuple[int, str, str | None, str]]:
-    """(link, key, remote state, item status) of the tracker's issues of unfinished items."""
+def _followed_links(
+    session: Session, tracker: str, now: datetime
+) -> list[tuple[int, str, str | None, str]]:
+    """(link, key, remote state, item status) of the tracker's issues of unfinished items,
+    and of items finished within :data:`REOPEN_WITHIN`."""
     rows = session.execute(
         select(TrackerLink.id, TrackerLink.key, TrackerLink.remote_state, ActionItem.status)
         .join(ActionItem, ActionItem.id == TrackerLink.action_item_id)
         .where(
             TrackerLink.tracker == tracker,
             TrackerLink.key.is_not(None),
-            ActionItem.status.not_in([status.value for status in FINISHED]),
+            or_(
+                ActionItem.status.not_in([status.value for status in FINISHED]),
+                ActionItem.done_at >= now - REOPEN_WITHIN,
+            ),
         )
         .order_by(TrackerLink.id)
     ).all()
@@ -130,10 +140,14 @@ def _open_links(session: Session, tracker: str) -> list[tuple[int, str, str | No
 
 
 def poll(ctx: JobContext, payload: PollTracker) -> None:
-    """The ``postmortems.tracker_poll`` job: read each open issue, apply what changed."""
+    """The ``postmortems.tracker_poll`` job: read each followed issue, apply what changed."""
     with ctx.database.sessions() as session:
         tracker = trackers.named(session, payload.tracker)
-        found = _open_links(session, payload.tracker) if tracker is not None else []
+        found = (
+            _followed_links(session, payload.tracker, ctx.clock.now())
+            if tracker is not None
+            else []
+        )
     reader = _reader(tracker) if tracker is not None else None
     if tracker is None or reader is None:
         with ctx.transaction():
