@@ -260,9 +260,36 @@ def test_made_public_with_notify_its_subscribers_are_told_once(
         "title": "[SEV-2] Payments failing - 2026-03-02",
     }
 
+    listed = ok(
+        api.get(
+            f"/api/v1/status-page/incidents/{code}/postmortem/deliveries", headers=admin.headers
+        )
+    )
+    assert listed["counts"] == {"sent": 4}, "the reader, the webhook, Slack and Teams"
+    assert sorted(row["channel"] for row in listed["deliveries"]) == [
+        "email",
+        "slack",
+        "teams",
+        "webhook",
+    ]
+    forbidden = api.get(
+        f"/api/v1/status-page/incidents/{code}/postmortem/deliveries", headers=responder.headers
+    )
+    assert forbidden.status_code == 403
+    missing = api.get(
+        "/api/v1/status-page/incidents/nosuchone/postmortem/deliveries", headers=admin.headers
+    )
+    assert missing.status_code == 404
+
     _log_in(tocsin, api, "olga", "admin")
     logged = api.get(f"/status-page/subscribers/{reader}/deliveries").text
     assert f'Postmortem of <a href="/status-page/incidents/{code}">Checkout errors</a>' in logged
+    story = api.get(f"/status-page/incidents/{code}").text
+    assert "subscribers notified" in story and ": 4 sent" in story
+    assert f'href="/status-page/incidents/{code}/postmortem/deliveries"' in story
+    shown = api.get(f"/status-page/incidents/{code}/postmortem/deliveries").text
+    assert "Who was told the postmortem is public" in shown and "sent: 4" in shown
+    assert f"webhook {hook_id}" in shown
 
     count = len(told(sink, smtp))
     clock.advance(timedelta(hours=1))

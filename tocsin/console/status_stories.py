@@ -67,6 +67,9 @@ def _context(
         "incident": incident,
         "updates": updates,
         "deliveries": subscriber_lists.counts_by_update(session, [u.id for u in updates]),
+        "postmortem_told": subscriber_lists.postmortem_counts(session, public)
+        if public.postmortem_notified_at
+        else {},
         "overdue": cadence.overdue(session, public, now),
         "next_due": cadence.next_update_due(session, public)
         if public.status not in publishing.FINISHED

@@ -22,7 +22,7 @@ from tocsin.console.status_fields import SHARED
 from tocsin.console.viewer import Administering, AdministeringPage
 from tocsin.http.params import Cursor
 from tocsin.http.runtime import RuntimeDep
-from tocsin.statuspage import subscriber_lists, subscribers
+from tocsin.statuspage import publishing, subscriber_lists, subscribers
 from tocsin.statuspage.subscriber_links import link_key
 from tocsin.statuspage.subscriber_routes import shown
 
@@ -84,7 +84,37 @@ def deliveries(
     with tocsin.database.sessions() as session:
         found = subscriber_lists.deliveries(session, code, limit=PAGE_SIZE, cursor=cursor)
         story = subscriber_lists.story_of(session, code)
-    context = {"code": code, "found": found, "story": story}
+    context = {
+        "title": "Deliveries of an update",
+        "heading": "Who the update was told to",
+        "here": f"/status-page/updates/{code}/deliveries",
+        "found": found,
+        "story": story,
+    }
+    return page(request, "status/deliveries.html", viewer, context)
+
+
+@router.get("/status-page/incidents/{code}/postmortem/deliveries", response_class=HTMLResponse)
+def postmortem_deliveries(
+    request: Request,
+    viewer: AdministeringPage,
+    tocsin: RuntimeDep,
+    code: Code,
+    cursor: Cursor = None,
+) -> Response:
+    """Who was told that the incident's postmortem is public."""
+    with tocsin.database.sessions() as session:
+        story = publishing.find(session, code)
+        found = subscriber_lists.postmortem_deliveries(
+            session, story, limit=PAGE_SIZE, cursor=cursor
+        )
+    context = {
+        "title": "Deliveries of a postmortem",
+        "heading": "Who was told the postmortem is public",
+        "here": f"/status-page/incidents/{code}/postmortem/deliveries",
+        "found": found,
+        "story": story,
+    }
     return page(request, "status/deliveries.html", viewer, context)
 
 

@@ -1,8 +1,9 @@
 """Reading subscribers and their deliveries back, a page at a time (the API and the console).
 
 Every list pages by keyset (:mod:`tocsin.db.keyset`): subscribers newest first,
-an update's deliveries in the order they were queued, a subscriber's
-deliveries (of updates and of component changes) newest first.
+an update's (or a postmortem's) deliveries in the order they were queued, a
+subscriber's deliveries (of updates, component changes and postmortems)
+newest first.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, func, select, type_coerce
+from sqlalchemy import ColumnElement, Integer, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from tocsin.db import keyset
@@ -50,22 +51,31 @@ class Deliveries:
 
 
 def deliveries(session: Session, code: str, *, limit: int, cursor: str | None) -> Deliveries:
+    """The deliveries of the public update ``code``."""
     update_id = session.scalar(select(PublicUpdate.id).where(PublicUpdate.code == code))
     if update_id is None:
         raise NotFound(f"no public update {code!r}")
-    counts = session.execute(
-        select(Delivery.state, func.count())
-        .where(Delivery.update_id == update_id)
-        .group_by(Delivery.state)
-    ).all()
-    query = select(Delivery).where(Delivery.update_id == update_id)
+    return _deliveries(session, Delivery.update_id == update_id, limit=limit, cursor=cursor)
+
+
+def postmortem_deliveries(
+    session: Session, public: PublicIncident, *, limit: int, cursor: str | None
+) -> Deliveries:
+    """The deliveries telling that ``public``'s postmortem is public."""
+    return _deliveries(session, Delivery.postmortem_of == public.id, limit=limit, cursor=cursor)
+
+
+def _deliveries(
+    session: Session, told: ColumnElement[bool], *, limit: int, cursor: str | None
+) -> Deliveries:
+    query = select(Delivery).where(told)
     found = keyset.page(session, query, DELIVERY_ORDER, limit=limit, cursor=cursor)
     ids = [row.subscriber_id for row in found.rows]
     owners = {
         row.id: row for row in session.scalars(select(Subscriber).where(Subscriber.id.in_(ids)))
     }
     return Deliveries(
-        counts={str(state): int(count) for state, count in counts},
+        counts=_counts(session, told),
         rows=[(row, owners[row.subscriber_id]) for row in found.rows],
         next_cursor=found.next_cursor,
     )
@@ -85,6 +95,18 @@ def counts_by_update(session: Session, update_ids: list[int]) -> dict[int, dict[
         for update_id, state, count in rows:
             found.setdefault(update_id, {})[str(state)] = int(count)
     return found
+
+
+def _counts(session: Session, told: ColumnElement[bool]) -> dict[str, int]:
+    rows = session.execute(
+        select(Delivery.state, func.count()).where(told).group_by(Delivery.state)
+    )
+    return {str(state): int(count) for state, count in rows}
+
+
+def postmortem_counts(session: Session, public: PublicIncident) -> dict[str, int]:
+    """How the deliveries of ``public``'s postmortem stand, by state."""
+    return _counts(session, Delivery.postmortem_of == public.id)
 
 
 def story_of(session: Session, code: str) -> PublicIncident:

@@ -24,7 +24,13 @@ from tocsin.http.checked import CheckedRoute
 from tocsin.http.params import Cursor
 from tocsin.http.runtime import RuntimeDep
 from tocsin.incidents.schemas import ErrorOut, ValidationErrorOut
-from tocsin.statuspage import subscriber_csv, subscriber_links, subscriber_lists, subscribers
+from tocsin.statuspage import (
+    publishing,
+    subscriber_csv,
+    subscriber_links,
+    subscriber_lists,
+    subscribers,
+)
 from tocsin.statuspage.subscriber_lists import Told
 from tocsin.statuspage.subscriber_schemas import (
     Channel,
@@ -50,6 +56,7 @@ router = APIRouter(
 
 Code = Annotated[str, Path(description="The subscriber's id", max_length=16)]
 UpdateCode = Annotated[str, Path(description="The public update's id", max_length=16)]
+IncidentCode = Annotated[str, Path(description="The public incident's id", max_length=16)]
 CSV_EXAMPLE = "type,address,components\nemail,ada@example.com,Checkout;Search\n"
 
 
@@ -195,6 +202,28 @@ def list_deliveries(
 ) -> DeliveryPage:
     with tocsin.database.sessions() as session:
         found = subscriber_lists.deliveries(session, code, limit=limit, cursor=cursor)
+    return _page(found)
+
+
+@router.get(
+    "/incidents/{code}/postmortem/deliveries",
+    summary="Who was told that an incident's postmortem is public, and how it went (admins only)",
+    responses={**LIST_ERRORS, 404: _error("No such public incident")},
+)
+def list_postmortem_deliveries(
+    code: IncidentCode,
+    _: Admin,
+    tocsin: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+) -> DeliveryPage:
+    with tocsin.database.sessions() as session:
+        public = publishing.find(session, code)
+        found = subscriber_lists.postmortem_deliveries(session, public, limit=limit, cursor=cursor)
+    return _page(found)
+
+
+def _page(found: subscriber_lists.Deliveries) -> DeliveryPage:
     return DeliveryPage(
         counts=found.counts,
         deliveries=[
