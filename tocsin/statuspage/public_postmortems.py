@@ -22,7 +22,7 @@ from tocsin.db.audit import record
 from tocsin.domain.refusals import Conflict
 from tocsin.incidents.tables import Incident
 from tocsin.statuspage import exporting, freshness, subscriber_jobs
-from tocsin.statuspage.publishing import FINISHED
+from tocsin.statuspage.publishing import FINISHED, for_incident
 from tocsin.statuspage.tables import PublicIncident
 
 #: Statuspage's status of an incident whose postmortem is published.
@@ -121,8 +121,5 @@ def _changed(
 
 def notified_at(session: Session, incident_id: int) -> datetime | None:
     """When the subscribers were told of ``incident_id``'s postmortem (None: never)."""
-    return session.scalar(
-        select(PublicIncident.postmortem_notified_at).where(
-            PublicIncident.incident_id == incident_id
-        )
-    )
+    shown = for_incident(session, incident_id)
+    return shown.postmortem_notified_at if shown is not None else None
